@@ -1,0 +1,371 @@
+/*
+ * catalog.c - loading the embedded seeds (GPUs, prices, engine profiles,
+ * Hugging Face configs) into the database, and inserting models.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "catalog.h"
+#include "csvrows.h"
+#include "cmd.h"
+#include "util.h"
+#include "../planner/model.h"
+#include "../schema/db.h"
+#include "../schema/embedded.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GIB 1073741824.0
+
+static const struct embedded_file *seed_table(const char *name)
+{
+	for (const struct embedded_file *f = seed_tables; f->name; f++)
+		if (!strcmp(f->name, name))
+			return f;
+	die("seed table '%s' missing from the binary", name);
+}
+
+int price_date_normalise(const char *s, char out[11])
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < 4; i++)
+		if (n < 4 || !isdigit((unsigned char)s[i]))
+			return -1;
+	int month = 1, day = 1;
+	if (n == 4) {
+		;
+	} else if (n == 7 && s[4] == '-' && (s[5] == 'Q' || s[5] == 'q') && s[6] >= '1' && s[6] <= '4') {
+		month = 3 * (s[6] - '1') + 1;
+	} else if (n == 7 && s[4] == '-' && isdigit((unsigned char)s[5]) && isdigit((unsigned char)s[6])) {
+		month = atoi(s + 5);
+	} else if (n == 10 && s[4] == '-' && s[7] == '-' && isdigit((unsigned char)s[5]) &&
+		   isdigit((unsigned char)s[6]) && isdigit((unsigned char)s[8]) &&
+		   isdigit((unsigned char)s[9])) {
+		month = atoi(s + 5);
+		day = atoi(s + 8);
+	} else {
+		return -1;
+	}
+	if (month < 1 || month > 12 || day < 1 || day > 31)
+		return -1;
+	snprintf(out, 11, "%.4s-%02d-%02d", s, month, day);
+	return 0;
+}
+
+/* State shared by the row callbacks of one seed table. */
+struct seed_load {
+	struct db *db;
+	struct stmt *st;
+	const char *file;
+	char **header;
+	int ncols;
+	int added;
+	int failed;
+};
+
+static void header_free(struct seed_load *sl)
+{
+	for (int i = 0; i < sl->ncols; i++)
+		free(sl->header[i]);
+	free(sl->header);
+	sl->header = NULL;
+}
+
+static int take_header(struct seed_load *sl, char **fields, int n)
+{
+	sl->header = xcalloc((size_t)n, sizeof(char *));
+	for (int i = 0; i < n; i++)
+		sl->header[i] = xstrdup(fields[i]);
+	sl->ncols = n;
+	return 0;
+}
+
+static const char *field(struct seed_load *sl, char **fields, const char *name)
+{
+	int i = csv_column(sl->header, sl->ncols, name);
+	if (i < 0)
+		die("seed %s has no column '%s'", sl->file, name);
+	return fields[i];
+}
+
+/* A number from a seed column, scaled; an empty cell binds NULL. */
+static int bind_number(struct seed_load *sl, char **fields, long line, const char *col,
+		       const char *param, double scale, int required)
+{
+	const char *v = field(sl, fields, col);
+	double d;
+	if (!*v) {
+		if (required)
+			return error("seeds/%s:%ld: column %s: expected a number, got nothing",
+				     sl->file, line, col);
+		stmt_bind_null(sl->st, param);
+		return 0;
+	}
+	if (parse_double(v, &d))
+		return error("seeds/%s:%ld: column %s: expected a number, got '%s'",
+			     sl->file, line, col, v);
+	stmt_bind_double(sl->st, param, d * scale);
+	return 0;
+}
+
+static int step_insert(struct seed_load *sl)
+{
+	int r = stmt_step(sl->st);
+	stmt_reset(sl->st);
+	if (r < 0)
+		return -1;
+	sl->added += (int)db_changes(sl->db);
+	return 0;
+}
+
+static int gpu_row(void *arg, char **f, int n, long line)
+{
+	struct seed_load *sl = arg;
+	if (!sl->header)
+		return take_header(sl, f, n);
+	if (n != sl->ncols)
+		return error("seeds/%s:%ld: expected %d columns, got %d", sl->file, line, sl->ncols, n);
+	struct stmt *st = sl->st;
+	int64_t tdp;
+	stmt_bind_text(st, ":id", field(sl, f, "id"));
+	stmt_bind_text(st, ":vendor", field(sl, f, "vendor"));
+	stmt_bind_text(st, ":link", field(sl, f, "link"));
+	stmt_bind_text(st, ":source", field(sl, f, "source"));
+	if (bind_number(sl, f, line, "memory_mib", ":memory_bytes", 1048576.0, 1) ||
+	    bind_number(sl, f, line, "mem_bw_tb_s", ":bw", 1e12, 1) ||
+	    bind_number(sl, f, line, "bf16_dense_tflops", ":bf16", 1e12, 1) ||
+	    bind_number(sl, f, line, "fp8_dense_tflops", ":fp8", 1e12, 0) ||
+	    bind_number(sl, f, line, "fp4_dense_tflops", ":fp4", 1e12, 0) ||
+	    bind_number(sl, f, line, "link_gb_s_per_dir", ":link_bw", 1e9, 1) ||
+	    bind_number(sl, f, line, "nvlink_domain_gpus", ":domain", 1, 1))
+		return -1;
+	if (parse_int64(field(sl, f, "tdp_w"), &tdp) == 0)
+		stmt_bind_int64(st, ":tdp", tdp);
+	else
+		stmt_bind_null(st, ":tdp");
+	return step_insert(sl);
+}
+
+static int price_row(void *arg, char **f, int n, long line)
+{
+	struct seed_load *sl = arg;
+	if (!sl->header)
+		return take_header(sl, f, n);
+	if (n != sl->ncols)
+		return error("seeds/%s:%ld: expected %d columns, got %d", sl->file, line, sl->ncols, n);
+	char date[11];
+	const char *as_of = field(sl, f, "as_of");
+	if (price_date_normalise(as_of, date))
+		return error("seeds/%s:%ld: column as_of: expected a date, got '%s'",
+			     sl->file, line, as_of);
+	stmt_bind_text(sl->st, ":gpu", field(sl, f, "gpu"));
+	stmt_bind_text(sl->st, ":pricing", field(sl, f, "pricing"));
+	stmt_bind_text(sl->st, ":as_of", as_of);
+	stmt_bind_text(sl->st, ":as_of_date", date);
+	stmt_bind_text(sl->st, ":source", field(sl, f, "source"));
+	if (bind_number(sl, f, line, "usd_per_gpu_hour", ":usd", 1, 1))
+		return -1;
+	return step_insert(sl);
+}
+
+static int engine_row(void *arg, char **f, int n, long line)
+{
+	struct seed_load *sl = arg;
+	if (!sl->header)
+		return take_header(sl, f, n);
+	if (n != sl->ncols)
+		return error("seeds/%s:%ld: expected %d columns, got %d", sl->file, line, sl->ncols, n);
+	static const struct { const char *col, *param; double scale; } num[] = {
+		{ "gpu_memory_utilization", ":gmu", 1 },
+		{ "max_num_seqs_large", ":seqs_large", 1 },
+		{ "max_num_seqs_small", ":seqs_small", 1 },
+		{ "large_gpu_min_gib", ":large_min", GIB },
+		{ "max_num_batched_tokens_large", ":mbt_large", 1 },
+		{ "max_num_batched_tokens_small", ":mbt_small", 1 },
+		{ "block_size_tokens", ":block", 1 },
+		{ "non_torch_tp1_gib", ":nt1", GIB },
+		{ "non_torch_tpn_gib", ":ntn", GIB },
+		{ "cuda_graph_gib", ":graphs", GIB },
+		{ "activation_gib_per_1k_batched_tokens_dense", ":act_dense", GIB / 1000 },
+		{ "activation_gib_per_1k_batched_tokens_moe", ":act_moe", GIB / 1000 },
+		{ "bw_efficiency", ":bw_eff", 1 },
+		{ "flops_efficiency", ":flops_eff", 1 },
+		{ "moe_efficiency_floor", ":moe_floor", 1 },
+		{ "moe_tokens_per_expert_half", ":moe_half", 1 },
+		{ "step_overhead_ms", ":overhead", 1 },
+		{ "allreduce_alpha_us", ":alpha", 1 },
+		{ "link_efficiency", ":link_eff", 1 },
+	};
+	stmt_bind_text(sl->st, ":id", field(sl, f, "engine"));
+	stmt_bind_text(sl->st, ":version", field(sl, f, "version"));
+	stmt_bind_text(sl->st, ":source", field(sl, f, "source"));
+	stmt_bind_text(sl->st, ":fraction_of", field(sl, f, "memory_fraction_of"));
+	stmt_bind_text(sl->st, ":exclude", field(sl, f, "large_gpu_exclude"));
+	for (size_t i = 0; i < ARRAY_SIZE(num); i++)
+		if (bind_number(sl, f, line, num[i].col, num[i].param, num[i].scale, 1))
+			return -1;
+	return step_insert(sl);
+}
+
+static const char sql_gpu_insert[] =
+	"INSERT INTO gpu (id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops,"
+	"                 fp4_flops, link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source)"
+	" VALUES (:id, :vendor, CAST(:memory_bytes AS INTEGER), :bw, :bf16, :fp8, :fp4, :link_bw,"
+	"         :link, CAST(:domain AS INTEGER), :tdp, :source)"
+	" ON CONFLICT (id) DO NOTHING";
+
+static const char sql_price_insert[] =
+	"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source)"
+	" VALUES (:gpu, :pricing, :usd, :as_of, :as_of_date, :source)"
+	" ON CONFLICT (gpu_id, pricing, as_of) DO NOTHING";
+
+static const char sql_engine_insert[] =
+	"INSERT INTO engine (id, version, gpu_memory_utilization, memory_fraction_of,"
+	"   large_gpu_exclude, max_num_seqs_large,"
+	"   max_num_seqs_small, large_gpu_min_bytes, max_num_batched_tokens_large,"
+	"   max_num_batched_tokens_small, block_size_tokens, non_torch_tp1_bytes,"
+	"   non_torch_tpn_bytes, cuda_graph_bytes, activation_bytes_per_token_dense,"
+	"   activation_bytes_per_token_moe, bw_efficiency, flops_efficiency, moe_efficiency_floor,"
+	"   moe_tokens_per_expert_half, step_overhead_ms, allreduce_alpha_us, link_efficiency, source)"
+	" VALUES (:id, :version, :gmu, :fraction_of, :exclude, CAST(:seqs_large AS INTEGER), CAST(:seqs_small AS INTEGER),"
+	"   CAST(:large_min AS INTEGER), CAST(:mbt_large AS INTEGER), CAST(:mbt_small AS INTEGER),"
+	"   CAST(:block AS INTEGER), CAST(:nt1 AS INTEGER), CAST(:ntn AS INTEGER),"
+	"   CAST(:graphs AS INTEGER), :act_dense, :act_moe, :bw_eff, :flops_eff, :moe_floor,"
+	"   :moe_half, :overhead, :alpha, :link_eff, :source)"
+	" ON CONFLICT (id) DO NOTHING";
+
+static int load_table(struct db *db, const char *file, const char *sql, csvrow_fn fn, int *added)
+{
+	const struct embedded_file *seed = seed_table(file);
+	struct seed_load sl = { .db = db, .file = file };
+	char err[200];
+	long line = 0;
+	int ret = -1;
+
+	sl.st = db_prepare(db, sql);
+	if (!sl.st)
+		goto cleanup;
+	int r = csvrows_parse(seed->data, seed->len, fn, &sl, err, sizeof(err), &line);
+	if (r == -1 && line > 0) {
+		error("seeds/%s:%ld: %s", file, line, err);
+		goto cleanup;
+	}
+	if (r != 0)
+		goto cleanup;
+	*added = sl.added;
+	ret = 0;
+cleanup:
+	header_free(&sl);
+	stmt_finalize(sl.st);
+	return ret;
+}
+
+char *model_id_from_filename(const char *name)
+{
+	const char *sep = strstr(name, "--");
+	size_t n = strlen(name);
+	if (n > 5 && !strcmp(name + n - 5, ".json"))
+		n -= 5;
+	if (!sep || (size_t)(sep - name) >= n)
+		return xstrndup(name, n);
+	return xasprintf("%.*s/%.*s", (int)(sep - name), name,
+			 (int)(n - (size_t)(sep - name) - 2), sep + 2);
+}
+
+static const char *native_format_name(const struct model_arch *m)
+{
+	if (m->native_experts == WF_MXFP4 && m->native_linear == WF_BF16)
+		return "mxfp4 experts, bf16 other";
+	if (m->native_linear == WF_FP8)
+		return "fp8 (block-scaled linear layers)";
+	return "bf16";
+}
+
+int catalog_add_model(struct db *db, const char *id, const char *json, size_t len,
+		      const char *source, enum model_insert_mode mode, const char *what)
+{
+	struct model_arch m;
+	struct model_params p;
+	char err[256];
+	struct stmt *st = NULL;
+	int ret = -1;
+
+	if (model_arch_parse(json, len, &m, err, sizeof(err)))
+		return data_error("%s: %s", what, err);
+	if (strlen(json) != len)
+		return data_error("%s: NUL byte inside the JSON text", what);
+	model_params_count(&m, &p);
+
+	st = db_prepare(db, "SELECT 1 FROM model WHERE id = :id");
+	if (!st)
+		goto cleanup;
+	stmt_bind_text(st, ":id", id);
+	int exists = stmt_step_once(st);
+	stmt_finalize(st);
+	st = NULL;
+	if (exists < 0)
+		goto cleanup;
+	if (exists && mode == MODEL_SKIP_EXISTING) {
+		ret = 0;
+		goto cleanup;
+	}
+	if (exists && mode == MODEL_FAIL_EXISTING) {
+		error("model '%s' already exists (use --replace to overwrite it)", id);
+		goto cleanup;
+	}
+
+	st = db_prepare(db,
+		"INSERT OR REPLACE INTO model (id, model_type, attention, layers, hidden_size,"
+		"   total_params, active_params, experts, experts_per_token, kv_bytes_per_token,"
+		"   max_context_tokens, native_format, config_json, source)"
+		" VALUES (:id, :type, :attention, :layers, :hidden, :total, :active, :experts, :k,"
+		"   :kv, :ctx, :native, :json, :source)");
+	if (!st)
+		goto cleanup;
+	stmt_bind_text(st, ":id", id);
+	stmt_bind_text(st, ":type", m.model_type);
+	stmt_bind_text(st, ":attention", attn_kind_name(m.attention));
+	stmt_bind_int64(st, ":layers", m.layers);
+	stmt_bind_int64(st, ":hidden", m.hidden);
+	stmt_bind_int64(st, ":total", p.total);
+	stmt_bind_int64(st, ":active", p.active);
+	stmt_bind_int64(st, ":experts", m.experts);
+	stmt_bind_int64(st, ":k", m.experts_per_token);
+	stmt_bind_int64(st, ":kv", model_kv_bytes_per_token(&m, 2));
+	stmt_bind_int64(st, ":ctx", m.max_context_tokens);
+	stmt_bind_text(st, ":native", native_format_name(&m));
+	stmt_bind_text(st, ":json", json);
+	stmt_bind_text(st, ":source", source);
+	if (stmt_step(st) < 0) {
+		set_failure_status(EXIT_DATA);
+		goto cleanup;
+	}
+	ret = 1;
+cleanup:
+	stmt_finalize(st);
+	return ret;
+}
+
+int catalog_load(struct db *db, struct catalog_counts *added)
+{
+	memset(added, 0, sizeof(*added));
+	if (load_table(db, "gpus.csv", sql_gpu_insert, gpu_row, &added->gpus) ||
+	    load_table(db, "prices.csv", sql_price_insert, price_row, &added->prices) ||
+	    load_table(db, "engines.csv", sql_engine_insert, engine_row, &added->engines))
+		return -1;
+	for (const struct embedded_file *f = seed_models; f->name; f++) {
+		char *id = model_id_from_filename(f->name);
+		char *source = xasprintf("https://huggingface.co/%s/blob/main/config.json "
+					 "(shipped verbatim as seeds/models/%s)", id, f->name);
+		char *what = xasprintf("seeds/models/%s", f->name);
+		int r = catalog_add_model(db, id, f->data, f->len, source, MODEL_SKIP_EXISTING, what);
+		free(what);
+		free(source);
+		free(id);
+		if (r < 0)
+			return -1;
+		added->models += r;
+	}
+	return 0;
+}

@@ -1,0 +1,208 @@
+/*
+ * cmd_cluster.c - `piqplan cluster add|list|remove`: the GPUs a team
+ * already owns or has committed to, which planning subtracts from need.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd.h"
+#include "lookup.h"
+#include "opts.h"
+#include "table.h"
+#include "util.h"
+#include "../schema/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static int cluster_add(struct ctx *ctx, int argc, char **argv)
+{
+	const char *gpu = NULL, *pricing = "owned", *from = NULL;
+	int64_t gpus = 0;
+	double usd = 0;
+	int have_gpus = 0, have_usd = 0;
+	const struct opt opts[] = {
+		{ "gpu", 0, OPT_STRING, &gpu, 0 },
+		{ "gpus", 0, OPT_INT, &gpus, &have_gpus },
+		{ "pricing", 0, OPT_STRING, &pricing, 0 },
+		{ "usd-per-hour", 0, OPT_DOUBLE, &usd, &have_usd },
+		{ "from", 0, OPT_STRING, &from, 0 },
+		OPT_END,
+	};
+	char *pos[1], *gpu_id = NULL;
+	int npos, ret = -1;
+	struct stmt *st = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1 || !gpu || !have_gpus)
+		return usage_error(ctx);
+	if (!*pos[0]) {
+		error("cluster name must not be empty");
+		return usage_error(ctx);
+	}
+	if (gpus <= 0 || gpus > 10000000) {
+		error("--gpus %lld: expected a positive number of GPUs", (long long)gpus);
+		return usage_error(ctx);
+	}
+	if (!pricing_valid(pricing)) {
+		error("unknown pricing '%s' (expected one of: %s)", pricing, pricing_kinds_help);
+		return usage_error(ctx);
+	}
+	if (have_usd && usd < 0) {
+		error("--usd-per-hour must not be negative");
+		return usage_error(ctx);
+	}
+	if (from && quarter_parse(from) < 0) {
+		error("--from '%s': expected a quarter like 2027Q1", from);
+		return usage_error(ctx);
+	}
+	gpu_id = lookup_gpu(ctx->db, gpu);
+	if (!gpu_id)
+		goto cleanup;
+	st = db_prepare(ctx->db, "SELECT 1 FROM cluster WHERE name = :name");
+	if (!st)
+		goto cleanup;
+	stmt_bind_text(st, ":name", pos[0]);
+	int exists = stmt_step_once(st);
+	stmt_finalize(st);
+	st = NULL;
+	if (exists) {
+		if (exists > 0)
+			error("cluster '%s' already exists", pos[0]);
+		goto cleanup;
+	}
+	st = db_prepare(ctx->db,
+		"INSERT INTO cluster (name, gpu_id, gpus, pricing, usd_per_gpu_hour, from_quarter)"
+		" VALUES (:name, :gpu, :gpus, :pricing, :usd, upper(:from))");
+	if (!st)
+		goto cleanup;
+	stmt_bind_text(st, ":name", pos[0]);
+	stmt_bind_text(st, ":gpu", gpu_id);
+	stmt_bind_int64(st, ":gpus", gpus);
+	stmt_bind_text(st, ":pricing", pricing);
+	if (have_usd)
+		stmt_bind_double(st, ":usd", usd);
+	else
+		stmt_bind_null(st, ":usd");
+	stmt_bind_text(st, ":from", from);
+	if (stmt_step(st) < 0)
+		goto cleanup;
+	printf("cluster '%s': %lld x %s (%s)\n", pos[0], (long long)gpus, gpu_id, pricing);
+	ret = 0;
+cleanup:
+	stmt_finalize(st);
+	free(gpu_id);
+	return ret;
+}
+
+static int cluster_list(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	static const char *const headers[] = {
+		"NAME", "GPU", ">GPUS", "PRICING", ">USD/GPU-H", "FROM",
+	};
+	char *pos[1];
+	int npos, r, ret = -1;
+	struct stmt *st = NULL;
+	struct table *t = NULL;
+	cJSON *arr = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 0, &npos))
+		return usage_error(ctx);
+	st = db_prepare(ctx->db,
+		"SELECT name, gpu_id, gpus, pricing, usd_per_gpu_hour, from_quarter FROM cluster"
+		" ORDER BY name");
+	if (!st)
+		goto cleanup;
+	if (json)
+		arr = cJSON_CreateArray();
+	else
+		t = table_new(6, headers);
+	while ((r = stmt_step(st)) == 1) {
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", stmt_text(st, 0));
+			cJSON_AddStringToObject(o, "gpu", stmt_text(st, 1));
+			cJSON_AddNumberToObject(o, "gpus", (double)stmt_int64(st, 2));
+			cJSON_AddStringToObject(o, "pricing", stmt_text(st, 3));
+			if (stmt_is_null(st, 4))
+				cJSON_AddNullToObject(o, "usd_per_gpu_hour");
+			else
+				cJSON_AddNumberToObject(o, "usd_per_gpu_hour", stmt_double(st, 4));
+			if (stmt_is_null(st, 5))
+				cJSON_AddNullToObject(o, "from_quarter");
+			else
+				cJSON_AddStringToObject(o, "from_quarter", stmt_text(st, 5));
+			cJSON_AddItemToArray(arr, o);
+			continue;
+		}
+		table_cell(t, stmt_text(st, 0));
+		table_cell(t, stmt_text(st, 1));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
+		table_cell(t, stmt_text(st, 3));
+		if (stmt_is_null(st, 4))
+			table_cell(t, "-");
+		else
+			table_cellf(t, "%.3f", stmt_double(st, 4));
+		table_cell(t, stmt_is_null(st, 5) ? "now" : stmt_text(st, 5));
+	}
+	if (r < 0)
+		goto cleanup;
+	if (json) {
+		print_json(arr);
+		arr = NULL;
+	} else {
+		table_print(t, stdout);
+	}
+	ret = 0;
+cleanup:
+	cJSON_Delete(arr);
+	table_free(t);
+	stmt_finalize(st);
+	return ret;
+}
+
+static int cluster_remove(struct ctx *ctx, int argc, char **argv)
+{
+	const struct opt opts[] = { OPT_END };
+	char *pos[1];
+	int npos, ret = -1;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return usage_error(ctx);
+	struct stmt *st = db_prepare(ctx->db, "DELETE FROM cluster WHERE name = :name");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", pos[0]);
+	if (stmt_step(st) < 0)
+		goto cleanup;
+	if (db_changes(ctx->db) == 0) {
+		error("unknown cluster '%s'", pos[0]);
+		goto cleanup;
+	}
+	printf("removed cluster '%s'\n", pos[0]);
+	ret = 0;
+cleanup:
+	stmt_finalize(st);
+	return ret;
+}
+
+static const struct subcmd cluster_subs[] = {
+	{ "add", cluster_add, CMD_WRITES,
+	  "NAME --gpu ID --gpus N [--pricing KIND] [--usd-per-hour X] [--from QUARTER]",
+	  "Record GPUs you already own or have committed to.",
+	  "Planning subtracts these GPUs from what each quarter needs (the shortfall).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --gpu ID            GPU type (see 'piqplan gpu list')\n"
+	  "  --gpus N            how many GPUs\n"
+	  "  --pricing KIND      owned (default), reserved-1y, reserved-3y, on-demand, spot,\n"
+	  "                      capacity-block\n"
+	  "  --usd-per-hour X    what one of these GPUs costs you per hour (amortised)\n"
+	  "  --from QUARTER      first quarter it is available, e.g. 2027Q2 (default: now)\n" },
+	{ "list", cluster_list, CMD_DB, "[--json]", "List owned and committed clusters.",
+	  "Options:\n"
+	  "  --json   one JSON array\n" },
+	{ "remove", cluster_remove, CMD_WRITES, "NAME", "Remove a cluster.", NULL },
+	{ 0 },
+};
+
+const struct cmd cmd_cluster = { "cluster", "record the GPUs you already own", cluster_subs };

@@ -1,0 +1,206 @@
+/*
+ * cmd_gpu.c - `piqplan gpu list|show`: the GPU types of the catalog.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd.h"
+#include "lookup.h"
+#include "opts.h"
+#include "table.h"
+#include "util.h"
+#include "../schema/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char sql_gpu[] =
+	"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
+	"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source,"
+	"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
+	"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
+	"         ORDER BY as_of_date DESC LIMIT 1)"
+	"  FROM gpu";
+
+static cJSON *gpu_json(struct stmt *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", stmt_text(st, 0));
+	cJSON_AddStringToObject(o, "vendor", stmt_text(st, 1));
+	cJSON_AddNumberToObject(o, "memory_bytes", (double)stmt_int64(st, 2));
+	cJSON_AddNumberToObject(o, "mem_bw_bytes_per_s", stmt_double(st, 3));
+	cJSON_AddNumberToObject(o, "bf16_flops", stmt_double(st, 4));
+	if (stmt_is_null(st, 5))
+		cJSON_AddNullToObject(o, "fp8_flops");
+	else
+		cJSON_AddNumberToObject(o, "fp8_flops", stmt_double(st, 5));
+	if (stmt_is_null(st, 6))
+		cJSON_AddNullToObject(o, "fp4_flops");
+	else
+		cJSON_AddNumberToObject(o, "fp4_flops", stmt_double(st, 6));
+	cJSON_AddNumberToObject(o, "link_bytes_per_s", stmt_double(st, 7));
+	cJSON_AddStringToObject(o, "link", stmt_text(st, 8));
+	cJSON_AddNumberToObject(o, "nvlink_domain_gpus", (double)stmt_int64(st, 9));
+	if (stmt_is_null(st, 10))
+		cJSON_AddNullToObject(o, "tdp_watts");
+	else
+		cJSON_AddNumberToObject(o, "tdp_watts", (double)stmt_int64(st, 10));
+	cJSON_AddStringToObject(o, "source", stmt_text(st, 11));
+	return o;
+}
+
+static int gpu_list(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	static const char *const headers[] = {
+		"ID", ">MEMORY", ">HBM TB/S", ">BF16 TFLOPS", ">FP8 TFLOPS", ">NVLINK", "ON-DEMAND USD/GPU-H",
+	};
+	char *pos[1];
+	int npos, r, ret = -1;
+	struct table *t = NULL;
+	cJSON *arr = NULL;
+	struct stmt *st = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 0, &npos))
+		return usage_error(ctx);
+	struct strbuf sql = STRBUF_INIT;
+	strbuf_addstr(&sql, sql_gpu);
+	strbuf_addstr(&sql, " ORDER BY id");
+	st = db_prepare(ctx->db, sql.buf);
+	strbuf_release(&sql);
+	if (!st)
+		goto cleanup;
+	if (json)
+		arr = cJSON_CreateArray();
+	else
+		t = table_new(7, headers);
+	while ((r = stmt_step(st)) == 1) {
+		if (json) {
+			cJSON_AddItemToArray(arr, gpu_json(st));
+			continue;
+		}
+		table_cell(t, stmt_text(st, 0));
+		table_cellf(t, "%.0f GiB", (double)stmt_int64(st, 2) / 1073741824.0);
+		table_cellf(t, "%.2f", stmt_double(st, 3) / 1e12);
+		table_cellf(t, "%.0f", stmt_double(st, 4) / 1e12);
+		if (stmt_is_null(st, 5))
+			table_cell(t, "-");
+		else
+			table_cellf(t, "%.0f", stmt_double(st, 5) / 1e12);
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 9));
+		table_cell(t, stmt_is_null(st, 12) ? "-" : stmt_text(st, 12));
+	}
+	if (r < 0)
+		goto cleanup;
+	if (json) {
+		print_json(arr);
+		arr = NULL;
+	} else {
+		table_print(t, stdout);
+	}
+	ret = 0;
+cleanup:
+	cJSON_Delete(arr);
+	table_free(t);
+	stmt_finalize(st);
+	return ret;
+}
+
+static int gpu_show(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	char *pos[1], *id = NULL;
+	int npos, ret = -1;
+	struct stmt *st = NULL, *prices = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return usage_error(ctx);
+	id = lookup_gpu(ctx->db, pos[0]);
+	if (!id)
+		goto cleanup;
+	struct strbuf sql = STRBUF_INIT;
+	strbuf_addstr(&sql, sql_gpu);
+	strbuf_addstr(&sql, " WHERE id = :id");
+	st = db_prepare(ctx->db, sql.buf);
+	strbuf_release(&sql);
+	prices = db_prepare(ctx->db,
+		"SELECT pricing, usd_per_gpu_hour, as_of, source FROM gpu_price WHERE gpu_id = :id"
+		" ORDER BY pricing, as_of_date DESC");
+	if (!st || !prices)
+		goto cleanup;
+	stmt_bind_text(st, ":id", id);
+	stmt_bind_text(prices, ":id", id);
+	if (stmt_step(st) != 1)
+		goto cleanup;
+	cJSON *o = gpu_json(st);
+	cJSON *pa = cJSON_AddArrayToObject(o, "prices");
+	int r;
+	while ((r = stmt_step(prices)) == 1) {
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "pricing", stmt_text(prices, 0));
+		cJSON_AddNumberToObject(p, "usd_per_gpu_hour", stmt_double(prices, 1));
+		cJSON_AddStringToObject(p, "as_of", stmt_text(prices, 2));
+		cJSON_AddStringToObject(p, "source", stmt_text(prices, 3));
+		cJSON_AddItemToArray(pa, p);
+	}
+	if (r < 0) {
+		cJSON_Delete(o);
+		goto cleanup;
+	}
+	if (json) {
+		print_json(o);
+		ret = 0;
+		goto cleanup;
+	}
+	printf("id                 %s\n", stmt_text(st, 0));
+	printf("vendor             %s\n", stmt_text(st, 1));
+	printf("memory             %.2f GiB (%lld bytes)\n",
+	       (double)stmt_int64(st, 2) / 1073741824.0, (long long)stmt_int64(st, 2));
+	printf("HBM bandwidth      %.3f TB/s\n", stmt_double(st, 3) / 1e12);
+	printf("BF16 dense         %.1f TFLOP/s\n", stmt_double(st, 4) / 1e12);
+	if (stmt_is_null(st, 5))
+		printf("FP8 dense          none (no FP8 tensor cores)\n");
+	else
+		printf("FP8 dense          %.1f TFLOP/s\n", stmt_double(st, 5) / 1e12);
+	if (!stmt_is_null(st, 6))
+		printf("FP4 dense          %.1f TFLOP/s\n", stmt_double(st, 6) / 1e12);
+	printf("interconnect       %s, %.0f GB/s per direction, %lld GPUs per domain\n",
+	       stmt_text(st, 8), stmt_double(st, 7) / 1e9, (long long)stmt_int64(st, 9));
+	if (!stmt_is_null(st, 10))
+		printf("TDP                %lld W\n", (long long)stmt_int64(st, 10));
+	printf("source             %s\n", stmt_text(st, 11));
+	cJSON *p;
+	printf("prices:\n");
+	if (!cJSON_GetArraySize(pa))
+		printf("  none in the catalog (add one with 'piqplan price add')\n");
+	cJSON_ArrayForEach(p, pa)
+		printf("  %-15s %7.3f USD/GPU-h  as of %-10s  %s\n",
+		       cJSON_GetObjectItem(p, "pricing")->valuestring,
+		       cJSON_GetObjectItem(p, "usd_per_gpu_hour")->valuedouble,
+		       cJSON_GetObjectItem(p, "as_of")->valuestring,
+		       cJSON_GetObjectItem(p, "source")->valuestring);
+	cJSON_Delete(o);
+	ret = 0;
+cleanup:
+	stmt_finalize(prices);
+	stmt_finalize(st);
+	free(id);
+	return ret;
+}
+
+static const struct subcmd gpu_subs[] = {
+	{ "list", gpu_list, CMD_DB, "[--json]",
+	  "List the GPU types with memory, bandwidth, FLOP/s and on-demand price.",
+	  "Options:\n"
+	  "  --json   one JSON array: id, memory_bytes, mem_bw_bytes_per_s, bf16_flops,\n"
+	  "           fp8_flops (null: none), fp4_flops, link_bytes_per_s, nvlink_domain_gpus...\n" },
+	{ "show", gpu_show, CMD_DB, "ID [--json]",
+	  "Show one GPU type's specifications, sources and every price on record.",
+	  "ID is the catalog id (H100-SXM-80GB), in any case, or a unique prefix of it.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json   one JSON object, with a 'prices' array\n" },
+	{ 0 },
+};
+
+const struct cmd cmd_gpu = { "gpu", "list and show GPU types", gpu_subs };

@@ -1,0 +1,143 @@
+/*
+ * lookup.c - name resolution for models and GPUs, JSON printing.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "lookup.h"
+#include "util.h"
+#include "../planner/model.h"
+#include "../schema/db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char pricing_kinds_help[] = "on-demand, reserved-1y, reserved-3y, spot, capacity-block, owned";
+
+int pricing_valid(const char *s)
+{
+	static const char *const kinds[] = {
+		"on-demand", "reserved-1y", "reserved-3y", "spot", "capacity-block", "owned",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (!strcmp(s, kinds[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Try each matcher in turn on every id of `table`; the first matcher that
+ * finds exactly one id wins; one that finds several is ambiguous.
+ */
+enum match { MATCH_EXACT, MATCH_ICASE, MATCH_SUFFIX_ICASE, MATCH_PREFIX_ICASE };
+
+static int matches(enum match how, const char *id, const char *name)
+{
+	const char *slash;
+	switch (how) {
+	case MATCH_EXACT:
+		return !strcmp(id, name);
+	case MATCH_ICASE:
+		return str_ieq(id, name);
+	case MATCH_SUFFIX_ICASE:
+		slash = strchr(id, '/');
+		return slash && str_ieq(slash + 1, name);
+	case MATCH_PREFIX_ICASE:
+		return str_istarts(id, name);
+	}
+	return 0;
+}
+
+static char *lookup(struct db *db, const char *sql, const char *what, const char *name,
+		    const enum match *how, int nhow)
+{
+	struct stmt *st = db_prepare(db, sql);
+	if (!st)
+		return NULL;
+	char *found = NULL;
+	for (int h = 0; h < nhow && !found; h++) {
+		struct strbuf cands = STRBUF_INIT;
+		int n = 0;
+		char *one = NULL;
+		int r;
+		while ((r = stmt_step(st)) == 1) {
+			const char *id = stmt_text(st, 0);
+			if (!matches(how[h], id, name))
+				continue;
+			if (n++ == 0)
+				one = xstrdup(id);
+			strbuf_addf(&cands, "%s'%s'", cands.len ? ", " : "", id);
+		}
+		stmt_reset(st);
+		if (r < 0) {
+			free(one);
+			strbuf_release(&cands);
+			break;
+		}
+		if (n == 1)
+			found = one;
+		else
+			free(one);
+		if (n > 1) {
+			error("%s '%s' is ambiguous: %s", what, name, cands.buf);
+			strbuf_release(&cands);
+			stmt_finalize(st);
+			return NULL;
+		}
+		strbuf_release(&cands);
+	}
+	stmt_finalize(st);
+	if (!found)
+		error("unknown %s '%s'", what, name);
+	return found;
+}
+
+char *lookup_model(struct db *db, const char *name)
+{
+	static const enum match how[] = { MATCH_EXACT, MATCH_ICASE, MATCH_SUFFIX_ICASE };
+	char *id = lookup(db, "SELECT id FROM model ORDER BY id", "model", name, how, 3);
+	if (!id)
+		fprintf(stderr, "Try 'piqplan model list'.\n");
+	return id;
+}
+
+char *lookup_gpu(struct db *db, const char *name)
+{
+	static const enum match how[] = { MATCH_EXACT, MATCH_ICASE, MATCH_PREFIX_ICASE };
+	char *id = lookup(db, "SELECT id FROM gpu ORDER BY id", "GPU", name, how, 3);
+	if (!id)
+		fprintf(stderr, "Try 'piqplan gpu list'.\n");
+	return id;
+}
+
+int load_model_arch(struct db *db, const char *id, struct model_arch *out)
+{
+	char err[256];
+	int ret = -1;
+	struct stmt *st = db_prepare(db, "SELECT config_json FROM model WHERE id = :id");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":id", id);
+	int r = stmt_step(st);
+	if (r == 0)
+		error("unknown model '%s'", id);
+	if (r != 1)
+		goto cleanup;
+	if (model_arch_parse(stmt_text(st, 0), (size_t)stmt_bytes(st, 0), out, err, sizeof(err))) {
+		error("stored config of model '%s': %s", id, err);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	stmt_finalize(st);
+	return ret;
+}
+
+void print_json(cJSON *v)
+{
+	char *s = cJSON_Print(v);
+	if (!s)
+		die("out of memory printing JSON");
+	puts(s);
+	free(s);
+	cJSON_Delete(v);
+}

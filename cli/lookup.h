@@ -1,0 +1,34 @@
+/*
+ * lookup.h - turning the names people type into catalog ids, and small
+ * output helpers shared by the commands.
+ */
+#ifndef PIQPLAN_LOOKUP_H
+#define PIQPLAN_LOOKUP_H
+
+#include <cjson/cJSON.h>
+
+struct db;
+struct model_arch;
+
+/*
+ * Resolve a model name: the exact Hugging Face id; else the id ignoring
+ * case; else the part after the '/' ignoring case, when only one model has
+ * it. Returns a new string with the id, or NULL after error() (unknown:
+ * "unknown model 'x'"; ambiguous: the candidates are listed).
+ */
+char *lookup_model(struct db *db, const char *name);
+
+/* The same for GPUs: exact id, id ignoring case, or a unique prefix. */
+char *lookup_gpu(struct db *db, const char *name);
+
+/* Load and parse a stored model's config.json. 0, or -1 after error(). */
+int load_model_arch(struct db *db, const char *id, struct model_arch *out);
+
+/* Print a JSON value to stdout followed by a newline, then free it. */
+void print_json(cJSON *v);
+
+/* Pricing kinds the schema accepts; 1 if s is one of them. */
+int pricing_valid(const char *s);
+extern const char pricing_kinds_help[];
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * main.c - piqplan's entry point: global options, the table of commands,
+ * help, and the one place that opens the database and owns the write
+ * transaction around a command.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd.h"
+#include "util.h"
+#include "../schema/db.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PIQPLAN_VERSION
+#define PIQPLAN_VERSION "unknown"
+#endif
+
+static const struct cmd *const commands[] = {
+	&cmd_init,
+	&cmd_model,
+	&cmd_gpu,
+	&cmd_price,
+	&cmd_cluster,
+};
+
+static const char main_usage[] =
+	"usage: piqplan [--db PATH] COMMAND [ARGS...]\n"
+	"       piqplan help [COMMAND [SUBCOMMAND]]\n"
+	"       piqplan --version\n";
+
+static const char main_help_tail[] =
+	"\n"
+	"Global options (before or after the command):\n"
+	"  --db PATH     the database file (default: $PIQPLAN_DB, else ./piqplan.db)\n"
+	"  -h, --help    help for piqplan or for a command\n"
+	"  --version     print the version\n"
+	"\n"
+	"Exit status: 0 success, 1 failure, 2 usage error, 65 bad input data,\n"
+	"75 database busy or locked.\n"
+	"\n"
+	"Start with `piqplan init`, then `piqplan model list`.\n";
+
+int usage_error(struct ctx *ctx)
+{
+	const struct subcmd *s = ctx->sub;
+	if (s->name)
+		fprintf(stderr, "usage: piqplan %s %s %s\n", ctx->cmd_name, s->name, s->usage);
+	else
+		fprintf(stderr, "usage: piqplan %s %s\n", ctx->cmd_name, s->usage);
+	fprintf(stderr, "Try 'piqplan %s%s%s --help' for more.\n", ctx->cmd_name,
+		s->name ? " " : "", s->name ? s->name : "");
+	set_failure_status(EXIT_USAGE);
+	return -1;
+}
+
+static const struct cmd *find_cmd(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i]->name, name))
+			return commands[i];
+	return NULL;
+}
+
+static const struct subcmd *find_sub(const struct cmd *c, const char *name)
+{
+	for (const struct subcmd *s = c->subs; s->run; s++)
+		if (s->name && !strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+static int has_subs(const struct cmd *c)
+{
+	return c->subs[0].name != NULL;
+}
+
+static void print_main_help(FILE *out)
+{
+	fputs(main_usage, out);
+	fputs("\npiqplan plans GPU capacity for LLM inference fleets, in a SQLite database.\n"
+	      "\nCommands:\n", out);
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fputs(main_help_tail, out);
+}
+
+static void print_cmd_help(const struct cmd *c, FILE *out)
+{
+	if (!has_subs(c)) {
+		const struct subcmd *s = &c->subs[0];
+		fprintf(out, "usage: piqplan %s %s\n\n%s\n", c->name, s->usage, s->summary);
+		if (s->help)
+			fprintf(out, "\n%s", s->help);
+		return;
+	}
+	fprintf(out, "usage: piqplan %s SUBCOMMAND [ARGS...]\n\n%s\n\nSubcommands:\n",
+		c->name, c->summary);
+	for (const struct subcmd *s = c->subs; s->run; s++)
+		fprintf(out, "  %s %s\n      %s\n", s->name, s->usage, s->summary);
+	fprintf(out, "\nRun 'piqplan %s SUBCOMMAND --help' for its options.\n", c->name);
+}
+
+static void print_sub_help(const struct cmd *c, const struct subcmd *s, FILE *out)
+{
+	fprintf(out, "usage: piqplan %s %s %s\n\n%s\n", c->name, s->name, s->usage, s->summary);
+	if (s->help)
+		fprintf(out, "\n%s", s->help);
+}
+
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return 1;
+	}
+	return 0;
+}
+
+/* `piqplan help [COMMAND [SUB]]` */
+static int help(int argc, char **argv)
+{
+	if (argc < 2) {
+		print_main_help(stdout);
+		return 0;
+	}
+	const struct cmd *c = find_cmd(argv[1]);
+	if (!c) {
+		error("unknown command '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (argc >= 3 && has_subs(c)) {
+		const struct subcmd *s = find_sub(c, argv[2]);
+		if (!s) {
+			error("unknown subcommand '%s %s'", argv[1], argv[2]);
+			return EXIT_USAGE;
+		}
+		print_sub_help(c, s, stdout);
+	} else {
+		print_cmd_help(c, stdout);
+	}
+	return 0;
+}
+
+/*
+ * Take --db PATH / --db=PATH out of argv wherever it stands before "--",
+ * so every command accepts it. Returns the new argc, or -1 if --db lacks
+ * its value.
+ */
+static int take_db_option(int argc, char **argv, const char **db_path)
+{
+	int out = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strcmp(argv[i], "--db")) {
+			if (i + 1 >= argc)
+				return -1;
+			*db_path = argv[++i];
+			continue;
+		}
+		if (!strncmp(argv[i], "--db=", 5)) {
+			*db_path = argv[i] + 5;
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+static int run_sub(struct ctx *ctx, int argc, char **argv)
+{
+	const struct subcmd *s = ctx->sub;
+	int ret = -1;
+
+	if (s->flags & (CMD_DB | CMD_WRITES)) {
+		if (db_open(ctx->db_path, &ctx->db))
+			goto done;
+	}
+	if (s->flags & CMD_WRITES) {
+		if (db_begin(ctx->db))
+			goto done;
+		ret = s->run(ctx, argc, argv);
+		if (ret == 0 && db_commit(ctx->db))
+			ret = -1;
+		if (ret != 0)
+			db_rollback(ctx->db);
+	} else {
+		ret = s->run(ctx, argc, argv);
+	}
+done:
+	db_close(ctx->db);
+	ctx->db = NULL;
+	if (ret == 0 && finish_stdout())
+		ret = -1;
+	return ret == 0 ? EXIT_OK : failure_status();
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx ctx = { 0 };
+	ctx.db_path = getenv("PIQPLAN_DB");
+	if (!ctx.db_path || !*ctx.db_path)
+		ctx.db_path = "piqplan.db";
+
+	argc = take_db_option(argc, argv, &ctx.db_path);
+	if (argc < 0) {
+		error("option '--db' needs a value");
+		fputs(main_usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (argc < 2) {
+		fputs(main_usage, stderr);
+		fputs("Try 'piqplan --help'.\n", stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("piqplan %s (schema %d)\n", PIQPLAN_VERSION, db_schema_version());
+		return finish_stdout() ? EXIT_FAIL : EXIT_OK;
+	}
+	if (!strcmp(name, "-h") || !strcmp(name, "--help")) {
+		print_main_help(stdout);
+		return finish_stdout() ? EXIT_FAIL : EXIT_OK;
+	}
+	if (!strcmp(name, "help")) {
+		int st = help(argc - 1, argv + 1);
+		return st ? st : (finish_stdout() ? EXIT_FAIL : EXIT_OK);
+	}
+
+	const struct cmd *c = find_cmd(name);
+	if (!c) {
+		error("unknown command '%s'", name);
+		fputs("Try 'piqplan --help' for the list of commands.\n", stderr);
+		return EXIT_USAGE;
+	}
+	ctx.cmd_name = c->name;
+	argc--;
+	argv++;		/* argv[0] is now the command name */
+
+	if (!has_subs(c)) {
+		ctx.sub = &c->subs[0];
+		if (wants_help(argc, argv)) {
+			print_cmd_help(c, stdout);
+			return finish_stdout() ? EXIT_FAIL : EXIT_OK;
+		}
+		return run_sub(&ctx, argc, argv);
+	}
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		FILE *out = argc < 2 ? stderr : stdout;
+		print_cmd_help(c, out);
+		if (argc < 2)
+			return EXIT_USAGE;
+		return finish_stdout() ? EXIT_FAIL : EXIT_OK;
+	}
+	const struct subcmd *s = find_sub(c, argv[1]);
+	if (!s) {
+		error("unknown subcommand '%s %s'", c->name, argv[1]);
+		fprintf(stderr, "Try 'piqplan %s --help'.\n", c->name);
+		return EXIT_USAGE;
+	}
+	ctx.sub = s;
+	argc--;
+	argv++;
+	if (wants_help(argc, argv)) {
+		print_sub_help(c, s, stdout);
+		return finish_stdout() ? EXIT_FAIL : EXIT_OK;
+	}
+	return run_sub(&ctx, argc, argv);
+}

@@ -1,0 +1,342 @@
+/*
+ * db.c - the thin wrapper over SQLite, and the migrations. This is the only
+ * file in piqplan that calls sqlite3_* (see db.h for the contract).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "db.h"
+#include "embedded.h"
+#include "../cli/util.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Milliseconds a writer waits for another writer before giving up (exit 75). */
+#define BUSY_TIMEOUT_MS 5000
+
+struct db {
+	sqlite3 *handle;
+	int last_rc;		/* primary result code of the last failure */
+	int in_txn;
+};
+
+struct stmt {
+	struct db *db;
+	sqlite3_stmt *handle;
+};
+
+static int fail(struct db *db, int rc, const char *what)
+{
+	db->last_rc = rc & 0xff;
+	if (db->last_rc == SQLITE_BUSY || db->last_rc == SQLITE_LOCKED) {
+		set_failure_status(EXIT_BUSY);
+		return error("database is busy (another piqplan is writing); %s gave up after %d ms",
+			     what, BUSY_TIMEOUT_MS);
+	}
+	return error("%s: %s", what, sqlite3_errmsg(db->handle));
+}
+
+int db_busy(const struct db *db)
+{
+	return db->last_rc == SQLITE_BUSY || db->last_rc == SQLITE_LOCKED;
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db->handle, sql, NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		return 0;
+	db->last_rc = rc & 0xff;
+	if (db_busy(db)) {
+		sqlite3_free(msg);
+		return fail(db, rc, "statement");
+	}
+	error("%s", msg ? msg : sqlite3_errstr(rc));
+	sqlite3_free(msg);
+	return -1;
+}
+
+int db_begin(struct db *db)
+{
+	if (db_exec(db, "BEGIN IMMEDIATE"))
+		return -1;
+	db->in_txn = 1;
+	return 0;
+}
+
+int db_commit(struct db *db)
+{
+	int rc = sqlite3_exec(db->handle, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, rc, "commit");
+		db_rollback(db);
+		return -1;
+	}
+	db->in_txn = 0;
+	return 0;
+}
+
+void db_rollback(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->handle))
+		sqlite3_exec(db->handle, "ROLLBACK", NULL, NULL, NULL);
+	db->in_txn = 0;
+}
+
+int64_t db_changes(struct db *db)
+{
+	return sqlite3_changes64(db->handle);
+}
+
+int64_t db_last_insert_rowid(struct db *db)
+{
+	return sqlite3_last_insert_rowid(db->handle);
+}
+
+struct stmt *db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *h = NULL;
+	int rc = sqlite3_prepare_v2(db->handle, sql, -1, &h, NULL);
+	if (rc != SQLITE_OK) {
+		fail(db, rc, "preparing statement");
+		return NULL;
+	}
+	struct stmt *st = xmalloc(sizeof(*st));
+	st->db = db;
+	st->handle = h;
+	return st;
+}
+
+static int param_index(struct stmt *st, const char *param)
+{
+	int i = sqlite3_bind_parameter_index(st->handle, param);
+	if (i == 0)
+		die("no parameter '%s' in statement: %s", param, sqlite3_sql(st->handle));
+	return i;
+}
+
+void stmt_bind_text(struct stmt *st, const char *param, const char *value)
+{
+	int i = param_index(st, param);
+	if (value)
+		sqlite3_bind_text(st->handle, i, value, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st->handle, i);
+}
+
+void stmt_bind_blob(struct stmt *st, const char *param, const void *data, int len)
+{
+	sqlite3_bind_blob(st->handle, param_index(st, param), data, len, SQLITE_TRANSIENT);
+}
+
+void stmt_bind_int64(struct stmt *st, const char *param, int64_t value)
+{
+	sqlite3_bind_int64(st->handle, param_index(st, param), value);
+}
+
+void stmt_bind_double(struct stmt *st, const char *param, double value)
+{
+	sqlite3_bind_double(st->handle, param_index(st, param), value);
+}
+
+void stmt_bind_null(struct stmt *st, const char *param)
+{
+	sqlite3_bind_null(st->handle, param_index(st, param));
+}
+
+int stmt_step(struct stmt *st)
+{
+	int rc = sqlite3_step(st->handle);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	int ext = sqlite3_extended_errcode(st->db->handle);
+	if ((ext & 0xff) == SQLITE_CONSTRAINT) {
+		st->db->last_rc = SQLITE_CONSTRAINT;
+		return error("rejected by the database: %s", sqlite3_errmsg(st->db->handle));
+	}
+	return fail(st->db, rc, "query");
+}
+
+int stmt_step_once(struct stmt *st)
+{
+	int r = stmt_step(st);
+	stmt_reset(st);
+	return r;
+}
+
+void stmt_reset(struct stmt *st)
+{
+	sqlite3_reset(st->handle);
+	sqlite3_clear_bindings(st->handle);
+}
+
+void stmt_finalize(struct stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_finalize(st->handle);
+	free(st);
+}
+
+int stmt_column_count(struct stmt *st)
+{
+	return sqlite3_column_count(st->handle);
+}
+
+const char *stmt_column_name(struct stmt *st, int col)
+{
+	return sqlite3_column_name(st->handle, col);
+}
+
+int stmt_is_null(struct stmt *st, int col)
+{
+	return sqlite3_column_type(st->handle, col) == SQLITE_NULL;
+}
+
+const char *stmt_text(struct stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st->handle, col);
+	return t ? (const char *)t : "";
+}
+
+int stmt_bytes(struct stmt *st, int col)
+{
+	return sqlite3_column_bytes(st->handle, col);
+}
+
+int64_t stmt_int64(struct stmt *st, int col)
+{
+	return sqlite3_column_int64(st->handle, col);
+}
+
+double stmt_double(struct stmt *st, int col)
+{
+	return sqlite3_column_double(st->handle, col);
+}
+
+char stmt_type(struct stmt *st, int col)
+{
+	switch (sqlite3_column_type(st->handle, col)) {
+	case SQLITE_INTEGER: return 'i';
+	case SQLITE_FLOAT: return 'r';
+	case SQLITE_TEXT: return 't';
+	case SQLITE_BLOB: return 'b';
+	default: return 'n';
+	}
+}
+
+int db_schema_version(void)
+{
+	int n = 0;
+	while (schema_migrations[n].name)
+		n++;
+	return n;
+}
+
+static int pragma_int(struct db *db, const char *sql, int64_t *out)
+{
+	struct stmt *st = db_prepare(db, sql);
+	if (!st)
+		return -1;
+	int r = stmt_step(st);
+	if (r == 1)
+		*out = stmt_int64(st, 0);
+	stmt_finalize(st);
+	return r == 1 ? 0 : -1;
+}
+
+/*
+ * Bring the schema to db_schema_version(). Each migration runs in its own
+ * IMMEDIATE transaction that re-reads user_version, so two processes
+ * opening a fresh file at once do not both apply it.
+ */
+static int migrate(struct db *db, const char *path)
+{
+	int latest = db_schema_version();
+	for (;;) {
+		int64_t version, appid, objects;
+		if (pragma_int(db, "PRAGMA user_version", &version))
+			return -1;
+		if (version > latest)
+			return error("database '%s' has schema version %lld, newer than this piqplan "
+				     "understands (%d); upgrade piqplan", path, (long long)version, latest);
+		if (version == latest)
+			return 0;
+		if (db_begin(db))
+			return -1;
+		if (pragma_int(db, "PRAGMA user_version", &version) ||
+		    pragma_int(db, "PRAGMA application_id", &appid) ||
+		    pragma_int(db, "SELECT count(*) FROM sqlite_schema", &objects))
+			goto fail;
+		if (version == latest) {
+			db_rollback(db);
+			return 0;
+		}
+		if (appid != PIQPLAN_APPLICATION_ID && (appid != 0 || objects != 0)) {
+			error("'%s' is not a piqplan database (application_id %lld, %lld schema objects)",
+			      path, (long long)appid, (long long)objects);
+			goto fail;
+		}
+		if (version > latest) {
+			db_rollback(db);
+			continue;	/* the loop reports it */
+		}
+		const struct embedded_file *m = &schema_migrations[version];
+		char pragma[96];
+		if (db_exec(db, m->data)) {
+			error("migration %s failed", m->name);
+			goto fail;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %lld", (long long)version + 1);
+		if (db_exec(db, pragma))
+			goto fail;
+		if (appid == 0) {
+			snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d",
+				 PIQPLAN_APPLICATION_ID);
+			if (db_exec(db, pragma))
+				goto fail;
+		}
+		if (db_commit(db))
+			return -1;
+	}
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+int db_open(const char *path, struct db **out)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	int rc = sqlite3_open_v2(path, &db->handle,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	if (rc != SQLITE_OK) {
+		error("cannot open database '%s': %s", path,
+		      db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
+		db_close(db);
+		return -1;
+	}
+	sqlite3_extended_result_codes(db->handle, 1);
+	sqlite3_busy_timeout(db->handle, BUSY_TIMEOUT_MS);
+	if (db_exec(db, "PRAGMA foreign_keys = ON") ||
+	    db_exec(db, "PRAGMA journal_mode = WAL") ||
+	    db_exec(db, "PRAGMA synchronous = NORMAL") ||
+	    migrate(db, path)) {
+		db_close(db);
+		return -1;
+	}
+	*out = db;
+	return 0;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	db_rollback(db);
+	sqlite3_close_v2(db->handle);
+	free(db);
+}

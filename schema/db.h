@@ -1,0 +1,76 @@
+/*
+ * db.h - the one door to SQLite. Every other file speaks SQL through these
+ * calls: literal SQL text with named parameters (":gpu"), always bound,
+ * never formatted into strings.
+ *
+ * Opening a database applies the connection settings piqplan relies on
+ * (foreign keys, WAL, a busy timeout, its application_id) and brings the
+ * schema up to date with the migrations embedded in the binary, each in
+ * its own transaction. A database written by a newer piqplan is refused.
+ *
+ * Errors are reported with error() and returned as -1; db_busy() tells the
+ * caller whether the last failure was SQLITE_BUSY/LOCKED (exit status 75).
+ */
+#ifndef PIQPLAN_DB_H
+#define PIQPLAN_DB_H
+
+#include <stdint.h>
+
+struct db;
+struct stmt;
+
+/* 'PIQP' as a big-endian integer: identifies a piqplan file to `file` and to us. */
+#define PIQPLAN_APPLICATION_ID 0x50495150
+
+/* Open (creating if needed) and migrate. path may be ":memory:". */
+int db_open(const char *path, struct db **out);
+void db_close(struct db *db);
+
+/* The schema version this binary writes (the number of its last migration). */
+int db_schema_version(void);
+
+/* Run SQL without parameters or results (may hold several statements). */
+int db_exec(struct db *db, const char *sql);
+
+/* One transaction at a time; BEGIN IMMEDIATE so writers queue on the busy timeout. */
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+void db_rollback(struct db *db);	/* no-op when no transaction is open */
+
+/* 1 if the last failure was the database being busy or locked. */
+int db_busy(const struct db *db);
+
+/* Rows changed by the last INSERT/UPDATE/DELETE. */
+int64_t db_changes(struct db *db);
+int64_t db_last_insert_rowid(struct db *db);
+
+/*
+ * Prepared statements. db_prepare() returns NULL after error() on bad SQL.
+ * Binding an unknown parameter name is a programming error and dies.
+ * stmt_step() returns 1 for a row, 0 when done, -1 after error().
+ */
+struct stmt *db_prepare(struct db *db, const char *sql);
+void stmt_bind_text(struct stmt *st, const char *param, const char *value); /* NULL binds NULL */
+void stmt_bind_blob(struct stmt *st, const char *param, const void *data, int len);
+void stmt_bind_int64(struct stmt *st, const char *param, int64_t value);
+void stmt_bind_double(struct stmt *st, const char *param, double value);
+void stmt_bind_null(struct stmt *st, const char *param);
+int stmt_step(struct stmt *st);
+void stmt_reset(struct stmt *st);	/* ready to bind and step again */
+void stmt_finalize(struct stmt *st);	/* NULL is fine */
+
+/* Column accessors for the current row, by index from 0. */
+int stmt_column_count(struct stmt *st);
+const char *stmt_column_name(struct stmt *st, int col);
+int stmt_is_null(struct stmt *st, int col);
+const char *stmt_text(struct stmt *st, int col);	/* "" for NULL; valid until next step */
+int stmt_bytes(struct stmt *st, int col);
+int64_t stmt_int64(struct stmt *st, int col);
+double stmt_double(struct stmt *st, int col);
+/* 'i' integer, 'r' real, 't' text, 'b' blob, 'n' null */
+char stmt_type(struct stmt *st, int col);
+
+/* Convenience: step a statement expected to give at most one row; 1 row, 0 none, -1 error. */
+int stmt_step_once(struct stmt *st);
+
+#endif

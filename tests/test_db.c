@@ -1,0 +1,210 @@
+/*
+ * test_db.c - the database layer and the catalog: migrations from nothing,
+ * refusal of newer or foreign databases, an idempotent catalog load, and
+ * the schema's own guards (CHECK constraints, foreign keys).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/catalog.h"
+#include "schema/db.h"
+
+static int64_t scalar(struct db *db, const char *sql)
+{
+	struct stmt *st = db_prepare(db, sql);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(stmt_step(st), 1);
+	int64_t v = stmt_int64(st, 0);
+	stmt_finalize(st);
+	return v;
+}
+
+static char *temp_path(void)
+{
+	char *p = strdup("/tmp/piqplan-test-XXXXXX");
+	int fd = mkstemp(p);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	unlink(p);		/* db_open creates it fresh */
+	return p;
+}
+
+static void remove_db(const char *p)
+{
+	char buf[512];
+	unlink(p);
+	snprintf(buf, sizeof(buf), "%s-wal", p);
+	unlink(buf);
+	snprintf(buf, sizeof(buf), "%s-shm", p);
+	unlink(buf);
+}
+
+START_TEST(migrates_empty_database)
+{
+	struct db *db;
+	ck_assert_int_eq(db_open(":memory:", &db), 0);
+	ck_assert_int_eq(scalar(db, "PRAGMA user_version"), db_schema_version());
+	/* 0x50495150 = "PIQP" */
+	ck_assert_int_eq(scalar(db, "PRAGMA application_id"), 0x50495150);
+	ck_assert_int_eq(scalar(db, "PRAGMA foreign_keys"), 1);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM sqlite_schema WHERE name IN"
+				    " ('gpu','gpu_price','model','engine','cluster')"), 5);
+	/* Every table is STRICT. */
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM pragma_table_list"
+				    " WHERE schema = 'main' AND type = 'table' AND strict = 0"
+				    " AND name NOT LIKE 'sqlite_%'"), 0);
+	db_close(db);
+}
+END_TEST
+
+START_TEST(reopen_is_noop_and_newer_is_refused)
+{
+	char *path = temp_path();
+	struct db *db;
+	ck_assert_int_eq(db_open(path, &db), 0);
+	db_close(db);
+	ck_assert_int_eq(db_open(path, &db), 0);
+	ck_assert_int_eq(scalar(db, "PRAGMA user_version"), db_schema_version());
+	ck_assert_int_eq(db_exec(db, "PRAGMA user_version = 9999"), 0);
+	db_close(db);
+	/* A database from a newer piqplan must not be touched. */
+	ck_assert_int_eq(db_open(path, &db), -1);
+	remove_db(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(foreign_database_is_refused)
+{
+	char *path = temp_path();
+	struct db *db;
+	ck_assert_int_eq(db_open(path, &db), 0);
+	ck_assert_int_eq(db_exec(db, "PRAGMA application_id = 1234"), 0);
+	ck_assert_int_eq(db_exec(db, "PRAGMA user_version = 0"), 0);
+	db_close(db);
+	ck_assert_int_eq(db_open(path, &db), -1);
+	remove_db(path);
+	free(path);
+}
+END_TEST
+
+START_TEST(catalog_load_is_idempotent)
+{
+	struct db *db;
+	struct catalog_counts c;
+	ck_assert_int_eq(db_open(":memory:", &db), 0);
+	ck_assert_int_eq(db_begin(db), 0);
+	ck_assert_int_eq(catalog_load(db, &c), 0);
+	ck_assert_int_eq(db_commit(db), 0);
+	/* ../shared/data: 11 GPU rows in gpus.csv, 11 in prices.csv, 15 configs; 3 engines. */
+	ck_assert_int_eq(c.gpus, 11);
+	ck_assert_int_eq(c.prices, 11);
+	ck_assert_int_eq(c.models, 15);
+	ck_assert_int_eq(c.engines, 3);
+
+	ck_assert_int_eq(db_begin(db), 0);
+	ck_assert_int_eq(catalog_load(db, &c), 0);
+	ck_assert_int_eq(db_commit(db), 0);
+	ck_assert_int_eq(c.gpus + c.prices + c.models + c.engines, 0);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM model"), 15);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu_price"), 11);
+
+	/* H100 SXM: 81,559 MiB as nvidia-smi reports it (gpus.csv) = 85,520,809,984 bytes. */
+	ck_assert_int_eq(scalar(db, "SELECT memory_bytes FROM gpu WHERE id = 'H100-SXM-80GB'"),
+			 85520809984LL);
+	/* A100 has no FP8 tensor cores: stored as NULL, not 0. */
+	ck_assert_int_eq(scalar(db, "SELECT fp8_flops IS NULL FROM gpu WHERE id = 'A100-SXM-80GB'"), 1);
+	/* '2026-Q1' is ordered as 2026-01-01. */
+	ck_assert_int_eq(scalar(db, "SELECT as_of_date = '2026-01-01' FROM gpu_price"
+				    " WHERE gpu_id = 'A100-SXM-80GB' AND pricing = 'on-demand'"), 1);
+	/* The figures: DeepSeek-V3 671.03 B / 37.55 B, KV 61 x 576 x 2 = 70,272 B. */
+	ck_assert_int_eq(scalar(db, "SELECT abs(total_params - 671.03e9) < 0.005 * 671.03e9"
+				    " FROM model WHERE id = 'deepseek-ai/DeepSeek-V3'"), 1);
+	ck_assert_int_eq(scalar(db, "SELECT abs(active_params - 37.55e9) < 0.005 * 37.55e9"
+				    " FROM model WHERE id = 'deepseek-ai/DeepSeek-V3'"), 1);
+	ck_assert_int_eq(scalar(db, "SELECT kv_bytes_per_token FROM model"
+				    " WHERE id = 'deepseek-ai/DeepSeek-V3'"), 70272);
+	/* vLLM's default since v0.21 (vllm/config/cache.py; PR vllm#38284). */
+	ck_assert_int_eq(scalar(db, "SELECT gpu_memory_utilization = 0.92 FROM engine"
+				    " WHERE id = 'vllm'"), 1);
+	db_close(db);
+}
+END_TEST
+
+START_TEST(schema_guards_reject_bad_rows)
+{
+	struct db *db;
+	struct catalog_counts c;
+	ck_assert_int_eq(db_open(":memory:", &db), 0);
+	ck_assert_int_eq(catalog_load(db, &c), 0);
+	/* A price of zero is never a price. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price VALUES"
+				     " ('L4-24GB', 'spot', 0, '2026', '2026-01-01', 'x')"), -1);
+	/* Unknown pricing kind. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price VALUES"
+				     " ('L4-24GB', 'free', 1, '2026', '2026-01-01', 'x')"), -1);
+	/* Foreign key: a cluster of a GPU that does not exist. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO cluster (name, gpu_id, gpus)"
+				     " VALUES ('c', 'H300', 8)"), -1);
+	/* Quarter format. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO cluster (name, gpu_id, gpus, from_quarter)"
+				     " VALUES ('c', 'L4-24GB', 8, '2027-Q1')"), -1);
+	/* STRICT: text in an integer column. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO cluster (name, gpu_id, gpus)"
+				     " VALUES ('c', 'L4-24GB', 'eight')"), -1);
+	ck_assert_int_eq(db_exec(db, "INSERT INTO cluster (name, gpu_id, gpus)"
+				     " VALUES ('c', 'L4-24GB', 8)"), 0);
+	db_close(db);
+}
+END_TEST
+
+START_TEST(price_dates_normalise)
+{
+	char d[11];
+	ck_assert_int_eq(price_date_normalise("2026", d), 0);
+	ck_assert_str_eq(d, "2026-01-01");
+	ck_assert_int_eq(price_date_normalise("2026-Q3", d), 0);
+	ck_assert_str_eq(d, "2026-07-01");
+	ck_assert_int_eq(price_date_normalise("2026-05", d), 0);
+	ck_assert_str_eq(d, "2026-05-01");
+	ck_assert_int_eq(price_date_normalise("2026-05-18", d), 0);
+	ck_assert_str_eq(d, "2026-05-18");
+	ck_assert_int_eq(price_date_normalise("2026-13", d), -1);
+	ck_assert_int_eq(price_date_normalise("May 2026", d), -1);
+	ck_assert_int_eq(price_date_normalise("2026-Q5", d), -1);
+}
+END_TEST
+
+START_TEST(model_ids_from_file_names)
+{
+	char *id = model_id_from_filename("deepseek-ai--DeepSeek-V3.json");
+	ck_assert_str_eq(id, "deepseek-ai/DeepSeek-V3");
+	free(id);
+	id = model_id_from_filename("config.json");
+	ck_assert_str_eq(id, "config");
+	free(id);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("db");
+	TCase *tc = tcase_create("db");
+	tcase_add_test(tc, migrates_empty_database);
+	tcase_add_test(tc, reopen_is_noop_and_newer_is_refused);
+	tcase_add_test(tc, foreign_database_is_refused);
+	tcase_add_test(tc, catalog_load_is_idempotent);
+	tcase_add_test(tc, schema_guards_reject_bad_rows);
+	tcase_add_test(tc, price_dates_normalise);
+	tcase_add_test(tc, model_ids_from_file_names);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,690 @@
+/*
+ * test_model.c - Check suite for planner/model.c: parsing the shipped
+ * config.json files, parameter counts, weight bytes and KV bytes.
+ *
+ * Every expected figure is worked out here by hand from the config fields
+ * (the arithmetic is in the comment beside it) or is a published figure
+ * (source named). Configs are read from $PIQPLAN_MODELS_DIR, default
+ * "seeds/models" relative to the source root; meson passes an absolute path.
+ *
+ * Active parameters count everything a token passes through: embedding and
+ * LM head included, routed experts scaled by k/E.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/model.h"
+
+#define GIGA 1e9
+
+/* Read one catalog config and parse it; the test fails with the parser's reason. */
+static void load(const char *file, struct model_arch *m)
+{
+	const char *dir = getenv("PIQPLAN_MODELS_DIR");
+	char path[1024], err[256];
+	FILE *f;
+	char *buf;
+	long n;
+
+	if (!dir || !*dir)
+		dir = "seeds/models";
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	ck_assert_int_ge(n, 1);
+	rewind(f);
+	buf = malloc((size_t)n);
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	/* Not NUL-terminated on purpose: the parser must honour len. */
+	ck_assert_msg(model_arch_parse(buf, (size_t)n, m, err, sizeof(err)) == 0,
+		      "%s: %s", file, err);
+	free(buf);
+}
+
+static int parse_str(const char *json, struct model_arch *m, char *err, size_t errsz)
+{
+	return model_arch_parse(json, strlen(json), m, err, errsz);
+}
+
+/* |got - want| <= rel * want */
+#define ck_assert_rel(got, want, rel) \
+	ck_assert_msg(fabs((double)(got) - (double)(want)) <= (rel) * fabs((double)(want)), \
+		      "%s = %.6g, want %.6g within %g%%", #got, (double)(got), \
+		      (double)(want), 100.0 * (rel))
+
+#define HALF_PCT 0.005
+
+static void params(const char *file, struct model_arch *m, struct model_params *p)
+{
+	load(file, m);
+	model_params_count(m, p);
+	ck_assert_int_eq(p->total, p->attention + p->dense_mlp + p->shared_experts +
+			 p->routed_experts + p->router + p->embedding + p->lm_head +
+			 p->norms);
+}
+
+/*
+ * Llama-3.1-8B: h 4096, L 32, H 32, H_kv 8, d 128, I 14336, V 128256.
+ *   attention/layer = 4096*4096 (q) + 2*4096*1024 (k, v) + 4096*4096 (o)
+ *                     + 4096 (input norm) = 41,947,136; x32 = 1,342,308,352
+ *   MLP = 32 * 3*4096*14336 = 5,637,144,576
+ *   embedding = lm_head = 128256*4096 = 525,336,576
+ *   norms = 33*4096 = 135,168
+ *   total = 8,030,261,248 -- the count Hugging Face shows for the checkpoint.
+ */
+START_TEST(test_llama_8b)
+{
+	struct model_arch m;
+	struct model_params p;
+	struct model_weights w;
+
+	params("meta-llama--Llama-3.1-8B.json", &m, &p);
+	ck_assert_str_eq(m.model_type, "llama");
+	ck_assert_int_eq(m.attention, ATTN_GQA);
+	ck_assert_str_eq(attn_kind_name(m.attention), "GQA");
+	ck_assert_int_eq(m.head_dim, 128);
+	ck_assert_int_eq(m.max_context_tokens, 131072);
+	ck_assert_int_eq(m.dense_layers, 32);
+	ck_assert_int_eq(m.moe_layers, 0);
+	ck_assert_int_eq(p.attention, 1342308352LL);
+	ck_assert_int_eq(p.dense_mlp, 5637144576LL);
+	ck_assert_int_eq(p.embedding, 525336576LL);
+	ck_assert_int_eq(p.lm_head, 525336576LL);
+	ck_assert_int_eq(p.norms, 135168);
+	ck_assert_int_eq(p.routed_experts, 0);
+	ck_assert_int_eq(p.total, 8030261248LL);
+	ck_assert_int_eq(p.active, p.total);
+
+	/* KV: 2 * 32 layers * 8 heads * 128 * 2 B = 131,072 B per token. */
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 131072);
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 1), 65536);
+	/* No sliding layers: 1000 tokens hold 1000 * 131,072 B. */
+	ck_assert_double_eq(model_kv_bytes_per_sequence(&m, 2, 1000), 131072000.0);
+	ck_assert_double_eq(model_kv_bytes_per_sequence(&m, 2, 0), 0.0);
+
+	/* No quantization_config: native is bf16 = 2 B per parameter. */
+	ck_assert_int_eq(m.native_linear, WF_BF16);
+	ck_assert_int_eq(m.native_experts, WF_BF16);
+	ck_assert_int_eq(m.native_other, WF_BF16);
+	model_weights_bytes(&m, PREC_BF16, &w);
+	ck_assert_double_eq(w.total, 2.0 * 8030261248.0);
+	model_weights_bytes(&m, PREC_NATIVE, &w);
+	ck_assert_double_eq(w.total, 2.0 * 8030261248.0);
+
+	/*
+	 * fp8: linear = 32*41,943,040 (attention projections) + 5,637,144,576
+	 * = 6,979,321,856 params at 1 B; norms 32*4096 + 135,168 = 266,240 and
+	 * embedding + LM head 1,050,673,152 at 2 B:
+	 * 6,979,321,856 + 532,480 + 2,101,346,304 = 9,081,200,640 B.
+	 */
+	model_weights_bytes(&m, PREC_FP8, &w);
+	ck_assert_double_eq(w.total, 9081200640.0);
+	ck_assert_double_eq(w.embedding, 2.0 * 525336576.0);
+	ck_assert_double_eq(w.dense_mlp, 5637144576.0);
+	/* fp4: 6,979,321,856 * 0.53125 = 3,707,764,736; + 532,480 + 2,101,346,304. */
+	model_weights_bytes(&m, PREC_FP4, &w);
+	ck_assert_double_eq(w.total, 5809643520.0);
+}
+END_TEST
+
+/*
+ * Llama-3.1-70B: h 8192, L 80, H 64, H_kv 8, d 128, I 28672, V 128256.
+ *   per layer 2*8192^2 (q, o) + 2*8192*1024 (k, v) + 8192 + 3*8192*28672
+ *   + 8192 = 855,654,400; x80 = 68,452,352,000
+ *   + 2*128256*8192 = 2,101,346,304 (embedding, head) + 8192 (final norm)
+ *   = 70,553,706,496 (published 70.6 B).
+ * Llama-3.1-405B: h 16384, L 126, I 53248, H 128, H_kv 8:
+ *   126*(2*16384^2 + 2*16384*1024 + 16384 + 3*16384*53248 + 16384)
+ *   + 2*128256*16384 + 16384 = 405,853,388,800 (published 405 B).
+ *   KV: 2*80*8*128*2 = 327,680 B per token for the 70B.
+ */
+START_TEST(test_llama_70b_405b)
+{
+	struct model_arch m;
+	struct model_params p;
+
+	params("meta-llama--Llama-3.1-70B.json", &m, &p);
+	ck_assert_int_eq(p.total, 70553706496LL);
+	ck_assert_rel(p.total, 70.55 * GIGA, HALF_PCT);
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 327680);
+
+	params("meta-llama--Llama-3.1-405B.json", &m, &p);
+	ck_assert_int_eq(p.total, 405853388800LL);
+	ck_assert_rel(p.total, 405.9 * GIGA, HALF_PCT);
+	ck_assert_int_eq(p.active, p.total);
+}
+END_TEST
+
+/*
+ * Qwen2.5-7B: h 3584, L 28, H 28, H_kv 4, d 128, I 18944, V 152064, biases on
+ * q/k/v only (3584 + 2*512 per layer).
+ *   28*(2*3584^2 + 2*3584*512 + 3584 + 4608 + 3*3584*18944 + 3584)
+ *   + 2*152064*3584 + 3584 = 7,615,616,512 (published 7.61 B).
+ * use_sliding_window is false: no sliding layers.
+ */
+START_TEST(test_qwen25_7b)
+{
+	struct model_arch m;
+	struct model_params p;
+
+	params("Qwen--Qwen2.5-7B-Instruct.json", &m, &p);
+	ck_assert_str_eq(m.model_type, "qwen2");
+	ck_assert_int_eq(m.attention_bias, 1);
+	ck_assert_int_eq(m.sliding_layers, 0);
+	ck_assert_int_eq(p.total, 7615616512LL);
+	ck_assert_rel(p.total, 7.61 * GIGA, HALF_PCT);
+	/* KV: 2*28*4*128*2 = 57,344 B per token. */
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 57344);
+}
+END_TEST
+
+/*
+ * Mixtral-8x7B: h 4096, L 32, H 32, H_kv 8, E 8, k 2, I_e 14336, V 32000.
+ *   attention 32*41,947,136 = 1,342,308,352 (as Llama-3.1-8B)
+ *   experts 32*8*3*4096*14336 = 45,097,156,608; router 32*4096*8 = 1,048,576
+ *   embedding + head 2*32000*4096 = 262,144,000; norms 33*4096 = 135,168
+ *   total 46,702,792,704; active = total - experts*(6/8) = 12,879,925,248.
+ * Mixtral-8x22B: h 6144, L 56, H 48, H_kv 8, I_e 16384:
+ *   attention 56*(2*6144^2 + 2*6144*1024 + 6144) = 4,932,845,568
+ *   experts 56*8*3*6144*16384 = 135,291,469,824; router 56*6144*8
+ *   + 2*32000*6144 + 57*6144 => total 140,620,634,112 [141 B published],
+ *   active 39,152,031,744 [39 B published].
+ */
+START_TEST(test_mixtral)
+{
+	struct model_arch m;
+	struct model_params p;
+
+	params("mistralai--Mixtral-8x7B-v0.1.json", &m, &p);
+	ck_assert_int_eq(m.moe_layers, 32);
+	ck_assert_int_eq(m.experts, 8);
+	ck_assert_int_eq(m.experts_per_token, 2);
+	ck_assert_int_eq(m.sliding_layers, 0);	/* sliding_window: null */
+	ck_assert_int_eq(p.routed_experts, 45097156608LL);
+	ck_assert_int_eq(p.router, 1048576);
+	ck_assert_int_eq(p.total, 46702792704LL);
+	ck_assert_int_eq(p.active, 12879925248LL);
+	ck_assert_rel(p.total, 46.70 * GIGA, HALF_PCT);
+	ck_assert_rel(p.active, 12.88 * GIGA, HALF_PCT);
+	/* KV: 2*32*8*128*2 = 131,072 B per token. */
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 131072);
+
+	params("mistralai--Mixtral-8x22B-v0.1.json", &m, &p);
+	ck_assert_int_eq(p.attention, 4932845568LL);
+	ck_assert_int_eq(p.routed_experts, 135291469824LL);
+	ck_assert_int_eq(p.total, 140620634112LL);
+	ck_assert_int_eq(p.active, 39152031744LL);
+	ck_assert_rel(p.total, 140.6 * GIGA, HALF_PCT);
+	ck_assert_rel(p.active, 39.2 * GIGA, HALF_PCT);
+}
+END_TEST
+
+/*
+ * Qwen3-235B-A22B: h 4096, L 94, H 64, H_kv 4, d 128, E 128, k 8, I_e 1536,
+ * V 151936; q_norm and k_norm (128 each) per layer.
+ *   attention 94*(2*4096*8192 + 2*4096*512 + 4096 + 256) = 6,702,906,880
+ *   experts 94*128*3*4096*1536 = 227,096,395,776; router 94*4096*128 = 49,283,072
+ *   embedding + head 2*151936*4096 = 1,244,659,712; norms 95*4096 = 389,120
+ *   total 235,093,634,560; active = total - experts + experts/16
+ *   = 22,190,763,520 [235 B / 22 B published].
+ * Qwen3-30B-A3B: h 2048, L 48, H 32, H_kv 4, E 128, k 8, I_e 768:
+ *   48*(2*2048*4096 + 2*2048*512 + 2048 + 256) + 48*128*3*2048*768
+ *   + 48*2048*128 + 2*151936*2048 + 49*2048 = 30,532,122,624; active
+ *   3,353,032,704 [30.5 B / 3.3 B published].
+ */
+START_TEST(test_qwen3_moe)
+{
+	struct model_arch m;
+	struct model_params p;
+
+	params("Qwen--Qwen3-235B-A22B.json", &m, &p);
+	ck_assert_str_eq(m.model_type, "qwen3_moe");
+	ck_assert_int_eq(m.moe_layers, 94);
+	ck_assert_int_eq(m.dense_layers, 0);
+	ck_assert_int_eq(m.attention_bias, 0);
+	ck_assert_int_eq(p.attention, 6702906880LL);
+	ck_assert_int_eq(p.routed_experts, 227096395776LL);
+	ck_assert_int_eq(p.total, 235093634560LL);
+	ck_assert_int_eq(p.active, 22190763520LL);
+	ck_assert_rel(p.total, 235.09 * GIGA, HALF_PCT);
+	ck_assert_rel(p.active, 22.19 * GIGA, HALF_PCT);
+	/* KV: 2*94*4*128*2 = 192,512 B per token. */
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 192512);
+
+	params("Qwen--Qwen3-30B-A3B.json", &m, &p);
+	ck_assert_int_eq(p.total, 30532122624LL);
+	ck_assert_int_eq(p.active, 3353032704LL);
+	ck_assert_rel(p.total, 30.5 * GIGA, HALF_PCT);
+	ck_assert_rel(p.active, 3.35 * GIGA, HALF_PCT);
+}
+END_TEST
+
+/*
+ * DeepSeek-V3: h 7168, L 61 (3 dense, 58 MoE), H 128, q_lora 1536, kv_lora 512,
+ * nope 128, rope 64, v 128, I 18432, E 256, k 8, 1 shared, I_e 2048, V 129280.
+ *   MLA/layer: q_a 7168*1536 + q_b 1536*128*192 + kv_a 7168*576
+ *              + kv_b 512*128*256 + o 128*128*7168 = 187,105,280
+ *              norms: input 7168 + q_a 1536 + kv_a 512 = 9,216
+ *   attention 61*187,114,496 = 11,413,984,256
+ *   dense 3*3*7168*18432 = 1,189,085,184
+ *   shared 58*3*7168*2048 = 2,554,331,136
+ *   routed 58*256*3*7168*2048 = 653,908,770,816
+ *   router 58*(7168*256 + 256 score bias) = 106,445,312
+ *   embedding = head = 129280*7168 = 926,679,040; norms 62*7168 = 444,416
+ *   total 671,026,419,200 [671 B published, without the MTP module];
+ *   active = total - routed + 58*8*3*7168*2048 = 37,552,297,472 [37 B].
+ * Native fp8: every linear above at 1 B, norms/router/embedding/head at 2 B:
+ *   61*187,105,280 + 1,189,085,184 + 2,554,331,136 + 653,908,770,816
+ *   + 2*(61*9,216 + 106,445,312 + 2*926,679,040 + 444,416) = 672,987,229,184 B.
+ */
+START_TEST(test_deepseek_v3)
+{
+	static const char *const files[] = {
+		"deepseek-ai--DeepSeek-V3.json", "deepseek-ai--DeepSeek-R1.json",
+	};
+	struct model_arch m;
+	struct model_params p;
+	struct model_weights w;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		params(files[i], &m, &p);
+		ck_assert_str_eq(m.model_type, "deepseek_v3");
+		ck_assert_int_eq(m.attention, ATTN_MLA);
+		ck_assert_str_eq(attn_kind_name(m.attention), "MLA");
+		ck_assert_int_eq(m.dense_layers, 3);
+		ck_assert_int_eq(m.moe_layers, 58);
+		ck_assert_int_eq(m.shared_experts, 1);
+		ck_assert_int_eq(m.shared_intermediate, 2048);
+		ck_assert_int_eq(m.q_lora_rank, 1536);
+		ck_assert_int_eq(p.attention, 11413984256LL);
+		ck_assert_int_eq(p.dense_mlp, 1189085184LL);
+		ck_assert_int_eq(p.shared_experts, 2554331136LL);
+		ck_assert_int_eq(p.routed_experts, 653908770816LL);
+		ck_assert_int_eq(p.router, 106445312LL);
+		ck_assert_int_eq(p.total, 671026419200LL);
+		ck_assert_int_eq(p.active, 37552297472LL);
+		ck_assert_rel(p.total, 671.03 * GIGA, HALF_PCT);
+		ck_assert_rel(p.active, 37.55 * GIGA, HALF_PCT);
+
+		/* KV (MLA): 61 * (512 + 64) * 2 B = 70,272 B; not per head. */
+		ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 70272);
+		ck_assert_int_eq(model_kv_bytes_per_token(&m, 1), 35136);
+
+		ck_assert_int_eq(m.native_linear, WF_FP8);
+		ck_assert_int_eq(m.native_experts, WF_FP8);
+		ck_assert_int_eq(m.native_other, WF_BF16);
+		model_weights_bytes(&m, PREC_NATIVE, &w);
+		ck_assert_double_eq(w.total, 672987229184.0);
+		ck_assert_double_eq(w.embedding, 2.0 * 926679040.0);
+		/* fp8 asked for explicitly is the same as this checkpoint's native. */
+		model_weights_bytes(&m, PREC_FP8, &w);
+		ck_assert_double_eq(w.total, 672987229184.0);
+		/* bf16: 2 * 671,026,419,200 = 1.342 TB, more than 16 x 80 GB. */
+		model_weights_bytes(&m, PREC_BF16, &w);
+		ck_assert_double_eq(w.total, 1342052838400.0);
+	}
+}
+END_TEST
+
+/*
+ * Kimi-K2: DeepSeek-V3 layout with H 64, E 384, 1 dense layer (60 MoE), V 163840.
+ *   MLA/layer: 7168*1536 + 1536*64*192 + 7168*576 + 512*64*256 + 64*128*7168
+ *              = 101,122,048, + 9,216 norms
+ *   routed 60*384*3*7168*2048 = 1,014,686,023,680
+ *   total 61*101,131,264 + 3*7168*18432 + 60*3*7168*2048 + routed
+ *         + 60*(7168*384 + 384) + 2*163840*7168 + 62*7168 = 1,026,408,232,448
+ *   active = total - routed + routed*8/384 = 32,861,500,928 [1 T / 32 B].
+ */
+START_TEST(test_kimi_k2)
+{
+	struct model_arch m;
+	struct model_params p;
+
+	params("moonshotai--Kimi-K2-Instruct.json", &m, &p);
+	ck_assert_str_eq(m.model_type, "kimi_k2");
+	ck_assert_int_eq(m.attention, ATTN_MLA);
+	ck_assert_int_eq(m.dense_layers, 1);
+	ck_assert_int_eq(m.moe_layers, 60);
+	ck_assert_int_eq(p.routed_experts, 1014686023680LL);
+	ck_assert_int_eq(p.total, 1026408232448LL);
+	ck_assert_int_eq(p.active, 32861500928LL);
+	ck_assert_rel(p.total, 1026.0 * GIGA, HALF_PCT);
+	ck_assert_rel(p.active, 32.9 * GIGA, HALF_PCT);
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 70272);
+	ck_assert_int_eq(m.native_experts, WF_FP8);
+}
+END_TEST
+
+/*
+ * gpt-oss-120b: h 2880, L 36, H 64, H_kv 8, d 64, E 128, k 4, I_e 2880,
+ * V 201088; biases on q/k/v/o and experts, one sink per head.
+ *   attention/layer: 2880*4096 + 2*2880*512 + 4096*2880 = 26,542,080
+ *     + norm 2880 + biases 4096 + 1024 + 2880 + sinks 64 = 10,944
+ *   experts: 36*128*(3*2880*2880) = 114,661,785,600
+ *     + biases 36*128*(2*2880 + 2880) = 39,813,120
+ *   router 36*(2880*128 + 128) = 13,275,648
+ *   embedding + head 2*201088*2880 = 1,158,266,880; norms 37*2880
+ *   total 116,829,156,672 [OpenAI model card: 116.83 B];
+ *   active = total - experts + 36*4*(3*2880^2 + 3*2880) = 5,711,982,912.
+ *   The card's 5.13 B active leaves out the embedding (579 M): 5.71 - 0.58.
+ * Native: routed expert weights mxfp4 (0.53125 B), the rest bf16:
+ *   114,661,785,600*0.53125 + 2*(total - 114,661,785,600) = 65,248,815,744 B
+ *   (the Hugging Face checkpoint is about 65 GB).
+ */
+START_TEST(test_gpt_oss)
+{
+	struct model_arch m;
+	struct model_params p;
+	struct model_weights w;
+
+	params("openai--gpt-oss-120b.json", &m, &p);
+	ck_assert_str_eq(m.model_type, "gpt_oss");
+	ck_assert_int_eq(m.attention, ATTN_GQA);
+	ck_assert_int_eq(m.head_dim, 64);
+	ck_assert_int_eq(m.expert_bias, 1);
+	ck_assert_int_eq(m.attention_bias, 1);
+	ck_assert_int_eq(m.experts_per_token, 4);
+	ck_assert_int_eq(m.sliding_layers, 18);
+	ck_assert_int_eq(m.sliding_window, 128);
+	ck_assert_int_eq(p.attention, 36LL * (26542080 + 10944));
+	ck_assert_int_eq(p.routed_experts, 114661785600LL + 39813120LL);
+	ck_assert_int_eq(p.router, 13275648);
+	ck_assert_int_eq(p.total, 116829156672LL);
+	ck_assert_int_eq(p.active, 5711982912LL);
+	ck_assert_rel(p.total, 116.83 * GIGA, HALF_PCT);
+	ck_assert_rel(p.active, 5.7 * GIGA, HALF_PCT);
+
+	ck_assert_int_eq(m.native_linear, WF_BF16);
+	ck_assert_int_eq(m.native_experts, WF_MXFP4);
+	ck_assert_int_eq(m.native_other, WF_BF16);
+	model_weights_bytes(&m, PREC_NATIVE, &w);
+	ck_assert_double_eq(w.total, 65248815744.0);
+	ck_assert_double_eq(w.routed_experts, 114661785600.0 * 0.53125 + 2 * 39813120.0);
+
+	/* KV: 2*36*8*64*2 = 73,728 B per token, counting every layer. */
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 73728);
+	/*
+	 * Per sequence: one layer holds 2*8*64*2 = 2,048 B per token. At 131,072
+	 * tokens, 18 full layers hold 18*131072*2048 = 4,831,838,208 B and 18
+	 * sliding layers 18*128*2048 = 4,718,592 B: 4,836,556,800 B.
+	 */
+	ck_assert_double_eq(model_kv_bytes_per_sequence(&m, 2, 131072), 4836556800.0);
+	/* Shorter than the window: every layer holds all 100 tokens: 36*100*2048. */
+	ck_assert_double_eq(model_kv_bytes_per_sequence(&m, 2, 100), 7372800.0);
+
+	/* gpt-oss-20b: 24 layers, half sliding. */
+	params("openai--gpt-oss-20b.json", &m, &p);
+	ck_assert_int_eq(m.sliding_layers, 12);
+	ck_assert_int_eq(m.experts, 32);
+}
+END_TEST
+
+/*
+ * Llama 4, text tower only: h 5120, L 48, H 40, H_kv 8, d 128, k 1, I_e 8192
+ * (one shared expert as wide), dense I 16384, V 202048.
+ *   attention 48*(2*5120*5120 + 2*5120*1024 + 5120) = 3,020,144,640
+ *   embedding + head 2*202048*5120 = 2,068,971,520; norms 49*5120
+ * Scout (E 16, every layer MoE):
+ *   routed 48*16*3*5120*8192 = 96,636,764,160; shared 48*3*5120*8192
+ *   = 6,039,797,760; router 48*5120*16 => total 107,769,861,120,
+ *   active 17,172,894,720. Published: 109 B total / 17 B active; the ~1.2 B
+ *   gap is the vision encoder and projector, not counted here.
+ * Maverick (E 128, interleave step 2: layers 1, 3, ..., 47 MoE; 24 dense):
+ *   routed 24*128*3*5120*8192 = 386,547,056,640; shared 24*3*5120*8192;
+ *   dense 24*3*5120*16384 = 6,039,797,760; router 24*5120*128
+ *   => total 400,711,848,960, active 17,184,691,200 [400 B / 17 B published].
+ */
+START_TEST(test_llama4)
+{
+	struct model_arch m;
+	struct model_params p;
+
+	params("meta-llama--Llama-4-Scout-17B-16E-Instruct.json", &m, &p);
+	ck_assert_str_eq(m.model_type, "llama4");
+	ck_assert_int_eq(m.attention, ATTN_GQA);
+	ck_assert_int_eq(m.moe_layers, 48);
+	ck_assert_int_eq(m.dense_layers, 0);
+	ck_assert_int_eq(m.shared_experts, 1);
+	ck_assert_int_eq(m.experts, 16);
+	ck_assert_int_eq(m.max_context_tokens, 10485760);
+	ck_assert_int_eq(m.sliding_layers, 0);	/* chunked layers count as full */
+	ck_assert_int_eq(p.attention, 3020144640LL);
+	ck_assert_int_eq(p.routed_experts, 96636764160LL);
+	ck_assert_int_eq(p.shared_experts, 6039797760LL);
+	ck_assert_int_eq(p.total, 107769861120LL);
+	ck_assert_int_eq(p.active, 17172894720LL);
+	ck_assert_rel(p.total, 109.0 * GIGA, 0.015);
+	ck_assert_rel(p.active, 17.0 * GIGA, 0.015);
+	/* KV: 2*48*8*128*2 = 196,608 B per token. */
+	ck_assert_int_eq(model_kv_bytes_per_token(&m, 2), 196608);
+
+	params("meta-llama--Llama-4-Maverick-17B-128E-Instruct.json", &m, &p);
+	ck_assert_int_eq(m.moe_layers, 24);
+	ck_assert_int_eq(m.dense_layers, 24);
+	ck_assert_int_eq(m.dense_intermediate, 16384);
+	ck_assert_int_eq(m.expert_intermediate, 8192);
+	ck_assert_int_eq(p.routed_experts, 386547056640LL);
+	ck_assert_int_eq(p.dense_mlp, 6039797760LL);
+	ck_assert_int_eq(p.total, 400711848960LL);
+	ck_assert_int_eq(p.active, 17184691200LL);
+	ck_assert_rel(p.total, 400.0 * GIGA, HALF_PCT);
+	ck_assert_rel(p.active, 17.0 * GIGA, 0.015);
+}
+END_TEST
+
+/*
+ * A minimal llama config; tests below vary one field of it. The variation
+ * comes first: cJSON answers a duplicated key with its first occurrence.
+ */
+#define LLAMA_MIN(extra) \
+	"{" extra "\"model_type\":\"llama\",\"num_hidden_layers\":2,\"hidden_size\":64," \
+	"\"num_attention_heads\":4,\"intermediate_size\":128,\"vocab_size\":100," \
+	"\"max_position_embeddings\":2048}"
+
+START_TEST(test_small_configs)
+{
+	struct model_arch m;
+	struct model_params p;
+	char err[256];
+
+	/* kv heads omitted: MHA, head_dim = 64/4 = 16. */
+	ck_assert_int_eq(parse_str(LLAMA_MIN(""), &m, err, sizeof(err)), 0);
+	ck_assert_int_eq(m.attention, ATTN_MHA);
+	ck_assert_str_eq(attn_kind_name(m.attention), "MHA");
+	ck_assert_int_eq(m.kv_heads, 4);
+	ck_assert_int_eq(m.head_dim, 16);
+	/*
+	 * 2 layers * (4*64*64 attention + 64 norm + 3*64*128 MLP + 64 norm)
+	 * + 2*100*64 + 64 = 2*(16384 + 64 + 24576 + 64) + 12800 + 64 = 95,040.
+	 */
+	model_params_count(&m, &p);
+	ck_assert_int_eq(p.total, 95040);
+	/* Tied: the LM head is gone: 95,040 - 6,400. */
+	ck_assert_int_eq(parse_str(LLAMA_MIN("\"tie_word_embeddings\":true,"), &m,
+				   err, sizeof(err)), 0);
+	model_params_count(&m, &p);
+	ck_assert_int_eq(p.lm_head, 0);
+	ck_assert_int_eq(p.total, 88640);
+
+	/* Qwen2 with sliding on: layers from max_window_layers (20) of 28 slide. */
+	ck_assert_int_eq(parse_str("{\"model_type\":\"qwen2\",\"num_hidden_layers\":28,"
+		"\"hidden_size\":3584,\"num_attention_heads\":28,\"num_key_value_heads\":4,"
+		"\"intermediate_size\":18944,\"vocab_size\":152064,"
+		"\"max_position_embeddings\":32768,\"use_sliding_window\":true,"
+		"\"sliding_window\":4096,\"max_window_layers\":20}", &m, err, sizeof(err)), 0);
+	ck_assert_int_eq(m.sliding_layers, 8);
+	ck_assert_int_eq(m.sliding_window, 4096);
+	/* Per layer 2*4*128*2 = 2,048 B/token: 20*10000*2048 + 8*4096*2048. */
+	ck_assert_double_eq(model_kv_bytes_per_sequence(&m, 2, 10000),
+			    409600000.0 + 67108864.0);
+
+	/* The llama4 text tower may also come alone, as model_type llama4_text. */
+	ck_assert_int_eq(parse_str("{\"model_type\":\"llama4_text\",\"num_hidden_layers\":4,"
+		"\"hidden_size\":64,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+		"\"head_dim\":16,\"vocab_size\":10,\"max_position_embeddings\":64,"
+		"\"num_local_experts\":4,\"num_experts_per_tok\":1,\"intermediate_size\":32,"
+		"\"intermediate_size_mlp\":64,\"interleave_moe_layer_step\":2}",
+		&m, err, sizeof(err)), 0);
+	ck_assert_int_eq(m.moe_layers, 2);
+	ck_assert_int_eq(m.dense_layers, 2);
+
+	/* A buffer that goes on past len: only len bytes are JSON. */
+	{
+		const char *txt = LLAMA_MIN("") "garbage";
+		ck_assert_int_eq(model_arch_parse(txt, strlen(LLAMA_MIN("")), &m, err,
+						  sizeof(err)), 0);
+	}
+}
+END_TEST
+
+/* Parse json and expect failure with a message containing want. */
+static void expect_error(const char *json, const char *want)
+{
+	struct model_arch m;
+	char err[256];
+
+	memset(err, 'x', sizeof(err));
+	ck_assert_int_eq(parse_str(json, &m, err, sizeof(err)), -1);
+	ck_assert_msg(strstr(err, want) != NULL, "error '%s' lacks '%s'", err, want);
+	ck_assert_int_eq(m.layers, 0);	/* nothing half-filled */
+}
+
+START_TEST(test_errors)
+{
+	struct model_arch m;
+	char err[8];
+
+	expect_error("{\"model_type\":\"bert\",\"hidden_size\":768}",
+		     "unsupported model_type 'bert'");
+	expect_error("{\"model_type\":\"llama\",", "malformed");
+	expect_error("", "malformed");
+	expect_error("[1,2]", "not a JSON object");
+	expect_error("{\"hidden_size\":1}", "missing field 'model_type'");
+	expect_error("{\"model_type\":7}", "'model_type' is not a string");
+	expect_error("{\"model_type\":\"llama\",\"num_hidden_layers\":2,"
+		     "\"num_attention_heads\":4,\"intermediate_size\":128,"
+		     "\"vocab_size\":100,\"max_position_embeddings\":2048}",
+		     "missing field 'hidden_size'");
+	expect_error(LLAMA_MIN("\"num_hidden_layers\":0,"), "num_hidden_layers");
+	expect_error(LLAMA_MIN("\"num_hidden_layers\":2.5,"), "num_hidden_layers");
+	expect_error(LLAMA_MIN("\"num_hidden_layers\":\"2\","),
+		     "field 'num_hidden_layers' is not a number");
+	expect_error(LLAMA_MIN("\"num_key_value_heads\":3,"), "num_key_value_heads");
+	expect_error(LLAMA_MIN("\"num_key_value_heads\":8,"), "num_key_value_heads");
+	expect_error(LLAMA_MIN("\"tie_word_embeddings\":1,"),
+		     "'tie_word_embeddings' is not a boolean");
+	expect_error(LLAMA_MIN("\"quantization_config\":{\"quant_method\":\"awq\"},"),
+		     "unsupported quant_method 'awq'");
+	expect_error(LLAMA_MIN("\"quantization_config\":{\"bits\":4},"),
+		     "missing field 'quantization_config.quant_method'");
+	expect_error("{\"model_type\":\"llama\",\"num_hidden_layers\":2,\"hidden_size\":60,"
+		     "\"num_attention_heads\":8,\"intermediate_size\":128,\"vocab_size\":100,"
+		     "\"max_position_embeddings\":2048}", "hidden_size");
+	/* k > E */
+	expect_error("{\"model_type\":\"mixtral\",\"num_hidden_layers\":2,\"hidden_size\":64,"
+		     "\"num_attention_heads\":4,\"intermediate_size\":128,\"vocab_size\":100,"
+		     "\"max_position_embeddings\":2048,\"num_local_experts\":4,"
+		     "\"num_experts_per_tok\":5}", "'num_experts_per_tok' (5) exceeds");
+	expect_error("{\"model_type\":\"mixtral\",\"num_hidden_layers\":2,\"hidden_size\":64,"
+		     "\"num_attention_heads\":4,\"intermediate_size\":128,\"vocab_size\":100,"
+		     "\"max_position_embeddings\":2048,\"num_experts_per_tok\":2}",
+		     "missing field 'num_local_experts'");
+	/* llama4 without its text tower, and with a field missing inside it. */
+	expect_error("{\"model_type\":\"llama4\"}", "missing field 'text_config'");
+	expect_error("{\"model_type\":\"llama4\",\"text_config\":{\"num_hidden_layers\":2}}",
+		     "missing field 'text_config.hidden_size'");
+	/* DeepSeek without its MLA ranks. */
+	expect_error("{\"model_type\":\"deepseek_v3\",\"num_hidden_layers\":2,"
+		     "\"hidden_size\":64,\"num_attention_heads\":4,\"vocab_size\":100,"
+		     "\"max_position_embeddings\":2048,\"n_routed_experts\":8,"
+		     "\"num_experts_per_tok\":2,\"moe_intermediate_size\":16}",
+		     "missing field 'kv_lora_rank'");
+	/* gpt_oss layer_types of the wrong length. */
+	expect_error("{\"model_type\":\"gpt_oss\",\"num_hidden_layers\":2,\"hidden_size\":64,"
+		     "\"num_attention_heads\":4,\"vocab_size\":100,"
+		     "\"max_position_embeddings\":2048,\"num_local_experts\":4,"
+		     "\"experts_per_token\":2,\"intermediate_size\":16,"
+		     "\"layer_types\":[\"sliding_attention\"],\"sliding_window\":8}",
+		     "layer_types");
+
+	/* Fields that would overflow the int64 counts are refused. */
+	expect_error(LLAMA_MIN("\"vocab_size\":1e15,"), "implausible model");
+	expect_error("{\"model_type\":\"mixtral\",\"num_hidden_layers\":100000,"
+		     "\"hidden_size\":1000000,\"num_attention_heads\":4,"
+		     "\"intermediate_size\":1000000,\"vocab_size\":100,"
+		     "\"max_position_embeddings\":2048,\"num_local_experts\":1000000,"
+		     "\"num_experts_per_tok\":2}", "implausible model");
+
+	/* A short error buffer is truncated, never overrun (ASan watches). */
+	ck_assert_int_eq(model_arch_parse("{\"model_type\":\"bert\"}", 21, &m, err,
+					  sizeof(err)), -1);
+	ck_assert_str_eq(err, "unsuppo");	/* 7 chars + NUL */
+	ck_assert_int_eq(model_arch_parse("{", 1, &m, NULL, 0), -1);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	enum precision p;
+
+	ck_assert_str_eq(precision_name(PREC_NATIVE), "native");
+	ck_assert_str_eq(precision_name(PREC_BF16), "bf16");
+	ck_assert_str_eq(precision_name(PREC_FP8), "fp8");
+	ck_assert_str_eq(precision_name(PREC_FP4), "fp4");
+	ck_assert_int_eq(precision_parse("fp8", &p), 0);
+	ck_assert_int_eq(p, PREC_FP8);
+	ck_assert_int_eq(precision_parse("native", &p), 0);
+	ck_assert_int_eq(p, PREC_NATIVE);
+	ck_assert_int_eq(precision_parse("fp4", &p), 0);
+	ck_assert_int_eq(p, PREC_FP4);
+	ck_assert_int_eq(precision_parse("int4", &p), -1);
+	ck_assert_int_eq(precision_parse("", &p), -1);
+	ck_assert_int_eq(precision_parse(NULL, &p), -1);
+	/* bf16 2 B; fp8 1 B; mxfp4 4 bits + 8-bit scale per 32 = 4.25 bits = 0.53125 B. */
+	ck_assert_double_eq(weight_format_bytes(WF_BF16), 2.0);
+	ck_assert_double_eq(weight_format_bytes(WF_FP8), 1.0);
+	ck_assert_double_eq(weight_format_bytes(WF_MXFP4), 0.53125);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+	Suite *s = suite_create("model");
+	TCase *tc = tcase_create("model");
+
+	tcase_add_test(tc, test_llama_8b);
+	tcase_add_test(tc, test_llama_70b_405b);
+	tcase_add_test(tc, test_qwen25_7b);
+	tcase_add_test(tc, test_mixtral);
+	tcase_add_test(tc, test_qwen3_moe);
+	tcase_add_test(tc, test_deepseek_v3);
+	tcase_add_test(tc, test_kimi_k2);
+	tcase_add_test(tc, test_gpt_oss);
+	tcase_add_test(tc, test_llama4);
+	tcase_add_test(tc, test_small_configs);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_names);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(model_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
