@@ -51,5 +51,6 @@ extern const struct cmd cmd_model;
 extern const struct cmd cmd_gpu;
 extern const struct cmd cmd_price;
 extern const struct cmd cmd_cluster;
+extern const struct cmd cmd_scenario;
 
 #endif

@@ -23,6 +23,7 @@ static const struct cmd *const commands[] = {
 	&cmd_gpu,
 	&cmd_price,
 	&cmd_cluster,
+	&cmd_scenario,
 };
 
 static const char main_usage[] =
