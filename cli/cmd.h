@@ -48,9 +48,12 @@ int usage_error(struct ctx *ctx);
 
 extern const struct cmd cmd_init;
 extern const struct cmd cmd_model;
+extern const struct cmd cmd_estimate;
 extern const struct cmd cmd_gpu;
 extern const struct cmd cmd_price;
 extern const struct cmd cmd_cluster;
 extern const struct cmd cmd_scenario;
+extern const struct cmd cmd_workload;
+extern const struct cmd cmd_report;
 
 #endif

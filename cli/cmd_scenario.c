@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "lookup.h"
 #include "opts.h"
+#include "run.h"
 #include "scenario.h"
 #include "table.h"
 #include "util.h"
@@ -629,6 +630,20 @@ static const struct subcmd scenario_subs[] = {
 	  "Options:\n  --json   one JSON object\n" },
 	{ "remove", scenario_remove, CMD_WRITES, "NAME", "Remove a scenario and all its runs.",
 	  NULL },
+	{ "run", scenario_run, CMD_WRITES, "NAME [--json]",
+	  "Plan the fleet: pools, configurations, GPUs per quarter, shortfall and cost.",
+	  "For every workload of the scenario: split it into pools (long-context isolation\n"
+	  "when that is cheaper), try every candidate GPU type x TP x PP x EP x precision,\n"
+	  "keep the configuration that meets the SLOs at the least cost over the horizon,\n"
+	  "and size the fleet quarter by quarter against the clusters you own.\n"
+	  "Everything is written in one transaction as a new run (the newest run is what\n"
+	  "the v_fleet, v_configs, v_shortfall and v_cost views show).\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json   print the shortfall and cost summary as one JSON object\n" },
+	{ "compare", scenario_compare, CMD_DB, "A B [--json]",
+	  "Compare the latest runs of two scenarios per quarter (GPUs and cost).",
+	  "Options:\n  --json   one JSON object\n" },
 	{ 0 },
 };
 

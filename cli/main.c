@@ -23,7 +23,10 @@ static const struct cmd *const commands[] = {
 	&cmd_gpu,
 	&cmd_price,
 	&cmd_cluster,
+	&cmd_estimate,
 	&cmd_scenario,
+	&cmd_workload,
+	&cmd_report,
 };
 
 static const char main_usage[] =

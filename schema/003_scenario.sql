@@ -71,6 +71,16 @@ CREATE TABLE run_input (
 	PRIMARY KEY (run_id, kind, name)
 ) STRICT, WITHOUT ROWID;
 
+-- What a run wants its readers to know: GPUs left out for want of a price,
+-- assumptions it had to make, risks it saw.
+CREATE TABLE run_note (
+	run_id INTEGER NOT NULL REFERENCES run(id) ON DELETE CASCADE,
+	seq    INTEGER NOT NULL,                 -- order of the notes
+	kind   TEXT NOT NULL CHECK (kind IN ('warning', 'assumption', 'risk')),
+	text   TEXT NOT NULL,
+	PRIMARY KEY (run_id, seq)
+) STRICT, WITHOUT ROWID;
+
 -- A pool: the part of one workload's traffic served by one configuration.
 CREATE TABLE run_pool (
 	id                 INTEGER PRIMARY KEY,

@@ -1,0 +1,439 @@
+/*
+ * cmd_estimate.c - `piqplan estimate`: one model on one GPU type, one
+ * traffic shape. Sizes the instance (or, without --tp, picks the layout:
+ * fewest GPUs that fit, then the most output tokens/s per GPU), prints the
+ * memory split, the vLLM flags and the predicted throughput and latency.
+ * A configuration that does not fit is an answer (exit 0, fits false).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd.h"
+#include "load.h"
+#include "lookup.h"
+#include "opts.h"
+#include "util.h"
+#include "../planner/instance.h"
+#include "../planner/model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GIB 1073741824.0
+#define DEFAULT_REQUESTS 1000
+/* --max-model-len defaults to isl + osl rounded up to this. */
+#define MODEL_LEN_ROUND 256
+
+static const char estimate_usage[] =
+	"--model ID --gpu ID --isl N --osl N [--tp N] [--pp N] [--dp N] [--ep]\n"
+	"       [--precision native|bf16|fp8|fp4] [--kv-dtype auto|fp8]\n"
+	"       [--engine vllm|sglang|trtllm]\n"
+	"       [--offline [--requests N] | --concurrency N | --rate R]\n"
+	"       [--max-model-len N] [--gpu-memory-utilization F] [--json]";
+
+enum mode { MODE_OFFLINE, MODE_CONCURRENCY, MODE_RATE };
+
+static const char *const mode_names[] = { "offline", "concurrency", "rate" };
+
+struct traffic {
+	enum mode mode;
+	double isl, osl;
+	double value;		/* requests, clients or requests/s */
+};
+
+struct candidate {
+	struct instance in;
+	struct load_point lp;
+};
+
+static void run_traffic(const struct instance *in, const struct traffic *t,
+			struct load_point *lp)
+{
+	switch (t->mode) {
+	case MODE_OFFLINE:
+		instance_offline(in, t->isl, t->osl, t->value, lp);
+		break;
+	case MODE_CONCURRENCY:
+		instance_closed_loop(in, t->isl, t->osl, t->value, lp);
+		break;
+	case MODE_RATE:
+		instance_open_loop(in, t->isl, t->osl, t->value, lp);
+		break;
+	}
+}
+
+/* Better: fits; then fewer GPUs; then more output tokens/s per GPU. */
+static int better(const struct candidate *a, const struct candidate *b)
+{
+	if (a->in.fits != b->in.fits)
+		return a->in.fits;
+	if (!a->in.fits)	/* neither fits: show the largest attempt's reason */
+		return a->in.gpus > b->in.gpus;
+	if (a->in.gpus != b->in.gpus)
+		return a->in.gpus < b->in.gpus;
+	return a->lp.output_tok_s / a->in.gpus > b->lp.output_tok_s / b->in.gpus;
+}
+
+/*
+ * Without --tp: every power-of-two TP within the NVLink domain, PP 1..8 (or
+ * the one given), EP off and on for MoE models (or as given).
+ */
+static void choose_layout(const struct model_arch *m, const struct gpu_spec *g,
+			  const struct engine_profile *e, const struct layout *base,
+			  int pp_given, int ep_given, const struct instance_request *rq,
+			  const struct traffic *t, struct candidate *best)
+{
+	int have = 0;
+	for (int tp = 1; tp <= g->nvlink_domain_gpus; tp *= 2) {
+		for (int pp = 1; pp <= 8; pp *= 2) {
+			if (pp_given && pp != base->pp)
+				continue;
+			for (int ep = 0; ep <= 1; ep++) {
+				if (ep_given ? ep != base->ep : ep && !m->experts)
+					continue;
+				struct candidate c;
+				struct layout l = *base;
+				l.tp = tp;
+				l.pp = pp;
+				l.ep = ep;
+				if (instance_size(m, g, e, &l, rq, &c.in))
+					run_traffic(&c.in, t, &c.lp);
+				if (!have || better(&c, best))
+					*best = c;
+				have = 1;
+			}
+		}
+	}
+}
+
+/* 462336 -> "462,336" */
+static void fmt_int_commas(char *buf, size_t n, long long v)
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%lld", v < 0 ? -v : v);
+	size_t out = 0;
+
+	if (v < 0 && out + 1 < n)
+		buf[out++] = '-';
+	for (int i = 0; i < len && out + 2 < n; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			buf[out++] = ',';
+		buf[out++] = tmp[i];
+	}
+	buf[out] = '\0';
+}
+
+static double ms(double s)
+{
+	return s * 1e3;
+}
+
+static void print_plain(const char *model_id, const struct gpu_spec *g,
+			const struct engine_profile *e, const struct candidate *c,
+			const struct traffic *t, int chosen, const char *args)
+{
+	const struct instance *in = &c->in;
+	const struct layout *l = &in->layout;
+	const struct load_point *lp = &c->lp;
+	char a[40], b[40];
+
+	printf("model       %s\n", model_id);
+	printf("gpu         %s x %d (tp %d, pp %d, dp %d%s)%s\n", g->id, in->gpus, l->tp, l->pp,
+	       l->dp, l->ep ? ", expert parallel" : "",
+	       chosen ? "  [chosen: fewest GPUs, then tok/s per GPU]" : "");
+	printf("engine      %s %s\n", e->id, e->version);
+	printf("precision   %s weights, %s KV cache\n", precision_name(l->precision),
+	       l->kv_elem_bytes == 1 ? "fp8" : "bf16");
+	if (!in->fits) {
+		printf("fits        no: %s\n", in->reason);
+		if (in->weights_bytes_per_gpu > 0)
+			printf("weights     %.2f GiB per GPU\n", in->weights_bytes_per_gpu / GIB);
+		return;
+	}
+	if (in->note[0])
+		printf("note        %s\n", in->note);
+
+	printf("\nmemory per GPU                      GiB\n");
+	printf("  capacity                     %9.2f\n", in->memory_bytes / GIB);
+	if (e->fraction_of_free)
+		printf("  KV share of free memory      %9.2f (fraction)\n",
+		       in->gpu_memory_utilization);
+	else
+		printf("  x gpu_memory_utilization %.3g %9.2f\n", in->gpu_memory_utilization,
+		       in->gpu_memory_utilization * in->memory_bytes / GIB);
+	printf("  - weights                    %9.2f\n", in->weights_bytes_per_gpu / GIB);
+	printf("  - activation peak            %9.2f (%d batched tokens)\n",
+	       in->activation_bytes / GIB, in->max_num_batched_tokens);
+	printf("  - non-torch                  %9.2f\n", in->non_torch_bytes / GIB);
+	printf("  - CUDA graphs                %9.2f\n", in->cuda_graph_bytes / GIB);
+	fmt_int_commas(a, sizeof(a), (long long)in->kv_tokens);
+	printf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
+	       in->kv_budget_bytes_per_gpu / GIB, in->kv_bytes_per_token_per_gpu, a);
+
+	printf("\nflags\n");
+	printf("  max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d,"
+	       " gpu_memory_utilization %.3g\n", (long long)in->max_model_len, in->max_num_seqs,
+	       in->max_num_batched_tokens, in->gpu_memory_utilization);
+	printf("  vllm serve %s\n", args);
+	if (strcmp(e->id, "vllm"))
+		printf("  (the vLLM equivalent; the estimate is for %s)\n", e->id);
+
+	printf("\nperformance (%s", mode_names[t->mode]);
+	if (t->mode == MODE_OFFLINE)
+		printf(", %.0f requests", t->value);
+	else if (t->mode == MODE_CONCURRENCY)
+		printf(" %.0f", t->value);
+	else
+		printf(" %g req/s", t->value);
+	printf(", %g + %g tokens)\n", t->isl, t->osl);
+	if (lp->saturated)
+		printf("  saturated: %g req/s exceeds the capacity of %.3g req/s\n", t->value,
+		       lp->capacity_rate);
+	fmt_count(a, sizeof(a), lp->output_tok_s);
+	fmt_count(b, sizeof(b), lp->output_tok_s / in->gpus);
+	printf("  output        %s tok/s (%s per GPU)\n", a, b);
+	printf("  requests      %.3g req/s (capacity %.3g req/s)\n", lp->request_rate,
+	       lp->capacity_rate);
+	printf("  running       %.1f sequences per DP rank\n", lp->running);
+	if (lp->ttft_s >= 0)
+		printf("  TTFT          %.1f ms\n", ms(lp->ttft_s));
+	else
+		printf("  TTFT          unbounded (queue grows)\n");
+	printf("  TPOT          %.2f ms (decode step %s-bound)\n", ms(lp->tpot_s),
+	       instance_bound_name(lp->memory_bound));
+}
+
+static void print_json_result(const char *model_id, const struct gpu_spec *g,
+			      const struct engine_profile *e, const struct candidate *c,
+			      const struct traffic *t, const char *args)
+{
+	const struct instance *in = &c->in;
+	const struct layout *l = &in->layout;
+	const struct load_point *lp = &c->lp;
+	cJSON *o = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(o, "model", model_id);
+	cJSON_AddStringToObject(o, "gpu", g->id);
+	cJSON_AddStringToObject(o, "engine", e->id);
+	cJSON_AddBoolToObject(o, "fits", in->fits);
+	if (!in->fits)
+		cJSON_AddStringToObject(o, "reason", in->reason);
+	if (in->note[0])
+		cJSON_AddStringToObject(o, "note", in->note);
+	cJSON_AddNumberToObject(o, "tp", l->tp);
+	cJSON_AddNumberToObject(o, "pp", l->pp);
+	cJSON_AddNumberToObject(o, "dp", l->dp);
+	cJSON_AddBoolToObject(o, "ep", l->ep);
+	cJSON_AddNumberToObject(o, "gpus", in->gpus);
+	cJSON_AddStringToObject(o, "precision", precision_name(l->precision));
+	cJSON_AddStringToObject(o, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
+	cJSON_AddNumberToObject(o, "weights_bytes_per_gpu", round(in->weights_bytes_per_gpu));
+	cJSON_AddNumberToObject(o, "kv_bytes_per_token_per_gpu", in->kv_bytes_per_token_per_gpu);
+	cJSON_AddNumberToObject(o, "max_model_len", (double)in->max_model_len);
+	if (!in->fits) {
+		print_json(o);
+		return;
+	}
+	cJSON_AddNumberToObject(o, "activation_bytes", round(in->activation_bytes));
+	cJSON_AddNumberToObject(o, "non_torch_bytes", round(in->non_torch_bytes));
+	cJSON_AddNumberToObject(o, "cuda_graph_bytes", round(in->cuda_graph_bytes));
+	cJSON_AddNumberToObject(o, "kv_budget_bytes_per_gpu", round(in->kv_budget_bytes_per_gpu));
+	cJSON_AddNumberToObject(o, "kv_tokens", (double)in->kv_tokens);
+	cJSON_AddNumberToObject(o, "max_num_seqs", in->max_num_seqs);
+	cJSON_AddNumberToObject(o, "max_num_batched_tokens", in->max_num_batched_tokens);
+	cJSON_AddNumberToObject(o, "gpu_memory_utilization", in->gpu_memory_utilization);
+	cJSON_AddStringToObject(o, "mode", mode_names[t->mode]);
+	cJSON_AddNumberToObject(o, "load_value", t->value);
+	cJSON_AddNumberToObject(o, "isl", t->isl);
+	cJSON_AddNumberToObject(o, "osl", t->osl);
+	cJSON_AddNumberToObject(o, "running", lp->running);
+	cJSON_AddNumberToObject(o, "output_tok_s", lp->output_tok_s);
+	cJSON_AddNumberToObject(o, "output_tok_s_per_gpu", lp->output_tok_s / in->gpus);
+	cJSON_AddNumberToObject(o, "request_rate", lp->request_rate);
+	cJSON_AddNumberToObject(o, "capacity_rate", lp->capacity_rate);
+	if (lp->ttft_s >= 0)
+		cJSON_AddNumberToObject(o, "ttft_ms", ms(lp->ttft_s));
+	else
+		cJSON_AddNullToObject(o, "ttft_ms");
+	cJSON_AddNumberToObject(o, "tpot_ms", ms(lp->tpot_s));
+	cJSON_AddBoolToObject(o, "saturated", lp->saturated);
+	cJSON_AddStringToObject(o, "bound", instance_bound_name(lp->memory_bound));
+	cJSON_AddStringToObject(o, "vllm_args", args);
+	print_json(o);
+}
+
+static int estimate_run(struct ctx *ctx, int argc, char **argv)
+{
+	const char *model_name = NULL, *gpu_name = NULL, *prec_name = "native";
+	const char *kv_name = "auto", *engine_name = "vllm";
+	int64_t tp = 0, pp = 1, dp = 1, isl = 0, osl = 0, requests = DEFAULT_REQUESTS;
+	int64_t concurrency = 0, mml = 0;
+	double rate = 0, gmu = 0;
+	int ep = 0, offline = 0, json = 0;
+	int tp_seen = 0, pp_seen = 0, ep_seen = 0, isl_seen = 0, osl_seen = 0;
+	int req_seen = 0, conc_seen = 0, rate_seen = 0, mml_seen = 0, gmu_seen = 0;
+	const struct opt opts[] = {
+		{ "model", 0, OPT_STRING, &model_name, 0 },
+		{ "gpu", 0, OPT_STRING, &gpu_name, 0 },
+		{ "tp", 0, OPT_INT, &tp, &tp_seen },
+		{ "pp", 0, OPT_INT, &pp, &pp_seen },
+		{ "dp", 0, OPT_INT, &dp, 0 },
+		{ "ep", 0, OPT_FLAG, &ep, &ep_seen },
+		{ "precision", 0, OPT_STRING, &prec_name, 0 },
+		{ "kv-dtype", 0, OPT_STRING, &kv_name, 0 },
+		{ "engine", 0, OPT_STRING, &engine_name, 0 },
+		{ "isl", 0, OPT_INT, &isl, &isl_seen },
+		{ "osl", 0, OPT_INT, &osl, &osl_seen },
+		{ "offline", 0, OPT_FLAG, &offline, 0 },
+		{ "requests", 0, OPT_INT, &requests, &req_seen },
+		{ "concurrency", 0, OPT_INT, &concurrency, &conc_seen },
+		{ "rate", 0, OPT_DOUBLE, &rate, &rate_seen },
+		{ "max-model-len", 0, OPT_INT, &mml, &mml_seen },
+		{ "gpu-memory-utilization", 0, OPT_DOUBLE, &gmu, &gmu_seen },
+		{ "json", 0, OPT_FLAG, &json, 0 },
+		OPT_END,
+	};
+	char *pos[1];
+	int npos, ret = -1;
+	char *model_id = NULL, *gpu_id = NULL;
+	struct model_arch m;
+	struct gpu_spec g;
+	struct engine_profile e;
+	struct layout l = { 0 };
+	struct traffic t = { 0 };
+	struct instance_request rq = INSTANCE_REQUEST_INIT;
+	struct candidate best;
+	char args[512];
+
+	if (opts_parse(argc, argv, opts, pos, 0, &npos))
+		return usage_error(ctx);
+	if (!model_name || !gpu_name || !isl_seen || !osl_seen) {
+		error("--model, --gpu, --isl and --osl are required");
+		return usage_error(ctx);
+	}
+	if (isl < 1 || osl < 1 || isl > 100000000 || osl > 100000000) {
+		error("--isl and --osl must be whole numbers of tokens >= 1");
+		return usage_error(ctx);
+	}
+	if (tp_seen && (tp < 1 || tp > 1024 || (tp & (tp - 1)))) {
+		error("--tp must be a power of two (1, 2, 4, 8, ...), got %lld", (long long)tp);
+		return usage_error(ctx);
+	}
+	if (pp < 1 || pp > 1024 || dp < 1 || dp > 1024) {
+		error("--pp and --dp must be between 1 and 1024");
+		return usage_error(ctx);
+	}
+	if (precision_parse(prec_name, &l.precision)) {
+		error("unknown precision '%s' (native, bf16, fp8, fp4)", prec_name);
+		return usage_error(ctx);
+	}
+	if (!strcmp(kv_name, "auto")) {
+		l.kv_elem_bytes = 2;
+	} else if (!strcmp(kv_name, "fp8")) {
+		l.kv_elem_bytes = 1;
+	} else {
+		error("unknown --kv-dtype '%s' (auto, fp8)", kv_name);
+		return usage_error(ctx);
+	}
+	if (offline + conc_seen + rate_seen > 1 || (req_seen && (conc_seen || rate_seen))) {
+		error("choose one of --offline [--requests N], --concurrency N, --rate R");
+		return usage_error(ctx);
+	}
+	if ((req_seen && requests < 1) || (conc_seen && concurrency < 1) ||
+	    (rate_seen && !(rate > 0)) || (mml_seen && mml < 1) ||
+	    (gmu_seen && !(gmu > 0 && gmu <= 1))) {
+		error("--requests, --concurrency, --rate and --max-model-len must be positive;"
+		      " --gpu-memory-utilization in (0, 1]");
+		return usage_error(ctx);
+	}
+
+	t.isl = (double)isl;
+	t.osl = (double)osl;
+	if (conc_seen) {
+		t.mode = MODE_CONCURRENCY;
+		t.value = (double)concurrency;
+	} else if (rate_seen) {
+		t.mode = MODE_RATE;
+		t.value = rate;
+	} else {
+		t.mode = MODE_OFFLINE;
+		t.value = (double)requests;
+	}
+
+	model_id = lookup_model(ctx->db, model_name);
+	if (!model_id || load_model_arch(ctx->db, model_id, &m))
+		goto cleanup;
+	gpu_id = lookup_gpu(ctx->db, gpu_name);
+	if (!gpu_id || load_gpu_spec(ctx->db, gpu_id, &g))
+		goto cleanup;
+	if (load_engine_profile(ctx->db, engine_name, &e))
+		goto cleanup;
+
+	rq.max_model_len = mml_seen ? mml : round_up_tokens(isl + osl, MODEL_LEN_ROUND);
+	rq.resident_tokens_per_seq = t.isl + t.osl / 2;
+	rq.gpu_memory_utilization = gmu_seen ? gmu : 0;
+
+	l.tp = (int)tp;
+	l.pp = (int)pp;
+	l.dp = (int)dp;
+	l.ep = ep;
+	if (tp_seen) {
+		memset(&best, 0, sizeof(best));
+		if (instance_size(&m, &g, &e, &l, &rq, &best.in))
+			run_traffic(&best.in, &t, &best.lp);
+	} else {
+		choose_layout(&m, &g, &e, &l, pp_seen, ep_seen, &rq, &t, &best);
+	}
+	args[0] = '\0';
+	if (best.in.fits)
+		instance_vllm_args(&best.in, &m, model_id, args, sizeof(args));
+	if (json)
+		print_json_result(model_id, &g, &e, &best, &t, args);
+	else
+		print_plain(model_id, &g, &e, &best, &t, !tp_seen, args);
+	ret = 0;
+cleanup:
+	free(gpu_id);
+	free(model_id);
+	return ret;
+}
+
+static const struct subcmd estimate_subs[] = {
+	{ NULL, estimate_run, CMD_DB, estimate_usage,
+	  "Estimate what one model server does: memory, vLLM flags, throughput, latency.",
+	  "Sizes one instance of --model on --gpu and predicts its throughput and\n"
+	  "latency for prompts of --isl and outputs of --osl tokens.\n"
+	  "\n"
+	  "Layout:\n"
+	  "  --tp N          tensor parallel (power of two, within one NVLink domain);\n"
+	  "                  without it the layout is chosen: fewest GPUs that fit,\n"
+	  "                  then the most output tokens/s per GPU\n"
+	  "  --pp N          pipeline stages (default 1)\n"
+	  "  --dp N          data-parallel ranks in the server (default 1)\n"
+	  "  --ep            expert parallelism (routed experts over tp x dp GPUs)\n"
+	  "  --precision P   native (the checkpoint's, default), bf16, fp8, fp4\n"
+	  "  --kv-dtype D    auto (the model dtype, default) or fp8\n"
+	  "  --engine E      engine profile: vllm (default), sglang, trtllm\n"
+	  "\n"
+	  "Load (one of):\n"
+	  "  --offline       all requests queued at once (default)\n"
+	  "  --requests N    how many, offline (default 1000)\n"
+	  "  --concurrency N N clients in a closed loop\n"
+	  "  --rate R        Poisson arrivals at R requests/s\n"
+	  "\n"
+	  "Flags:\n"
+	  "  --max-model-len N            default isl + osl rounded up to 256\n"
+	  "  --gpu-memory-utilization F   default the engine's (0.92 vLLM), minus 0.02\n"
+	  "                               for MoE models\n"
+	  "  --json                       one JSON object (fits, reason, tp, pp, dp, ep,\n"
+	  "                               gpus, weights_bytes_per_gpu, kv_tokens,\n"
+	  "                               max_num_seqs, output_tok_s, ttft_ms, tpot_ms,\n"
+	  "                               bound, vllm_args, ...)\n"
+	  "\n"
+	  "A configuration that does not fit is reported with its reason and exit 0.\n" },
+	{ 0 },
+};
+
+const struct cmd cmd_estimate = { "estimate",
+				  "estimate one model server: memory, vLLM flags, performance",
+				  estimate_subs };

@@ -1,0 +1,202 @@
+/*
+ * cmd_report.c - `piqplan report quarterly|list`: render what a run stored
+ * as a quarterly capacity report, keep the rendered body in the report
+ * table, and write it to stdout or a file.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd.h"
+#include "lookup.h"
+#include "opts.h"
+#include "scenario.h"
+#include "table.h"
+#include "util.h"
+#include "reports/report.h"
+#include "../schema/db.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The newest run of a scenario, or -1 after error(). */
+static int64_t latest_run(struct db *db, int64_t sid, const char *name)
+{
+	struct stmt *st = db_prepare(db, "SELECT max(id) FROM run WHERE scenario_id = :s");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":s", sid);
+	int64_t id = -1;
+	if (stmt_step(st) == 1 && !stmt_is_null(st, 0))
+		id = stmt_int64(st, 0);
+	else
+		error("scenario '%s' has not been run yet (piqplan scenario run %s)", name, name);
+	stmt_finalize(st);
+	return id;
+}
+
+static int run_belongs(struct db *db, int64_t run, int64_t sid, const char *name)
+{
+	struct stmt *st = db_prepare(db, "SELECT 1 FROM run WHERE id = :r AND scenario_id = :s");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":r", run);
+	stmt_bind_int64(st, ":s", sid);
+	int r = stmt_step_once(st);
+	stmt_finalize(st);
+	if (r == 0)
+		return error("run %lld is not a run of scenario '%s'", (long long)run, name);
+	return r < 0 ? -1 : 0;
+}
+
+static int write_out(const char *path, const char *body, size_t len)
+{
+	if (!path || !strcmp(path, "-")) {
+		fwrite(body, 1, len, stdout);
+		return 0;
+	}
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return error("cannot write '%s': %s", path, strerror(errno));
+	size_t n = fwrite(body, 1, len, f);
+	int bad = n != len || ferror(f);
+	if (fclose(f) != 0 || bad)
+		return error("cannot write '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+static int report_quarterly(struct ctx *ctx, int argc, char **argv)
+{
+	const char *format = "md", *output = NULL;
+	int64_t run = 0;
+	int have_run = 0;
+	const struct opt opts[] = {
+		{ "run", 0, OPT_INT, &run, &have_run },
+		{ "format", 0, OPT_STRING, &format, 0 },
+		{ "output", 'o', OPT_STRING, &output, 0 },
+		OPT_END,
+	};
+	char *pos[1];
+	int npos, ret = -1;
+	enum report_format f;
+	struct report rep;
+	struct strbuf body = STRBUF_INIT;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return usage_error(ctx);
+	if (report_format_parse(format, &f)) {
+		error("unknown format '%s' (expected md, html, csv or json)", format);
+		return usage_error(ctx);
+	}
+	int64_t sid = scenario_lookup(ctx->db, pos[0]);
+	if (sid < 0)
+		return -1;
+	if (have_run ? run_belongs(ctx->db, run, sid, pos[0]) : (run = latest_run(ctx->db, sid, pos[0])) < 0)
+		return -1;
+	if (report_load(ctx->db, run, &rep))
+		return -1;
+	report_render(&rep, f, &body);
+	report_free(&rep);
+
+	struct stmt *st = db_prepare(ctx->db,
+		"INSERT INTO report (run_id, kind, format, body) VALUES (:run, 'quarterly', :f, :body)");
+	if (!st)
+		goto cleanup;
+	stmt_bind_int64(st, ":run", run);
+	stmt_bind_text(st, ":f", report_format_name(f));
+	stmt_bind_text(st, ":body", body.buf);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	if (r < 0 || write_out(output, body.buf, body.len))
+		goto cleanup;
+	if (output && strcmp(output, "-"))
+		fprintf(stderr, "wrote %s (%zu bytes, %s) for run %lld of '%s'\n", output, body.len,
+			report_format_name(f), (long long)run, pos[0]);
+	ret = 0;
+cleanup:
+	strbuf_release(&body);
+	return ret;
+}
+
+static int report_list(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	static const char *const headers[] = {
+		">ID", "SCENARIO", ">RUN", "KIND", "FORMAT", ">BYTES", "CREATED",
+	};
+	char *pos[1];
+	int npos, r, ret = -1;
+	struct table *t = NULL;
+	cJSON *arr = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 0, &npos))
+		return usage_error(ctx);
+	struct stmt *st = db_prepare(ctx->db,
+		"SELECT p.id, s.name, p.run_id, p.kind, p.format, length(CAST(p.body AS BLOB)),"
+		"       p.created_at"
+		"  FROM report p JOIN run r ON r.id = p.run_id JOIN scenario s ON s.id = r.scenario_id"
+		" ORDER BY p.id");
+	if (!st)
+		return -1;
+	if (json)
+		arr = cJSON_CreateArray();
+	else
+		t = table_new(7, headers);
+	while ((r = stmt_step(st)) == 1) {
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddNumberToObject(o, "id", (double)stmt_int64(st, 0));
+			cJSON_AddStringToObject(o, "scenario", stmt_text(st, 1));
+			cJSON_AddNumberToObject(o, "run_id", (double)stmt_int64(st, 2));
+			cJSON_AddStringToObject(o, "kind", stmt_text(st, 3));
+			cJSON_AddStringToObject(o, "format", stmt_text(st, 4));
+			cJSON_AddNumberToObject(o, "bytes", (double)stmt_int64(st, 5));
+			cJSON_AddStringToObject(o, "created_at", stmt_text(st, 6));
+			cJSON_AddItemToArray(arr, o);
+			continue;
+		}
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 0));
+		table_cell(t, stmt_text(st, 1));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
+		table_cell(t, stmt_text(st, 3));
+		table_cell(t, stmt_text(st, 4));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 5));
+		table_cell(t, stmt_text(st, 6));
+	}
+	if (r < 0)
+		goto cleanup;
+	if (json) {
+		print_json(arr);
+		arr = NULL;
+	} else {
+		table_print(t, stdout);
+	}
+	ret = 0;
+cleanup:
+	cJSON_Delete(arr);
+	table_free(t);
+	stmt_finalize(st);
+	return ret;
+}
+
+static const struct subcmd report_subs[] = {
+	{ "quarterly", report_quarterly, CMD_WRITES,
+	  "SCENARIO [--run ID] [--format md|html|csv|json] [-o FILE]",
+	  "Render the quarterly capacity report of a scenario's run.",
+	  "The report is rendered from the rows the run stored -- GPUs needed vs owned,\n"
+	  "shortfall and order-by dates, demand, the chosen vLLM configuration per pool with\n"
+	  "its command line, utilisation, cost (per quarter, per million tokens, and by\n"
+	  "active parameters), risks, assumptions and the inputs' provenance -- and is kept\n"
+	  "in the report table as well.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --run ID          a particular run (default: the scenario's latest)\n"
+	  "  --format F        md (default), html (one self-contained file with SVG charts),\n"
+	  "                    csv (long form: section,row,column,value), json (one document)\n"
+	  "  -o, --output FILE write to FILE instead of stdout\n" },
+	{ "list", report_list, CMD_DB, "[--json]", "List the reports rendered so far.",
+	  "Options:\n  --json   one JSON array\n" },
+	{ 0 },
+};
+
+const struct cmd cmd_report = { "report", "render quarterly capacity reports", report_subs };

@@ -1,0 +1,819 @@
+/*
+ * cmd_workload.c - `piqplan workload import|list|show|remove`: the traffic a
+ * fleet serves, stored as a joint prompt x output histogram with arrival
+ * rates. cli/ingest.c reads the file in one streaming pass; this file
+ * stores what it found inside the dispatcher's one transaction, so a bad
+ * row or a failing database leaves nothing behind.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd.h"
+#include "ingest.h"
+#include "lookup.h"
+#include "opts.h"
+#include "table.h"
+#include "util.h"
+#include "../planner/workload.h"
+#include "../schema/db.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char import_usage[] =
+	"NAME FILE --model ID [--format auto|requests|buckets|prometheus|mooncake]\n"
+	"       [--edges log2|N1,N2,...] [--window SECONDS] [--replace] [--description TEXT]";
+
+/* Width of the longest bar of the text histograms, columns. */
+#define BAR_COLUMNS 50
+
+/* --- import ---------------------------------------------------------------- */
+
+/* Progress on a terminal: "\rimporting FILE: 37% (91 MiB of 244 MiB)". */
+struct progress {
+	const char *name;
+	int shown;		/* a line is on the terminal and must be cleared */
+};
+
+static void progress_show(void *ctx, uint64_t done, uint64_t total)
+{
+	struct progress *p = ctx;
+	const double mib = 1024.0 * 1024.0;
+	if (total)
+		fprintf(stderr, "\rimporting %s: %d%% (%.0f MiB of %.0f MiB)", p->name,
+			(int)(100.0 * (double)done / (double)total), (double)done / mib,
+			(double)total / mib);
+	else
+		fprintf(stderr, "\rimporting %s: %.0f MiB", p->name, (double)done / mib);
+	p->shown = 1;
+}
+
+static void progress_clear(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+	p->shown = 0;
+}
+
+static void bind_real(struct stmt *st, const char *param, double v)
+{
+	if (isfinite(v))
+		stmt_bind_double(st, param, v);
+	else
+		stmt_bind_null(st, param);
+}
+
+static int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/*
+ * The edges column: "log2", the --edges list as parsed, or, for formats
+ * that bring their own buckets, every distinct inner bound of the file's.
+ */
+static char *edges_text(const struct wl_edges *e, const char *spec, enum wl_format fmt,
+			const struct wl_hist *h)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (fmt == WL_FMT_REQUESTS || fmt == WL_FMT_MOONCAKE) {
+		if (!spec || !*spec || !strcmp(spec, "log2"))
+			return xstrdup("log2");
+		for (int i = 1; i < e->n - 1; i++)
+			strbuf_addf(&sb, "%s%lld", sb.len ? "," : "", (long long)e->edge[i]);
+		return strbuf_detach(&sb);
+	}
+	size_t n = wl_hist_buckets(h), k = 0;
+	int64_t *v = xmalloc((4 * n + 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const struct wl_bucket *b = wl_hist_bucket(h, i);
+		v[k++] = b->prompt_lo;
+		v[k++] = b->prompt_hi;
+		v[k++] = b->output_lo;
+		v[k++] = b->output_hi;
+	}
+	qsort(v, k, sizeof(*v), cmp_int64);
+	for (size_t i = 0; i < k; i++) {
+		if (v[i] == 0 || v[i] >= WL_TOKENS_END || (i && v[i] == v[i - 1]))
+			continue;
+		strbuf_addf(&sb, "%s%lld", sb.len ? "," : "", (long long)v[i]);
+	}
+	free(v);
+	return sb.len ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/*
+ * Names of the scenarios that use workload `id` (directly or through a
+ * stored run), comma-separated; NULL when none. *failed set on error.
+ */
+static char *workload_users(struct db *db, int64_t id, int *failed)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct stmt *st = db_prepare(db,
+		"SELECT name FROM scenario WHERE id IN"
+		" (SELECT scenario_id FROM scenario_workload WHERE workload_id = :id"
+		"  UNION SELECT r.scenario_id FROM run_pool p JOIN run r ON r.id = p.run_id"
+		"        WHERE p.workload_id = :id)"
+		" ORDER BY name");
+	int r;
+	*failed = 0;
+	if (!st) {
+		*failed = 1;
+		return NULL;
+	}
+	stmt_bind_int64(st, ":id", id);
+	while ((r = stmt_step(st)) == 1)
+		strbuf_addf(&sb, "%s'%s'", sb.len ? ", " : "", stmt_text(st, 0));
+	stmt_finalize(st);
+	if (r < 0) {
+		*failed = 1;
+		strbuf_release(&sb);
+		return NULL;
+	}
+	return sb.len ? strbuf_detach(&sb) : NULL;
+}
+
+/* Id of the workload called name: 1 found, 0 not, -1 error. */
+static int workload_id(struct db *db, const char *name, int64_t *id)
+{
+	struct stmt *st = db_prepare(db, "SELECT id FROM workload WHERE name = :name");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", name);
+	int r = stmt_step(st);
+	if (r == 1)
+		*id = stmt_int64(st, 0);
+	stmt_finalize(st);
+	return r;
+}
+
+#define WORKLOAD_COLUMNS \
+	"name = :name, model_id = :model, description = :description, format = :format," \
+	" source_file = :source_file, source_sha256 = :sha256, source_bytes = :bytes," \
+	" edges = :edges, requests = :requests, first_ts_s = :first, last_ts_s = :last," \
+	" span_s = :span, mean_rps = :mean_rps, peak_rps = :peak_rps," \
+	" peak_window_s = :window, prompt_tokens_sum = :psum, output_tokens_sum = :osum," \
+	" prompt_tokens_mean = :pmean, output_tokens_mean = :omean," \
+	" prompt_tokens_p50 = :p50, prompt_tokens_p90 = :p90, prompt_tokens_p99 = :p99," \
+	" prompt_tokens_p999 = :p999, output_tokens_p50 = :o50, output_tokens_p90 = :o90," \
+	" output_tokens_p99 = :o99, output_tokens_p999 = :o999, total_tokens_p50 = :t50," \
+	" total_tokens_p90 = :t90, total_tokens_p99 = :t99, total_tokens_p999 = :t999," \
+	" sums_estimated = :estimated, independent_marginals = :independent," \
+	" prefix_reuse_share = :reuse"
+
+/* The workload row's values, shared by the INSERT and the in-place UPDATE. */
+struct row {
+	const char *name, *model, *description, *source_file, *edges;
+	const struct workload_summary *s;
+};
+
+static void bind_row(struct stmt *st, const struct row *w)
+{
+	const struct workload_summary *s = w->s;
+	stmt_bind_text(st, ":name", w->name);
+	stmt_bind_text(st, ":model", w->model);
+	stmt_bind_text(st, ":description", w->description);
+	stmt_bind_text(st, ":format", wl_format_name(s->format));
+	stmt_bind_text(st, ":source_file", w->source_file);
+	stmt_bind_text(st, ":sha256", s->sha256_hex);
+	stmt_bind_int64(st, ":bytes", s->file_bytes);
+	stmt_bind_text(st, ":edges", w->edges);
+	stmt_bind_int64(st, ":requests", s->requests);
+	bind_real(st, ":first", s->first_s);
+	bind_real(st, ":last", s->last_s);
+	bind_real(st, ":span", s->span_s);
+	bind_real(st, ":mean_rps", s->mean_rps);
+	bind_real(st, ":peak_rps", s->peak_rps);
+	bind_real(st, ":window", isfinite(s->peak_rps) && s->window_s > 0 ? s->window_s : NAN);
+	stmt_bind_int64(st, ":psum", s->prompt_tokens_sum);
+	stmt_bind_int64(st, ":osum", s->output_tokens_sum);
+	bind_real(st, ":pmean", s->prompt_tokens_mean);
+	bind_real(st, ":omean", s->output_tokens_mean);
+	bind_real(st, ":p50", s->prompt.p50);
+	bind_real(st, ":p90", s->prompt.p90);
+	bind_real(st, ":p99", s->prompt.p99);
+	bind_real(st, ":p999", s->prompt.p999);
+	bind_real(st, ":o50", s->output.p50);
+	bind_real(st, ":o90", s->output.p90);
+	bind_real(st, ":o99", s->output.p99);
+	bind_real(st, ":o999", s->output.p999);
+	bind_real(st, ":t50", s->total.p50);
+	bind_real(st, ":t90", s->total.p90);
+	bind_real(st, ":t99", s->total.p99);
+	bind_real(st, ":t999", s->total.p999);
+	stmt_bind_int64(st, ":estimated", s->sums_estimated ? 1 : 0);
+	stmt_bind_int64(st, ":independent", s->independent_marginals ? 1 : 0);
+	bind_real(st, ":reuse", s->prefix_reuse_share);
+}
+
+/*
+ * Write the workload row and its buckets. old_id > 0: a workload of that
+ * name exists and --replace was given; if a scenario or run uses it, the
+ * row is updated in place (same id), else deleted (buckets cascade) and
+ * inserted anew.
+ */
+static int store_workload(struct db *db, int64_t old_id, const struct row *w,
+			  const struct wl_hist *h)
+{
+	struct stmt *st = NULL;
+	int64_t id = 0;
+	int ret = -1, failed;
+	char *users = NULL;
+
+	if (old_id > 0) {
+		users = workload_users(db, old_id, &failed);
+		if (failed)
+			goto cleanup;
+	}
+	if (users) {
+		st = db_prepare(db, "UPDATE workload SET " WORKLOAD_COLUMNS ","
+				" imported_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = :id");
+		if (!st)
+			goto cleanup;
+		bind_row(st, w);
+		stmt_bind_int64(st, ":id", old_id);
+		if (stmt_step(st) < 0)
+			goto cleanup;
+		stmt_finalize(st);
+		st = db_prepare(db, "DELETE FROM workload_bucket WHERE workload_id = :id");
+		if (!st)
+			goto cleanup;
+		stmt_bind_int64(st, ":id", old_id);
+		if (stmt_step(st) < 0)
+			goto cleanup;
+		id = old_id;
+	} else {
+		if (old_id > 0) {
+			st = db_prepare(db, "DELETE FROM workload WHERE id = :id");
+			if (!st)
+				goto cleanup;
+			stmt_bind_int64(st, ":id", old_id);
+			if (stmt_step(st) < 0)
+				goto cleanup;
+			stmt_finalize(st);
+		}
+		st = db_prepare(db,
+			"INSERT INTO workload (name, model_id, description, format, source_file,"
+			" source_sha256, source_bytes, edges, requests, first_ts_s, last_ts_s, span_s,"
+			" mean_rps, peak_rps, peak_window_s, prompt_tokens_sum, output_tokens_sum,"
+			" prompt_tokens_mean, output_tokens_mean, prompt_tokens_p50, prompt_tokens_p90,"
+			" prompt_tokens_p99, prompt_tokens_p999, output_tokens_p50, output_tokens_p90,"
+			" output_tokens_p99, output_tokens_p999, total_tokens_p50, total_tokens_p90,"
+			" total_tokens_p99, total_tokens_p999, sums_estimated, independent_marginals,"
+			" prefix_reuse_share)"
+			" VALUES (:name, :model, :description, :format, :source_file, :sha256, :bytes,"
+			" :edges, :requests, :first, :last, :span, :mean_rps, :peak_rps, :window,"
+			" :psum, :osum, :pmean, :omean, :p50, :p90, :p99, :p999, :o50, :o90, :o99,"
+			" :o999, :t50, :t90, :t99, :t999, :estimated, :independent, :reuse)");
+		if (!st)
+			goto cleanup;
+		bind_row(st, w);
+		if (stmt_step(st) < 0)
+			goto cleanup;
+		id = db_last_insert_rowid(db);
+	}
+	stmt_finalize(st);
+
+	/* One statement for every bucket: bind, step, reset. */
+	st = db_prepare(db,
+		"INSERT INTO workload_bucket (workload_id, prompt_tokens_lo, prompt_tokens_hi,"
+		" output_tokens_lo, output_tokens_hi, requests, prompt_tokens_sum, output_tokens_sum)"
+		" VALUES (:id, :plo, :phi, :olo, :ohi, :requests, :psum, :osum)");
+	if (!st)
+		goto cleanup;
+	for (size_t i = 0, n = wl_hist_buckets(h); i < n; i++) {
+		const struct wl_bucket *b = wl_hist_bucket(h, i);
+		stmt_bind_int64(st, ":id", id);
+		stmt_bind_int64(st, ":plo", b->prompt_lo);
+		stmt_bind_int64(st, ":phi", b->prompt_hi);
+		stmt_bind_int64(st, ":olo", b->output_lo);
+		stmt_bind_int64(st, ":ohi", b->output_hi);
+		stmt_bind_int64(st, ":requests", b->requests);
+		stmt_bind_int64(st, ":psum", b->prompt_tokens_sum);
+		stmt_bind_int64(st, ":osum", b->output_tokens_sum);
+		if (stmt_step(st) < 0)
+			goto cleanup;
+		stmt_reset(st);
+	}
+	ret = 0;
+cleanup:
+	stmt_finalize(st);
+	free(users);
+	return ret;
+}
+
+static int workload_import(struct ctx *ctx, int argc, char **argv)
+{
+	const char *model = NULL, *format = "auto", *edges_spec = NULL, *description = NULL;
+	double window_s = 0;
+	int replace = 0, have_window = 0;
+	const struct opt opts[] = {
+		{ "model", 0, OPT_STRING, &model, 0 },
+		{ "format", 0, OPT_STRING, &format, 0 },
+		{ "edges", 0, OPT_STRING, &edges_spec, 0 },
+		{ "window", 0, OPT_DOUBLE, &window_s, &have_window },
+		{ "replace", 0, OPT_FLAG, &replace, 0 },
+		{ "description", 0, OPT_STRING, &description, 0 },
+		OPT_END,
+	};
+	struct ingest_opts io = INGEST_OPTS_INIT;
+	struct workload_summary s;
+	struct wl_edges edges;
+	struct wl_hist *h = NULL;
+	struct progress prog = { 0 };
+	char *pos[2], *model_id = NULL, *edges_col = NULL, err[512];
+	const char *why;
+	int npos, r, ret = -1;
+	int64_t old_id = 0;
+
+	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2 || !model)
+		return usage_error(ctx);
+	const char *name = pos[0], *path = pos[1];
+	if (!*name) {
+		error("workload name must not be empty");
+		return usage_error(ctx);
+	}
+	if (wl_format_parse(format, &io.format)) {
+		error("unknown format '%s' (expected auto, requests, buckets, prometheus or mooncake)",
+		      format);
+		return usage_error(ctx);
+	}
+	if (wl_edges_parse(edges_spec, &edges, &why)) {
+		error("--edges '%s': %s", edges_spec, why);
+		return usage_error(ctx);
+	}
+	if (have_window && !(window_s >= 1e-3 && window_s <= 1e7)) {
+		error("--window %g: expected 0.001 to 10000000 seconds", window_s);
+		return usage_error(ctx);
+	}
+	io.edges = &edges;
+	io.window_s = have_window ? window_s : 0;
+
+	model_id = lookup_model(ctx->db, model);
+	if (!model_id)
+		goto cleanup;
+	r = workload_id(ctx->db, name, &old_id);
+	if (r < 0)
+		goto cleanup;
+	if (r == 1 && !replace) {
+		error("workload '%s' already exists (use --replace to overwrite it)", name);
+		goto cleanup;
+	}
+
+	int is_stdin = !strcmp(path, "-");
+	prog.name = is_stdin ? "<stdin>" : path;
+	if (isatty(STDERR_FILENO)) {
+		io.progress = progress_show;
+		io.progress_ctx = &prog;
+	}
+	if (is_stdin) {
+		struct stat sb;
+		uint64_t size = !fstat(STDIN_FILENO, &sb) && S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
+		r = ingest_stream(stdin, prog.name, size, &io, &s, &h, err, sizeof(err));
+	} else {
+		r = ingest_file(path, &io, &s, &h, err, sizeof(err));
+	}
+	progress_clear(&prog);
+	switch (r) {
+	case INGEST_OK:
+		break;
+	case INGEST_ERR_DATA:
+		data_error("%s", err);
+		goto cleanup;
+	case INGEST_ERR_USAGE:
+		error("%s", err);
+		ret = usage_error(ctx);
+		goto cleanup;
+	default:
+		error("%s", err);
+		goto cleanup;
+	}
+	if (s.requests <= 0) {
+		data_error("%s: expected at least one request, found none", prog.name);
+		goto cleanup;
+	}
+
+	edges_col = edges_text(&edges, edges_spec, s.format, h);
+	struct row w = { name, model_id, description, path, edges_col, &s };
+	if (store_workload(ctx->db, old_id, &w, h))
+		goto cleanup;
+
+	printf("%s workload '%s': %lld requests (%s), mean prompt %.1f, mean output %.1f tokens",
+	       old_id ? "replaced" : "imported", name, (long long)s.requests,
+	       wl_format_name(s.format), s.prompt_tokens_mean, s.output_tokens_mean);
+	if (isfinite(s.mean_rps))
+		printf(", %.2f req/s mean", s.mean_rps);
+	if (isfinite(s.peak_rps))
+		printf(", %.2f peak", s.peak_rps);
+	printf("\n");
+	ret = 0;
+cleanup:
+	free(edges_col);
+	wl_hist_free(h);
+	free(model_id);
+	return ret;
+}
+
+/* --- list ------------------------------------------------------------------ */
+
+static void json_real(cJSON *o, const char *key, struct stmt *st, int col)
+{
+	if (stmt_is_null(st, col))
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddNumberToObject(o, key, stmt_double(st, col));
+}
+
+static void cell_real(struct table *t, struct stmt *st, int col, const char *fmt)
+{
+	if (stmt_is_null(st, col))
+		table_cell(t, "-");
+	else
+		table_cellf(t, fmt, stmt_double(st, col));
+}
+
+static int workload_list(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	static const char *const headers[] = {
+		"NAME", "MODEL", "FORMAT", ">REQUESTS", ">MEAN RPS", ">PEAK RPS", ">PROMPT MEAN",
+		">OUTPUT MEAN", ">P99 TOTAL", "IMPORTED",
+	};
+	char *pos[1];
+	int npos, r, ret = -1;
+	struct stmt *st = NULL;
+	struct table *t = NULL;
+	cJSON *arr = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 0, &npos))
+		return usage_error(ctx);
+	st = db_prepare(ctx->db,
+		"SELECT name, model_id, format, requests, mean_rps, peak_rps, prompt_tokens_mean,"
+		"       output_tokens_mean, total_tokens_p99, imported_at FROM workload ORDER BY name");
+	if (!st)
+		goto cleanup;
+	if (json)
+		arr = cJSON_CreateArray();
+	else
+		t = table_new(10, headers);
+	while ((r = stmt_step(st)) == 1) {
+		if (json) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "name", stmt_text(st, 0));
+			cJSON_AddStringToObject(o, "model", stmt_text(st, 1));
+			cJSON_AddStringToObject(o, "format", stmt_text(st, 2));
+			cJSON_AddNumberToObject(o, "requests", (double)stmt_int64(st, 3));
+			json_real(o, "mean_rps", st, 4);
+			json_real(o, "peak_rps", st, 5);
+			json_real(o, "prompt_tokens_mean", st, 6);
+			json_real(o, "output_tokens_mean", st, 7);
+			json_real(o, "total_tokens_p99", st, 8);
+			cJSON_AddStringToObject(o, "imported_at", stmt_text(st, 9));
+			cJSON_AddItemToArray(arr, o);
+			continue;
+		}
+		table_cell(t, stmt_text(st, 0));
+		table_cell(t, stmt_text(st, 1));
+		table_cell(t, stmt_text(st, 2));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 3));
+		cell_real(t, st, 4, "%.2f");
+		cell_real(t, st, 5, "%.2f");
+		cell_real(t, st, 6, "%.1f");
+		cell_real(t, st, 7, "%.1f");
+		cell_real(t, st, 8, "%.0f");
+		table_cell(t, stmt_text(st, 9));
+	}
+	if (r < 0)
+		goto cleanup;
+	if (json) {
+		print_json(arr);
+		arr = NULL;
+	} else {
+		table_print(t, stdout);
+	}
+	ret = 0;
+cleanup:
+	cJSON_Delete(arr);
+	table_free(t);
+	stmt_finalize(st);
+	return ret;
+}
+
+/* --- show ------------------------------------------------------------------ */
+
+/* Column index of `name` in the current row of st, or -1. */
+static int col_of(struct stmt *st, const char *name)
+{
+	for (int i = 0, n = stmt_column_count(st); i < n; i++)
+		if (!strcmp(stmt_column_name(st, i), name))
+			return i;
+	return -1;
+}
+
+/* The workload row as JSON: every column under its own name, model_id as "model". */
+static cJSON *row_json(struct stmt *st)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int i = 0, n = stmt_column_count(st); i < n; i++) {
+		const char *key = stmt_column_name(st, i);
+		if (!strcmp(key, "model_id"))
+			key = "model";
+		if (!strcmp(key, "sums_estimated") || !strcmp(key, "independent_marginals")) {
+			cJSON_AddBoolToObject(o, key, stmt_int64(st, i) != 0);
+			continue;
+		}
+		switch (stmt_type(st, i)) {
+		case 'i':
+			cJSON_AddNumberToObject(o, key, (double)stmt_int64(st, i));
+			break;
+		case 'r':
+			cJSON_AddNumberToObject(o, key, stmt_double(st, i));
+			break;
+		case 't':
+			cJSON_AddStringToObject(o, key, stmt_text(st, i));
+			break;
+		default:
+			cJSON_AddNullToObject(o, key);
+		}
+	}
+	return o;
+}
+
+static void print_num(struct stmt *st, const char *col, const char *fmt)
+{
+	int i = col_of(st, col);
+	if (i < 0 || stmt_is_null(st, i))
+		printf("-");
+	else
+		printf(fmt, stmt_double(st, i));
+}
+
+static void print_tokens_line(struct stmt *st, const char *label, const char *axis)
+{
+	static const char *const qs[] = { "p50", "p90", "p99", "p999" };
+	static const char *const qnames[] = { "p50", "p90", "p99", "p99.9" };
+	char col[64];
+	printf("%-18s", label);
+	snprintf(col, sizeof(col), "%s_tokens_mean", axis);
+	if (col_of(st, col) >= 0) {
+		printf("mean ");
+		print_num(st, col, "%.1f");
+		printf(", ");
+	}
+	for (int i = 0; i < 4; i++) {
+		snprintf(col, sizeof(col), "%s_tokens_%s", axis, qs[i]);
+		printf("%s%s ", i ? ", " : "", qnames[i]);
+		print_num(st, col, "%.0f");
+	}
+	printf("\n");
+}
+
+static void show_plain(struct stmt *w)
+{
+#define TEXT(c) stmt_text(w, col_of(w, c))
+#define INT(c) ((long long)stmt_int64(w, col_of(w, c)))
+	printf("%-18s%s\n", "name", TEXT("name"));
+	printf("%-18s%s\n", "model", TEXT("model_id"));
+	if (!stmt_is_null(w, col_of(w, "description")))
+		printf("%-18s%s\n", "description", TEXT("description"));
+	printf("%-18s%s (%lld bytes, sha256 %s)\n", "source", TEXT("source_file"),
+	       INT("source_bytes"), TEXT("source_sha256"));
+	printf("%-18s%s, edges %s\n", "format", TEXT("format"),
+	       *TEXT("edges") ? TEXT("edges") : "-");
+	printf("%-18s%s\n", "imported", TEXT("imported_at"));
+	printf("%-18s%lld", "requests", INT("requests"));
+	if (!stmt_is_null(w, col_of(w, "span_s"))) {
+		printf(" over ");
+		print_num(w, "span_s", "%.1f");
+		printf(" s");
+	}
+	printf("\n%-18s", "arrival rate");
+	print_num(w, "mean_rps", "%.2f");
+	printf(" req/s mean, ");
+	print_num(w, "peak_rps", "%.2f");
+	printf(" req/s peak");
+	if (!stmt_is_null(w, col_of(w, "peak_window_s"))) {
+		printf(" (busiest ");
+		print_num(w, "peak_window_s", "%g");
+		printf(" s)");
+	}
+	printf("\n%-18s%lld prompt, %lld output%s\n", "token sums", INT("prompt_tokens_sum"),
+	       INT("output_tokens_sum"), INT("sums_estimated") ? " (estimated)" : " (exact)");
+	print_tokens_line(w, "prompt tokens", "prompt");
+	print_tokens_line(w, "output tokens", "output");
+	print_tokens_line(w, "total tokens", "total");
+	if (!stmt_is_null(w, col_of(w, "prefix_reuse_share"))) {
+		printf("%-18s", "prefix reuse");
+		printf("%.1f%% of prefix-cache blocks were seen before\n",
+		       100.0 * stmt_double(w, col_of(w, "prefix_reuse_share")));
+	}
+	if (INT("independent_marginals"))
+		printf("note: prompt and output lengths were measured separately; the joint\n"
+		       "      histogram assumes they are independent.\n");
+	if (INT("sums_estimated"))
+		printf("note: token sums and means are estimated from bucket midpoints.\n");
+#undef TEXT
+#undef INT
+}
+
+static void bound_text(char *buf, size_t n, int64_t lo, int64_t hi)
+{
+	if (hi >= WL_TOKENS_END)
+		snprintf(buf, n, "[%lld, inf)", (long long)lo);
+	else
+		snprintf(buf, n, "[%lld, %lld)", (long long)lo, (long long)hi);
+}
+
+/* One marginal as bars of '#': requests per (lo, hi) of one axis. */
+static int show_histogram(struct db *db, int64_t id, const char *title, const char *sql)
+{
+	struct stmt *st = db_prepare(db, sql);
+	int64_t max = 0, total = 0;
+	int r;
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":id", id);
+	while ((r = stmt_step(st)) == 1) {
+		int64_t c = stmt_int64(st, 2);
+		total += c;
+		if (c > max)
+			max = c;
+	}
+	if (r < 0)
+		goto fail;
+	stmt_reset(st);	/* also clears the bindings */
+	stmt_bind_int64(st, ":id", id);
+	printf("\n%s:\n", title);
+	while ((r = stmt_step(st)) == 1) {
+		char b[64];
+		int64_t c = stmt_int64(st, 2);
+		int bar = max ? (int)((c * BAR_COLUMNS + max - 1) / max) : 0;
+		bound_text(b, sizeof(b), stmt_int64(st, 0), stmt_int64(st, 1));
+		printf("  %18s %9lld %5.1f%% ", b, (long long)c, total ? 100.0 * c / total : 0.0);
+		for (int i = 0; i < bar; i++)
+			putchar('#');
+		putchar('\n');
+	}
+	if (r < 0)
+		goto fail;
+	stmt_finalize(st);
+	return 0;
+fail:
+	stmt_finalize(st);
+	return -1;
+}
+
+static cJSON *buckets_json(struct db *db, int64_t id)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT prompt_tokens_lo, prompt_tokens_hi, output_tokens_lo, output_tokens_hi,"
+		"       requests, prompt_tokens_sum, output_tokens_sum"
+		"  FROM workload_bucket WHERE workload_id = :id"
+		" ORDER BY prompt_tokens_lo, output_tokens_lo");
+	cJSON *arr;
+	int r;
+	if (!st)
+		return NULL;
+	stmt_bind_int64(st, ":id", id);
+	arr = cJSON_CreateArray();
+	while ((r = stmt_step(st)) == 1)
+		cJSON_AddItemToArray(arr, row_json(st));
+	stmt_finalize(st);
+	if (r < 0) {
+		cJSON_Delete(arr);
+		return NULL;
+	}
+	return arr;
+}
+
+static int workload_show(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	char *pos[1];
+	int npos, r, ret = -1;
+	struct stmt *st = NULL;
+	cJSON *o = NULL, *buckets;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return usage_error(ctx);
+	st = db_prepare(ctx->db, "SELECT * FROM workload WHERE name = :name");
+	if (!st)
+		goto cleanup;
+	stmt_bind_text(st, ":name", pos[0]);
+	r = stmt_step(st);
+	if (r <= 0) {
+		if (r == 0)
+			error("unknown workload '%s'", pos[0]);
+		goto cleanup;
+	}
+	int64_t id = stmt_int64(st, col_of(st, "id"));
+	if (!json) {
+		show_plain(st);
+		if (show_histogram(ctx->db, id, "requests by prompt length (tokens)",
+			"SELECT prompt_tokens_lo, prompt_tokens_hi, sum(requests) FROM workload_bucket"
+			" WHERE workload_id = :id GROUP BY prompt_tokens_lo, prompt_tokens_hi"
+			" ORDER BY prompt_tokens_lo, prompt_tokens_hi") ||
+		    show_histogram(ctx->db, id, "requests by output length (tokens)",
+			"SELECT output_tokens_lo, output_tokens_hi, sum(requests) FROM workload_bucket"
+			" WHERE workload_id = :id GROUP BY output_tokens_lo, output_tokens_hi"
+			" ORDER BY output_tokens_lo, output_tokens_hi"))
+			goto cleanup;
+		ret = 0;
+		goto cleanup;
+	}
+	o = row_json(st);
+	buckets = buckets_json(ctx->db, id);
+	if (!buckets)
+		goto cleanup;
+	cJSON_AddItemToObject(o, "buckets", buckets);
+	print_json(o);
+	o = NULL;
+	ret = 0;
+cleanup:
+	cJSON_Delete(o);
+	stmt_finalize(st);
+	return ret;
+}
+
+/* --- remove ---------------------------------------------------------------- */
+
+static int workload_remove(struct ctx *ctx, int argc, char **argv)
+{
+	const struct opt opts[] = { OPT_END };
+	char *pos[1], *users = NULL;
+	int npos, r, failed, ret = -1;
+	int64_t id;
+	struct stmt *st = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return usage_error(ctx);
+	r = workload_id(ctx->db, pos[0], &id);
+	if (r <= 0) {
+		if (r == 0)
+			error("unknown workload '%s'", pos[0]);
+		goto cleanup;
+	}
+	users = workload_users(ctx->db, id, &failed);
+	if (failed)
+		goto cleanup;
+	if (users) {
+		error("workload '%s' is used by scenario%s %s; remove it from there first",
+		      pos[0], strchr(users, ',') ? "s" : "", users);
+		goto cleanup;
+	}
+	st = db_prepare(ctx->db, "DELETE FROM workload WHERE id = :id");
+	if (!st)
+		goto cleanup;
+	stmt_bind_int64(st, ":id", id);
+	if (stmt_step(st) < 0)
+		goto cleanup;
+	printf("removed workload '%s'\n", pos[0]);
+	ret = 0;
+cleanup:
+	stmt_finalize(st);
+	free(users);
+	return ret;
+}
+
+static const struct subcmd workload_subs[] = {
+	{ "import", workload_import, CMD_WRITES, import_usage,
+	  "Import traffic as a joint prompt x output length histogram with arrival rates.",
+	  "FILE is a request log, a ready histogram, a Prometheus export or a Mooncake\n"
+	  "trace ('-' reads standard input); see README.md, section Workloads.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --model ID          the model this traffic is for (see 'piqplan model list')\n"
+	  "  --format F          auto (default: from the header or first line), requests,\n"
+	  "                      buckets, prometheus or mooncake\n"
+	  "  --edges E           bins for requests and mooncake: log2 (default: 0, 1, 2, 4,\n"
+	  "                      ... 2^23 tokens) or a list N1,N2,... of increasing counts\n"
+	  "  --window SECONDS    peak rate = busiest window of this length (default 60)\n"
+	  "  --replace           overwrite a workload of the same name (scenarios that use\n"
+	  "                      it keep pointing at it)\n"
+	  "  --description TEXT  a note stored with the workload\n"
+	  "\n"
+	  "A malformed row stops the import with FILE:LINE: column NAME: what was expected,\n"
+	  "exit status 65, and the database unchanged.\n" },
+	{ "list", workload_list, CMD_DB, "[--json]", "List the imported workloads.",
+	  "Columns: requests, mean and peak requests/s, mean prompt and output tokens,\n"
+	  "p99 of prompt+output tokens.\n"
+	  "\n"
+	  "Options:\n"
+	  "  --json   one JSON array\n" },
+	{ "show", workload_show, CMD_DB, "NAME [--json]",
+	  "Show a workload's summary, percentiles and length histograms.",
+	  "Options:\n"
+	  "  --json   one JSON object: every stored figure (name, model, requests, mean_rps,\n"
+	  "           peak_rps, prompt_tokens_mean, prompt_tokens_p50, ...) and buckets[]\n" },
+	{ "remove", workload_remove, CMD_WRITES, "NAME",
+	  "Remove a workload (not while a scenario uses it).", NULL },
+	{ 0 },
+};
+
+const struct cmd cmd_workload = { "workload", "import and inspect traffic (length histograms)",
+				  workload_subs };

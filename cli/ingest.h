@@ -1,0 +1,112 @@
+/*
+ * ingest.h - read a workload file (request log, ready histogram, Prometheus
+ * export or Mooncake trace) in one streaming pass into a joint histogram
+ * and a summary, hashing the bytes as they go by. No database here: the
+ * caller stores what comes back, inside its one transaction.
+ *
+ * Memory does not grow with the number of rows: only the histogram, the
+ * percentile sketches, counters and the tables described in
+ * planner/workload.h (arrival slots: with the time span; Mooncake block
+ * set: with distinct block ids; Prometheus: with distinct le bounds) are
+ * kept, plus one row / line at a time.
+ *
+ * Formats (DESIGN.md section 7; names matched without regard to case,
+ * extra columns in any order are ignored; empty lines are skipped):
+ *
+ *   requests    timestamp,prompt_tokens,output_tokens (Azure trace header
+ *               TIMESTAMP,ContextTokens,GeneratedTokens accepted as is).
+ *               Timestamps: epoch seconds ("1700158623.5"), or
+ *               "YYYY-MM-DD HH:MM[:SS[.fraction]]" with ' ' or 'T' and an
+ *               optional "Z" or "+HH[:MM]"/"-HH[:MM]" (no zone = UTC).
+ *               Rows are binned on opts->edges; sums are exact.
+ *   buckets     prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,
+ *               output_tokens_hi,requests (+ optional period_start,
+ *               period_end,peak_rps). Half-open [lo, hi); hi may be "+Inf".
+ *               Rows with the same bounds add up; rectangles must not
+ *               overlap. Sums are estimated (requests x midpoint). mean_rps
+ *               = requests / (last period_end - first period_start) and
+ *               peak_rps = the largest peak_rps, when those columns exist.
+ *   prometheus  window_start,window_end,model,metric,le,count: cumulative
+ *               counts per (window, model, metric), one row per le, le
+ *               increasing and ending with +Inf; every window of a metric
+ *               uses the le set of its first window. metric is
+ *               [vllm:]request_prompt_tokens or
+ *               [vllm:]request_generation_tokens (a "_bucket" suffix is
+ *               allowed). Counts may be fractional (PromQL increase()).
+ *               Bin (le_prev, le] holds tokens [floor(le_prev)+1,
+ *               floor(le)+1). Marginals are summed over windows (and over
+ *               models unless opts->model picks one), the joint histogram
+ *               assumes independence (summary.independent_marginals = 1);
+ *               requests = the prompt metric's total, rounded. Peak rate =
+ *               busiest window (summed over models).
+ *   mooncake    JSON lines {"timestamp": ms, "input_length": n,
+ *               "output_length": n, "hash_ids": [ids]}; the prefix reuse
+ *               share is repeated block ids / all block ids.
+ *
+ * auto: a first non-blank byte '{' means mooncake; otherwise the CSV header
+ * decides (prompt_tokens_lo: buckets; le and metric: prometheus; else
+ * requests).
+ *
+ * Errors: the first malformed thing stops the parse, with a message
+ * "FILE:LINE: column NAME: expected ..." (or "FILE:LINE: expected ..." when
+ * no column applies). LINE is the 1-based physical line (where the CSV
+ * row ends); for mooncake NAME is the JSON key. Token counts above
+ * WL_TOKENS_MAX are refused, as are NUL bytes anywhere and invalid UTF-8
+ * in the header.
+ */
+#ifndef PIQPLAN_INGEST_H
+#define PIQPLAN_INGEST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../planner/workload.h"
+
+/* Return values of ingest_file / ingest_stream. */
+enum {
+	INGEST_OK = 0,
+	INGEST_ERR_DATA = 1,	/* the input is malformed: exit EXIT_DATA (65) */
+	INGEST_ERR_IO = 2,	/* cannot open / read, or out of memory: EXIT_FAIL */
+	INGEST_ERR_USAGE = 3,	/* bad options (window): EXIT_USAGE */
+};
+
+/* Called as the file is read: bytes consumed so far and the file size (0 if unknown). */
+typedef void ingest_progress_fn(void *ctx, uint64_t bytes_done, uint64_t bytes_total);
+
+struct ingest_opts {
+	enum wl_format format;		/* WL_FMT_AUTO: detect */
+	const struct wl_edges *edges;	/* bins for requests/mooncake; NULL: log2 */
+	double window_s;		/* peak-rate window, seconds; 0: 60 */
+	const char *model;		/* prometheus: keep only this model's rows; NULL: all */
+	ingest_progress_fn *progress;	/* NULL: none; called about every MiB and at the end */
+	void *progress_ctx;
+};
+#define INGEST_OPTS_INIT { WL_FMT_AUTO, NULL, 0, NULL, NULL, NULL }
+
+/*
+ * Read the file at path. On INGEST_OK, *out is filled (format detected,
+ * file_bytes and sha256_hex included) and *hist is a finished histogram the
+ * caller frees with wl_hist_free(); its buckets are the sparse non-empty
+ * ones, sorted by (prompt_lo, output_lo). On failure *hist is NULL, *out is
+ * unspecified and err (errsz bytes, always NUL-terminated) holds one line
+ * naming the file as given in `path`.
+ */
+int ingest_file(const char *path, const struct ingest_opts *opts,
+		struct workload_summary *out, struct wl_hist **hist,
+		char *err, size_t errsz);
+
+/*
+ * The same on an open stream (e.g. stdin); `name` is used in messages and
+ * `size` (0 if unknown) for progress. The stream is not closed.
+ */
+int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_opts *opts,
+		  struct workload_summary *out, struct wl_hist **hist,
+		  char *err, size_t errsz);
+
+/*
+ * Parse a timestamp as the requests format does (see above) into
+ * nanoseconds since the epoch. 0 on success, -1 if it is not one.
+ */
+int ingest_parse_timestamp(const char *s, int64_t *ns);
+
+#endif

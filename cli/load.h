@@ -1,0 +1,20 @@
+/*
+ * load.h - reading catalog rows into the planner's input structs: a GPU
+ * row into struct gpu_spec and an engine row into struct engine_profile
+ * (milliseconds and microseconds become seconds; NULL FLOP columns, "no
+ * such tensor cores", become 0).
+ */
+#ifndef PIQPLAN_LOAD_H
+#define PIQPLAN_LOAD_H
+
+struct db;
+struct gpu_spec;
+struct engine_profile;
+
+/* Load GPU `id` (an exact catalog id). 0, or -1 after error() ("unknown GPU 'x'"). */
+int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out);
+
+/* Load engine `id` ('vllm'). 0, or -1 after error() ("unknown engine 'x'"). */
+int load_engine_profile(struct db *db, const char *id, struct engine_profile *out);
+
+#endif

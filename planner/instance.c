@@ -1,0 +1,771 @@
+/*
+ * instance.c - one model server: the per-GPU memory model, the flags, and a
+ * roofline performance model. See instance.h for the contract; the
+ * comments here say why each piece of arithmetic is what it is.
+ *
+ * The performance model in one paragraph. A "pass" carries a micro-batch
+ * of tokens (decoding tokens and prefill tokens together, as chunked
+ * prefill mixes them) through every pipeline stage. Its time per GPU is a
+ * roofline, max(bytes / bandwidth, FLOPs / peak), in which the routed
+ * experts' share of both is divided by an MoE efficiency that depends on
+ * tokens per expert (grouped expert GEMMs see only n·k/E tokens each and
+ * run far below the roofline at small batches: DESIGN.md section 5), plus
+ * tensor-parallel all-reduces, expert-parallel all-to-all and pipeline
+ * hand-offs. An engine step adds the engine's fixed overhead. With PP the
+ * n running sequences form pp micro-batches of n/pp; each stage works on
+ * one while the others work on the rest, so a sequence advances one token
+ * per pass through all stages (TPOT = one pass at n/pp tokens) and the
+ * instance emits n tokens per TPOT. PP therefore buys memory (KV), not
+ * speed: the weights are read once per micro-batch.
+ */
+#include "instance.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define GIB 1073741824.0
+
+/* Relative tolerance of the bisections; 48 halvings are ample. */
+#define BISECT_ITERS 48
+
+static void fmt_thousands(char *buf, size_t n, int64_t v)
+{
+	char tmp[32];
+	int len, out = 0, neg = v < 0;
+	uint64_t u = neg ? (uint64_t)(-(v + 1)) + 1 : (uint64_t)v;
+
+	len = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)u);
+	if (n == 0)
+		return;
+	if (neg && (size_t)out + 1 < n)
+		buf[out++] = '-';
+	for (int i = 0; i < len && (size_t)out + 1 < n; i++) {
+		if (i > 0 && (len - i) % 3 == 0 && (size_t)out + 2 < n)
+			buf[out++] = ',';
+		buf[out++] = tmp[i];
+	}
+	buf[out] = '\0';
+}
+
+/* GiB for messages: "80" when whole, else one decimal ("79.6"). */
+static void fmt_gib(char *buf, size_t n, double bytes)
+{
+	double g = bytes / GIB;
+	if (fabs(g - round(g)) < 0.05)
+		snprintf(buf, n, "%.0f", g);
+	else
+		snprintf(buf, n, "%.1f", g);
+}
+
+int64_t round_up_tokens(int64_t tokens, int64_t to)
+{
+	if (to <= 0)
+		return tokens;
+	return (tokens + to - 1) / to * to;
+}
+
+double experts_touched(int experts, int experts_per_token, double tokens)
+{
+	if (experts <= 0 || tokens <= 0)
+		return 0.0;
+	return experts * (1.0 - pow(1.0 - (double)experts_per_token / experts, tokens));
+}
+
+double moe_efficiency(double floor, double half, double tokens_per_expert)
+{
+	if (tokens_per_expert <= 0)
+		return floor;
+	return floor + (1.0 - floor) * tokens_per_expert / (tokens_per_expert + half);
+}
+
+const char *instance_bound_name(int memory_bound)
+{
+	return memory_bound ? "memory" : "compute";
+}
+
+static int is_pow2(int v)
+{
+	return v > 0 && (v & (v - 1)) == 0;
+}
+
+static int uses_format(const struct model_arch *m, enum precision p, enum weight_format f,
+		       int experts_only)
+{
+	switch (p) {
+	case PREC_FP8:
+		return f == WF_FP8;
+	case PREC_FP4:
+		return f == WF_MXFP4;
+	case PREC_NATIVE:
+		if (experts_only)
+			return m->experts > 0 && m->native_experts == f;
+		return m->native_linear == f || (m->experts > 0 && m->native_experts == f);
+	case PREC_BF16:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The FLOP/s a group of linear layers runs at, given how its weights are
+ * stored. FP8 weights run on FP8 tensor cores (the caller has checked they
+ * exist). FP4 weights run on FP4 tensor cores where there are some, else
+ * weight-only: dequantised to bf16 in the kernel (Marlin-style W4A16).
+ */
+static double linear_peak(const struct gpu_spec *g, enum weight_format f, int *weight_only)
+{
+	switch (f) {
+	case WF_FP8:
+		return g->fp8_flops;
+	case WF_MXFP4:
+		if (g->fp4_flops > 0)
+			return g->fp4_flops;
+		*weight_only = 1;
+		return g->bf16_flops;
+	case WF_BF16:
+		break;
+	}
+	return g->bf16_flops;
+}
+
+static enum weight_format format_of(const struct model_arch *m, enum precision p, int experts)
+{
+	switch (p) {
+	case PREC_FP8:
+		return WF_FP8;
+	case PREC_FP4:
+		return WF_MXFP4;
+	case PREC_NATIVE:
+		return experts ? m->native_experts : m->native_linear;
+	case PREC_BF16:
+		break;
+	}
+	return WF_BF16;
+}
+
+/* Why a layout cannot run at all, before any memory arithmetic; 0 if it can. */
+static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
+			  const struct layout *l, char *why, size_t n)
+{
+	if (l->tp < 1 || l->pp < 1 || l->dp < 1 || !is_pow2(l->tp)) {
+		snprintf(why, n, "invalid layout tp %d pp %d dp %d (tp a power of two, all >= 1)",
+			 l->tp, l->pp, l->dp);
+		return 1;
+	}
+	if (l->kv_elem_bytes != 1 && l->kv_elem_bytes != 2) {
+		snprintf(why, n, "KV element size %d bytes (2 or 1)", l->kv_elem_bytes);
+		return 1;
+	}
+	if (l->tp > g->nvlink_domain_gpus) {
+		snprintf(why, n, "tp %d exceeds the NVLink domain of %d", l->tp,
+			 g->nvlink_domain_gpus);
+		return 1;
+	}
+	if (l->ep && m->experts == 0) {
+		snprintf(why, n, "expert parallelism needs routed experts (%s is dense)",
+			 m->model_type);
+		return 1;
+	}
+	/*
+	 * Expert all-to-all across nodes runs over the scale-out network, whose
+	 * bandwidth the catalog does not hold: not modelled, so refused.
+	 */
+	if (l->ep && l->tp * l->dp > g->nvlink_domain_gpus) {
+		snprintf(why, n, "expert parallel group %d (tp x dp) exceeds the NVLink domain of "
+			 "%d", l->tp * l->dp, g->nvlink_domain_gpus);
+		return 1;
+	}
+	/* vLLM shards query heads evenly; K/V heads split or replicate evenly. */
+	if (m->heads % l->tp) {
+		snprintf(why, n, "tp %d does not divide the %d attention heads", l->tp, m->heads);
+		return 1;
+	}
+	if (m->attention != ATTN_MLA && m->kv_heads % l->tp && l->tp % m->kv_heads) {
+		snprintf(why, n, "tp %d and the %d KV heads do not divide each other", l->tp,
+			 m->kv_heads);
+		return 1;
+	}
+	if (l->pp > m->layers) {
+		snprintf(why, n, "pp %d exceeds the %d layers", l->pp, m->layers);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Fill the performance summary: everything summed over the stages, as one
+ * GPU of each stage sees it.
+ */
+static void fill_perf(const struct model_arch *m, const struct model_params *p,
+		      const struct model_weights *w, const struct gpu_spec *g,
+		      const struct engine_profile *e, const struct layout *l, int expert_shards,
+		      double kv_per_layer, struct instance *out)
+{
+	struct instance_perf *q = &out->perf;
+	int tp = l->tp;
+	int sliding = m->sliding_window > 0 ? m->sliding_layers : 0;
+	int full = m->layers - sliding;
+	double lm_head_bytes = w->lm_head > 0 ? w->lm_head : w->embedding;
+	double lm_head_params = p->lm_head > 0 ? (double)p->lm_head : (double)p->embedding;
+	double dqk_dec, dv_dec, dqk_pre, dv_pre;
+	int wo = 0;
+
+	memset(q, 0, sizeof(*q));
+	/* The embedding is a row gather (negligible); the LM head a full read. */
+	q->dense_bytes = (w->attention + w->dense_mlp + w->shared_experts + lm_head_bytes) / tp +
+			 w->router + w->norms;
+	q->routed_bytes = w->routed_experts / expert_shards;
+	q->dense_flops_per_token = 2.0 * ((double)(p->attention + p->dense_mlp +
+				   p->shared_experts) + lm_head_params) / tp +
+				   2.0 * (double)p->router;
+	if (m->experts > 0)
+		q->routed_flops_per_token = 2.0 * (double)p->routed_experts *
+					    m->experts_per_token / m->experts / tp;
+
+	/*
+	 * Attention FLOPs per (query, key) pair per layer: 2·(d_qk + d_v) per
+	 * head (QK^T and PV). MLA decodes in the absorbed form over the latent
+	 * (d_qk = kv_lora_rank + rope, d_v = kv_lora_rank) and prefills in the
+	 * expanded form (d_qk = nope + rope, d_v = v_head_dim).
+	 */
+	if (m->attention == ATTN_MLA) {
+		dqk_dec = m->kv_lora_rank + m->qk_rope_head_dim;
+		dv_dec = m->kv_lora_rank;
+		dqk_pre = m->qk_nope_head_dim + m->qk_rope_head_dim;
+		dv_pre = m->v_head_dim;
+	} else {
+		dqk_dec = dv_dec = dqk_pre = dv_pre = m->head_dim;
+	}
+	double heads = (double)m->heads / tp;
+	q->attn_flops_per_ctx_decode = 2.0 * (dqk_dec + dv_dec) * heads * full;
+	q->attn_flops_per_ctx_decode_slide = 2.0 * (dqk_dec + dv_dec) * heads * sliding;
+	q->attn_flops_per_ctx_prefill = 2.0 * (dqk_pre + dv_pre) * heads * full;
+	q->attn_flops_per_ctx_prefill_slide = 2.0 * (dqk_pre + dv_pre) * heads * sliding;
+	q->kv_bytes_per_token = kv_per_layer * full;
+	q->kv_bytes_per_token_slide = kv_per_layer * sliding;
+	q->window = sliding ? m->sliding_window : 0;
+	q->experts = m->experts;
+	q->experts_per_token = m->experts_per_token;
+	q->moe_tokens_scale = l->ep ? l->dp : 1;
+
+	q->peak_dense_flops = linear_peak(g, format_of(m, l->precision, 0), &wo);
+	q->peak_routed_flops = linear_peak(g, format_of(m, l->precision, 1), &wo);
+	q->peak_attn_flops = g->bf16_flops;
+	out->weight_only = wo;
+	out->compute_fp8 = format_of(m, l->precision, 0) == WF_FP8 ||
+			   (m->experts > 0 && format_of(m, l->precision, 1) == WF_FP8);
+	q->act_bytes = out->compute_fp8 ? 1 : 2;
+
+	q->bw = g->mem_bw_bytes_per_s * e->bw_efficiency;
+	q->link = g->link_bytes_per_s * e->link_efficiency;
+	q->flops_efficiency = e->flops_efficiency;
+	q->moe_floor = e->moe_efficiency_floor;
+	q->moe_half = e->moe_tokens_per_expert_half;
+	q->step_overhead_s = e->step_overhead_s;
+	q->alpha_s = e->allreduce_alpha_s;
+	q->layers = m->layers;
+	q->moe_layers = m->moe_layers;
+	q->hidden = m->hidden;
+}
+
+static int gpu_is_large(const struct gpu_spec *g, const struct engine_profile *e)
+{
+	if (e->large_gpu_exclude[0] && strstr(g->id, e->large_gpu_exclude))
+		return 0;
+	return g->memory_bytes >= e->large_gpu_min_bytes;
+}
+
+int64_t instance_seqs_fit(const struct instance *in, double resident)
+{
+	double window = in->perf.window;
+	double per_seq = resident * in->kv_bytes_per_token_per_gpu;
+
+	if (in->kv_window_bytes_per_seq_per_gpu > 0 && window > 0)
+		per_seq += in->kv_window_bytes_per_seq_per_gpu * fmin(resident, window) / window;
+	if (in->kv_budget_bytes_per_gpu <= 0 || per_seq <= 0)
+		return 0;
+	return (int64_t)floor(in->kv_budget_bytes_per_gpu / per_seq);
+}
+
+int instance_size(const struct model_arch *m, const struct gpu_spec *g,
+		  const struct engine_profile *e, const struct layout *l,
+		  const struct instance_request *rq, struct instance *out)
+{
+	struct model_weights w;
+	struct model_params p;
+	char a[32], b[32], c[32];
+
+	memset(out, 0, sizeof(*out));
+	out->layout = *l;
+	out->gpus = l->tp * l->pp * l->dp;
+	out->moe = m->experts > 0;
+	out->memory_bytes = g->memory_bytes;
+	out->max_model_len = rq->max_model_len;
+	out->block_size_tokens = e->block_size_tokens > 0 ? e->block_size_tokens : 1;
+
+	if (layout_refused(m, g, l, out->reason, sizeof(out->reason)))
+		return 0;
+	/*
+	 * The brief's rule: FP8 needs FP8 tensor cores. (vLLM can run FP8
+	 * checkpoints weight-only on Ampere via FP8 Marlin, slower; piqplan
+	 * does not plan that path.)
+	 */
+	if (uses_format(m, l->precision, WF_FP8, 0) && g->fp8_flops <= 0) {
+		snprintf(out->reason, sizeof(out->reason),
+			 "fp8 needs FP8 tensor cores (%s has none)", g->id);
+		return 0;
+	}
+
+	model_weights_bytes(m, l->precision, &w);
+	model_params_count(m, &p);
+
+	/* Weights of the busiest stage. */
+	int tp = l->tp, pp = l->pp;
+	int expert_shards = l->ep ? tp * l->dp : tp;
+	int stage_layers = (m->layers + pp - 1) / pp;
+	double f = (double)stage_layers / m->layers;
+	double vocab;
+	if (pp == 1)
+		vocab = (w.embedding + w.lm_head) / tp;
+	else	/* first stage: embedding; last: LM head (a copy when tied) */
+		vocab = fmax(w.embedding, w.lm_head > 0 ? w.lm_head : w.embedding) / tp;
+	/* Router and norms are replicated on every rank (vLLM ReplicatedLinear). */
+	out->weights_bytes_per_gpu = f * ((w.attention + w.dense_mlp + w.shared_experts) / tp +
+				     w.router + w.norms + w.routed_experts / expert_shards) + vocab;
+
+	/* KV per token per GPU: GQA heads split (at least one), MLA latent whole. */
+	double kv_per_layer;
+	if (m->attention == ATTN_MLA)
+		kv_per_layer = (double)(m->kv_lora_rank + m->qk_rope_head_dim) * l->kv_elem_bytes;
+	else
+		kv_per_layer = 2.0 * fmax(1.0, (double)m->kv_heads / tp) * m->head_dim *
+			       l->kv_elem_bytes;
+	int sliding = m->sliding_window > 0 ? m->sliding_layers : 0;
+	out->kv_bytes_per_token_per_gpu = kv_per_layer * (m->layers - sliding) * f;
+	out->kv_window_bytes_per_seq_per_gpu = kv_per_layer * sliding * f * m->sliding_window;
+
+	fill_perf(m, &p, &w, g, e, l, expert_shards, kv_per_layer, out);
+	if (out->weight_only)
+		snprintf(out->note, sizeof(out->note),
+			 "fp4 weights run weight-only (bf16 compute): %s has no FP4 tensor cores",
+			 g->id);
+
+	/* Engine defaults that depend on the GPU. */
+	int large = gpu_is_large(g, e);
+	out->max_num_batched_tokens = rq->max_num_batched_tokens > 0 ? rq->max_num_batched_tokens :
+		large ? e->max_num_batched_tokens_large : e->max_num_batched_tokens_small;
+	int seqs_cap = large ? e->max_num_seqs_large : e->max_num_seqs_small;
+
+	double margin = rq->gmu_margin >= 0 ? rq->gmu_margin : out->moe ? 0.02 : 0.0;
+	out->gpu_memory_utilization = rq->gpu_memory_utilization > 0 ?
+		rq->gpu_memory_utilization : e->gpu_memory_utilization - margin;
+	double gmu = out->gpu_memory_utilization;
+
+	out->activation_bytes = out->max_num_batched_tokens * (out->moe ?
+		e->activation_bytes_per_token_moe : e->activation_bytes_per_token_dense);
+	out->non_torch_bytes = out->gpus > 1 ? e->non_torch_tpn_bytes : e->non_torch_tp1_bytes;
+	out->cuda_graph_bytes = e->cuda_graph_bytes;
+	double overheads = out->activation_bytes + out->non_torch_bytes + out->cuda_graph_bytes;
+
+	fmt_gib(a, sizeof(a), out->weights_bytes_per_gpu);
+	fmt_gib(b, sizeof(b), g->memory_bytes);
+	if (e->fraction_of_free) {
+		/* TRT-LLM: the fraction is of what is free after weights and buffers. */
+		if (out->weights_bytes_per_gpu > g->memory_bytes) {
+			snprintf(out->reason, sizeof(out->reason),
+				 "weights %s GiB exceed %s GiB", a, b);
+			return 0;
+		}
+		out->kv_budget_bytes_per_gpu = gmu * (g->memory_bytes -
+						      out->weights_bytes_per_gpu - overheads);
+	} else {
+		if (out->weights_bytes_per_gpu > gmu * g->memory_bytes) {
+			snprintf(out->reason, sizeof(out->reason),
+				 "weights %s GiB exceed %.2f x %s GiB", a, gmu, b);
+			return 0;
+		}
+		out->kv_budget_bytes_per_gpu = gmu * g->memory_bytes -
+					       out->weights_bytes_per_gpu - overheads;
+	}
+	if (out->kv_budget_bytes_per_gpu <= 0) {
+		fmt_gib(c, sizeof(c), overheads);
+		snprintf(out->reason, sizeof(out->reason),
+			 "no memory left for KV: weights %s GiB + activations and overheads "
+			 "%s GiB", a, c);
+		return 0;
+	}
+
+	/*
+	 * KV tokens: the full-attention layers' capacity once one sequence's
+	 * sliding window is set aside, in whole blocks.
+	 */
+	double full = out->kv_bytes_per_token_per_gpu;
+	double room = out->kv_budget_bytes_per_gpu - out->kv_window_bytes_per_seq_per_gpu;
+	int64_t tokens = full > 0 ? (int64_t)floor(room / full) : INT64_MAX / 4;
+	out->kv_tokens = room > 0 ? tokens / out->block_size_tokens * out->block_size_tokens : 0;
+	if (out->kv_tokens < rq->max_model_len) {
+		fmt_thousands(a, sizeof(a), out->kv_tokens);
+		fmt_thousands(b, sizeof(b), rq->max_model_len);
+		snprintf(out->reason, sizeof(out->reason), "KV holds %s tokens < max_model_len %s",
+			 a, b);
+		return 0;
+	}
+
+	/* max_num_seqs: what KV holds at the expected residency, capped as vLLM does. */
+	if (rq->max_num_seqs > 0) {
+		out->max_num_seqs = rq->max_num_seqs;
+	} else {
+		double resident = rq->resident_tokens_per_seq > 0 ? rq->resident_tokens_per_seq :
+				  rq->max_model_len / 2.0;
+		int64_t fit = instance_seqs_fit(out, resident);
+		if (fit > seqs_cap)
+			fit = seqs_cap;
+		/* vLLM: max_num_seqs <= max_num_batched_tokens. */
+		if (fit > out->max_num_batched_tokens)
+			fit = out->max_num_batched_tokens;
+		out->max_num_seqs = fit < 1 ? 1 : (int)fit;
+	}
+	out->fits = 1;
+	return 1;
+}
+
+/*
+ * One pass of a micro-batch through all stages: m decoding tokens of mean
+ * context c, plus p prefill tokens attending cp keys each on average.
+ * No engine overhead (callers add it per step).
+ */
+static double pass_time(const struct instance *in, double m, double c, double p, double cp,
+			int *memory_bound)
+{
+	const struct instance_perf *q = &in->perf;
+	const struct layout *l = &in->layout;
+	double tokens = m + p;
+	double touched = 0.0, eff = 1.0;
+
+	if (q->experts > 0 && tokens > 0) {
+		double group = tokens * q->moe_tokens_scale;
+		touched = experts_touched(q->experts, q->experts_per_token, group) / q->experts;
+		eff = moe_efficiency(q->moe_floor, q->moe_half,
+				     group * q->experts_per_token / q->experts);
+	}
+	double cs = q->window > 0 ? fmin(c, q->window) : c;
+	double cps = q->window > 0 ? fmin(cp, q->window) : cp;
+	/* KV: decoding tokens read their whole context; prefill tokens write theirs. */
+	double kv = m * (c * q->kv_bytes_per_token + cs * q->kv_bytes_per_token_slide) +
+		    p * (q->kv_bytes_per_token + q->kv_bytes_per_token_slide);
+	double attn = m * (c * q->attn_flops_per_ctx_decode + cs *
+			   q->attn_flops_per_ctx_decode_slide) +
+		      p * (cp * q->attn_flops_per_ctx_prefill + cps *
+			   q->attn_flops_per_ctx_prefill_slide);
+	double fe = q->flops_efficiency;
+	double t_mem = (q->dense_bytes + kv) / q->bw + q->routed_bytes * touched / (q->bw * eff);
+	double t_cmp = tokens * q->dense_flops_per_token / (q->peak_dense_flops * fe) +
+		       attn / (q->peak_attn_flops * fe);
+	if (q->experts > 0)
+		t_cmp += tokens * q->routed_flops_per_token / (q->peak_routed_flops * fe * eff);
+
+	/* Communication (tokens per DP rank; link per direction). */
+	double comm = 0.0;
+	if (l->tp > 1) {
+		/* Two all-reduces per layer; with EP the MoE layers' one becomes all-to-all. */
+		int n_ar = q->layers + q->layers - (l->ep ? q->moe_layers : 0);
+		double bytes = 2.0 * (l->tp - 1) / l->tp * tokens * q->hidden * 2.0;
+		comm += n_ar * (bytes / q->link + q->alpha_s);
+	}
+	if (l->ep && l->tp * l->dp > 1) {
+		/* Dispatch (activation dtype) + combine (bf16) of each GPU's share of tokens. */
+		int group = l->tp * l->dp;
+		double bytes = tokens / l->tp * q->experts_per_token * q->hidden *
+			       (q->act_bytes + 2.0) * (group - 1) / group;
+		comm += q->moe_layers * (bytes / q->link + 2.0 * q->alpha_s);
+	}
+	if (l->pp > 1)
+		comm += (l->pp - 1) * (tokens * q->hidden * 2.0 / q->link + q->alpha_s);
+
+	if (memory_bound)
+		*memory_bound = t_mem >= t_cmp;
+	return fmax(t_mem, t_cmp) + comm;
+}
+
+/*
+ * A micro-batch's worth of work as engine steps: at most
+ * max_num_batched_tokens tokens per step, each step paying the overhead
+ * and re-reading the weights.
+ */
+static double round_time(const struct instance *in, double m, double c, double p, double cp,
+			 int *memory_bound)
+{
+	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
+	double steps = ceil((m + p) / budget);
+	if (steps < 1)
+		steps = 1;
+	return steps * (pass_time(in, m / steps, c, p / steps, cp, memory_bound) +
+			in->perf.step_overhead_s);
+}
+
+double instance_decode_step_s(const struct instance *in, double n, double ctx,
+			      int *memory_bound)
+{
+	return round_time(in, n / in->layout.pp, ctx, 0, 0, memory_bound);
+}
+
+/*
+ * Prefill of `prompts` prompts of s tokens each, in steps of at most
+ * max_num_batched_tokens tokens; a prompt token attends s/2 keys on average.
+ * Chunks run one after another (vLLM does not put one request in two
+ * micro-batches in flight), each a pass through all stages.
+ */
+static double prefill_batch_s(const struct instance *in, double prompts, double s)
+{
+	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
+	double total = prompts * s;
+	double steps = ceil(total / budget);
+	if (steps < 1)
+		steps = 1;
+	return steps * (pass_time(in, 0, 0, total / steps, s / 2, NULL) +
+			in->perf.step_overhead_s);
+}
+
+double instance_prefill_s(const struct instance *in, double s)
+{
+	return prefill_batch_s(in, 1, s);
+}
+
+double instance_tpot_s(const struct instance *in, double n, double isl, double osl,
+		       int *memory_bound)
+{
+	double pp = in->layout.pp;
+	double prefill = osl > 0 ? n * isl / osl : 0;
+	return round_time(in, n / pp, isl + osl / 2, prefill / pp, isl / 2, memory_bound);
+}
+
+double instance_max_running(const struct instance *in, double isl, double osl)
+{
+	double fit = (double)instance_seqs_fit(in, isl + osl / 2);
+	double cap = in->max_num_seqs;
+	fit = fmin(fit, cap);
+	return fit < 1 ? 1 : fit;
+}
+
+/*
+ * TTFT without queueing: the prompt rides in steps beside n decoding
+ * sequences, in chunks of what the step budget leaves, after waiting on
+ * average half a step for the step in progress.
+ */
+static double ttft_base(const struct instance *in, double n, double isl, double osl)
+{
+	double pp = in->layout.pp;
+	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
+	double m = n / pp;
+	double room = fmax(budget - m, budget / 8);
+	double steps = fmax(1, ceil(isl / room));
+	double step = pass_time(in, m, isl + osl / 2, isl / steps, isl / 2, NULL) +
+		      in->perf.step_overhead_s;
+	return steps * step + 0.5 * instance_tpot_s(in, n, isl, osl, NULL);
+}
+
+/* Requests/s one DP rank completes at n running (Little's law: n = X·osl·TPOT). */
+static double rank_rate(const struct instance *in, double n, double isl, double osl)
+{
+	return n / (osl * instance_tpot_s(in, n, isl, osl, NULL));
+}
+
+/*
+ * Offline, fixed lengths: every running sequence starts and ends together,
+ * so the engine works in waves of b requests: prefill all b prompts
+ * (chunked, compute-bound) then osl decode steps at batch b. b is what
+ * max_num_seqs and the KV allow when each sequence reaches isl+osl (a
+ * wave's sequences all grow to full length at once). Real traffic with
+ * varied lengths smooths into the steady state of instance_tpot_s();
+ * waves are what benchmarks with fixed lengths measure, including the
+ * first wave's prefill ramp that dominates when outputs are short.
+ */
+void instance_offline(const struct instance *in, double isl, double osl, double requests,
+		      struct load_point *out)
+{
+	double dp = in->layout.dp;
+	double per_rank = requests / dp;
+	double b = fmin((double)instance_seqs_fit(in, isl + osl), in->max_num_seqs);
+	b = fmin(b, per_rank);
+	if (b < 1)
+		b = 1;
+	double waves = floor(per_rank / b);
+	double rest = per_rank - waves * b;
+	double t = 0, ttft_sum = 0, tpot_tok = 0;
+	int mb = 0;
+
+	for (int i = 0; i < 2; i++) {
+		double size = i == 0 ? b : rest;
+		double count = i == 0 ? waves : (rest > 0 ? 1 : 0);
+		if (count <= 0 || size <= 0)
+			continue;
+		double prefill = prefill_batch_s(in, size, isl);
+		double step = instance_decode_step_s(in, size, isl + osl / 2, i == 0 ? &mb : NULL);
+		double wave = prefill + osl * step;
+		/* Wave j starts at t + j·wave; its prompts finish evenly over the prefill. */
+		ttft_sum += size * (count * t + wave * count * (count - 1) / 2 +
+				    count * prefill / 2);
+		tpot_tok += count * size * osl * step;
+		t += count * wave;
+	}
+	out->running = b;
+	out->tpot_s = tpot_tok / (per_rank * osl);
+	out->ttft_s = ttft_sum / per_rank;
+	out->request_rate = requests / t;
+	out->output_tok_s = requests * osl / t;
+	out->capacity_rate = dp * b / (prefill_batch_s(in, b, isl) +
+				       osl * instance_decode_step_s(in, b, isl + osl / 2, NULL));
+	out->utilisation = b / in->max_num_seqs;
+	out->memory_bound = mb;
+	out->saturated = 0;
+}
+
+void instance_closed_loop(const struct instance *in, double isl, double osl, double clients,
+			  struct load_point *out)
+{
+	double dp = in->layout.dp;
+	double per_rank = clients / dp;
+	double cap = instance_max_running(in, isl, osl);
+	double n = fmin(per_rank, cap);
+	int mb = 0;
+
+	if (n < 1e-9)
+		n = 1e-9;
+	double tpot = instance_tpot_s(in, n, isl, osl, &mb);
+	double ttft = ttft_base(in, n, isl, osl);
+	double latency = ttft + (osl - 1) * tpot;
+	double x = n / latency;			/* requests/s per rank */
+	if (per_rank > n)			/* the rest wait: response = clients / X */
+		ttft = per_rank / x - (osl - 1) * tpot;
+	out->running = n;
+	out->tpot_s = tpot;
+	out->ttft_s = ttft;
+	out->request_rate = dp * x;
+	out->output_tok_s = dp * x * osl;
+	out->capacity_rate = dp * rank_rate(in, cap, isl, osl);
+	out->utilisation = n / cap;
+	out->memory_bound = mb;
+	out->saturated = 0;
+}
+
+/*
+ * Open loop: the running batch solves n = R·osl·TPOT(n) (Little's law; TPOT
+ * rises with n, so bisection on n in [0, cap]). Queueing for a slot and for
+ * the prefill is taken as M/D/1 against the instance's capacity rate mu:
+ * wait = rho / (2·mu·(1 - rho)), rho = R / mu. It is zero at light load and
+ * unbounded as R reaches capacity, which is what measured TTFTs do.
+ */
+void instance_open_loop(const struct instance *in, double isl, double osl, double rate,
+			struct load_point *out)
+{
+	double dp = in->layout.dp;
+	double r = rate / dp;
+	double cap = instance_max_running(in, isl, osl);
+	double mu = rank_rate(in, cap, isl, osl);
+	int mb = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->capacity_rate = dp * mu;
+	if (r >= mu) {
+		out->saturated = 1;
+		out->running = cap;
+		out->tpot_s = instance_tpot_s(in, cap, isl, osl, &mb);
+		out->ttft_s = -1;
+		out->request_rate = dp * mu;
+		out->output_tok_s = dp * mu * osl;
+		out->utilisation = 1;
+		out->memory_bound = mb;
+		return;
+	}
+	double lo = 0, hi = cap;
+	for (int i = 0; i < BISECT_ITERS; i++) {
+		double mid = (lo + hi) / 2;
+		if (r * osl * instance_tpot_s(in, mid, isl, osl, NULL) > mid)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	double n = hi > 1e-9 ? hi : 1e-9;
+	double rho = r / mu;
+	out->running = n;
+	out->tpot_s = instance_tpot_s(in, n, isl, osl, &mb);
+	out->ttft_s = ttft_base(in, n, isl, osl) + rho / (2 * mu * (1 - rho));
+	out->request_rate = rate;
+	out->output_tok_s = rate * osl;
+	out->utilisation = rho;
+	out->memory_bound = mb;
+}
+
+static int meets(const struct load_point *lp, const struct slo *slo)
+{
+	if (lp->saturated)
+		return 0;
+	if (slo->tpot_s > 0 && lp->tpot_s > slo->tpot_s)
+		return 0;
+	if (slo->ttft_s > 0 && lp->ttft_s > slo->ttft_s)
+		return 0;
+	if (slo->utilisation > 0 && lp->utilisation > slo->utilisation)
+		return 0;
+	return 1;
+}
+
+double instance_sustainable_rate(const struct instance *in, double isl, double osl,
+				 const struct slo *slo, struct load_point *at)
+{
+	struct load_point lp;
+	double cap = instance_max_running(in, isl, osl);
+	double hi = in->layout.dp * rank_rate(in, cap, isl, osl);
+	double lo = hi * 1e-6;
+
+	instance_open_loop(in, isl, osl, lo, &lp);
+	if (!meets(&lp, slo)) {
+		if (at)
+			*at = lp;
+		return 0;
+	}
+	for (int i = 0; i < BISECT_ITERS; i++) {
+		double mid = (lo + hi) / 2;
+		instance_open_loop(in, isl, osl, mid, &lp);
+		if (meets(&lp, slo))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	if (at)
+		instance_open_loop(in, isl, osl, lo, at);
+	return lo;
+}
+
+/* A fraction with no misleading rounding: 0.9 -> "0.90", 0.915 -> "0.915". */
+static void fmt_fraction(char *buf, size_t n, double v)
+{
+	snprintf(buf, n, "%.4f", v);
+	size_t len = strlen(buf);
+	while (len > 4 && buf[len - 1] == '0')	/* keep "0.90" */
+		buf[--len] = '\0';
+}
+
+int instance_vllm_args(const struct instance *in, const struct model_arch *m,
+		       const char *model_id, char *buf, size_t bufsz)
+{
+	const struct layout *l = &in->layout;
+	char pp[48] = "", dp[48] = "", gmu[16];
+	/* A checkpoint already in fp8 needs no --quantization; vLLM reads its config. */
+	int quant = l->precision == PREC_FP8 && m->native_linear != WF_FP8;
+
+	if (l->pp > 1)
+		snprintf(pp, sizeof(pp), " --pipeline-parallel-size %d", l->pp);
+	if (l->dp > 1)
+		snprintf(dp, sizeof(dp), " --data-parallel-size %d", l->dp);
+	fmt_fraction(gmu, sizeof(gmu), in->gpu_memory_utilization);
+	return snprintf(buf, bufsz,
+			"%s --tensor-parallel-size %d%s%s%s%s%s --max-model-len %lld"
+			" --max-num-seqs %d --max-num-batched-tokens %d"
+			" --gpu-memory-utilization %s",
+			model_id, l->tp, pp, dp, l->ep ? " --enable-expert-parallel" : "",
+			quant ? " --quantization fp8" : "",
+			l->kv_elem_bytes == 1 ? " --kv-cache-dtype fp8" : "",
+			(long long)in->max_model_len, in->max_num_seqs,
+			in->max_num_batched_tokens, gmu);
+}

@@ -1,0 +1,290 @@
+/*
+ * plan.c - pools and candidate ranking for one workload (see plan.h).
+ */
+#include "plan.h"
+#include "fleet.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t plan_max_model_len(double tokens, int64_t model_max_ctx)
+{
+	int64_t n = round_up_tokens((int64_t)ceil(tokens), 1024);
+	if (n < 2048)
+		n = 2048;
+	if (model_max_ctx > 0 && n > model_max_ctx)
+		n = model_max_ctx;
+	return n;
+}
+
+/* Smallest and largest prompt + output a bucket can hold. */
+static int64_t bucket_min_total(const struct wl_bucket *b)
+{
+	return b->prompt_lo + b->output_lo;
+}
+
+static int64_t bucket_max_total(const struct wl_bucket *b)
+{
+	return (b->prompt_hi - 1) + (b->output_hi - 1);
+}
+
+/*
+ * Quantile q of prompt + output over the buckets in `take`, assuming each
+ * bucket's requests spread evenly over its range of totals.
+ */
+static double total_quantile(const struct wl_bucket *b, int nb, const char *take, double q)
+{
+	double n = 0, lo = 1e18, hi = 0;
+	for (int i = 0; i < nb; i++) {
+		if (!take[i])
+			continue;
+		n += (double)b[i].requests;
+		lo = fmin(lo, (double)bucket_min_total(&b[i]));
+		hi = fmax(hi, (double)bucket_max_total(&b[i]));
+	}
+	if (n <= 0)
+		return 0;
+	double want = q * n;
+	for (int iter = 0; iter < 60 && hi - lo > 0.5; iter++) {
+		double mid = 0.5 * (lo + hi), below = 0;
+		for (int i = 0; i < nb; i++) {
+			if (!take[i])
+				continue;
+			double a = (double)bucket_min_total(&b[i]), z = (double)bucket_max_total(&b[i]);
+			double f = z > a ? (mid - a) / (z - a) : (mid >= a);
+			below += (double)b[i].requests * fmin(1, fmax(0, f));
+		}
+		if (below >= want)
+			hi = mid;
+		else
+			lo = mid;
+	}
+	return hi;
+}
+
+static void pool_from(const struct wl_bucket *b, int nb, const char *take, double total_requests,
+		      struct pool_traffic *p)
+{
+	double n = 0, ps = 0, os = 0;
+	for (int i = 0; i < nb; i++) {
+		if (!take[i])
+			continue;
+		n += (double)b[i].requests;
+		ps += (double)b[i].prompt_tokens_sum;
+		os += (double)b[i].output_tokens_sum;
+	}
+	p->share = total_requests > 0 ? n / total_requests : 0;
+	p->isl = n > 0 ? ps / n : 0;
+	p->osl = n > 0 ? os / n : 0;
+	if (p->osl < 1)
+		p->osl = 1;	/* every request generates at least one token */
+}
+
+int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999_total,
+	       int64_t model_max_ctx, struct pool_traffic pools[2])
+{
+	char *take = calloc((size_t)(nb ? nb : 1), 1);
+	double total = 0;
+	int npools = 0;
+	if (!take)
+		return 0;
+	for (int i = 0; i < nb; i++)
+		total += (double)b[i].requests;
+
+	if (threshold <= 0) {
+		memset(take, 1, (size_t)nb);
+		memset(&pools[0], 0, sizeof(pools[0]));
+		pool_from(b, nb, take, total, &pools[0]);
+		double need = isfinite(p999_total) && p999_total > 0 ? p999_total
+					: total_quantile(b, nb, take, 0.999);
+		pools[0].max_model_len = plan_max_model_len(need, model_max_ctx);
+		free(take);
+		return 1;
+	}
+
+	/* Short pool: buckets whose every request is below the threshold. */
+	int nshort = 0;
+	for (int i = 0; i < nb; i++) {
+		take[i] = bucket_max_total(&b[i]) < threshold;
+		nshort += take[i];
+	}
+	if (nshort == 0 || nshort == nb) {
+		free(take);
+		return 0;
+	}
+	memset(pools, 0, 2 * sizeof(*pools));
+	pool_from(b, nb, take, total, &pools[0]);
+	pools[0].min_total_tokens = 0;
+	pools[0].max_total_tokens = threshold;
+	pools[0].max_model_len = plan_max_model_len((double)threshold, model_max_ctx);
+	npools++;
+
+	for (int i = 0; i < nb; i++)
+		take[i] = !take[i];
+	pool_from(b, nb, take, total, &pools[1]);
+	pools[1].min_total_tokens = threshold;
+	pools[1].max_total_tokens = 0;
+	pools[1].max_model_len = plan_max_model_len(total_quantile(b, nb, take, 0.999),
+						    model_max_ctx);
+	npools++;
+	free(take);
+	return npools;
+}
+
+int plan_thresholds(const struct wl_bucket *b, int nb, int64_t model_max_ctx,
+		    int64_t *out, int max)
+{
+	double total = 0;
+	int n = 0;
+	for (int i = 0; i < nb; i++)
+		total += (double)b[i].requests;
+	for (int64_t t = 4096; t <= model_max_ctx && n < max; t *= 2) {
+		double longer = 0;
+		for (int i = 0; i < nb; i++)
+			if (bucket_max_total(&b[i]) >= t)
+				longer += (double)b[i].requests;
+		double share = total > 0 ? longer / total : 0;
+		if (share >= 1e-4 && share <= 0.5)
+			out[n++] = t;
+	}
+	return n;
+}
+
+/* The layouts worth trying on one GPU type. */
+struct layout_set {
+	struct layout l[256];
+	int n;
+};
+
+static void add_layout(struct layout_set *s, int tp, int pp, int dp, int ep, enum precision p)
+{
+	if (s->n >= (int)(sizeof(s->l) / sizeof(s->l[0])))
+		return;
+	struct layout *l = &s->l[s->n++];
+	l->tp = tp;
+	l->pp = pp;
+	l->dp = dp;
+	l->ep = ep;
+	l->precision = p;
+	l->kv_elem_bytes = 2;
+}
+
+/*
+ * TP within the NVLink domain (powers of two), PP 1, 2, 4 across nodes, and
+ * for MoE models expert parallelism over TP x DP. Precision: the
+ * checkpoint's own, and fp8 where the GPU has FP8 tensor cores and the
+ * checkpoint is not fp8 already.
+ */
+static void layouts_for(const struct model_arch *m, const struct gpu_spec *g,
+			const struct plan_params *p, struct layout_set *s)
+{
+	enum precision precs[2] = { PREC_NATIVE, PREC_FP8 };
+	int nprec = (p->allow_fp8 && g->fp8_flops > 0 && m->native_linear != WF_FP8) ? 2 : 1;
+	s->n = 0;
+	for (int pi = 0; pi < nprec; pi++)
+		for (int pp = 1; pp <= 4; pp *= 2)
+			for (int tp = 1; tp <= g->nvlink_domain_gpus && tp <= 16; tp *= 2) {
+				add_layout(s, tp, pp, 1, 0, precs[pi]);
+				if (!m->experts)
+					continue;
+				for (int dp = 1; tp * dp <= g->nvlink_domain_gpus && dp <= 16; dp *= 2)
+					if (tp * dp > 1)
+						add_layout(s, tp, pp, dp, 1, precs[pi]);
+			}
+}
+
+int plan_candidate_count(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
+			 const struct plan_params *p)
+{
+	struct layout_set *s = malloc(sizeof(*s));
+	int n = 0;
+	if (!s)
+		return 0;
+	for (int g = 0; g < ngpus; g++) {
+		layouts_for(m, &gpus[g].spec, p, s);
+		n += s->n;
+	}
+	free(s);
+	return n;
+}
+
+static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
+		     const struct engine_profile *e, const struct pool_traffic *t,
+		     const struct plan_params *p, struct candidate *c)
+{
+	struct instance_request rq = INSTANCE_REQUEST_INIT;
+	rq.max_model_len = t->max_model_len;
+	rq.resident_tokens_per_seq = t->isl + t->osl / 2;
+	struct layout l = c->inst.layout;	/* instance_size writes c->inst whole */
+	instance_size(m, &g->spec, e, &l, &rq, &c->inst);
+	c->usd_per_hour = g->usd_per_gpu_hour * c->inst.gpus;
+	if (!c->inst.fits) {
+		snprintf(c->reason, sizeof(c->reason), "%s", c->inst.reason);
+		return;
+	}
+	c->rate_rps = instance_sustainable_rate(&c->inst, t->isl, t->osl, &p->slo, &c->at);
+	if (c->rate_rps <= 0) {
+		struct load_point lone;
+		instance_open_loop(&c->inst, t->isl, t->osl, 1e-6, &lone);
+		snprintf(c->reason, sizeof(c->reason),
+			 "misses the SLOs even unloaded (TTFT %.0f ms, TPOT %.1f ms)",
+			 lone.ttft_s * 1e3, lone.tpot_s * 1e3);
+		return;
+	}
+	c->total_usd = 0;
+	for (int q = 0; q < p->quarters; q++) {
+		double demand = p->demand_rps[q] * t->share;
+		c->instances[q] = fleet_instances(demand, c->rate_rps, p->redundancy);
+		c->total_usd += quarter_cost_usd(c->instances[q] * c->inst.gpus,
+						 g->usd_per_gpu_hour, p->start_quarter + q);
+	}
+	c->fits = 1;
+	snprintf(c->reason, sizeof(c->reason), "%.3g req/s per instance at TTFT %.0f ms, "
+		 "TPOT %.1f ms", c->rate_rps, c->at.ttft_s * 1e3, c->at.tpot_s * 1e3);
+}
+
+static int by_cost(const void *pa, const void *pb)
+{
+	const struct candidate *a = pa, *b = pb;
+	if (a->fits != b->fits)
+		return b->fits - a->fits;
+	if (!a->fits)
+		return a->order - b->order;
+	if (a->total_usd != b->total_usd)
+		return a->total_usd < b->total_usd ? -1 : 1;
+	if (a->inst.gpus != b->inst.gpus)
+		return a->inst.gpus - b->inst.gpus;
+	if (a->rate_rps != b->rate_rps)
+		return a->rate_rps > b->rate_rps ? -1 : 1;
+	return a->order - b->order;
+}
+
+int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
+	      const struct engine_profile *e, const struct pool_traffic *t,
+	      const struct plan_params *p, struct candidate **out)
+{
+	int total = plan_candidate_count(m, gpus, ngpus, p), n = 0;
+	struct layout_set *s = malloc(sizeof(*s));
+	struct candidate *c = calloc((size_t)(total ? total : 1), sizeof(*c));
+	if (!s || !c) {
+		free(s);
+		free(c);
+		return -1;
+	}
+	for (int g = 0; g < ngpus; g++) {
+		layouts_for(m, &gpus[g].spec, p, s);
+		for (int i = 0; i < s->n && n < total; i++, n++) {
+			c[n].gpu = g;
+			c[n].order = n;
+			c[n].inst.layout = s->l[i];
+			evaluate(m, &gpus[g], e, t, p, &c[n]);
+		}
+	}
+	free(s);
+	/* qsort is not stable: ties fall back to enumeration order. */
+	qsort(c, (size_t)n, sizeof(*c), by_cost);
+	*out = c;
+	return n;
+}

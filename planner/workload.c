@@ -1,0 +1,815 @@
+/*
+ * workload.c - the joint prompt x output histogram, its percentile sketch,
+ * arrival-rate accounting and the Mooncake block set. See workload.h for
+ * the contract; this file holds only arithmetic and small hash tables.
+ */
+#include "workload.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- formats ---------------------------------------------------------- */
+
+static const char *const format_names[] = {
+	[WL_FMT_AUTO] = "auto",
+	[WL_FMT_REQUESTS] = "requests",
+	[WL_FMT_BUCKETS] = "buckets",
+	[WL_FMT_PROMETHEUS] = "prometheus",
+	[WL_FMT_MOONCAKE] = "mooncake",
+};
+
+const char *wl_format_name(enum wl_format f)
+{
+	if ((unsigned)f >= sizeof(format_names) / sizeof(format_names[0]))
+		return NULL;
+	return format_names[f];
+}
+
+int wl_format_parse(const char *s, enum wl_format *out)
+{
+	for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++) {
+		if (s && !strcmp(s, format_names[i])) {
+			*out = (enum wl_format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* ---- edges ------------------------------------------------------------ */
+
+int wl_edges_parse(const char *spec, struct wl_edges *out, const char **why)
+{
+	static const char *dummy;
+	if (!why)
+		why = &dummy;
+	out->n = 0;
+	out->edge[out->n++] = 0;
+	if (!spec || !*spec || !strcmp(spec, "log2")) {
+		for (int64_t e = 1; e <= WL_TOKENS_MAX; e *= 2)
+			out->edge[out->n++] = e;
+		out->edge[out->n++] = WL_TOKENS_END;
+		return 0;
+	}
+	const char *p = spec;
+	for (;;) {
+		if (*p < '0' || *p > '9') {
+			*why = "expected 'log2' or a comma-separated list of whole token counts";
+			return -1;
+		}
+		int64_t v = 0;
+		while (*p >= '0' && *p <= '9') {
+			v = v * 10 + (*p++ - '0');
+			if (v > WL_TOKENS_MAX) {
+				*why = "expected edges at most 10000000 tokens";
+				return -1;
+			}
+		}
+		if (*p && *p != ',') {
+			*why = "expected 'log2' or a comma-separated list of whole token counts";
+			return -1;
+		}
+		if (v == 0 && out->n == 1 && out->edge[0] == 0 && p - spec == 1) {
+			/* a leading 0 repeats the implicit first edge */
+		} else if (v <= out->edge[out->n - 1]) {
+			*why = "expected strictly increasing edges";
+			return -1;
+		} else if (out->n >= WL_MAX_EDGES - 1) {
+			*why = "expected at most 255 edges";
+			return -1;
+		} else {
+			out->edge[out->n++] = v;
+		}
+		if (!*p)
+			break;
+		p++;
+	}
+	out->edge[out->n++] = WL_TOKENS_END;
+	return 0;
+}
+
+/* ---- the percentile sketch -------------------------------------------- */
+
+/*
+ * Cells 0..2047 hold one token each; above, the octave [2^m, 2^(m+1)) for
+ * m = 11..24 is cut into 1024 cells 2^(m-10) wide. Values up to 2^25 - 1
+ * (prompt + output <= 2 x WL_TOKENS_MAX) fit.
+ */
+#define SK_EXACT	2048
+#define SK_SUB		1024
+#define SK_OCTAVES	14
+#define SK_CELLS	(SK_EXACT + SK_OCTAVES * SK_SUB)
+
+static int log2_floor(int64_t v)
+{
+	int m = 0;
+	while (v >>= 1)
+		m++;
+	return m;
+}
+
+static int sk_index(int64_t v)
+{
+	if (v < SK_EXACT)
+		return (int)v;
+	int m = log2_floor(v);
+	int sub = (int)(v >> (m - 10)) - SK_SUB;
+	return SK_EXACT + (m - 11) * SK_SUB + sub;
+}
+
+static void sk_cell(int i, int64_t *lo, int64_t *width)
+{
+	if (i < SK_EXACT) {
+		*lo = i;
+		*width = 1;
+		return;
+	}
+	int m = (i - SK_EXACT) / SK_SUB + 11;
+	int sub = (i - SK_EXACT) % SK_SUB;
+	*width = (int64_t)1 << (m - 10);
+	*lo = (int64_t)(SK_SUB + sub) << (m - 10);
+}
+
+/* Spread weight w evenly over the integers [lo, hi). */
+static void sk_add_range(double *sk, int64_t lo, int64_t hi, double w)
+{
+	if (hi - lo <= 1) {
+		sk[sk_index(lo)] += w;
+		return;
+	}
+	double per_token = w / (double)(hi - lo);
+	for (int i = sk_index(lo), last = sk_index(hi - 1); i <= last; i++) {
+		int64_t clo, cw;
+		sk_cell(i, &clo, &cw);
+		int64_t a = clo > lo ? clo : lo;
+		int64_t b = clo + cw < hi ? clo + cw : hi;
+		if (b > a)
+			sk[i] += per_token * (double)(b - a);
+	}
+}
+
+static double sk_quantile(const double *sk, double q, int integral)
+{
+	double n = 0;
+	for (int i = 0; i < SK_CELLS; i++)
+		n += sk[i];
+	if (n <= 0)
+		return NAN;
+	double target = q * n;
+	if (integral)
+		target = ceil(target - 1e-9);
+	/* Relative slack so fractional weights that sum to n are not missed. */
+	double eps = 1e-12 * n;
+	double cum = 0;
+	int last = 0;
+	for (int i = 0; i < SK_CELLS; i++) {
+		if (sk[i] <= 0)
+			continue;
+		last = i;
+		if (cum + sk[i] + eps >= target) {
+			int64_t lo, w;
+			sk_cell(i, &lo, &w);
+			if (w == 1)
+				return (double)lo;
+			double v = lo + (double)w * (target - cum) / sk[i];
+			if (v < lo)
+				v = lo;
+			if (v > lo + w - 1)
+				v = lo + w - 1;
+			return v;
+		}
+		cum += sk[i];
+	}
+	int64_t lo, w;
+	sk_cell(last, &lo, &w);
+	return (double)(lo + w - 1);
+}
+
+/* ---- the histogram ---------------------------------------------------- */
+
+struct wl_hist {
+	int binned;			/* 1: edges given, requests added one by one */
+	struct wl_edges edges;
+	struct wl_bucket *b;		/* non-empty buckets, insertion order until finish */
+	size_t n, alloc;
+	int32_t *index;			/* open addressing into b; -1 empty */
+	size_t index_size;		/* power of two */
+	int64_t requests, prompt_sum, output_sum;
+	double *sk[3];			/* WL_AXIS_* sketches */
+	int marginals_sketched;		/* prompt/output sketches set by add_independent */
+	int finished;
+};
+
+struct wl_hist *wl_hist_new(const struct wl_edges *edges)
+{
+	struct wl_hist *h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	if (edges) {
+		h->binned = 1;
+		h->edges = *edges;
+	}
+	for (int i = 0; i < 3; i++) {
+		h->sk[i] = calloc(SK_CELLS, sizeof(double));
+		if (!h->sk[i]) {
+			wl_hist_free(h);
+			return NULL;
+		}
+	}
+	return h;
+}
+
+void wl_hist_free(struct wl_hist *h)
+{
+	if (!h)
+		return;
+	for (int i = 0; i < 3; i++)
+		free(h->sk[i]);
+	free(h->index);
+	free(h->b);
+	free(h);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t rect_hash(int64_t plo, int64_t phi, int64_t olo, int64_t ohi)
+{
+	uint64_t x = mix64((uint64_t)plo);
+	x = mix64(x ^ (uint64_t)phi);
+	x = mix64(x ^ (uint64_t)olo);
+	return mix64(x ^ (uint64_t)ohi);
+}
+
+static int index_rebuild(struct wl_hist *h, size_t size)
+{
+	int32_t *idx = malloc(size * sizeof(*idx));
+	if (!idx)
+		return WL_ENOMEM;
+	memset(idx, 0xff, size * sizeof(*idx));
+	for (size_t k = 0; k < h->n; k++) {
+		const struct wl_bucket *b = &h->b[k];
+		size_t s = rect_hash(b->prompt_lo, b->prompt_hi, b->output_lo, b->output_hi)
+			   & (size - 1);
+		while (idx[s] >= 0)
+			s = (s + 1) & (size - 1);
+		idx[s] = (int32_t)k;
+	}
+	free(h->index);
+	h->index = idx;
+	h->index_size = size;
+	return 0;
+}
+
+/* The bucket for a rectangle, created empty if new; NULL and *err on failure. */
+static struct wl_bucket *bucket_get(struct wl_hist *h, int64_t plo, int64_t phi,
+				    int64_t olo, int64_t ohi, int64_t line, int *err)
+{
+	if (h->index_size == 0 || (h->n + 1) * 2 > h->index_size) {
+		*err = index_rebuild(h, h->index_size ? h->index_size * 2 : 64);
+		if (*err)
+			return NULL;
+	}
+	size_t mask = h->index_size - 1;
+	size_t s = rect_hash(plo, phi, olo, ohi) & mask;
+	for (; h->index[s] >= 0; s = (s + 1) & mask) {
+		struct wl_bucket *b = &h->b[h->index[s]];
+		if (b->prompt_lo == plo && b->prompt_hi == phi &&
+		    b->output_lo == olo && b->output_hi == ohi)
+			return b;
+	}
+	if (h->n >= WL_MAX_BUCKETS) {
+		*err = WL_EFULL;
+		return NULL;
+	}
+	if (h->n == h->alloc) {
+		size_t alloc = h->alloc ? h->alloc * 2 : 64;
+		struct wl_bucket *nb = realloc(h->b, alloc * sizeof(*nb));
+		if (!nb) {
+			*err = WL_ENOMEM;
+			return NULL;
+		}
+		h->b = nb;
+		h->alloc = alloc;
+	}
+	struct wl_bucket *b = &h->b[h->n];
+	*b = (struct wl_bucket){ plo, phi, olo, ohi, 0, 0, 0, line };
+	h->index[s] = (int32_t)h->n++;
+	return b;
+}
+
+/* Index i of the bin [edge[i], edge[i+1]) holding v. */
+static int bin_of(const struct wl_edges *e, int64_t v)
+{
+	int lo = 0, hi = e->n - 1;	/* edge[lo] <= v < edge[hi] */
+	while (hi - lo > 1) {
+		int mid = (lo + hi) / 2;
+		if (e->edge[mid] <= v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int wl_hist_add_request(struct wl_hist *h, int64_t prompt_tokens, int64_t output_tokens)
+{
+	if (!h->binned || h->finished)
+		return WL_EUSAGE;
+	if (prompt_tokens < 0 || prompt_tokens > WL_TOKENS_MAX ||
+	    output_tokens < 0 || output_tokens > WL_TOKENS_MAX)
+		return WL_ERANGE;
+	const struct wl_edges *e = &h->edges;
+	int i = bin_of(e, prompt_tokens), j = bin_of(e, output_tokens);
+	int err = 0;
+	struct wl_bucket *b = bucket_get(h, e->edge[i], e->edge[i + 1],
+					 e->edge[j], e->edge[j + 1], 0, &err);
+	if (!b)
+		return err;
+	b->requests++;
+	b->prompt_tokens_sum += prompt_tokens;
+	b->output_tokens_sum += output_tokens;
+	h->requests++;
+	h->prompt_sum += prompt_tokens;
+	h->output_sum += output_tokens;
+	h->sk[WL_AXIS_PROMPT][sk_index(prompt_tokens)] += 1;
+	h->sk[WL_AXIS_OUTPUT][sk_index(output_tokens)] += 1;
+	h->sk[WL_AXIS_TOTAL][sk_index(prompt_tokens + output_tokens)] += 1;
+	return 0;
+}
+
+/* Estimated tokens of one request in [lo, hi): the midpoint, or lo if open-ended. */
+static int64_t estimate_tokens(int64_t lo, int64_t hi)
+{
+	if (hi >= WL_TOKENS_END)
+		return lo;
+	return (lo + hi - 1) / 2;
+}
+
+static int valid_bounds(int64_t lo, int64_t hi)
+{
+	return lo >= 0 && lo < hi && hi <= WL_TOKENS_END;
+}
+
+int wl_hist_add_bucket(struct wl_hist *h, int64_t plo, int64_t phi, int64_t olo, int64_t ohi,
+		       int64_t requests, int64_t line)
+{
+	if (h->binned || h->finished)
+		return WL_EUSAGE;
+	if (!valid_bounds(plo, phi) || !valid_bounds(olo, ohi) || requests < 0)
+		return WL_ERANGE;
+	int64_t ps, os, nreq, np, no;
+	if (__builtin_mul_overflow(requests, estimate_tokens(plo, phi), &ps) ||
+	    __builtin_mul_overflow(requests, estimate_tokens(olo, ohi), &os) ||
+	    __builtin_add_overflow(h->requests, requests, &nreq) ||
+	    __builtin_add_overflow(h->prompt_sum, ps, &np) ||
+	    __builtin_add_overflow(h->output_sum, os, &no))
+		return WL_ERANGE;
+	int err = 0;
+	struct wl_bucket *b = bucket_get(h, plo, phi, olo, ohi, line, &err);
+	if (!b)
+		return err;
+	b->requests += requests;
+	b->prompt_tokens_sum += ps;
+	b->output_tokens_sum += os;
+	h->requests = nreq;
+	h->prompt_sum = np;
+	h->output_sum = no;
+	return 0;
+}
+
+struct remainder {
+	double frac;
+	size_t cell;
+};
+
+static int by_frac_desc(const void *a, const void *b)
+{
+	const struct remainder *x = a, *y = b;
+	if (x->frac != y->frac)
+		return x->frac > y->frac ? -1 : 1;
+	return x->cell < y->cell ? -1 : x->cell > y->cell;
+}
+
+int wl_hist_add_independent(struct wl_hist *h,
+			    const struct wl_marginal_bin *prompt, size_t nprompt,
+			    const struct wl_marginal_bin *output, size_t noutput,
+			    int64_t total)
+{
+	if (h->binned || h->finished || h->marginals_sketched)
+		return WL_EUSAGE;
+	if (total < 0)
+		return WL_ERANGE;
+	if (total == 0)
+		return 0;
+	double wp = 0, wo = 0;
+	for (size_t i = 0; i < nprompt; i++) {
+		if (!valid_bounds(prompt[i].lo, prompt[i].hi) || !(prompt[i].requests >= 0))
+			return WL_ERANGE;
+		wp += prompt[i].requests;
+	}
+	for (size_t j = 0; j < noutput; j++) {
+		if (!valid_bounds(output[j].lo, output[j].hi) || !(output[j].requests >= 0))
+			return WL_ERANGE;
+		wo += output[j].requests;
+	}
+	if (!(wp > 0) || !(wo > 0))
+		return WL_ERANGE;
+	if (nprompt * noutput > WL_MAX_BUCKETS)
+		return WL_EFULL;
+
+	size_t cells = nprompt * noutput;
+	int64_t *count = malloc(cells * sizeof(*count));
+	struct remainder *rem = malloc(cells * sizeof(*rem));
+	int ret = WL_ENOMEM;
+	if (!count || !rem)
+		goto cleanup;
+	int64_t assigned = 0;
+	for (size_t i = 0; i < nprompt; i++) {
+		for (size_t j = 0; j < noutput; j++) {
+			size_t c = i * noutput + j;
+			double share = (double)total * (prompt[i].requests / wp)
+				       * (output[j].requests / wo);
+			count[c] = (int64_t)floor(share);
+			rem[c] = (struct remainder){ share - (double)count[c], c };
+			assigned += count[c];
+		}
+	}
+	qsort(rem, cells, sizeof(*rem), by_frac_desc);
+	for (size_t k = 0; assigned < total; k = (k + 1) % cells, assigned++)
+		count[rem[k].cell]++;
+	/* Floating-point floors can overshoot by a request: take from the least deserving. */
+	for (size_t k = cells; assigned > total; k = k ? k - 1 : cells) {
+		if (k < cells && count[rem[k].cell] > 0) {
+			count[rem[k].cell]--;
+			assigned--;
+		}
+	}
+	for (size_t c = 0; c < cells; c++) {
+		if (!count[c])
+			continue;
+		const struct wl_marginal_bin *p = &prompt[c / noutput], *o = &output[c % noutput];
+		ret = wl_hist_add_bucket(h, p->lo, p->hi, o->lo, o->hi, count[c], 0);
+		if (ret)
+			goto cleanup;
+	}
+	for (size_t i = 0; i < nprompt; i++) {
+		int64_t hi = prompt[i].hi >= WL_TOKENS_END ? prompt[i].lo + 1 : prompt[i].hi;
+		sk_add_range(h->sk[WL_AXIS_PROMPT], prompt[i].lo, hi,
+			     (double)total * prompt[i].requests / wp);
+	}
+	for (size_t j = 0; j < noutput; j++) {
+		int64_t hi = output[j].hi >= WL_TOKENS_END ? output[j].lo + 1 : output[j].hi;
+		sk_add_range(h->sk[WL_AXIS_OUTPUT], output[j].lo, hi,
+			     (double)total * output[j].requests / wo);
+	}
+	h->marginals_sketched = 1;
+	ret = 0;
+cleanup:
+	free(rem);
+	free(count);
+	return ret;
+}
+
+static int by_bounds(const void *a, const void *b)
+{
+	const struct wl_bucket *x = a, *y = b;
+	if (x->prompt_lo != y->prompt_lo)
+		return x->prompt_lo < y->prompt_lo ? -1 : 1;
+	if (x->output_lo != y->output_lo)
+		return x->output_lo < y->output_lo ? -1 : 1;
+	if (x->prompt_hi != y->prompt_hi)
+		return x->prompt_hi < y->prompt_hi ? -1 : 1;
+	return (x->output_hi > y->output_hi) - (x->output_hi < y->output_hi);
+}
+
+int wl_hist_finish(struct wl_hist *h, int64_t *line_a, int64_t *line_b)
+{
+	if (h->finished)
+		return WL_EUSAGE;
+	h->finished = 1;
+	free(h->index);
+	h->index = NULL;
+	h->index_size = 0;
+	if (h->n)
+		qsort(h->b, h->n, sizeof(*h->b), by_bounds);
+	if (h->binned)
+		return 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct wl_bucket *a = &h->b[i];
+		for (size_t j = i + 1; j < h->n && h->b[j].prompt_lo < a->prompt_hi; j++) {
+			const struct wl_bucket *c = &h->b[j];
+			if (c->output_lo < a->output_hi && a->output_lo < c->output_hi) {
+				int64_t la = a->line, lb = c->line;
+				if (la > lb) {
+					int64_t t = la;
+					la = lb;
+					lb = t;
+				}
+				if (line_a)
+					*line_a = la;
+				if (line_b)
+					*line_b = lb;
+				return WL_EOVERLAP;
+			}
+		}
+	}
+	/* Requests spread evenly inside each rectangle; open tops sit at lo. */
+	for (size_t i = 0; i < h->n; i++) {
+		const struct wl_bucket *b = &h->b[i];
+		double w = (double)b->requests;
+		int64_t phi = b->prompt_hi >= WL_TOKENS_END ? b->prompt_lo + 1 : b->prompt_hi;
+		int64_t ohi = b->output_hi >= WL_TOKENS_END ? b->output_lo + 1 : b->output_hi;
+		if (!h->marginals_sketched) {
+			sk_add_range(h->sk[WL_AXIS_PROMPT], b->prompt_lo, phi, w);
+			sk_add_range(h->sk[WL_AXIS_OUTPUT], b->output_lo, ohi, w);
+		}
+		/* prompt + output spans [plo + olo, phi - 1 + ohi - 1]. */
+		sk_add_range(h->sk[WL_AXIS_TOTAL], b->prompt_lo + b->output_lo, phi + ohi - 1, w);
+	}
+	return 0;
+}
+
+size_t wl_hist_buckets(const struct wl_hist *h)
+{
+	return h->n;
+}
+
+const struct wl_bucket *wl_hist_bucket(const struct wl_hist *h, size_t i)
+{
+	return i < h->n ? &h->b[i] : NULL;
+}
+
+int64_t wl_hist_requests(const struct wl_hist *h)
+{
+	return h->requests;
+}
+
+int64_t wl_hist_prompt_tokens_sum(const struct wl_hist *h)
+{
+	return h->prompt_sum;
+}
+
+int64_t wl_hist_output_tokens_sum(const struct wl_hist *h)
+{
+	return h->output_sum;
+}
+
+int wl_hist_sums_estimated(const struct wl_hist *h)
+{
+	return !h->binned;
+}
+
+void wl_hist_percentiles(const struct wl_hist *h, enum wl_axis axis,
+			 struct wl_percentiles *out)
+{
+	const double *sk = h->sk[axis];
+	out->p50 = sk_quantile(sk, 0.50, h->binned);
+	out->p90 = sk_quantile(sk, 0.90, h->binned);
+	out->p99 = sk_quantile(sk, 0.99, h->binned);
+	out->p999 = sk_quantile(sk, 0.999, h->binned);
+}
+
+/* ---- arrivals --------------------------------------------------------- */
+
+struct slot {
+	int64_t key;		/* slot number, or window start (ns) */
+	int64_t end_ns;		/* window mode: latest end seen for this start */
+	double count;
+};
+
+#define SLOT_EMPTY INT64_MIN
+
+enum { MODE_NONE, MODE_SLOTS, MODE_WINDOWS };
+
+struct wl_arrivals {
+	int64_t slot_ns;
+	int mode;
+	struct slot *t;
+	size_t size, used;	/* size: power of two */
+	int any;
+	int64_t first_ns, last_ns;
+};
+
+struct wl_arrivals *wl_arrivals_new(int64_t window_ns)
+{
+	if (window_ns < WL_PEAK_STEPS)
+		return NULL;
+	struct wl_arrivals *a = calloc(1, sizeof(*a));
+	if (!a)
+		return NULL;
+	a->slot_ns = window_ns / WL_PEAK_STEPS;
+	return a;
+}
+
+void wl_arrivals_free(struct wl_arrivals *a)
+{
+	if (!a)
+		return;
+	free(a->t);
+	free(a);
+}
+
+static struct slot *slot_find(const struct wl_arrivals *a, int64_t key)
+{
+	if (!a->size)
+		return NULL;
+	size_t mask = a->size - 1;
+	for (size_t s = mix64((uint64_t)key) & mask; a->t[s].key != SLOT_EMPTY;
+	     s = (s + 1) & mask)
+		if (a->t[s].key == key)
+			return &a->t[s];
+	return NULL;
+}
+
+static struct slot *slot_get(struct wl_arrivals *a, int64_t key)
+{
+	struct slot *found = slot_find(a, key);
+	if (found)
+		return found;
+	if ((a->used + 1) * 2 > a->size) {
+		size_t size = a->size ? a->size * 2 : 256;
+		struct slot *t = malloc(size * sizeof(*t));
+		if (!t)
+			return NULL;
+		for (size_t s = 0; s < size; s++)
+			t[s].key = SLOT_EMPTY;
+		for (size_t k = 0; k < a->size; k++) {
+			if (a->t[k].key == SLOT_EMPTY)
+				continue;
+			size_t s = mix64((uint64_t)a->t[k].key) & (size - 1);
+			while (t[s].key != SLOT_EMPTY)
+				s = (s + 1) & (size - 1);
+			t[s] = a->t[k];
+		}
+		free(a->t);
+		a->t = t;
+		a->size = size;
+	}
+	size_t mask = a->size - 1;
+	size_t s = mix64((uint64_t)key) & mask;
+	while (a->t[s].key != SLOT_EMPTY)
+		s = (s + 1) & mask;
+	a->t[s] = (struct slot){ key, 0, 0 };
+	a->used++;
+	return &a->t[s];
+}
+
+void wl_arrivals_extend(struct wl_arrivals *a, int64_t start_ns, int64_t end_ns)
+{
+	if (!a->any || start_ns < a->first_ns)
+		a->first_ns = start_ns;
+	if (!a->any || end_ns > a->last_ns)
+		a->last_ns = end_ns;
+	a->any = 1;
+}
+
+int wl_arrivals_add(struct wl_arrivals *a, int64_t t_ns)
+{
+	if (a->mode == MODE_WINDOWS)
+		return WL_EUSAGE;
+	a->mode = MODE_SLOTS;
+	int64_t key = t_ns / a->slot_ns - (t_ns % a->slot_ns < 0);
+	struct slot *s = slot_get(a, key);
+	if (!s)
+		return WL_ENOMEM;
+	s->count += 1;
+	wl_arrivals_extend(a, t_ns, t_ns);
+	return 0;
+}
+
+int wl_arrivals_add_window(struct wl_arrivals *a, int64_t start_ns, int64_t end_ns,
+			   double requests)
+{
+	if (a->mode == MODE_SLOTS)
+		return WL_EUSAGE;
+	if (end_ns <= start_ns || !(requests >= 0))
+		return WL_ERANGE;
+	a->mode = MODE_WINDOWS;
+	struct slot *s = slot_get(a, start_ns);
+	if (!s)
+		return WL_ENOMEM;
+	s->count += requests;
+	if (end_ns > s->end_ns)
+		s->end_ns = end_ns;
+	wl_arrivals_extend(a, start_ns, end_ns);
+	return 0;
+}
+
+int wl_arrivals_any(const struct wl_arrivals *a)
+{
+	return a->any;
+}
+
+int64_t wl_arrivals_first_ns(const struct wl_arrivals *a)
+{
+	return a->first_ns;
+}
+
+int64_t wl_arrivals_last_ns(const struct wl_arrivals *a)
+{
+	return a->last_ns;
+}
+
+double wl_arrivals_peak_rps(const struct wl_arrivals *a)
+{
+	double peak = NAN;
+	for (size_t k = 0; k < a->size; k++) {
+		const struct slot *s = &a->t[k];
+		if (s->key == SLOT_EMPTY)
+			continue;
+		double rps;
+		if (a->mode == MODE_WINDOWS) {
+			rps = s->count / ((double)(s->end_ns - s->key) / 1e9);
+		} else {
+			/* The busiest window starts at an occupied slot. */
+			double n = s->count;
+			for (int d = 1; d < WL_PEAK_STEPS; d++) {
+				const struct slot *next = slot_find(a, s->key + d);
+				if (next)
+					n += next->count;
+			}
+			rps = n / ((double)(a->slot_ns * WL_PEAK_STEPS) / 1e9);
+		}
+		if (isnan(peak) || rps > peak)
+			peak = rps;
+	}
+	return peak;
+}
+
+/* ---- block set -------------------------------------------------------- */
+
+int wl_blockset_add(struct wl_blockset *s, int64_t id)
+{
+	if (id < 0 || id >= WL_MAX_BLOCK_ID)
+		return WL_ERANGE;
+	size_t word = (size_t)(id / 64);
+	if (word >= s->words) {
+		size_t words = s->words ? s->words : 1024;
+		while (words <= word)
+			words *= 2;
+		uint64_t *bits = realloc(s->bits, words * sizeof(*bits));
+		if (!bits)
+			return WL_ENOMEM;
+		memset(bits + s->words, 0, (words - s->words) * sizeof(*bits));
+		s->bits = bits;
+		s->words = words;
+	}
+	uint64_t bit = (uint64_t)1 << (id % 64);
+	s->blocks++;
+	if (s->bits[word] & bit)
+		s->repeated++;
+	else
+		s->bits[word] |= bit;
+	return 0;
+}
+
+void wl_blockset_release(struct wl_blockset *s)
+{
+	free(s->bits);
+	*s = (struct wl_blockset)WL_BLOCKSET_INIT;
+}
+
+/* ---- summary ---------------------------------------------------------- */
+
+void wl_summary_init(struct workload_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->format = WL_FMT_AUTO;
+	s->first_s = s->last_s = s->span_s = s->window_s = NAN;
+	s->mean_rps = s->peak_rps = NAN;
+	s->prompt_tokens_mean = s->output_tokens_mean = NAN;
+	s->prompt = s->output = s->total = (struct wl_percentiles){ NAN, NAN, NAN, NAN };
+	s->prefix_reuse_share = NAN;
+}
+
+void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
+		     const struct wl_arrivals *a)
+{
+	s->requests = h->requests;
+	s->prompt_tokens_sum = h->prompt_sum;
+	s->output_tokens_sum = h->output_sum;
+	s->sums_estimated = !h->binned;
+	s->prompt_tokens_mean = h->requests ? (double)h->prompt_sum / (double)h->requests : NAN;
+	s->output_tokens_mean = h->requests ? (double)h->output_sum / (double)h->requests : NAN;
+	wl_hist_percentiles(h, WL_AXIS_PROMPT, &s->prompt);
+	wl_hist_percentiles(h, WL_AXIS_OUTPUT, &s->output);
+	wl_hist_percentiles(h, WL_AXIS_TOTAL, &s->total);
+	if (!a || !a->any)
+		return;
+	s->first_s = (double)a->first_ns / 1e9;
+	s->last_s = (double)a->last_ns / 1e9;
+	s->span_s = (double)(a->last_ns - a->first_ns) / 1e9;
+	s->mean_rps = s->span_s > 0 ? (double)h->requests / s->span_s : NAN;
+	s->peak_rps = wl_arrivals_peak_rps(a);
+	if (a->mode != MODE_WINDOWS)
+		s->window_s = (double)(a->slot_ns * WL_PEAK_STEPS) / 1e9;
+}

@@ -1,0 +1,263 @@
+/*
+ * workload.h - a workload as the planner sees it: a sparse joint histogram
+ * of prompt x output lengths (tokens) with exact token sums per bucket,
+ * percentiles from a bounded-memory sketch, and arrival rates.
+ *
+ * Pure: no SQLite, no stdio, no globals. The importer (cli/ingest.c) feeds
+ * values in as it streams a file; nothing here grows with the number of
+ * rows. What does grow, and with what:
+ *   - buckets: with distinct (prompt, output) bucket rectangles, at most
+ *     WL_MAX_BUCKETS (a binned grid of WL_MAX_EDGES edges fits);
+ *   - arrivals: with distinct occupied time slots (span / slot width,
+ *     never more than the rows);
+ *   - block set (Mooncake prefix reuse): one bit per hash id up to the
+ *     largest id seen, i.e. with distinct prefix-cache blocks.
+ *
+ * Allocation failures are reported as WL_ENOMEM, never by aborting.
+ */
+#ifndef PIQPLAN_WORKLOAD_H
+#define PIQPLAN_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A token count above this is absurd input, not a long request. */
+#define WL_TOKENS_MAX	10000000
+/* Exclusive upper bound of the top bucket: every bucket is finite. */
+#define WL_TOKENS_END	(WL_TOKENS_MAX + 1)
+/* Bin edges per axis, 0 and WL_TOKENS_END included. */
+#define WL_MAX_EDGES	257
+/* Distinct bucket rectangles one histogram holds (256 x 256 bins). */
+#define WL_MAX_BUCKETS	65536
+/* Peak rate: a --window is cut into this many slots, see wl_arrivals. */
+#define WL_PEAK_STEPS	4
+/* Largest Mooncake hash id accepted (the block set is a bitset: 128 MiB). */
+#define WL_MAX_BLOCK_ID	((int64_t)1 << 30)
+
+/* Return codes of the functions below (0 is success). */
+enum {
+	WL_ENOMEM = -1,		/* allocation failed */
+	WL_ERANGE = -2,		/* a token count outside [0, WL_TOKENS_MAX] or bad bounds */
+	WL_EFULL = -3,		/* more than WL_MAX_BUCKETS distinct buckets */
+	WL_EOVERLAP = -4,	/* two bucket rectangles overlap (wl_hist_finish) */
+	WL_EUSAGE = -5,		/* function not valid for this histogram's kind */
+};
+
+enum wl_format {
+	WL_FMT_AUTO,		/* detect from the header / first line */
+	WL_FMT_REQUESTS,	/* one CSV row per request */
+	WL_FMT_BUCKETS,		/* a ready joint histogram, CSV */
+	WL_FMT_PROMETHEUS,	/* cumulative le buckets per window, CSV */
+	WL_FMT_MOONCAKE,	/* JSON lines */
+};
+
+/* "auto", "requests", ...; NULL for an out-of-range value. */
+const char *wl_format_name(enum wl_format f);
+/* Parse a format name (exact, lowercase); 0 on success, -1 if unknown. */
+int wl_format_parse(const char *s, enum wl_format *out);
+
+/*
+ * Bin edges shared by both axes. edge[0] = 0 and edge[n-1] = WL_TOKENS_END
+ * always, so bins [edge[i], edge[i+1]) cover every valid count.
+ */
+struct wl_edges {
+	int n;				/* number of edges, 2..WL_MAX_EDGES */
+	int64_t edge[WL_MAX_EDGES];	/* strictly increasing, tokens */
+};
+
+/*
+ * Parse an --edges value. "log2" (the default; NULL or "" mean the same)
+ * gives 0, 1, 2, 4, ..., 2^23, WL_TOKENS_END: 25 bins per axis, each a factor
+ * of two wide, so a bucket's mean is never far from its bounds on a log
+ * scale and short and long requests get equal resolution. A list "N1,N2,..."
+ * gives 0, N1, N2, ..., WL_TOKENS_END: integers, strictly increasing, in
+ * [0, WL_TOKENS_MAX] (a leading 0 is allowed), at most WL_MAX_EDGES - 2.
+ * Returns 0, or -1 with *why set to a static reason.
+ */
+int wl_edges_parse(const char *spec, struct wl_edges *out, const char **why);
+
+/* One non-empty bucket: half-open bounds [lo, hi), tokens. */
+struct wl_bucket {
+	int64_t prompt_lo, prompt_hi;
+	int64_t output_lo, output_hi;
+	int64_t requests;
+	int64_t prompt_tokens_sum;	/* exact, or requests x midpoint when estimated */
+	int64_t output_tokens_sum;
+	int64_t line;			/* input line that first named this bucket (0: none) */
+};
+
+/* Percentiles of one distribution, tokens. NaN when there are no requests. */
+struct wl_percentiles {
+	double p50, p90, p99, p999;
+};
+
+enum wl_axis { WL_AXIS_PROMPT, WL_AXIS_OUTPUT, WL_AXIS_TOTAL };
+
+/*
+ * The histogram. Two kinds, fixed at creation:
+ *   - binned (edges given): fed one request at a time by wl_hist_add_request;
+ *     sums are exact and percentiles come from the exact values;
+ *   - rectangles (edges NULL): fed whole buckets (wl_hist_add_bucket,
+ *     wl_hist_add_independent); sums are estimated and percentiles assume
+ *     requests are spread evenly inside each bucket.
+ *
+ * Percentile accuracy (the sketch): every count below 2048 tokens is kept
+ * exactly; above, each power-of-two octave is cut into 1024 equal cells, so
+ * a reported percentile is within 1/1024 (< 0.1 %) of the true nearest-rank
+ * value -- from exact input (requests, mooncake). For histogram input
+ * (buckets, prometheus) the error is set by the input's own bucket widths;
+ * mass in a bucket that reaches WL_TOKENS_END (an open "+Inf" bucket) is put
+ * at its lower bound, as Prometheus' histogram_quantile does.
+ * The percentile is the nearest-rank one: the smallest value v such that at
+ * least ceil(q x N) requests are <= v; inside a sketch cell wider than one
+ * token it is interpolated linearly.
+ * Memory: 3 x 16384 doubles (384 KiB) plus the buckets.
+ */
+struct wl_hist;
+
+/* A new empty histogram; edges NULL for the rectangles kind. NULL on ENOMEM. */
+struct wl_hist *wl_hist_new(const struct wl_edges *edges);
+void wl_hist_free(struct wl_hist *h);
+
+/* Add one request. 0, WL_ERANGE (count outside [0, WL_TOKENS_MAX]), WL_ENOMEM. */
+int wl_hist_add_request(struct wl_hist *h, int64_t prompt_tokens, int64_t output_tokens);
+
+/*
+ * Add `requests` requests in [plo, phi) x [olo, ohi) (rectangles kind).
+ * Repeated rectangles accumulate (e.g. one per period). Sums are estimated
+ * as requests x midpoint ((lo + hi - 1) / 2 rounded down), or requests x lo
+ * for a bucket whose hi is WL_TOKENS_END. `line` is remembered for error
+ * messages. Bounds must satisfy 0 <= lo < hi <= WL_TOKENS_END: else
+ * WL_ERANGE. Also WL_EFULL, WL_ENOMEM, WL_EUSAGE (binned kind).
+ */
+int wl_hist_add_bucket(struct wl_hist *h, int64_t plo, int64_t phi, int64_t olo, int64_t ohi,
+		       int64_t requests, int64_t line);
+
+/* One marginal bin for wl_hist_add_independent: [lo, hi) tokens, weight requests. */
+struct wl_marginal_bin {
+	int64_t lo, hi;
+	double requests;	/* may be fractional (PromQL increase()) */
+};
+
+/*
+ * Joint histogram from two independent marginals (rectangles kind):
+ * cell (i, j) gets total x P(prompt in i) x P(output in j) requests,
+ * rounded to whole requests by largest remainder so the cells sum to
+ * exactly `total`. The prompt and output percentiles come from the
+ * marginals themselves (fractional weights kept). Zero-weight marginals
+ * with total > 0 are WL_ERANGE. Also WL_EFULL, WL_ENOMEM, WL_EUSAGE.
+ */
+int wl_hist_add_independent(struct wl_hist *h,
+			    const struct wl_marginal_bin *prompt, size_t nprompt,
+			    const struct wl_marginal_bin *output, size_t noutput,
+			    int64_t total);
+
+/*
+ * Close the histogram: sort buckets by (prompt_lo, output_lo), check that no
+ * two rectangles overlap, fill the percentile sketches of the rectangles
+ * kind. On WL_EOVERLAP, *line_a and *line_b (may be NULL) get the input
+ * lines of the two buckets. Call once, after the last add.
+ */
+int wl_hist_finish(struct wl_hist *h, int64_t *line_a, int64_t *line_b);
+
+/* Non-empty buckets, in order after wl_hist_finish. i < wl_hist_buckets(h). */
+size_t wl_hist_buckets(const struct wl_hist *h);
+const struct wl_bucket *wl_hist_bucket(const struct wl_hist *h, size_t i);
+
+/* Totals (exact for the binned kind). */
+int64_t wl_hist_requests(const struct wl_hist *h);
+int64_t wl_hist_prompt_tokens_sum(const struct wl_hist *h);
+int64_t wl_hist_output_tokens_sum(const struct wl_hist *h);
+/* 1 when sums are requests x midpoint estimates (rectangles kind). */
+int wl_hist_sums_estimated(const struct wl_hist *h);
+
+/* Percentiles of prompt, output or prompt + output (after wl_hist_finish). */
+void wl_hist_percentiles(const struct wl_hist *h, enum wl_axis axis,
+			 struct wl_percentiles *out);
+
+/*
+ * Arrivals: first/last timestamp and the peak rate.
+ *
+ * Peak rate is the busiest `window` of time, sliding in steps of window /
+ * WL_PEAK_STEPS: arrivals are counted per slot floor(t / slot) (slot =
+ * window / WL_PEAK_STEPS, aligned to the epoch) in a hash table of occupied
+ * slots, and the peak is the largest count of WL_PEAK_STEPS consecutive
+ * slots, divided by the window. Unlike tumbling windows (which can cut a
+ * burst in two and report half of it) this finds any burst to within one
+ * slot; memory grows with occupied slots, i.e. with the time span (one
+ * month at 60 s: 172,800 slots at most, ~4 MiB), never with the rows, and
+ * timestamps may come in any order.
+ *
+ * Explicit windows (prometheus, buckets periods) are recorded instead with
+ * wl_arrivals_add_window: the peak is then the largest total of the windows
+ * that share a start, divided by their length.
+ */
+struct wl_arrivals;
+
+/* window_ns > 0, nanoseconds. NULL on ENOMEM or a bad window. */
+struct wl_arrivals *wl_arrivals_new(int64_t window_ns);
+void wl_arrivals_free(struct wl_arrivals *a);
+/* One arrival at t_ns (ns since the epoch, or since the trace's origin). */
+int wl_arrivals_add(struct wl_arrivals *a, int64_t t_ns);
+/* `requests` in [start_ns, end_ns); end_ns > start_ns. */
+int wl_arrivals_add_window(struct wl_arrivals *a, int64_t start_ns, int64_t end_ns,
+			   double requests);
+/* Extend first/last without counting anything (a period with unknown rate). */
+void wl_arrivals_extend(struct wl_arrivals *a, int64_t start_ns, int64_t end_ns);
+/* 1 once any timestamp was seen. */
+int wl_arrivals_any(const struct wl_arrivals *a);
+int64_t wl_arrivals_first_ns(const struct wl_arrivals *a);
+int64_t wl_arrivals_last_ns(const struct wl_arrivals *a);
+/* Peak requests per second as described above; NaN when nothing was counted. */
+double wl_arrivals_peak_rps(const struct wl_arrivals *a);
+
+/*
+ * Prefix-cache block set (Mooncake hash_ids): counts every block and every
+ * block whose id was seen before. A growable bitset over ids
+ * [0, WL_MAX_BLOCK_ID): memory grows with the largest id (ids are dense in
+ * Mooncake traces), one bit each.
+ */
+struct wl_blockset {
+	uint64_t *bits;
+	size_t words;
+	int64_t blocks;		/* all hash ids seen, repeats included */
+	int64_t repeated;	/* ids seen before */
+};
+#define WL_BLOCKSET_INIT { NULL, 0, 0, 0 }
+/* Record one id: 0, WL_ERANGE (id < 0 or >= WL_MAX_BLOCK_ID), WL_ENOMEM. */
+int wl_blockset_add(struct wl_blockset *s, int64_t id);
+void wl_blockset_release(struct wl_blockset *s);
+
+/* What an import found. Seconds and tokens; NaN where unknown. */
+struct workload_summary {
+	enum wl_format format;
+	int64_t requests;
+	double first_s, last_s;		/* first / last timestamp, s (epoch or trace origin) */
+	double span_s;			/* last - first, s; NaN without timestamps */
+	double window_s;		/* peak-rate window used, s */
+	double mean_rps;		/* requests / span; NaN without a span */
+	double peak_rps;		/* see wl_arrivals; NaN when unknown */
+	int64_t prompt_tokens_sum, output_tokens_sum;
+	double prompt_tokens_mean, output_tokens_mean;	/* sums / requests */
+	int sums_estimated;		/* 1: sums are bucket midpoints (buckets, prometheus) */
+	int independent_marginals;	/* 1: joint built from independent marginals */
+	struct wl_percentiles prompt, output, total;	/* total = prompt + output */
+	int64_t prefix_blocks, prefix_blocks_repeated;	/* mooncake; 0 otherwise */
+	double prefix_reuse_share;	/* repeated / blocks; NaN when not known */
+	int64_t file_bytes;
+	char sha256_hex[65];		/* of the file's bytes, lowercase hex */
+};
+
+/*
+ * Fill the histogram-derived fields of *s (requests, sums, means,
+ * percentiles, sums_estimated) from a finished histogram, and the time
+ * fields from `a` (may be NULL: times NaN). Leaves format, prefix, file
+ * and sha256 fields alone. mean_rps is requests / span when span > 0.
+ */
+void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
+		     const struct wl_arrivals *a);
+
+/* Set every field to its "unknown" value (NaN, 0, empty string). */
+void wl_summary_init(struct workload_summary *s);
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * report.c - what the quarterly report shows: one SQL query per section
+ * over the rows a run stored, loaded into plain tables for the renderers.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "report.h"
+#include "schema/db.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct section_def {
+	const char *id, *title, *intro, *sql;
+};
+
+/*
+ * The sections, in the order the report shows them. Each query takes :run.
+ * Column names are what readers see (Markdown/HTML headers, JSON keys).
+ */
+static const struct section_def sections[] = {
+	{ "summary", "Summary: GPUs per quarter",
+	  "GPUs needed against GPUs owned, the shortfall to acquire and the date to order it by; "
+	  "cost is for every GPU needed (owned at their stated rate, the rest at the scenario's price); "
+	  "usd_per_mtok_all_in charges every GPU-hour to the output tokens.",
+	  "SELECT quarter, sum(gpus_needed) AS gpus_needed, sum(gpus_owned) AS gpus_owned,"
+	  "       sum(shortfall) AS shortfall, min(order_by) AS order_by,"
+	  "       round(sum(cost_usd), 2) AS cost_usd,"
+	  "       round(sum(cost_usd) / nullif(sum(output_tokens), 0) * 1e6, 4) AS usd_per_mtok_all_in,"
+	  "       round(sum(compute_floor_usd), 2) AS compute_floor_usd,"
+	  "       round(sum(cost_usd) / nullif(sum(compute_floor_usd), 0), 2) AS memory_tax"
+	  "  FROM run_capacity WHERE run_id = :run GROUP BY quarter ORDER BY quarter" },
+	{ "capacity", "Need, ownership and shortfall per GPU type",
+	  "Per quarter and GPU type. Order-by dates are the quarter's first day minus the lead time.",
+	  "SELECT quarter, gpu_id AS gpu, gpus_needed, gpus_owned, shortfall, order_by"
+	  "  FROM run_capacity WHERE run_id = :run ORDER BY quarter, gpu_id" },
+	{ "demand", "Demand, instances and utilisation per pool",
+	  "Demand has the scenario's growth applied. Utilisation is of the serving instances at the "
+	  "planned rate; headroom is what is left below the scenario's utilisation target.",
+	  "SELECT f.quarter, w.name AS workload, p.pool, f.gpu_id AS gpu,"
+	  "       round(f.demand_rps, 3) AS demand_rps, round(f.input_tok_s, 1) AS input_tok_s,"
+	  "       round(f.output_tok_s, 1) AS output_tok_s, f.instances, f.gpus,"
+	  "       round(f.utilization, 3) AS utilization"
+	  "  FROM run_fleet f JOIN run_pool p ON p.id = f.pool_id"
+	  "  JOIN workload w ON w.id = p.workload_id"
+	  " WHERE f.run_id = :run ORDER BY f.quarter, w.name, p.pool" },
+	{ "configs", "Chosen configuration per pool",
+	  "The per-instance vLLM configuration each pool runs, and the exact command line.",
+	  "SELECT w.name AS workload, p.pool, c.gpu_id AS gpu, c.tp, c.pp, c.dp, c.ep, c.precision,"
+	  "       c.kv_dtype, c.gpus_per_instance, c.max_model_len, c.max_num_seqs,"
+	  "       c.max_num_batched_tokens, c.gpu_memory_utilization, c.kv_tokens,"
+	  "       round(c.rate_rps, 3) AS rate_rps, round(c.output_tok_s, 1) AS output_tok_s,"
+	  "       round(c.ttft_ms, 1) AS ttft_ms, round(c.tpot_ms, 2) AS tpot_ms,"
+	  "       round(c.usd_per_mtok_output, 4) AS usd_per_mtok_output, c.reason, c.vllm_args"
+	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
+	  "  JOIN workload w ON w.id = p.workload_id"
+	  " WHERE c.run_id = :run AND c.chosen = 1 ORDER BY w.name, p.pool" },
+	{ "candidates", "Runners-up and why they lost",
+	  "The next candidates of each pool by total cost over the horizon, and a sample of those "
+	  "that cannot work, with the reason.",
+	  "SELECT w.name AS workload, p.pool, c.rank, c.gpu_id AS gpu, c.tp, c.pp, c.ep,"
+	  "       c.precision, c.fits, round(c.rate_rps, 3) AS rate_rps,"
+	  "       round(c.total_usd, 0) AS total_usd, c.reason"
+	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
+	  "  JOIN workload w ON w.id = p.workload_id"
+	  " WHERE c.run_id = :run AND c.chosen = 0 AND c.rank <= 8"
+	  " ORDER BY w.name, p.pool, c.rank" },
+	{ "pools", "Pools and long-context isolation",
+	  "How each workload's requests were split between pools (by prompt + output tokens).",
+	  "SELECT w.name AS workload, p.pool, p.min_total_tokens, p.max_total_tokens,"
+	  "       round(p.request_share, 4) AS request_share,"
+	  "       round(p.prompt_tokens_mean, 1) AS prompt_tokens_mean,"
+	  "       round(p.output_tokens_mean, 1) AS output_tokens_mean, p.max_model_len,"
+	  "       round(p.shared_alternative_usd, 0) AS shared_alternative_usd, p.threshold_choice"
+	  "  FROM run_pool p JOIN workload w ON w.id = p.workload_id"
+	  " WHERE p.run_id = :run ORDER BY w.name, p.pool" },
+	{ "cost", "Cost per quarter and GPU type",
+	  "USD per GPU-hour at the price's date, cost of the quarter, cost per million input and "
+	  "output tokens (the GPU time each request spends in prefill is charged to its input "
+	  "tokens, its share of decode steps to its output tokens) and the compute floor by active parameters: "
+	  "2 x active parameters x tokens / (peak FLOP/s x MFU) priced at the same rate. "
+	  "Their ratio is the memory tax a model pays for parameters it holds but does not use "
+	  "per token.",
+	  "SELECT quarter, gpu_id AS gpu, pricing, usd_per_gpu_hour, price_as_of, hours,"
+	  "       round(cost_usd, 2) AS cost_usd, round(usd_per_mtok_input, 4) AS usd_per_mtok_input,"
+	  "       round(usd_per_mtok_output, 4) AS usd_per_mtok_output,"
+	  "       round(compute_floor_usd, 2) AS compute_floor_usd,"
+	  "       round(cost_usd / nullif(compute_floor_usd, 0), 2) AS memory_tax"
+	  "  FROM run_capacity WHERE run_id = :run ORDER BY quarter, gpu_id" },
+	{ "workloads", "Workloads",
+	  "The traffic each workload was measured as, and how.",
+	  "SELECT w.name AS workload, w.model_id AS model, w.format, w.requests,"
+	  "       round(w.mean_rps, 3) AS mean_rps, round(w.peak_rps, 3) AS peak_rps,"
+	  "       round(w.prompt_tokens_mean, 1) AS prompt_tokens_mean,"
+	  "       round(w.output_tokens_mean, 1) AS output_tokens_mean,"
+	  "       round(w.total_tokens_p99, 0) AS total_tokens_p99,"
+	  "       round(w.total_tokens_p999, 0) AS total_tokens_p999,"
+	  "       w.independent_marginals, w.sums_estimated,"
+	  "       round(w.prefix_reuse_share, 3) AS prefix_reuse_share"
+	  "  FROM workload w WHERE w.id IN (SELECT workload_id FROM run_pool WHERE run_id = :run)"
+	  " ORDER BY w.name" },
+	{ "notes", "Risks and assumptions",
+	  NULL,
+	  "SELECT kind, text FROM run_note WHERE run_id = :run ORDER BY seq" },
+	{ "provenance", "Provenance of the inputs",
+	  "Every input the run read, with the SHA-256 of what it read.",
+	  "SELECT kind, name, sha256 FROM run_input WHERE run_id = :run"
+	  " UNION ALL"
+	  " SELECT 'workload file', w.name || ': ' || w.source_file, w.source_sha256"
+	  "   FROM workload w WHERE w.id IN (SELECT workload_id FROM run_pool WHERE run_id = :run)"
+	  " ORDER BY 1, 2" },
+};
+
+int report_format_parse(const char *s, enum report_format *out)
+{
+	static const char *const names[] = { "md", "html", "csv", "json" };
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			*out = (enum report_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+const char *report_format_name(enum report_format f)
+{
+	static const char *const names[] = { "md", "html", "csv", "json" };
+	return names[f];
+}
+
+static int load_section(struct db *db, int64_t run_id, const struct section_def *def,
+			struct rsection *s)
+{
+	struct stmt *st = db_prepare(db, def->sql);
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":run", run_id);
+	s->id = def->id;
+	s->title = def->title;
+	s->intro = def->intro;
+	s->ncols = stmt_column_count(st);
+	s->cols = xcalloc((size_t)s->ncols, sizeof(char *));
+	for (int c = 0; c < s->ncols; c++)
+		s->cols[c] = xstrdup(stmt_column_name(st, c));
+	int r, alloc = 0;
+	while ((r = stmt_step(st)) == 1) {
+		if (s->nrows == alloc) {
+			alloc = alloc ? 2 * alloc : 16;
+			s->cells = xrealloc(s->cells, (size_t)alloc * (size_t)s->ncols * sizeof(*s->cells));
+		}
+		struct rcell *row = &s->cells[(size_t)s->nrows * (size_t)s->ncols];
+		for (int c = 0; c < s->ncols; c++) {
+			char t = stmt_type(st, c);
+			row[c].type = t == 'n' ? '-' : (t == 'i' || t == 'r') ? 'n' : 't';
+			row[c].num = row[c].type == 'n' ? stmt_double(st, c) : NAN;
+			row[c].text = row[c].type == '-' ? NULL : xstrdup(stmt_text(st, c));
+		}
+		s->nrows++;
+	}
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
+int report_load(struct db *db, int64_t run_id, struct report *r)
+{
+	memset(r, 0, sizeof(*r));
+	struct stmt *st = db_prepare(db,
+		"SELECT s.name, coalesce(s.description, ''), r.started_at, r.piqplan_version,"
+		"       r.inputs_sha256, r.candidates_evaluated, r.elapsed_ms"
+		"  FROM run r JOIN scenario s ON s.id = r.scenario_id WHERE r.id = :run");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":run", run_id);
+	int rc = stmt_step(st);
+	if (rc != 1) {
+		stmt_finalize(st);
+		return rc == 0 ? error("unknown run %lld", (long long)run_id) : -1;
+	}
+	r->run_id = run_id;
+	r->scenario = xstrdup(stmt_text(st, 0));
+	r->description = xstrdup(stmt_text(st, 1));
+	r->started_at = xstrdup(stmt_text(st, 2));
+	r->version = xstrdup(stmt_text(st, 3));
+	r->inputs_sha256 = xstrdup(stmt_text(st, 4));
+	r->candidates_evaluated = stmt_int64(st, 5);
+	r->elapsed_ms = stmt_double(st, 6);
+	stmt_finalize(st);
+
+	r->sections = xcalloc(ARRAY_SIZE(sections), sizeof(*r->sections));
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++) {
+		r->nsections++;
+		if (load_section(db, run_id, &sections[i], &r->sections[i])) {
+			report_free(r);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+void report_free(struct report *r)
+{
+	for (int i = 0; i < r->nsections; i++) {
+		struct rsection *s = &r->sections[i];
+		for (int c = 0; c < s->ncols; c++)
+			free(s->cols[c]);
+		free(s->cols);
+		for (size_t k = 0; k < (size_t)s->nrows * (size_t)s->ncols; k++)
+			free(s->cells[k].text);
+		free(s->cells);
+	}
+	free(r->sections);
+	free(r->scenario);
+	free(r->description);
+	free(r->started_at);
+	free(r->version);
+	free(r->inputs_sha256);
+	memset(r, 0, sizeof(*r));
+}
+
+const struct rsection *report_section(const struct report *r, const char *id)
+{
+	for (int i = 0; i < r->nsections; i++)
+		if (!strcmp(r->sections[i].id, id))
+			return &r->sections[i];
+	return NULL;
+}
+
+const struct rcell *rsection_cell(const struct rsection *s, int row, const char *col)
+{
+	for (int c = 0; c < s->ncols; c++)
+		if (!strcmp(s->cols[c], col))
+			return &s->cells[(size_t)row * (size_t)s->ncols + (size_t)c];
+	return NULL;
+}
+
+void rcell_format(const struct rcell *c, char *buf, size_t n)
+{
+	if (c->type == '-') {
+		snprintf(buf, n, "%s", "");
+		return;
+	}
+	if (c->type == 't') {
+		snprintf(buf, n, "%s", c->text);
+		return;
+	}
+	double v = c->num;
+	if (v == floor(v) && fabs(v) < 1e15)
+		snprintf(buf, n, "%.0f", v);
+	else if (fabs(v) >= 100)
+		snprintf(buf, n, "%.1f", v);
+	else
+		snprintf(buf, n, "%.4g", v);
+}
+
+void report_render(const struct report *r, enum report_format f, struct strbuf *out)
+{
+	switch (f) {
+	case REPORT_MD:
+		render_md(r, out);
+		break;
+	case REPORT_HTML:
+		render_html(r, out);
+		break;
+	case REPORT_CSV:
+		render_csv(r, out);
+		break;
+	case REPORT_JSON:
+		render_json(r, out);
+		break;
+	}
+}
