@@ -392,7 +392,8 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	}
 	if (s.requests <= 0) {
-		data_error("%s: expected at least one request, found none", prog.name);
+		data_error("%s: expected at least one request, found none (every row counts 0)",
+			   prog.name);
 		goto cleanup;
 	}
 

@@ -810,6 +810,14 @@ void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
 	s->span_s = (double)(a->last_ns - a->first_ns) / 1e9;
 	s->mean_rps = s->span_s > 0 ? (double)h->requests / s->span_s : NAN;
 	s->peak_rps = wl_arrivals_peak_rps(a);
-	if (a->mode != MODE_WINDOWS)
+	if (a->mode != MODE_WINDOWS) {
 		s->window_s = (double)(a->slot_ns * WL_PEAK_STEPS) / 1e9;
+		/*
+		 * A trace shorter than the window has no busier window than its
+		 * whole span: count / window would understate it (30 s of
+		 * traffic spread over 60 s), so its peak is its mean.
+		 */
+		if (s->span_s < s->window_s && isfinite(s->mean_rps) && !(s->peak_rps >= s->mean_rps))
+			s->peak_rps = s->mean_rps;
+	}
 }

@@ -159,6 +159,14 @@ expect 0 workload show ms --json
 is "$(json 'j["requests"], j["prompt_tokens_sum"], j["output_tokens_sum"], "%.6f" % j["prefix_reuse_share"]')" \
 	"(3993, 61194628, 595432, '$(python3 -c 'print("%.6f" % (77953 / 121877))')')" "mooncake synthetic"
 
+# --- a trace shorter than the peak window: the peak is the mean ---------------
+# 4 requests at 0, 5, 10, 15 s: mean 4 / 15 s; the 60 s window would say 4 / 60.
+printf 'timestamp,prompt_tokens,output_tokens\n0,10,1\n5,10,1\n10,10,1\n15,10,1\n' >short_trace.csv
+expect 0 workload import short short_trace.csv --model deepseek-v3
+expect 0 workload show short --json
+is "$(json '"%.4f %.4f" % (j["mean_rps"], j["peak_rps"])')" "0.2667 0.2667" "short trace: peak = mean"
+expect 0 workload remove short
+
 # --- stdin --------------------------------------------------------------------
 "$PIQPLAN" workload import piped - --model deepseek-v3 <"$data/tiny_requests.csv" >/dev/null 2>&1 \
 	&& ok || bad "import from stdin"

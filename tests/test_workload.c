@@ -334,6 +334,20 @@ START_TEST(summary_fill)
 	ck_assert_double_eq(s.output_tokens_mean, 2);
 	ck_assert_int_eq(s.sums_estimated, 0);
 	wl_arrivals_free(a);
+
+	/*
+	 * 3 arrivals at 0, 10, 20 s: span 20 s < the 60 s window. Mean 3 / 20
+	 * = 0.15; the window holds all 3 -> 3 / 60 = 0.05 < mean, so the peak
+	 * is the mean, 0.15.
+	 */
+	a = wl_arrivals_new(60000000000LL);
+	for (int i = 0; i < 3; i++)
+		ck_assert_int_eq(wl_arrivals_add(a, (int64_t)i * 10000000000LL), 0);
+	wl_summary_fill(&s, h, a);
+	ck_assert_double_eq(s.span_s, 20);
+	ck_assert_double_eq_tol(s.mean_rps, 0.15, 1e-12);
+	ck_assert_double_eq_tol(s.peak_rps, 0.15, 1e-12);
+	wl_arrivals_free(a);
 	wl_hist_free(h);
 }
 END_TEST

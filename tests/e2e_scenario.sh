@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# tests/e2e_scenario.sh - scenarios, runs and reports end to end: a real
+# trace, a run over four quarters, the views, owned clusters, growth,
+# long-context isolation, failures that must leave the database unchanged,
+# and every report format. Usage: e2e_scenario.sh PATH/TO/piqplan
+set -uo pipefail
+
+PIQPLAN=${1:?usage: e2e_scenario.sh PATH/TO/piqplan}
+DATA=${PIQPLAN_TEST_DATA:?PIQPLAN_TEST_DATA must point at tests/data}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+export PIQPLAN_DB="$tmp/s.db"
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+expect() {
+	local want=$1; shift
+	"$PIQPLAN" "$@" >"$tmp/out" 2>"$tmp/err"
+	local got=$?
+	out=$(cat "$tmp/out") err=$(cat "$tmp/err")
+	if [ "$got" -eq "$want" ]; then ok; else bad "piqplan $* -> exit $got, want $want; stderr: $err"; fi
+}
+contains() { case "$2" in *"$1"*) ok ;; *) bad "$3: expected '$1' in: ${2:0:400}" ;; esac; }
+lacks() { case "$2" in *"$1"*) bad "$3: did not expect '$1'" ;; *) ok ;; esac; }
+q() { sqlite3 "$PIQPLAN_DB" "$1"; }
+check() { # check LABEL SQL : the query must print 1
+	local v; v=$(q "$2"); [ "$v" = 1 ] && ok || bad "$1: got '$v' from: $2"
+}
+db_hash() { sqlite3 "$PIQPLAN_DB" .dump | sha256sum; }
+
+expect 0 init
+expect 0 workload import conv "$DATA/workloads/azure_conv.csv" --model deepseek-ai/DeepSeek-V3
+expect 0 workload import code "$DATA/workloads/azure_code.csv" --model meta-llama/Llama-3.1-70B
+
+# --- create, show, set, copy -------------------------------------------------
+expect 0 scenario create plan --workload conv,code --gpus H200-SXM-141GB,H100-SXM-80GB \
+	--start 2027Q1 --quarters 4 --growth 15% --description "Q1-Q4 2027 budget"
+expect 1 scenario create plan --workload conv --start 2027Q1 --quarters 4
+contains "already exists" "$err" "duplicate scenario"
+expect 2 scenario create x --workload conv --start 2027-Q1 --quarters 4
+expect 2 scenario create x --workload conv --start 2027Q1 --quarters 0
+expect 2 scenario create x --workload conv --start 2027Q1 --quarters 4 --utilization 1.5
+expect 2 scenario create x --workload conv --start 2027Q1 --quarters 4 --growth fast
+expect 2 scenario create x --workload conv --start 2027Q1 --quarters 4 --long-context sometimes
+expect 1 scenario create x --workload nope --start 2027Q1 --quarters 4
+contains "unknown workload 'nope'" "$err" "unknown workload"
+expect 1 scenario create x --workload conv --gpus H300 --start 2027Q1 --quarters 4
+check "failed creates left nothing" "SELECT count(*) = 1 FROM scenario"
+expect 0 scenario show plan --json
+contains '"growth_pct_per_quarter":	15' "$out" "growth stored"
+expect 0 scenario copy plan fast
+expect 0 scenario set fast --growth code=40%,conv=25%
+check "per-workload growth" "SELECT count(*) = 2 FROM scenario_workload sw JOIN scenario s
+	ON s.id = sw.scenario_id WHERE s.name = 'fast' AND sw.growth_pct_per_quarter IN (25, 40)"
+expect 1 scenario set fast --growth nope=5
+expect 0 scenario list
+contains "fast" "$out" "scenario list"
+expect 1 scenario run nope
+
+# --- run ---------------------------------------------------------------------
+expect 0 scenario run plan
+contains "run 1 of scenario 'plan'" "$out" "run summary"
+check "one run" "SELECT count(*) = 1 FROM run"
+check "inputs hashed" "SELECT count(*) >= 6 FROM run_input WHERE run_id = 1"
+check "run hash" "SELECT length(inputs_sha256) = 64 AND inputs_sha256 != printf('%064d', 0) FROM run"
+check "4 quarters x 2 workloads in v_fleet" "SELECT count(DISTINCT quarter) = 4 AND
+	count(DISTINCT workload) = 2 FROM v_fleet"
+check "v_configs has the vllm command" "SELECT count(*) >= 2 AND
+	sum(vllm_args LIKE 'vllm serve deepseek-ai/DeepSeek-V3 %') >= 1 FROM v_configs"
+check "every chosen config has its flags" "SELECT count(*) = 0 FROM v_configs
+	WHERE vllm_args NOT LIKE '%--max-num-seqs %' OR vllm_args NOT LIKE '%--max-num-batched-tokens %'"
+# Demand grows 15 % a quarter, compounded: q3 = q0 x 1.15^3 = 1.520875 x q0.
+check "demand growth" "SELECT abs(max(CASE WHEN quarter = '2027Q4' THEN demand_rps END) /
+	max(CASE WHEN quarter = '2027Q1' THEN demand_rps END) - 1.520875) < 1e-3
+	FROM run_fleet f JOIN run_pool p ON p.id = f.pool_id JOIN workload w ON w.id = p.workload_id
+	WHERE w.name = 'conv' AND p.pool IN ('shared', 'short') AND f.run_id = 1"
+# Azure conversation trace: peak 8.7 req/s (tests/test_ingest.c) planned at its peak.
+check "peak demand planned" "SELECT abs(sum(demand_rps) - 8.7) < 0.01 FROM run_fleet f
+	JOIN run_pool p ON p.id = f.pool_id JOIN workload w ON w.id = p.workload_id
+	WHERE w.name = 'conv' AND f.quarter = '2027Q1' AND f.run_id = 1"
+check "instances never shrink as demand grows" "SELECT count(*) = 0 FROM run_fleet a
+	JOIN run_fleet b ON a.pool_id = b.pool_id AND b.quarter > a.quarter WHERE b.instances < a.instances"
+check "gpus = instances x gpus per instance" "SELECT count(*) = 0 FROM run_fleet f
+	JOIN run_config c ON c.pool_id = f.pool_id AND c.chosen = 1 WHERE f.gpus != f.instances * c.gpus_per_instance"
+# Nothing owned: cost = GPUs x price x hours (2027Q1: 90 days = 2,160 h).
+check "cost = GPUs x price x hours" "SELECT count(*) = 0 FROM run_capacity
+	WHERE gpus_owned = 0 AND abs(cost_usd - gpus_needed * usd_per_gpu_hour * hours) > 0.01"
+check "2027Q1 has 2,160 hours" "SELECT count(*) > 0 AND min(hours) = 2160 AND max(hours) = 2160
+	FROM run_capacity WHERE quarter = '2027Q1'"
+check "no owned: shortfall = need" "SELECT count(*) = 0 FROM v_shortfall WHERE shortfall != gpus_needed"
+# 90-day lead time: 2027-01-01 - 90 days = 2026-10-03.
+check "order-by date" "SELECT count(*) > 0 AND min(order_by) = '2026-10-03' FROM v_shortfall
+	WHERE quarter = '2027Q1'"
+check "compute floor below cost (MoE memory tax > 1)" "SELECT count(*) = 0 FROM v_cost
+	WHERE compute_floor_usd <= 0 OR memory_tax <= 1"
+check "pools record the shared alternative" "SELECT count(*) = 0 FROM run_pool
+	WHERE shared_alternative_usd IS NULL"
+
+# --- owned clusters reduce the shortfall ---------------------------------------
+gpu=$(q "SELECT gpu FROM v_shortfall WHERE quarter = '2027Q1' ORDER BY gpus_needed DESC LIMIT 1")
+need=$(q "SELECT gpus_needed FROM v_shortfall WHERE quarter = '2027Q3' AND gpu = '$gpu'")
+expect 0 cluster add owned --gpu "$gpu" --gpus 8 --usd-per-hour 1.5 --from 2027Q3
+expect 0 scenario run plan
+check "owned from 2027Q3 only" "SELECT sum(gpus_owned) = 8 FROM v_shortfall WHERE gpu = '$gpu'
+	AND quarter IN ('2027Q1', '2027Q3')"
+check "shortfall = need - owned" "SELECT shortfall = max(0, $need - 8) FROM v_shortfall
+	WHERE quarter = '2027Q3' AND gpu = '$gpu'"
+# Owned GPUs at 1.5 USD/h, the rest at the price: cost = 8 x 1.5 x h + (need - 8) x price x h.
+check "owned GPUs at their own rate" "SELECT abs(cost_usd - (min(gpus_needed, 8) * 1.5 * hours
+	+ shortfall * usd_per_gpu_hour * hours)) < 0.01 FROM run_capacity
+	WHERE run_id = 2 AND quarter = '2027Q3' AND gpu_id = '$gpu'"
+check "views show the latest run" "SELECT count(*) = 0 FROM v_shortfall WHERE run_id != 2"
+
+# --- a GPU without a price is left out, never priced at zero ---------------------
+expect 0 scenario set fast --gpus L40S-48GB,H200-SXM-141GB
+expect 0 scenario run fast
+contains "L40S-48GB" "$err" "warning names the unpriced GPU"
+check "unpriced GPU never in the plan" "SELECT count(*) = 0 FROM run_config WHERE gpu_id = 'L40S-48GB'"
+check "unpriced GPU noted" "SELECT count(*) = 1 FROM run_note WHERE text LIKE '%L40S-48GB%'"
+expect 0 scenario compare plan fast --json
+contains '"quarters"' "$out" "compare json"
+expect 0 scenario compare plan fast
+contains "DIFF" "$out" "compare table"
+
+# --- failures leave the database as it was --------------------------------------
+expect 0 scenario create nogpu --workload conv --gpus L40S-48GB --start 2027Q1 --quarters 2
+h=$(db_hash)
+expect 1 scenario run nogpu
+contains "no candidate GPU" "$err" "no priced GPU"
+expect 0 scenario set nogpu --gpus L4-24GB
+h=$(db_hash)
+expect 1 scenario run nogpu
+contains "no configuration can serve" "$err" "DeepSeek-V3 cannot run on L4 instances"
+[ "$(db_hash)" = "$h" ] && ok || bad "a failed run changed the database"
+
+# --- long-context isolation: chosen exactly when it is cheaper ----------------------
+expect 0 scenario copy plan iso
+expect 0 scenario set iso --long-context 4096
+expect 0 scenario run iso
+check "forced threshold splits" "SELECT count(*) = 2 FROM run_pool p JOIN run r ON r.id = p.run_id
+	JOIN scenario s ON s.id = r.scenario_id JOIN workload w ON w.id = p.workload_id
+	WHERE s.name = 'iso' AND w.name = 'conv'"
+expect 0 scenario set iso --long-context off
+expect 0 scenario run iso
+check "off means one shared pool" "SELECT count(*) = 2 AND min(pool) = 'shared' FROM run_pool p
+	WHERE p.run_id = (SELECT max(id) FROM run)"
+expect 0 scenario set iso --long-context auto
+expect 0 scenario run iso
+# auto keeps a split only when the split costs less than the shared pool stored beside it.
+check "auto chooses the cheaper" "SELECT count(*) = 0 FROM (SELECT p.workload_id,
+	count(*) AS pools, sum(c.total_usd) AS chosen, max(p.shared_alternative_usd) AS shared
+	FROM run_pool p JOIN run_config c ON c.pool_id = p.id AND c.chosen = 1
+	WHERE p.run_id = (SELECT max(id) FROM run) GROUP BY p.workload_id)
+	WHERE (pools = 2 AND chosen >= shared) OR (pools = 1 AND abs(chosen - shared) > 0.01)"
+
+# --- reports ------------------------------------------------------------------
+expect 0 report quarterly plan
+first=$(printf '%s\n' "$out" | head -1)
+[ "$first" = "# Quarterly capacity report: plan" ] && ok || bad "md opens with the scenario: $first"
+contains "Q1-Q4 2027 budget" "$out" "md has the description"
+contains "vllm serve deepseek-ai/DeepSeek-V3" "$out" "md has the command line"
+contains "Risks and assumptions" "$out" "md has risks"
+expect 0 report quarterly plan --format html -o "$tmp/r.html"
+html=$(cat "$tmp/r.html")
+contains "<svg" "$html" "html has charts"
+[ "$(grep -o '<svg' "$tmp/r.html" | wc -l)" -ge 3 ] && ok || bad "three charts"
+lacks "<script" "$html" "html has no scripts"
+lacks 'src="http' "$html" "html has no external assets"
+expect 0 report quarterly plan --format json
+printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["scenario"] == "plan" and d["summary"]["rows"]' \
+	&& ok || bad "json report parses"
+expect 0 report quarterly plan --format csv --run 1
+[ "$(printf '%s\n' "$out" | head -1)" = "section,row,column,value" ] && ok || bad "csv header"
+expect 1 report quarterly plan --run 999
+expect 2 report quarterly plan --format pdf
+expect 1 report quarterly nogpu
+contains "has not been run" "$err" "report of a scenario never run"
+expect 0 report list --json
+check "reports stored" "SELECT count(*) = 4 FROM report"
+
+# Hostile strings come out escaped in every format.
+expect 0 scenario create '<b>x</b>' --workload code --gpus H100-SXM-80GB --start 2027Q1 --quarters 1 \
+	--description '=HYPERLINK("http://evil") <script>alert(1)</script> | pipe'
+expect 0 scenario run '<b>x</b>'
+expect 0 report quarterly '<b>x</b>' --format html
+lacks "<script>alert" "$out" "html escapes a script tag"
+contains "&lt;script&gt;" "$out" "html entity-escapes"
+expect 0 report quarterly '<b>x</b>' --format md
+lacks "<script>" "$out" "md escapes a script tag"
+contains '\|' "$out" "md escapes pipes"
+expect 0 report quarterly '<b>x</b>' --format csv
+contains "\"'=HYPERLINK" "$out" "csv neutralises a formula"
+expect 0 report quarterly '<b>x</b>' --format json
+printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["description"].startswith("=HYPERLINK")' \
+	&& ok || bad "json keeps the string exact"
+
+expect 0 scenario remove fast
+check "runs removed with their scenario" "SELECT count(*) = 0 FROM run r JOIN scenario s ON s.id = r.scenario_id WHERE s.name = 'fast'"
+expect 1 scenario remove fast
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,202 @@
+/*
+ * test_plan.c - pools for long-context isolation and the ranking of
+ * candidates, on hand-made histograms whose figures are worked out below.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "planner/fleet.h"
+#include "planner/plan.h"
+
+/*
+ * Two buckets:
+ *  A: prompt [0,1024) x output [0,256): 90 requests, 45,000 prompt and 9,000 output tokens
+ *     -> totals between 0 and 1023 + 255 = 1,278;
+ *  B: prompt [8192,16384) x output [256,512): 10 requests, 100,000 and 3,000 tokens
+ *     -> totals between 8,448 and 16,383 + 511 = 16,894.
+ */
+static const struct wl_bucket two[] = {
+	{ 0, 1024, 0, 256, 90, 45000, 9000, 0 },
+	{ 8192, 16384, 256, 512, 10, 100000, 3000, 0 },
+};
+
+START_TEST(max_model_len_rounding)
+{
+	ck_assert_int_eq(plan_max_model_len(6347, 131072), 7168);	/* next multiple of 1,024 */
+	ck_assert_int_eq(plan_max_model_len(100, 131072), 2048);	/* at least 2,048 */
+	ck_assert_int_eq(plan_max_model_len(200000, 131072), 131072);	/* the model's limit */
+	ck_assert_int_eq(plan_max_model_len(8192, 0), 8192);
+}
+END_TEST
+
+START_TEST(shared_pool)
+{
+	struct pool_traffic p[2];
+	ck_assert_int_eq(plan_pools(two, 2, 0, 6347, 131072, p), 1);
+	ck_assert_double_eq_tol(p[0].share, 1.0, 1e-12);
+	/* (45,000 + 100,000) / 100 = 1,450; (9,000 + 3,000) / 100 = 120 */
+	ck_assert_double_eq_tol(p[0].isl, 1450, 1e-9);
+	ck_assert_double_eq_tol(p[0].osl, 120, 1e-9);
+	ck_assert_int_eq(p[0].max_model_len, 7168);
+}
+END_TEST
+
+START_TEST(split_pools)
+{
+	struct pool_traffic p[2];
+	ck_assert_int_eq(plan_pools(two, 2, 4096, 6347, 131072, p), 2);
+	/* Short: bucket A only (its largest total 1,278 < 4,096). */
+	ck_assert_double_eq_tol(p[0].share, 0.9, 1e-12);
+	ck_assert_double_eq_tol(p[0].isl, 500, 1e-9);
+	ck_assert_double_eq_tol(p[0].osl, 100, 1e-9);
+	ck_assert_int_eq(p[0].max_model_len, 4096);
+	ck_assert_int_eq(p[0].max_total_tokens, 4096);
+	/* Long: bucket B, 10,000 prompt and 300 output tokens on average. */
+	ck_assert_double_eq_tol(p[1].share, 0.1, 1e-12);
+	ck_assert_double_eq_tol(p[1].isl, 10000, 1e-9);
+	ck_assert_double_eq_tol(p[1].osl, 300, 1e-9);
+	/*
+	 * p99.9 of totals spread evenly over [8,448, 16,894]:
+	 * 8,448 + 0.999 x 8,446 = 16,885.6 -> next multiple of 1,024 = 17,408.
+	 */
+	ck_assert_int_eq(p[1].max_model_len, 17408);
+	ck_assert_int_eq(p[1].min_total_tokens, 4096);
+	/* A threshold below every bucket leaves the short pool empty. */
+	ck_assert_int_eq(plan_pools(two, 2, 1000, 6347, 131072, p), 0);
+}
+END_TEST
+
+START_TEST(thresholds)
+{
+	int64_t t[16];
+	/* 4,096, 8,192 and 16,384 leave bucket B (10 %) in the long pool; 32,768 leaves none. */
+	ck_assert_int_eq(plan_thresholds(two, 2, 131072, t, 16), 3);
+	ck_assert_int_eq(t[0], 4096);
+	ck_assert_int_eq(t[1], 8192);
+	ck_assert_int_eq(t[2], 16384);
+	/* The model's context caps the search. */
+	ck_assert_int_eq(plan_thresholds(two, 2, 8192, t, 16), 2);
+}
+END_TEST
+
+static const char llama8b[] =
+	"{\"model_type\": \"llama\", \"hidden_size\": 4096, \"intermediate_size\": 14336,"
+	" \"num_attention_heads\": 32, \"num_hidden_layers\": 32, \"num_key_value_heads\": 8,"
+	" \"vocab_size\": 128256, \"max_position_embeddings\": 131072,"
+	" \"tie_word_embeddings\": false}";
+
+static void h100(struct gpu_spec *g)
+{
+	/* gpus.csv: H100-SXM-80GB */
+	memset(g, 0, sizeof(*g));
+	snprintf(g->id, sizeof(g->id), "H100-SXM-80GB");
+	g->memory_bytes = 81559.0 * 1048576;
+	g->mem_bw_bytes_per_s = 3.35e12;
+	g->bf16_flops = 989e12;
+	g->fp8_flops = 1979e12;
+	g->link_bytes_per_s = 450e9;
+	g->nvlink_domain_gpus = 8;
+}
+
+static void vllm(struct engine_profile *e)
+{
+	/* seeds/engines.csv defaults for vllm (rounded), enough to size and time. */
+	memset(e, 0, sizeof(*e));
+	snprintf(e->id, sizeof(e->id), "vllm");
+	e->gpu_memory_utilization = 0.92;
+	e->max_num_seqs_large = 1024;
+	e->max_num_seqs_small = 256;
+	e->large_gpu_min_bytes = 70.0 * 1073741824;
+	e->max_num_batched_tokens_large = 8192;
+	e->max_num_batched_tokens_small = 2048;
+	e->block_size_tokens = 16;
+	e->non_torch_tp1_bytes = 0.15 * 1073741824;
+	e->non_torch_tpn_bytes = 0.4 * 1073741824;
+	e->cuda_graph_bytes = 0.5 * 1073741824;
+	e->activation_bytes_per_token_dense = 0.15 * 1073741824 / 1000;
+	e->activation_bytes_per_token_moe = 0.3 * 1073741824 / 1000;
+	e->bw_efficiency = 0.75;
+	e->flops_efficiency = 0.5;
+	e->moe_efficiency_floor = 0.1;
+	e->moe_tokens_per_expert_half = 32;
+	e->step_overhead_s = 1e-3;
+	e->allreduce_alpha_s = 10e-6;
+	e->link_efficiency = 0.82;
+}
+
+START_TEST(ranking_and_costs)
+{
+	struct model_arch m;
+	char err[200];
+	ck_assert_int_eq(model_arch_parse(llama8b, strlen(llama8b), &m, err, sizeof(err)), 0);
+	struct plan_gpu gpus[2];
+	h100(&gpus[0].spec);
+	gpus[0].usd_per_gpu_hour = 2.99;
+	/* The same GPU at twice the price must never win. */
+	h100(&gpus[1].spec);
+	snprintf(gpus[1].spec.id, sizeof(gpus[1].spec.id), "H100-pricey");
+	gpus[1].usd_per_gpu_hour = 5.98;
+	struct engine_profile e;
+	vllm(&e);
+	struct pool_traffic t = { 0, 0, 1.0, 1000, 200, 4096 };
+	struct plan_params p;
+	memset(&p, 0, sizeof(p));
+	p.slo.ttft_s = 2;
+	p.slo.tpot_s = 0.1;
+	p.slo.utilisation = 0.7;
+	p.redundancy = 1;
+	p.start_quarter = 2027 * 4;
+	p.quarters = 2;
+	p.demand_rps[0] = 50;
+	p.demand_rps[1] = 100;
+	p.allow_fp8 = 1;
+
+	struct candidate *c = NULL;
+	int n = plan_pool(&m, gpus, 2, &e, &t, &p, &c);
+	ck_assert_int_eq(n, plan_candidate_count(&m, gpus, 2, &p));
+	ck_assert_int_gt(n, 0);
+	ck_assert(c[0].fits);
+	ck_assert_int_eq(c[0].gpu, 0);
+	for (int i = 1; i < n; i++) {
+		/* Feasible first, by total cost. */
+		ck_assert(c[i - 1].fits >= c[i].fits);
+		if (c[i].fits)
+			ck_assert(c[i - 1].total_usd <= c[i].total_usd);
+	}
+	for (int i = 0; i < n && c[i].fits; i++) {
+		double total = 0;
+		for (int q = 0; q < 2; q++) {
+			/* instances = ceil(demand / rate) + 1 spare */
+			int64_t want = (int64_t)ceil(p.demand_rps[q] / c[i].rate_rps - 1e-9) + 1;
+			ck_assert_int_eq(c[i].instances[q], want);
+			total += (double)want * c[i].inst.gpus * gpus[c[i].gpu].usd_per_gpu_hour *
+				 quarter_hours(p.start_quarter + q);
+		}
+		ck_assert_double_eq_tol(c[i].total_usd, total, 1e-6 * total);
+		/* Demand doubles; instances never shrink. */
+		ck_assert_int_ge(c[i].instances[1], c[i].instances[0]);
+	}
+	free(c);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("plan");
+	TCase *tc = tcase_create("plan");
+	tcase_add_test(tc, max_model_len_rounding);
+	tcase_add_test(tc, shared_pool);
+	tcase_add_test(tc, split_pools);
+	tcase_add_test(tc, thresholds);
+	tcase_add_test(tc, ranking_and_costs);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
