@@ -123,7 +123,14 @@ static int hash_query(struct run_state *rs, const char *kind, const char *name,
 	return r < 0 ? -1 : 0;
 }
 
-/* The candidate GPUs with their newest price of the scenario's kind. */
+static int owned_gpus(struct run_state *rs, const char *gpu, const char *quarter,
+		      int64_t *gpus, double *usd_per_gpu_hour, int *unstated);
+
+/*
+ * The candidate GPUs: the scenario's (or every type), with their newest
+ * price of the scenario's kind, plus every type the team owns (usable up to
+ * what is owned even without a price). A type with neither is left out.
+ */
 static int load_gpus(struct run_state *rs)
 {
 	struct stmt *st = db_prepare(rs->db,
@@ -131,10 +138,12 @@ static int load_gpus(struct run_state *rs)
 		"       (SELECT usd_per_gpu_hour FROM gpu_price p WHERE p.gpu_id = g.id"
 		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
 		"       (SELECT as_of FROM gpu_price p WHERE p.gpu_id = g.id"
-		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1)"
+		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
+		"       EXISTS (SELECT 1 FROM cluster WHERE gpu_id = g.id)"
 		"  FROM gpu g"
 		" WHERE NOT EXISTS (SELECT 1 FROM scenario_gpu WHERE scenario_id = :s)"
 		"    OR g.id IN (SELECT gpu_id FROM scenario_gpu WHERE scenario_id = :s)"
+		"    OR g.id IN (SELECT gpu_id FROM cluster)"
 		" ORDER BY g.id");
 	int r, ret = -1;
 	if (!st)
@@ -144,20 +153,34 @@ static int load_gpus(struct run_state *rs)
 	struct strbuf unpriced = STRBUF_INIT;
 	while ((r = stmt_step(st)) == 1) {
 		const char *id = stmt_text(st, 0);
-		if (stmt_is_null(st, 1)) {
+		int owned_type = (int)stmt_int64(st, 3);
+		if (stmt_is_null(st, 1) && !owned_type) {
 			strbuf_addf(&unpriced, "%s%s", unpriced.len ? ", " : "", id);
 			continue;
 		}
 		rs->gpus = xrealloc(rs->gpus, (size_t)(rs->ngpus + 1) * sizeof(*rs->gpus));
 		rs->price_as_of = xrealloc(rs->price_as_of, (size_t)(rs->ngpus + 1) * sizeof(char *));
 		struct plan_gpu *g = &rs->gpus[rs->ngpus];
-		g->usd_per_gpu_hour = stmt_double(st, 1);
-		rs->price_as_of[rs->ngpus] = xstrdup(stmt_text(st, 2));
+		memset(g, 0, sizeof(*g));
+		g->usd_per_gpu_hour = stmt_is_null(st, 1) ? NAN : stmt_double(st, 1);
+		rs->price_as_of[rs->ngpus] = stmt_is_null(st, 2) ? NULL : xstrdup(stmt_text(st, 2));
 		char *gid = xstrdup(id);
 		rs->ngpus++;
 		if (load_gpu_spec(rs->db, gid, &g->spec)) {
 			free(gid);
 			goto cleanup;
+		}
+		for (int q = 0; q < rs->sc.quarters; q++) {
+			char qs[QUARTER_BUF];
+			double rate;
+			int unstated;
+			quarter_format(rs->sc.start_quarter + q, qs);
+			if (owned_gpus(rs, gid, qs, &g->owned[q], &rate, &unstated)) {
+				free(gid);
+				goto cleanup;
+			}
+			if (isfinite(rate))
+				g->owned_usd_per_gpu_hour = rate;
 		}
 		char *pname = xasprintf("%s %s", gid, rs->sc.pricing);
 		int h = hash_query(rs, "gpu", gid,
@@ -187,6 +210,19 @@ cleanup:
 	strbuf_release(&unpriced);
 	stmt_finalize(st);
 	return ret;
+}
+
+/* What the chosen configurations of a workload take from the owned GPUs. */
+static void take_owned(struct run_state *rs, const struct decided_pool *pools, int npools)
+{
+	for (int k = 0; k < npools; k++) {
+		const struct candidate *c = &pools[k].cands[0];
+		struct plan_gpu *g = &rs->gpus[c->gpu];
+		for (int q = 0; q < rs->sc.quarters; q++) {
+			int64_t used = c->instances[q] * c->inst.gpus;
+			g->owned[q] = g->owned[q] > used ? g->owned[q] - used : 0;
+		}
+	}
 }
 
 /* A workload's figures and buckets, as the planner needs them. */
@@ -484,7 +520,8 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 		stmt_bind_text(st, ":kv", in->layout.kv_elem_bytes == 1 ? "fp8" : "auto");
 		stmt_bind_int64(st, ":gpus", in->gpus);
 		stmt_bind_int64(st, ":fits", c->fits);
-		stmt_bind_double(st, ":usd", g->usd_per_gpu_hour);
+		if (!isnan(g->usd_per_gpu_hour))
+			stmt_bind_double(st, ":usd", g->usd_per_gpu_hour);
 		if (in->fits) {
 			stmt_bind_int64(st, ":mml", in->max_model_len);
 			stmt_bind_int64(st, ":seqs", in->max_num_seqs);
@@ -697,7 +734,8 @@ static int write_capacity(struct run_state *rs, struct capacity_acc *acc)
 			int64_t shortfall = fleet_shortfall(a->gpus, owned);
 			int64_t used_owned = a->gpus - shortfall;
 			double hours = quarter_hours(qi);
-			double cost = quarter_cost_usd(shortfall, rs->gpus[g].usd_per_gpu_hour, qi) +
+			double cost = (shortfall > 0 ? quarter_cost_usd(shortfall,
+						rs->gpus[g].usd_per_gpu_hour, qi) : 0) +
 				      (isfinite(owned_rate) ? quarter_cost_usd(used_owned, owned_rate, qi)
 							    : 0);
 			if (used_owned > 0 && unstated && !unstated_noted++)
@@ -722,7 +760,8 @@ static int write_capacity(struct run_state *rs, struct capacity_acc *acc)
 						 rs->sc.lead_time_days);
 			}
 			stmt_bind_text(st, ":pricing", rs->sc.pricing);
-			stmt_bind_double(st, ":usd", rs->gpus[g].usd_per_gpu_hour);
+			if (!isnan(rs->gpus[g].usd_per_gpu_hour))
+				stmt_bind_double(st, ":usd", rs->gpus[g].usd_per_gpu_hour);
 			stmt_bind_text(st, ":asof", rs->price_as_of[g]);
 			if (isfinite(owned_rate))
 				stmt_bind_double(st, ":owned_usd", owned_rate);
@@ -809,16 +848,23 @@ static void standing_notes(struct run_state *rs)
 		 "modelled), instances planned at most %g busy, N+%d spares per pool.",
 		 rs->engine.id, rs->engine.version, sc->ttft_ms, sc->tpot_ms, sc->utilization,
 		 sc->redundancy);
-	for (int g = 0; g < rs->ngpus; g++)
-		add_note(rs, "assumption", "%s priced %s at %.3f USD/GPU-hour as of %s.",
-			 rs->gpus[g].spec.id, sc->pricing, rs->gpus[g].usd_per_gpu_hour,
-			 rs->price_as_of[g]);
+	for (int g = 0; g < rs->ngpus; g++) {
+		if (!isnan(rs->gpus[g].usd_per_gpu_hour))
+			add_note(rs, "assumption", "%s priced %s at %.3f USD/GPU-hour as of %s.",
+				 rs->gpus[g].spec.id, sc->pricing, rs->gpus[g].usd_per_gpu_hour,
+				 rs->price_as_of[g]);
+		else
+			add_note(rs, "assumption", "%s has no %s price: only the GPUs owned can be "
+				 "used.", rs->gpus[g].spec.id, sc->pricing);
+	}
 	add_note(rs, "risk", "prices go stale: check the as-of dates above before ordering.");
 	add_note(rs, "risk", "requests longer than a pool's max_model_len (its p99.9) are "
 		 "rejected by vLLM; the tail beyond it is not served.");
 	add_note(rs, "assumption", "throughput and latency come from piqplan's roofline model "
-		 "with the engine's fitted efficiencies, not from a benchmark of this deployment; "
-		 "owned capacity does not change which configuration is chosen.");
+		 "with the engine's fitted efficiencies, not from a benchmark of this deployment.");
+	add_note(rs, "assumption", "owned GPUs are used first, at their stated cost (no cost when "
+		 "none is stated), workload by workload in name order; more are acquired at the "
+		 "scenario's price.");
 }
 
 static double now_ms(void)
@@ -986,6 +1032,8 @@ int scenario_run(struct ctx *ctx, int argc, char **argv)
 		if (decide_pools(&rs, &wls[i], &p, pools, &npools))
 			goto cleanup;
 		int w = write_pools(&rs, sw, &wls[i], &p, pools, npools, acc);
+		if (!w)
+			take_owned(&rs, pools, npools);
 		for (int k = 0; k < npools; k++)
 			decided_free(&pools[k]);
 		if (w)

@@ -210,6 +210,16 @@ int plan_candidate_count(const struct model_arch *m, const struct plan_gpu *gpus
 	return n;
 }
 
+double plan_gpu_quarter_usd(const struct plan_gpu *g, int q, int quarter_index, int64_t gpus)
+{
+	int64_t owned = g->owned[q] < gpus ? g->owned[q] : gpus;
+	int64_t more = gpus - owned;
+	if (more > 0 && isnan(g->usd_per_gpu_hour))
+		return NAN;
+	return quarter_cost_usd(owned, g->owned_usd_per_gpu_hour, quarter_index) +
+	       (more > 0 ? quarter_cost_usd(more, g->usd_per_gpu_hour, quarter_index) : 0);
+}
+
 static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 		     const struct engine_profile *e, const struct pool_traffic *t,
 		     const struct plan_params *p, struct candidate *c)
@@ -219,7 +229,8 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	rq.resident_tokens_per_seq = t->isl + t->osl / 2;
 	struct layout l = c->inst.layout;	/* instance_size writes c->inst whole */
 	instance_size(m, &g->spec, e, &l, &rq, &c->inst);
-	c->usd_per_hour = g->usd_per_gpu_hour * c->inst.gpus;
+	c->usd_per_hour = (isnan(g->usd_per_gpu_hour) ? g->owned_usd_per_gpu_hour
+						      : g->usd_per_gpu_hour) * c->inst.gpus;
 	if (!c->inst.fits) {
 		snprintf(c->reason, sizeof(c->reason), "%s", c->inst.reason);
 		return;
@@ -237,8 +248,16 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	for (int q = 0; q < p->quarters; q++) {
 		double demand = p->demand_rps[q] * t->share;
 		c->instances[q] = fleet_instances(demand, c->rate_rps, p->redundancy);
-		c->total_usd += quarter_cost_usd(c->instances[q] * c->inst.gpus,
-						 g->usd_per_gpu_hour, p->start_quarter + q);
+		double usd = plan_gpu_quarter_usd(g, q, p->start_quarter + q,
+						  c->instances[q] * c->inst.gpus);
+		if (isnan(usd)) {
+			snprintf(c->reason, sizeof(c->reason), "needs %lld GPUs in quarter %d, more than "
+				 "the %lld owned, and more cannot be priced",
+				 (long long)(c->instances[q] * c->inst.gpus), q + 1,
+				 (long long)g->owned[q]);
+			return;
+		}
+		c->total_usd += usd;
 	}
 	c->fits = 1;
 	snprintf(c->reason, sizeof(c->reason), "%.3g req/s per instance at TTFT %.0f ms, "

@@ -18,10 +18,15 @@
 
 #define PLAN_MAX_QUARTERS 40
 
-/* A candidate GPU type with the price it would be bought or rented at. */
+/*
+ * A candidate GPU type: the price more of it would be bought or rented at,
+ * and how many are already owned (used first, at their own rate).
+ */
 struct plan_gpu {
 	struct gpu_spec spec;
-	double usd_per_gpu_hour;	/* the scenario's pricing kind; > 0 */
+	double usd_per_gpu_hour;	/* the scenario's pricing kind; NaN: cannot acquire more */
+	double owned_usd_per_gpu_hour;	/* what an owned GPU costs per hour (0: sunk) */
+	int64_t owned[PLAN_MAX_QUARTERS]; /* owned GPUs still free, per quarter of the horizon */
 };
 
 /* A pool: requests whose prompt + output falls in [min_total, max_total). */
@@ -52,10 +57,18 @@ struct candidate {
 	char reason[200];		/* why not; or, for the ranked, a summary */
 	double rate_rps;		/* sustainable requests/s per instance */
 	struct load_point at;		/* the operating point at that rate */
-	double usd_per_hour;		/* one instance */
-	double total_usd;		/* the pool over the horizon */
+	double usd_per_hour;		/* one instance at the market price (owned rate without one) */
+	double total_usd;		/* the pool over the horizon: owned GPUs first at their
+					 * rate, the rest at the price */
 	int64_t instances[PLAN_MAX_QUARTERS];
 };
+
+/*
+ * GPU cost of `gpus` GPUs of type g in quarter q (index into the horizon):
+ * the owned ones first at their rate, the rest at the price. NaN when more
+ * are needed than owned and the type has no price.
+ */
+double plan_gpu_quarter_usd(const struct plan_gpu *g, int q, int quarter_index, int64_t gpus);
 
 /*
  * Every candidate for one pool, sized and costed, in *out (caller frees),

@@ -134,6 +134,7 @@ START_TEST(ranking_and_costs)
 	char err[200];
 	ck_assert_int_eq(model_arch_parse(llama8b, strlen(llama8b), &m, err, sizeof(err)), 0);
 	struct plan_gpu gpus[2];
+	memset(gpus, 0, sizeof(gpus));
 	h100(&gpus[0].spec);
 	gpus[0].usd_per_gpu_hour = 2.99;
 	/* The same GPU at twice the price must never win. */
@@ -180,6 +181,38 @@ START_TEST(ranking_and_costs)
 		/* Demand doubles; instances never shrink. */
 		ck_assert_int_ge(c[i].instances[1], c[i].instances[0]);
 	}
+	free(c);
+
+	/*
+	 * Owned GPUs come first at their own rate: with 1,000 owned H100s at
+	 * 1.00 USD/h the winner costs instances x GPUs x 1.00 x hours, and the
+	 * pricey type (none owned) still never wins.
+	 */
+	for (int q = 0; q < 2; q++)
+		gpus[0].owned[q] = 1000;
+	gpus[0].owned_usd_per_gpu_hour = 1.0;
+	n = plan_pool(&m, gpus, 2, &e, &t, &p, &c);
+	ck_assert(c[0].fits);
+	ck_assert_int_eq(c[0].gpu, 0);
+	double owned_total = 0;
+	for (int q = 0; q < 2; q++)
+		owned_total += (double)(c[0].instances[q] * c[0].inst.gpus) * 1.0 *
+			       quarter_hours(p.start_quarter + q);
+	ck_assert_double_eq_tol(c[0].total_usd, owned_total, 1e-6 * owned_total);
+	free(c);
+
+	/*
+	 * A type with no price can serve only from what is owned: 1 GPU owned is
+	 * fewer than any plan with a spare needs (2), so nothing on it fits.
+	 */
+	gpus[0].usd_per_gpu_hour = NAN;
+	gpus[0].owned[0] = gpus[0].owned[1] = 1;
+	n = plan_pool(&m, gpus, 2, &e, &t, &p, &c);
+	for (int i = 0; i < n; i++)
+		if (c[i].gpu == 0)
+			ck_assert(!c[i].fits);
+	ck_assert(c[0].fits);
+	ck_assert_int_eq(c[0].gpu, 1);
 	free(c);
 }
 END_TEST
