@@ -4,9 +4,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
+#include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "table.h"
 #include "util.h"
 #include "../schema/db.h"
 
@@ -96,68 +96,18 @@ static int cluster_list(struct ctx *ctx, int argc, char **argv)
 {
 	int json = 0;
 	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
-	static const char *const headers[] = {
-		"NAME", "GPU", ">GPUS", "PRICING", ">USD/GPU-H", "FROM",
-	};
 	char *pos[1];
-	int npos, r, ret = -1;
-	struct stmt *st = NULL;
-	struct table *t = NULL;
-	cJSON *arr = NULL;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	st = db_prepare(ctx->db,
-		"SELECT name, gpu_id, gpus, pricing, usd_per_gpu_hour, from_quarter FROM cluster"
-		" ORDER BY name");
-	if (!st)
-		goto cleanup;
-	if (json)
-		arr = cJSON_CreateArray();
-	else
-		t = table_new(6, headers);
-	while ((r = stmt_step(st)) == 1) {
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", stmt_text(st, 0));
-			cJSON_AddStringToObject(o, "gpu", stmt_text(st, 1));
-			cJSON_AddNumberToObject(o, "gpus", (double)stmt_int64(st, 2));
-			cJSON_AddStringToObject(o, "pricing", stmt_text(st, 3));
-			if (stmt_is_null(st, 4))
-				cJSON_AddNullToObject(o, "usd_per_gpu_hour");
-			else
-				cJSON_AddNumberToObject(o, "usd_per_gpu_hour", stmt_double(st, 4));
-			if (stmt_is_null(st, 5))
-				cJSON_AddNullToObject(o, "from_quarter");
-			else
-				cJSON_AddStringToObject(o, "from_quarter", stmt_text(st, 5));
-			cJSON_AddItemToArray(arr, o);
-			continue;
-		}
-		table_cell(t, stmt_text(st, 0));
-		table_cell(t, stmt_text(st, 1));
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
-		table_cell(t, stmt_text(st, 3));
-		if (stmt_is_null(st, 4))
-			table_cell(t, "-");
-		else
-			table_cellf(t, "%.3f", stmt_double(st, 4));
-		table_cell(t, stmt_is_null(st, 5) ? "now" : stmt_text(st, 5));
-	}
-	if (r < 0)
-		goto cleanup;
-	if (json) {
-		print_json(arr);
-		arr = NULL;
-	} else {
-		table_print(t, stdout);
-	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(arr);
-	table_free(t);
-	stmt_finalize(st);
-	return ret;
+	return print_rows(db_prepare(ctx->db, json ?
+		"SELECT name, gpu_id AS gpu, gpus, pricing, usd_per_gpu_hour, from_quarter"
+		"  FROM cluster ORDER BY name" :
+		"SELECT name AS NAME, gpu_id AS GPU, gpus AS \">GPUS\", pricing AS PRICING,"
+		"       " SQL_FMT("%.3f", "usd_per_gpu_hour") " AS \">USD/GPU-H\","
+		"       coalesce(from_quarter, 'now') AS \"FROM\""
+		"  FROM cluster ORDER BY name"), json);
 }
 
 static int cluster_remove(struct ctx *ctx, int argc, char **argv)

@@ -3,106 +3,42 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
+#include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "table.h"
 #include "util.h"
 #include "../schema/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char sql_gpu[] =
+/* One GPU, every column under its own name (gpu show --json). */
+static const char sql_gpu_show[] =
 	"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-	"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source,"
-	"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
-	"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
-	"         ORDER BY as_of_date DESC LIMIT 1)"
-	"  FROM gpu";
-
-static cJSON *gpu_json(struct stmt *st)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "id", stmt_text(st, 0));
-	cJSON_AddStringToObject(o, "vendor", stmt_text(st, 1));
-	cJSON_AddNumberToObject(o, "memory_bytes", (double)stmt_int64(st, 2));
-	cJSON_AddNumberToObject(o, "mem_bw_bytes_per_s", stmt_double(st, 3));
-	cJSON_AddNumberToObject(o, "bf16_flops", stmt_double(st, 4));
-	if (stmt_is_null(st, 5))
-		cJSON_AddNullToObject(o, "fp8_flops");
-	else
-		cJSON_AddNumberToObject(o, "fp8_flops", stmt_double(st, 5));
-	if (stmt_is_null(st, 6))
-		cJSON_AddNullToObject(o, "fp4_flops");
-	else
-		cJSON_AddNumberToObject(o, "fp4_flops", stmt_double(st, 6));
-	cJSON_AddNumberToObject(o, "link_bytes_per_s", stmt_double(st, 7));
-	cJSON_AddStringToObject(o, "link", stmt_text(st, 8));
-	cJSON_AddNumberToObject(o, "nvlink_domain_gpus", (double)stmt_int64(st, 9));
-	if (stmt_is_null(st, 10))
-		cJSON_AddNullToObject(o, "tdp_watts");
-	else
-		cJSON_AddNumberToObject(o, "tdp_watts", (double)stmt_int64(st, 10));
-	cJSON_AddStringToObject(o, "source", stmt_text(st, 11));
-	return o;
-}
+	"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source FROM gpu WHERE id = :id";
 
 static int gpu_list(struct ctx *ctx, int argc, char **argv)
 {
 	int json = 0;
 	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
-	static const char *const headers[] = {
-		"ID", ">MEMORY", ">HBM TB/S", ">BF16 TFLOPS", ">FP8 TFLOPS", ">NVLINK", "ON-DEMAND USD/GPU-H",
-	};
 	char *pos[1];
-	int npos, r, ret = -1;
-	struct table *t = NULL;
-	cJSON *arr = NULL;
-	struct stmt *st = NULL;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	struct strbuf sql = STRBUF_INIT;
-	strbuf_addstr(&sql, sql_gpu);
-	strbuf_addstr(&sql, " ORDER BY id");
-	st = db_prepare(ctx->db, sql.buf);
-	strbuf_release(&sql);
-	if (!st)
-		goto cleanup;
-	if (json)
-		arr = cJSON_CreateArray();
-	else
-		t = table_new(7, headers);
-	while ((r = stmt_step(st)) == 1) {
-		if (json) {
-			cJSON_AddItemToArray(arr, gpu_json(st));
-			continue;
-		}
-		table_cell(t, stmt_text(st, 0));
-		table_cellf(t, "%.0f GiB", (double)stmt_int64(st, 2) / 1073741824.0);
-		table_cellf(t, "%.2f", stmt_double(st, 3) / 1e12);
-		table_cellf(t, "%.0f", stmt_double(st, 4) / 1e12);
-		if (stmt_is_null(st, 5))
-			table_cell(t, "-");
-		else
-			table_cellf(t, "%.0f", stmt_double(st, 5) / 1e12);
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 9));
-		table_cell(t, stmt_is_null(st, 12) ? "-" : stmt_text(st, 12));
-	}
-	if (r < 0)
-		goto cleanup;
-	if (json) {
-		print_json(arr);
-		arr = NULL;
-	} else {
-		table_print(t, stdout);
-	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(arr);
-	table_free(t);
-	stmt_finalize(st);
-	return ret;
+	return print_rows(db_prepare(ctx->db, json ?
+		"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
+		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source"
+		"  FROM gpu ORDER BY id" :
+		"SELECT id AS ID, printf('%.0f GiB', memory_bytes / 1073741824.0) AS \">MEMORY\","
+		"       printf('%.2f', mem_bw_bytes_per_s / 1e12) AS \">HBM TB/S\","
+		"       printf('%.0f', bf16_flops / 1e12) AS \">BF16 TFLOPS\","
+		"       " SQL_FMT("%.0f", "fp8_flops / 1e12") " AS \">FP8 TFLOPS\","
+		"       nvlink_domain_gpus AS \">NVLINK\","
+		"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
+		"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
+		"         ORDER BY as_of_date DESC LIMIT 1) AS \"ON-DEMAND USD/GPU-H\""
+		"  FROM gpu ORDER BY id"), json);
 }
 
 static int gpu_show(struct ctx *ctx, int argc, char **argv)
@@ -118,11 +54,7 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	id = lookup_gpu(ctx->db, pos[0]);
 	if (!id)
 		goto cleanup;
-	struct strbuf sql = STRBUF_INIT;
-	strbuf_addstr(&sql, sql_gpu);
-	strbuf_addstr(&sql, " WHERE id = :id");
-	st = db_prepare(ctx->db, sql.buf);
-	strbuf_release(&sql);
+	st = db_prepare(ctx->db, sql_gpu_show);
 	prices = db_prepare(ctx->db,
 		"SELECT pricing, usd_per_gpu_hour, as_of, source FROM gpu_price WHERE gpu_id = :id"
 		" ORDER BY pricing, as_of_date DESC");
@@ -132,7 +64,7 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	stmt_bind_text(prices, ":id", id);
 	if (stmt_step(st) != 1)
 		goto cleanup;
-	cJSON *o = gpu_json(st);
+	cJSON *o = row_object(st);
 	cJSON *pa = cJSON_AddArrayToObject(o, "prices");
 	int r;
 	while ((r = stmt_step(prices)) == 1) {

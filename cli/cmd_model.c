@@ -5,9 +5,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "catalog.h"
 #include "cmd.h"
+#include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "table.h"
 #include "util.h"
 #include "../planner/model.h"
 #include "../schema/db.h"
@@ -25,72 +25,21 @@ static int model_list(struct ctx *ctx, int argc, char **argv)
 {
 	int json = 0;
 	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
-	static const char *const headers[] = {
-		"ID", "TYPE", "ATTN", ">LAYERS", ">TOTAL", ">ACTIVE", ">EXPERTS", ">KV B/TOKEN",
-	};
 	char *pos[1];
-	int npos, r, ret = -1;
-	struct stmt *st = NULL;
-	struct table *t = NULL;
-	cJSON *arr = NULL;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	st = db_prepare(ctx->db,
+	return print_rows(db_prepare(ctx->db, json ?
 		"SELECT id, model_type, attention, layers, total_params, active_params, experts,"
-		"       experts_per_token, kv_bytes_per_token, max_context_tokens FROM model ORDER BY id");
-	if (!st)
-		goto cleanup;
-	if (json)
-		arr = cJSON_CreateArray();
-	else
-		t = table_new(8, headers);
-	while ((r = stmt_step(st)) == 1) {
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "id", stmt_text(st, 0));
-			cJSON_AddStringToObject(o, "model_type", stmt_text(st, 1));
-			cJSON_AddStringToObject(o, "attention", stmt_text(st, 2));
-			cJSON_AddNumberToObject(o, "layers", (double)stmt_int64(st, 3));
-			cJSON_AddNumberToObject(o, "total_params", (double)stmt_int64(st, 4));
-			cJSON_AddNumberToObject(o, "active_params", (double)stmt_int64(st, 5));
-			cJSON_AddNumberToObject(o, "experts", (double)stmt_int64(st, 6));
-			cJSON_AddNumberToObject(o, "experts_per_token", (double)stmt_int64(st, 7));
-			cJSON_AddNumberToObject(o, "kv_bytes_per_token", (double)stmt_int64(st, 8));
-			cJSON_AddNumberToObject(o, "max_context_tokens", (double)stmt_int64(st, 9));
-			cJSON_AddItemToArray(arr, o);
-			continue;
-		}
-		char total[32], active[32];
-		fmt_count(total, sizeof(total), (double)stmt_int64(st, 4));
-		fmt_count(active, sizeof(active), (double)stmt_int64(st, 5));
-		table_cell(t, stmt_text(st, 0));
-		table_cell(t, stmt_text(st, 1));
-		table_cell(t, stmt_text(st, 2));
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 3));
-		table_cell(t, total);
-		table_cell(t, active);
-		if (stmt_int64(st, 6))
-			table_cellf(t, "%lld/%lld", (long long)stmt_int64(st, 7),
-				    (long long)stmt_int64(st, 6));
-		else
-			table_cell(t, "-");
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 8));
-	}
-	if (r < 0)
-		goto cleanup;
-	if (json) {
-		print_json(arr);
-		arr = NULL;
-	} else {
-		table_print(t, stdout);
-	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(arr);
-	table_free(t);
-	stmt_finalize(st);
-	return ret;
+		"       experts_per_token, kv_bytes_per_token, max_context_tokens"
+		"  FROM model ORDER BY id" :
+		"SELECT id AS ID, model_type AS TYPE, attention AS ATTN, layers AS \">LAYERS\","
+		"       " SQL_HUMAN_COUNT("total_params") " AS \">TOTAL\","
+		"       " SQL_HUMAN_COUNT("active_params") " AS \">ACTIVE\","
+		"       CASE WHEN experts > 0 THEN experts_per_token || '/' || experts END"
+		"         AS \">EXPERTS\", kv_bytes_per_token AS \">KV B/TOKEN\""
+		"  FROM model ORDER BY id"), json);
 }
 
 static cJSON *weights_json(const struct model_weights *w)

@@ -4,9 +4,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "catalog.h"
 #include "cmd.h"
+#include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "table.h"
 #include "util.h"
 #include "../schema/db.h"
 
@@ -22,62 +22,23 @@ static int price_list(struct ctx *ctx, int argc, char **argv)
 		{ "gpu", 0, OPT_STRING, &gpu, 0 },
 		OPT_END,
 	};
-	static const char *const headers[] = {
-		"GPU", "PRICING", ">USD/GPU-H", "AS OF", "SOURCE",
-	};
 	char *pos[1], *gpu_id = NULL;
-	int npos, r, ret = -1;
-	struct stmt *st = NULL;
-	struct table *t = NULL;
-	cJSON *arr = NULL;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
 	if (gpu && !(gpu_id = lookup_gpu(ctx->db, gpu)))
 		return -1;
-	st = db_prepare(ctx->db,
-		"SELECT gpu_id, pricing, usd_per_gpu_hour, as_of, source FROM gpu_price"
-		" WHERE :gpu IS NULL OR gpu_id = :gpu"
-		" ORDER BY gpu_id, pricing, as_of_date DESC");
-	if (!st)
-		goto cleanup;
-	stmt_bind_text(st, ":gpu", gpu_id);
-	if (json)
-		arr = cJSON_CreateArray();
-	else
-		t = table_new(5, headers);
-	while ((r = stmt_step(st)) == 1) {
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "gpu", stmt_text(st, 0));
-			cJSON_AddStringToObject(o, "pricing", stmt_text(st, 1));
-			cJSON_AddNumberToObject(o, "usd_per_gpu_hour", stmt_double(st, 2));
-			cJSON_AddStringToObject(o, "as_of", stmt_text(st, 3));
-			cJSON_AddStringToObject(o, "source", stmt_text(st, 4));
-			cJSON_AddItemToArray(arr, o);
-			continue;
-		}
-		table_cell(t, stmt_text(st, 0));
-		table_cell(t, stmt_text(st, 1));
-		table_cellf(t, "%.3f", stmt_double(st, 2));
-		table_cell(t, stmt_text(st, 3));
-		table_cell(t, stmt_text(st, 4));
-	}
-	if (r < 0)
-		goto cleanup;
-	if (json) {
-		print_json(arr);
-		arr = NULL;
-	} else {
-		table_print(t, stdout);
-	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(arr);
-	table_free(t);
-	stmt_finalize(st);
+	struct stmt *st = db_prepare(ctx->db, json ?
+		"SELECT gpu_id AS gpu, pricing, usd_per_gpu_hour, as_of, source FROM gpu_price"
+		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC" :
+		"SELECT gpu_id AS GPU, pricing AS PRICING, printf('%.3f', usd_per_gpu_hour)"
+		"       AS \">USD/GPU-H\", as_of AS \"AS OF\", source AS SOURCE FROM gpu_price"
+		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC");
+	if (st)
+		stmt_bind_text(st, ":gpu", gpu_id);
 	free(gpu_id);
-	return ret;
+	return print_rows(st, json);
 }
 
 static int price_add(struct ctx *ctx, int argc, char **argv)

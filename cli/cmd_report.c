@@ -5,10 +5,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
+#include "listing.h"
 #include "lookup.h"
 #include "opts.h"
 #include "scenario.h"
-#include "table.h"
 #include "util.h"
 #include "reports/report.h"
 #include "../schema/db.h"
@@ -121,62 +121,21 @@ static int report_list(struct ctx *ctx, int argc, char **argv)
 {
 	int json = 0;
 	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
-	static const char *const headers[] = {
-		">ID", "SCENARIO", ">RUN", "KIND", "FORMAT", ">BYTES", "CREATED",
-	};
 	char *pos[1];
-	int npos, r, ret = -1;
-	struct table *t = NULL;
-	cJSON *arr = NULL;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	struct stmt *st = db_prepare(ctx->db,
-		"SELECT p.id, s.name, p.run_id, p.kind, p.format, length(CAST(p.body AS BLOB)),"
-		"       p.created_at"
+	return print_rows(db_prepare(ctx->db, json ?
+		"SELECT p.id, s.name AS scenario, p.run_id, p.kind, p.format,"
+		"       length(CAST(p.body AS BLOB)) AS bytes, p.created_at"
 		"  FROM report p JOIN run r ON r.id = p.run_id JOIN scenario s ON s.id = r.scenario_id"
-		" ORDER BY p.id");
-	if (!st)
-		return -1;
-	if (json)
-		arr = cJSON_CreateArray();
-	else
-		t = table_new(7, headers);
-	while ((r = stmt_step(st)) == 1) {
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddNumberToObject(o, "id", (double)stmt_int64(st, 0));
-			cJSON_AddStringToObject(o, "scenario", stmt_text(st, 1));
-			cJSON_AddNumberToObject(o, "run_id", (double)stmt_int64(st, 2));
-			cJSON_AddStringToObject(o, "kind", stmt_text(st, 3));
-			cJSON_AddStringToObject(o, "format", stmt_text(st, 4));
-			cJSON_AddNumberToObject(o, "bytes", (double)stmt_int64(st, 5));
-			cJSON_AddStringToObject(o, "created_at", stmt_text(st, 6));
-			cJSON_AddItemToArray(arr, o);
-			continue;
-		}
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 0));
-		table_cell(t, stmt_text(st, 1));
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
-		table_cell(t, stmt_text(st, 3));
-		table_cell(t, stmt_text(st, 4));
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 5));
-		table_cell(t, stmt_text(st, 6));
-	}
-	if (r < 0)
-		goto cleanup;
-	if (json) {
-		print_json(arr);
-		arr = NULL;
-	} else {
-		table_print(t, stdout);
-	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(arr);
-	table_free(t);
-	stmt_finalize(st);
-	return ret;
+		" ORDER BY p.id" :
+		"SELECT p.id AS \">ID\", s.name AS SCENARIO, p.run_id AS \">RUN\", p.kind AS KIND,"
+		"       p.format AS FORMAT, length(CAST(p.body AS BLOB)) AS \">BYTES\","
+		"       p.created_at AS CREATED"
+		"  FROM report p JOIN run r ON r.id = p.run_id JOIN scenario s ON s.id = r.scenario_id"
+		" ORDER BY p.id"), json);
 }
 
 static const struct subcmd report_subs[] = {

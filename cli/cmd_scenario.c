@@ -6,11 +6,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
+#include "listing.h"
 #include "lookup.h"
 #include "opts.h"
 #include "run.h"
 #include "scenario.h"
-#include "table.h"
 #include "util.h"
 #include "../schema/db.h"
 
@@ -481,82 +481,37 @@ static int scenario_remove(struct ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-static const char sql_list[] =
-	"SELECT s.name, s.start_quarter, s.quarters, s.growth_pct_per_quarter, s.pricing,"
-	"       s.engine_id,"
-	"       (SELECT group_concat(w.name, ',') FROM scenario_workload sw"
-	"          JOIN workload w ON w.id = sw.workload_id WHERE sw.scenario_id = s.id),"
-	"       (SELECT group_concat(gpu_id, ',') FROM scenario_gpu WHERE scenario_id = s.id),"
-	"       (SELECT max(started_at) FROM run WHERE scenario_id = s.id),"
-	"       (SELECT count(*) FROM run WHERE scenario_id = s.id),"
-	"       s.description"
-	"  FROM scenario s ORDER BY s.name";
-
 static int scenario_list(struct ctx *ctx, int argc, char **argv)
 {
 	int json = 0;
 	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
-	static const char *const headers[] = {
-		"NAME", "START", ">QUARTERS", ">GROWTH", "PRICING", "WORKLOADS", "GPUS", "LAST RUN",
-	};
 	char *pos[1];
-	int npos, r, ret = -1;
-	struct stmt *st = NULL;
-	struct table *t = NULL;
-	cJSON *arr = NULL;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	st = db_prepare(ctx->db, sql_list);
-	if (!st)
-		goto cleanup;
-	if (json)
-		arr = cJSON_CreateArray();
-	else
-		t = table_new(8, headers);
-	while ((r = stmt_step(st)) == 1) {
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", stmt_text(st, 0));
-			cJSON_AddStringToObject(o, "start", stmt_text(st, 1));
-			cJSON_AddNumberToObject(o, "quarters", (double)stmt_int64(st, 2));
-			cJSON_AddNumberToObject(o, "growth_pct_per_quarter", stmt_double(st, 3));
-			cJSON_AddStringToObject(o, "pricing", stmt_text(st, 4));
-			cJSON_AddStringToObject(o, "engine", stmt_text(st, 5));
-			cJSON_AddStringToObject(o, "workloads", stmt_text(st, 6));
-			cJSON_AddStringToObject(o, "gpus", stmt_text(st, 7));
-			if (stmt_is_null(st, 8))
-				cJSON_AddNullToObject(o, "last_run");
-			else
-				cJSON_AddStringToObject(o, "last_run", stmt_text(st, 8));
-			cJSON_AddNumberToObject(o, "runs", (double)stmt_int64(st, 9));
-			cJSON_AddStringToObject(o, "description", stmt_text(st, 10));
-			cJSON_AddItemToArray(arr, o);
-			continue;
-		}
-		table_cell(t, stmt_text(st, 0));
-		table_cell(t, stmt_text(st, 1));
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
-		table_cellf(t, "%g%%", stmt_double(st, 3));
-		table_cell(t, stmt_text(st, 4));
-		table_cell(t, stmt_text(st, 6));
-		table_cell(t, stmt_is_null(st, 7) ? "all priced" : stmt_text(st, 7));
-		table_cell(t, stmt_is_null(st, 8) ? "never" : stmt_text(st, 8));
-	}
-	if (r < 0)
-		goto cleanup;
-	if (json) {
-		print_json(arr);
-		arr = NULL;
-	} else {
-		table_print(t, stdout);
-	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(arr);
-	table_free(t);
-	stmt_finalize(st);
-	return ret;
+	return print_rows(db_prepare(ctx->db, json ?
+		"SELECT s.name, s.start_quarter AS start, s.quarters, s.growth_pct_per_quarter,"
+		"       s.pricing, s.engine_id AS engine,"
+		"       (SELECT group_concat(w.name, ',') FROM scenario_workload sw"
+		"          JOIN workload w ON w.id = sw.workload_id WHERE sw.scenario_id = s.id)"
+		"         AS workloads,"
+		"       (SELECT group_concat(gpu_id, ',') FROM scenario_gpu WHERE scenario_id = s.id)"
+		"         AS gpus,"
+		"       (SELECT max(started_at) FROM run WHERE scenario_id = s.id) AS last_run,"
+		"       (SELECT count(*) FROM run WHERE scenario_id = s.id) AS runs,"
+		"       coalesce(s.description, '') AS description"
+		"  FROM scenario s ORDER BY s.name" :
+		"SELECT s.name AS NAME, s.start_quarter AS START, s.quarters AS \">QUARTERS\","
+		"       s.growth_pct_per_quarter || '%' AS \">GROWTH\", s.pricing AS PRICING,"
+		"       (SELECT group_concat(w.name, ',') FROM scenario_workload sw"
+		"          JOIN workload w ON w.id = sw.workload_id WHERE sw.scenario_id = s.id)"
+		"         AS WORKLOADS,"
+		"       coalesce((SELECT group_concat(gpu_id, ',') FROM scenario_gpu"
+		"                  WHERE scenario_id = s.id), 'all priced') AS GPUS,"
+		"       coalesce((SELECT max(started_at) FROM run WHERE scenario_id = s.id), 'never')"
+		"         AS \"LAST RUN\""
+		"  FROM scenario s ORDER BY s.name"), json);
 }
 
 static int scenario_show(struct ctx *ctx, int argc, char **argv)

@@ -8,9 +8,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
 #include "ingest.h"
+#include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "table.h"
 #include "util.h"
 #include "../planner/workload.h"
 #include "../schema/db.h"
@@ -420,88 +420,26 @@ cleanup:
 
 /* --- list ------------------------------------------------------------------ */
 
-static void json_real(cJSON *o, const char *key, struct stmt *st, int col)
-{
-	if (stmt_is_null(st, col))
-		cJSON_AddNullToObject(o, key);
-	else
-		cJSON_AddNumberToObject(o, key, stmt_double(st, col));
-}
-
-static void cell_real(struct table *t, struct stmt *st, int col, const char *fmt)
-{
-	if (stmt_is_null(st, col))
-		table_cell(t, "-");
-	else
-		table_cellf(t, fmt, stmt_double(st, col));
-}
-
 static int workload_list(struct ctx *ctx, int argc, char **argv)
 {
 	int json = 0;
 	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
-	static const char *const headers[] = {
-		"NAME", "MODEL", "FORMAT", ">REQUESTS", ">MEAN RPS", ">PEAK RPS", ">PROMPT MEAN",
-		">OUTPUT MEAN", ">P99 TOTAL", "IMPORTED",
-	};
 	char *pos[1];
-	int npos, r, ret = -1;
-	struct stmt *st = NULL;
-	struct table *t = NULL;
-	cJSON *arr = NULL;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	st = db_prepare(ctx->db,
-		"SELECT name, model_id, format, requests, mean_rps, peak_rps, prompt_tokens_mean,"
-		"       output_tokens_mean, total_tokens_p99, imported_at FROM workload ORDER BY name");
-	if (!st)
-		goto cleanup;
-	if (json)
-		arr = cJSON_CreateArray();
-	else
-		t = table_new(10, headers);
-	while ((r = stmt_step(st)) == 1) {
-		if (json) {
-			cJSON *o = cJSON_CreateObject();
-			cJSON_AddStringToObject(o, "name", stmt_text(st, 0));
-			cJSON_AddStringToObject(o, "model", stmt_text(st, 1));
-			cJSON_AddStringToObject(o, "format", stmt_text(st, 2));
-			cJSON_AddNumberToObject(o, "requests", (double)stmt_int64(st, 3));
-			json_real(o, "mean_rps", st, 4);
-			json_real(o, "peak_rps", st, 5);
-			json_real(o, "prompt_tokens_mean", st, 6);
-			json_real(o, "output_tokens_mean", st, 7);
-			json_real(o, "total_tokens_p99", st, 8);
-			cJSON_AddStringToObject(o, "imported_at", stmt_text(st, 9));
-			cJSON_AddItemToArray(arr, o);
-			continue;
-		}
-		table_cell(t, stmt_text(st, 0));
-		table_cell(t, stmt_text(st, 1));
-		table_cell(t, stmt_text(st, 2));
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 3));
-		cell_real(t, st, 4, "%.2f");
-		cell_real(t, st, 5, "%.2f");
-		cell_real(t, st, 6, "%.1f");
-		cell_real(t, st, 7, "%.1f");
-		cell_real(t, st, 8, "%.0f");
-		table_cell(t, stmt_text(st, 9));
-	}
-	if (r < 0)
-		goto cleanup;
-	if (json) {
-		print_json(arr);
-		arr = NULL;
-	} else {
-		table_print(t, stdout);
-	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(arr);
-	table_free(t);
-	stmt_finalize(st);
-	return ret;
+	return print_rows(db_prepare(ctx->db, json ?
+		"SELECT name, model_id AS model, format, requests, mean_rps, peak_rps,"
+		"       prompt_tokens_mean, output_tokens_mean, total_tokens_p99, imported_at"
+		"  FROM workload ORDER BY name" :
+		"SELECT name AS NAME, model_id AS MODEL, format AS FORMAT, requests AS \">REQUESTS\","
+		"       " SQL_FMT("%.2f", "mean_rps") " AS \">MEAN RPS\","
+		"       " SQL_FMT("%.2f", "peak_rps") " AS \">PEAK RPS\","
+		"       printf('%.1f', prompt_tokens_mean) AS \">PROMPT MEAN\","
+		"       printf('%.1f', output_tokens_mean) AS \">OUTPUT MEAN\","
+		"       " SQL_FMT("%.0f", "total_tokens_p99") " AS \">P99 TOTAL\", imported_at AS IMPORTED"
+		"  FROM workload ORDER BY name"), json);
 }
 
 /* --- show ------------------------------------------------------------------ */
@@ -518,28 +456,16 @@ static int col_of(struct stmt *st, const char *name)
 /* The workload row as JSON: every column under its own name, model_id as "model". */
 static cJSON *row_json(struct stmt *st)
 {
-	cJSON *o = cJSON_CreateObject();
-	for (int i = 0, n = stmt_column_count(st); i < n; i++) {
-		const char *key = stmt_column_name(st, i);
-		if (!strcmp(key, "model_id"))
-			key = "model";
-		if (!strcmp(key, "sums_estimated") || !strcmp(key, "independent_marginals")) {
-			cJSON_AddBoolToObject(o, key, stmt_int64(st, i) != 0);
-			continue;
-		}
-		switch (stmt_type(st, i)) {
-		case 'i':
-			cJSON_AddNumberToObject(o, key, (double)stmt_int64(st, i));
-			break;
-		case 'r':
-			cJSON_AddNumberToObject(o, key, stmt_double(st, i));
-			break;
-		case 't':
-			cJSON_AddStringToObject(o, key, stmt_text(st, i));
-			break;
-		default:
-			cJSON_AddNullToObject(o, key);
-		}
+	cJSON *o = row_object(st);
+	cJSON *model = cJSON_DetachItemFromObjectCaseSensitive(o, "model_id");
+	if (model)
+		cJSON_AddItemToObject(o, "model", model);
+	static const char *const flags[] = { "sums_estimated", "independent_marginals" };
+	for (size_t i = 0; i < ARRAY_SIZE(flags); i++) {
+		cJSON *v = cJSON_GetObjectItemCaseSensitive(o, flags[i]);
+		if (v)
+			cJSON_ReplaceItemInObjectCaseSensitive(o, flags[i],
+							       cJSON_CreateBool(v->valuedouble != 0));
 	}
 	return o;
 }
