@@ -55,5 +55,7 @@ extern const struct cmd cmd_cluster;
 extern const struct cmd cmd_scenario;
 extern const struct cmd cmd_workload;
 extern const struct cmd cmd_report;
+extern const struct cmd cmd_calibrate;
+extern const struct cmd cmd_plan;
 
 #endif

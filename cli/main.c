@@ -24,6 +24,8 @@ static const struct cmd *const commands[] = {
 	&cmd_price,
 	&cmd_cluster,
 	&cmd_estimate,
+	&cmd_calibrate,
+	&cmd_plan,
 	&cmd_scenario,
 	&cmd_workload,
 	&cmd_report,

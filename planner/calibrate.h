@@ -100,7 +100,7 @@ struct calib_error {
  * TTFT 0.5: mean TTFT under offline load is mostly queueing, already
  * implied by the throughput), averaged over rows; a row that does not fit
  * or whose TTFT is unbounded counts a fixed 4 (an error of e^2, 7x).
- * `start` (may be NULL) adds a weak pull, 0.01 x sum of squared log
+ * `start` (may be NULL) adds a weak pull, 1e-4 x sum of squared log
  * ratios of the moved parameters to their starting values, so a parameter
  * the rows barely inform stays where the sources put it.
  */

@@ -6,10 +6,11 @@
  * The performance model in one paragraph. A "pass" carries a micro-batch
  * of tokens (decoding tokens and prefill tokens together, as chunked
  * prefill mixes them) through every pipeline stage. Its time per GPU is a
- * roofline, max(bytes / bandwidth, FLOPs / peak), in which the routed
- * experts' share of both is divided by an MoE efficiency that depends on
- * tokens per expert (grouped expert GEMMs see only n·k/E tokens each and
- * run far below the roofline at small batches: DESIGN.md section 5), plus
+ * sum of rooflines, max(bytes / bandwidth, FLOPs / peak), one per kind of
+ * kernel (dense GEMMs, expert GEMMs, attention), in which the expert
+ * GEMMs' FLOP rate is divided by an MoE efficiency that depends on tokens
+ * per expert (grouped expert GEMMs see only n·k/E tokens each and run far
+ * below the roofline at small batches: DESIGN.md section 5), plus
  * tensor-parallel all-reduces, expert-parallel all-to-all and pipeline
  * hand-offs. An engine step adds the engine's fixed overhead. With PP the
  * n running sequences form pp micro-batches of n/pp; each stage works on
@@ -458,12 +459,33 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 			   q->attn_flops_per_ctx_decode_slide) +
 		      p * (cp * q->attn_flops_per_ctx_prefill + cps *
 			   q->attn_flops_per_ctx_prefill_slide);
+	/*
+	 * A roofline per kind of kernel, summed: the dense GEMMs, the expert
+	 * GEMMs and attention run one after another, so one's memory time
+	 * cannot hide another's compute (a mixed step of decode and prefill
+	 * pays its memory-bound attention on top of its compute-bound GEMMs).
+	 * The MoE efficiency divides the expert GEMMs' FLOP rate only:
+	 * streaming a touched expert's weights runs at the dense bandwidth,
+	 * but a grouped GEMM that sees few tokens per expert wastes most of
+	 * each tensor-core tile, so its compute, not its reads, is slow.
+	 */
 	double fe = q->flops_efficiency;
-	double t_mem = (q->dense_bytes + kv) / q->bw + q->routed_bytes * touched / (q->bw * eff);
-	double t_cmp = tokens * q->dense_flops_per_token / (q->peak_dense_flops * fe) +
-		       attn / (q->peak_attn_flops * fe);
-	if (q->experts > 0)
-		t_cmp += tokens * q->routed_flops_per_token / (q->peak_routed_flops * fe * eff);
+	double mem[3], cmp[3];
+	mem[0] = q->dense_bytes / q->bw;
+	cmp[0] = tokens * q->dense_flops_per_token / (q->peak_dense_flops * fe);
+	mem[1] = q->routed_bytes * touched / q->bw;
+	cmp[1] = q->experts > 0 ? tokens * q->routed_flops_per_token /
+				  (q->peak_routed_flops * fe * eff) : 0.0;
+	mem[2] = kv / q->bw;
+	cmp[2] = attn / (q->peak_attn_flops * fe);
+	double t = 0, t_mem = 0, t_cmp = 0;
+	for (int i = 0; i < 3; i++) {
+		t += fmax(mem[i], cmp[i]);
+		if (mem[i] >= cmp[i])
+			t_mem += mem[i];
+		else
+			t_cmp += cmp[i];
+	}
 
 	/* Communication (tokens per DP rank; link per direction). */
 	double comm = 0.0;
@@ -485,7 +507,7 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 
 	if (memory_bound)
 		*memory_bound = t_mem >= t_cmp;
-	return fmax(t_mem, t_cmp) + comm;
+	return t + comm;
 }
 
 /*

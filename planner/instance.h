@@ -57,8 +57,9 @@ struct engine_profile {
 	double activation_bytes_per_token_moe;
 	double bw_efficiency;		/* achieved / peak HBM bandwidth */
 	double flops_efficiency;	/* achieved / peak FLOP/s */
-	double moe_efficiency_floor;	/* expert-path efficiency relative to the dense
-					 * path at ~0 tokens per expert (see eff_moe) */
+	double moe_efficiency_floor;	/* the expert GEMMs' FLOP rate relative to the
+					 * dense path's at ~0 tokens per expert (see
+					 * moe_efficiency); weight reads are not penalised */
 	double moe_tokens_per_expert_half; /* tokens per expert where it is half way to 1 */
 	double step_overhead_s;		/* scheduler + launch per engine step */
 	double allreduce_alpha_s;	/* latency of one small all-reduce */
@@ -171,7 +172,15 @@ int64_t instance_seqs_fit(const struct instance *in, double resident);
 /* Routed experts one MoE layer touches for `tokens` tokens: E(1-(1-k/E)^tokens). */
 double experts_touched(int experts, int experts_per_token, double tokens);
 
-/* MoE path efficiency relative to the dense path: floor + (1-floor) x/(x+half). */
+/*
+ * The expert GEMMs' FLOP-rate efficiency relative to the dense path, at x
+ * tokens per expert: floor + (1-floor) x/(x+half). It divides the routed
+ * experts' compute time only (a grouped GEMM that sees few tokens per
+ * expert wastes its tensor-core tiles); reading the touched experts'
+ * weights runs at the dense bandwidth efficiency. Each kind of kernel
+ * (dense GEMMs, expert GEMMs, attention) is its own roofline and their
+ * times add: see instance.c.
+ */
 double moe_efficiency(double floor, double half, double tokens_per_expert);
 
 /*

@@ -86,9 +86,11 @@ CREATE TABLE engine (
 	bw_efficiency               REAL NOT NULL CHECK (bw_efficiency > 0 AND bw_efficiency <= 1),  -- achieved / peak HBM bandwidth
 	flops_efficiency            REAL NOT NULL CHECK (flops_efficiency > 0 AND flops_efficiency <= 1), -- achieved / peak FLOP/s (prefill)
 	moe_efficiency_floor        REAL NOT NULL CHECK (moe_efficiency_floor > 0 AND moe_efficiency_floor <= 1),
-	                                                -- expert GEMM efficiency at few tokens per expert
+	                                                -- expert GEMMs' FLOP rate at ~0 tokens per expert, relative to
+	                                                -- the dense path's flops_efficiency (weight reads are not penalised)
 	moe_tokens_per_expert_half  REAL NOT NULL CHECK (moe_tokens_per_expert_half > 0),
-	                                                -- tokens per expert at which it reaches half way to dense efficiency
+	                                                -- tokens per expert at which it is half way from the floor to 1
+	                                                -- (fitted by `piqplan calibrate`; see planner/calibrate.h)
 	step_overhead_ms            REAL NOT NULL CHECK (step_overhead_ms >= 0),  -- scheduler + launch per step
 	allreduce_alpha_us          REAL NOT NULL CHECK (allreduce_alpha_us >= 0), -- latency of one all-reduce
 	link_efficiency             REAL NOT NULL CHECK (link_efficiency > 0 AND link_efficiency <= 1), -- achieved / peak link bandwidth

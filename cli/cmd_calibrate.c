@@ -1,0 +1,613 @@
+/*
+ * cmd_calibrate.c - `piqplan calibrate FILE.csv`: fit each engine
+ * profile's efficiencies to measured benchmark rows (the format of
+ * shared/data/benchmarks/calibration.csv), print the error before and
+ * after, and store the fitted values in the engine table.
+ *
+ * The file is streamed and checked whole before anything is fitted: a
+ * malformed row stops the command with FILE:LINE and the column (exit 65),
+ * and nothing is written. A row naming a model, GPU or engine the catalog
+ * does not have is skipped with a warning naming it, so one file of
+ * measurements can carry rows for models a database has not added.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cmd.h"
+#include "csvrows.h"
+#include "load.h"
+#include "lookup.h"
+#include "opts.h"
+#include "sha256.h"
+#include "util.h"
+#include "../planner/calibrate.h"
+#include "../planner/model.h"
+#include "../schema/db.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char calibrate_usage[] = "FILE.csv [--engine NAME] [--dry-run] [--verbose] [--json]";
+
+/* The columns a calibration file must have, in calibration.csv's order. */
+enum col {
+	C_MODEL, C_GPU, C_GPUS, C_TP, C_PP, C_EP, C_PRECISION, C_ENGINE, C_ISL, C_OSL,
+	C_LOAD, C_LOAD_VALUE, C_TOK_S, C_TTFT, C_TPOT, C_N
+};
+
+static const char *const col_names[C_N] = {
+	"model", "gpu", "gpus", "tp", "pp", "ep", "precision", "engine", "isl", "osl",
+	"load", "load_value", "output_tok_s", "ttft_ms", "tpot_ms",
+};
+
+/* A model's parsed config, loaded once for all its rows. */
+struct model_entry {
+	char *id;
+	struct model_arch arch;
+};
+
+/* One accepted row and the engine it measured. */
+struct row_entry {
+	char *engine;
+	char *model_id;
+	struct calib_row row;
+};
+
+struct reader {
+	struct db *db;
+	const char *path;
+	const char *only_engine;	/* --engine, or NULL */
+	int col[C_N];
+	int header_seen;
+	struct model_entry **models;
+	int nmodels;
+	struct row_entry *rows;
+	int nrows, alloc;
+	int skipped;
+	struct sha256 hash;
+};
+
+static int row_error(struct reader *rd, long line, int col, const char *what)
+{
+	return data_error("%s:%ld: column %s: expected %s", rd->path, line, col_names[col], what);
+}
+
+/* 1 when `sql` with :id bound returns a row, 0 when not, -1 on error. */
+static int exists(struct db *db, const char *sql, const char *id)
+{
+	struct stmt *st = db_prepare(db, sql);
+	int r;
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":id", id);
+	r = stmt_step(st);
+	stmt_finalize(st);
+	return r;
+}
+
+/* The model's parsed config (loaded on first use), or NULL after error(). */
+static const struct model_arch *model_for(struct reader *rd, const char *id)
+{
+	for (int i = 0; i < rd->nmodels; i++)
+		if (!strcmp(rd->models[i]->id, id))
+			return &rd->models[i]->arch;
+	struct model_entry *m = xcalloc(1, sizeof(*m));
+	if (load_model_arch(rd->db, id, &m->arch)) {
+		free(m);
+		return NULL;
+	}
+	m->id = xstrdup(id);
+	rd->models = xrealloc(rd->models, (size_t)(rd->nmodels + 1) * sizeof(*rd->models));
+	rd->models[rd->nmodels++] = m;
+	return &m->arch;
+}
+
+static int read_header(struct reader *rd, char **f, int n)
+{
+	for (int c = 0; c < C_N; c++) {
+		rd->col[c] = csv_column(f, n, col_names[c]);
+		if (rd->col[c] < 0)
+			return data_error("%s:1: missing column %s (a calibration file has %s, ...)",
+					  rd->path, col_names[c], "model,gpu,gpus,tp,pp,ep,precision,"
+					  "engine,isl,osl,load,load_value,output_tok_s,ttft_ms,tpot_ms");
+	}
+	rd->header_seen = 1;
+	return 0;
+}
+
+/* A positive number in column c, or 0 when the cell is empty and that is allowed. */
+static int number(struct reader *rd, char **f, long line, int c, int optional, double *out)
+{
+	const char *s = f[rd->col[c]];
+	*out = 0;
+	if (!*s && optional)
+		return 0;
+	if (parse_double(s, out) || !(*out > 0) || !isfinite(*out))
+		return row_error(rd, line, c, optional ? "a positive number or nothing" :
+				 "a positive number");
+	return 0;
+}
+
+static int whole(struct reader *rd, char **f, long line, int c, int lo, int *out)
+{
+	int64_t v;
+	if (parse_int64(f[rd->col[c]], &v) || v < lo || v > 4096)
+		return row_error(rd, line, c, lo == 0 ? "0 or 1" : "a whole number >= 1");
+	*out = (int)v;
+	return 0;
+}
+
+/* Check one data row; keep it when its model, GPU and engine are known. */
+static int read_row(struct reader *rd, char **f, long line)
+{
+	struct calib_row r;
+	const char *model = f[rd->col[C_MODEL]], *gpu = f[rd->col[C_GPU]];
+	const char *engine = f[rd->col[C_ENGINE]], *load = f[rd->col[C_LOAD]];
+	int gpus, e;
+
+	memset(&r, 0, sizeof(r));
+	r.line = line;
+	if (!*model)
+		return row_error(rd, line, C_MODEL, "a model id");
+	if (!*gpu)
+		return row_error(rd, line, C_GPU, "a GPU id");
+	if (!*engine)
+		return row_error(rd, line, C_ENGINE, "an engine id");
+	if (whole(rd, f, line, C_GPUS, 1, &gpus) || whole(rd, f, line, C_TP, 1, &r.layout.tp) ||
+	    whole(rd, f, line, C_PP, 1, &r.layout.pp) || whole(rd, f, line, C_EP, 0, &e))
+		return -1;
+	if (e > 1)
+		return row_error(rd, line, C_EP, "0 or 1");
+	if (gpus % (r.layout.tp * r.layout.pp))
+		return row_error(rd, line, C_GPUS, "a multiple of tp x pp");
+	r.layout.dp = gpus / (r.layout.tp * r.layout.pp);
+	r.layout.ep = e;
+	r.layout.kv_elem_bytes = 2;
+	if (precision_parse(f[rd->col[C_PRECISION]], &r.layout.precision))
+		return row_error(rd, line, C_PRECISION, "native, bf16, fp8 or fp4");
+	if (!strcmp(load, "offline"))
+		r.load = CALIB_OFFLINE;
+	else if (!strcmp(load, "concurrency"))
+		r.load = CALIB_CONCURRENCY;
+	else if (!strcmp(load, "rate"))
+		r.load = CALIB_RATE;
+	else
+		return row_error(rd, line, C_LOAD, "offline, concurrency or rate");
+	if (number(rd, f, line, C_ISL, 0, &r.isl) || number(rd, f, line, C_OSL, 0, &r.osl) ||
+	    number(rd, f, line, C_LOAD_VALUE, r.load == CALIB_OFFLINE, &r.load_value) ||
+	    number(rd, f, line, C_TOK_S, 0, &r.output_tok_s) ||
+	    number(rd, f, line, C_TTFT, 1, &r.ttft_s) || number(rd, f, line, C_TPOT, 1, &r.tpot_s))
+		return -1;
+	r.ttft_s /= 1e3;
+	r.tpot_s /= 1e3;
+
+	if (rd->only_engine && strcmp(engine, rd->only_engine))
+		return 0;
+	int known_e = exists(rd->db, "SELECT 1 FROM engine WHERE id = :id", engine);
+	int known_m = exists(rd->db, "SELECT 1 FROM model WHERE id = :id", model);
+	int known_g = exists(rd->db, "SELECT 1 FROM gpu WHERE id = :id", gpu);
+	if (known_e < 0 || known_m < 0 || known_g < 0)
+		return -1;
+	if (!known_e || !known_m || !known_g) {
+		warning("%s:%ld: unknown %s '%s': row skipped", rd->path, line,
+			!known_e ? "engine" : !known_m ? "model" : "GPU",
+			!known_e ? engine : !known_m ? model : gpu);
+		rd->skipped++;
+		return 0;
+	}
+	r.model = model_for(rd, model);
+	if (!r.model || load_gpu_spec(rd->db, gpu, &r.gpu))
+		return -1;
+	if (rd->nrows == rd->alloc) {
+		rd->alloc = rd->alloc ? 2 * rd->alloc : 64;
+		rd->rows = xrealloc(rd->rows, (size_t)rd->alloc * sizeof(*rd->rows));
+	}
+	struct row_entry *re = &rd->rows[rd->nrows++];
+	re->engine = xstrdup(engine);
+	re->model_id = xstrdup(model);
+	re->row = r;
+	return 0;
+}
+
+static int on_row(void *arg, char **f, int n, long line)
+{
+	struct reader *rd = arg;
+	if (n == 1 && !f[0][0])		/* a blank line */
+		return 0;
+	if (!rd->header_seen)
+		return read_header(rd, f, n) ? 1 : 0;
+	int need = 0;
+	for (int c = 0; c < C_N; c++)
+		if (rd->col[c] >= need)
+			need = rd->col[c] + 1;
+	if (n < need) {
+		data_error("%s:%ld: %d fields, the header has at least %d", rd->path, line, n, need);
+		return 1;
+	}
+	return read_row(rd, f, line) ? 1 : 0;
+}
+
+static int read_file_rows(struct reader *rd)
+{
+	FILE *fp = fopen(rd->path, "rb");
+	struct csvrows *cr;
+	char buf[65536];
+	size_t got;
+	int r = 0;
+
+	if (!fp)
+		return error("cannot open '%s': %s", rd->path, strerror(errno));
+	sha256_init(&rd->hash);
+	cr = csvrows_new(on_row, rd);
+	while (r == 0 && (got = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		sha256_update(&rd->hash, buf, got);
+		r = csvrows_feed(cr, buf, got);
+	}
+	if (r == 0 && ferror(fp))
+		r = error("cannot read '%s': %s", rd->path, strerror(errno));
+	if (r == 0)
+		r = csvrows_finish(cr);
+	if (r == -1 && csvrows_error(cr)[0])
+		data_error("%s:%ld: %s", rd->path, csvrows_error_line(cr), csvrows_error(cr));
+	csvrows_free(cr);
+	fclose(fp);
+	if (r == 0 && !rd->header_seen)
+		return data_error("%s: empty file (expected a header line)", rd->path);
+	return r ? -1 : 0;
+}
+
+/* What one engine's fit found. */
+struct engine_fit {
+	struct engine_profile before, after;
+	struct calib_row *rows;
+	struct row_entry **src;
+	int n;
+	unsigned params;
+	struct calib_error err_before, err_after;
+};
+
+static cJSON *metric_json(const struct calib_metric *m)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "n", m->n);
+	cJSON_AddNumberToObject(o, "median_ape_pct", round(m->median_ape * 10) / 10);
+	cJSON_AddNumberToObject(o, "p90_ape_pct", round(m->p90_ape * 10) / 10);
+	return o;
+}
+
+static cJSON *error_json(const struct calib_error *e)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "rows", e->rows);
+	cJSON_AddNumberToObject(o, "unfit", e->unfit);
+	cJSON_AddItemToObject(o, "output_tok_s", metric_json(&e->tok_s));
+	cJSON_AddItemToObject(o, "ttft", metric_json(&e->ttft));
+	cJSON_AddItemToObject(o, "tpot", metric_json(&e->tpot));
+	cJSON_AddNumberToObject(o, "loss", e->loss);
+	return o;
+}
+
+static cJSON *params_json(const struct engine_fit *ef)
+{
+	cJSON *o = cJSON_CreateObject();
+	for (int p = 0; p < CALIB_NPARAMS; p++) {
+		cJSON *v = cJSON_CreateObject();
+		cJSON_AddNumberToObject(v, "before", calib_param_get(&ef->before, p));
+		cJSON_AddNumberToObject(v, "after", calib_param_get(&ef->after, p));
+		cJSON_AddBoolToObject(v, "fitted", (ef->params >> p) & 1);
+		cJSON_AddItemToObject(o, calib_param_name(p), v);
+	}
+	return o;
+}
+
+static void add_opt_ms(cJSON *o, const char *name, double s)
+{
+	if (s > 0)
+		cJSON_AddNumberToObject(o, name, round(s * 1e4) / 10);
+	else
+		cJSON_AddNullToObject(o, name);
+}
+
+static cJSON *rows_json(const struct engine_fit *ef)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < ef->n; i++) {
+		const struct calib_row *r = &ef->rows[i];
+		struct calib_pred pb, pa;
+		cJSON *o = cJSON_CreateObject();
+		calib_predict(r, &ef->before, &pb);
+		calib_predict(r, &ef->after, &pa);
+		cJSON_AddNumberToObject(o, "line", (double)r->line);
+		cJSON_AddStringToObject(o, "model", ef->src[i]->model_id);
+		cJSON_AddStringToObject(o, "gpu", r->gpu.id);
+		cJSON_AddNumberToObject(o, "tp", r->layout.tp);
+		cJSON_AddNumberToObject(o, "pp", r->layout.pp);
+		cJSON_AddNumberToObject(o, "dp", r->layout.dp);
+		cJSON_AddBoolToObject(o, "ep", r->layout.ep);
+		cJSON_AddStringToObject(o, "precision", precision_name(r->layout.precision));
+		cJSON_AddStringToObject(o, "load", r->load == CALIB_OFFLINE ? "offline" :
+					r->load == CALIB_CONCURRENCY ? "concurrency" : "rate");
+		cJSON_AddNumberToObject(o, "load_value", r->load_value);
+		cJSON_AddNumberToObject(o, "isl", r->isl);
+		cJSON_AddNumberToObject(o, "osl", r->osl);
+		cJSON_AddNumberToObject(o, "output_tok_s", r->output_tok_s);
+		add_opt_ms(o, "ttft_ms", r->ttft_s);
+		add_opt_ms(o, "tpot_ms", r->tpot_s);
+		cJSON_AddBoolToObject(o, "fits", pa.fits);
+		cJSON_AddNumberToObject(o, "output_tok_s_before", round(pb.output_tok_s));
+		cJSON_AddNumberToObject(o, "output_tok_s_after", round(pa.output_tok_s));
+		add_opt_ms(o, "ttft_ms_before", pb.ttft_s);
+		add_opt_ms(o, "ttft_ms_after", pa.ttft_s);
+		add_opt_ms(o, "tpot_ms_before", pb.tpot_s);
+		add_opt_ms(o, "tpot_ms_after", pa.tpot_s);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static void print_metric_line(const char *name, const struct calib_metric *b,
+			      const struct calib_metric *a)
+{
+	if (b->n == 0 && a->n == 0) {
+		printf("  %-14s %4s  (not measured)\n", name, "0");
+		return;
+	}
+	printf("  %-14s %4d  %8.1f%% %8.1f%%   %8.1f%% %8.1f%%\n", name, a->n, b->median_ape,
+	       b->p90_ape, a->median_ape, a->p90_ape);
+}
+
+static const char *short_model(const char *id)
+{
+	const char *s = strchr(id, '/');
+	return s ? s + 1 : id;
+}
+
+static void fmt_ms(char *buf, size_t n, double s)
+{
+	if (s > 0)
+		snprintf(buf, n, "%.0f", s * 1e3);
+	else if (s < 0)
+		snprintf(buf, n, "inf");
+	else
+		snprintf(buf, n, "-");
+}
+
+static void print_rows(const struct engine_fit *ef)
+{
+	printf("\n  %5s %-28s %-8s %-15s %9s %9s %9s %8s %8s %7s %7s\n", "line", "model",
+	       "layout", "load", "tok/s", "before", "after", "ttft", "after", "tpot", "after");
+	for (int i = 0; i < ef->n; i++) {
+		const struct calib_row *r = &ef->rows[i];
+		struct calib_pred pb, pa;
+		char layout[24], load[24], t1[16], t2[16], t3[16], t4[16];
+		calib_predict(r, &ef->before, &pb);
+		calib_predict(r, &ef->after, &pa);
+		snprintf(layout, sizeof(layout), "%dx%d%s%s", r->layout.tp, r->layout.pp,
+			 r->layout.dp > 1 ? "dp" : "", r->layout.ep ? "ep" : "");
+		snprintf(load, sizeof(load), "%s %g", r->load == CALIB_OFFLINE ? "off" :
+			 r->load == CALIB_CONCURRENCY ? "conc" : "rate", r->load_value);
+		fmt_ms(t1, sizeof(t1), r->ttft_s);
+		fmt_ms(t2, sizeof(t2), pa.fits ? pa.ttft_s : 0);
+		snprintf(t3, sizeof(t3), r->tpot_s > 0 ? "%.1f" : "-", r->tpot_s * 1e3);
+		snprintf(t4, sizeof(t4), "%.1f", pa.tpot_s * 1e3);
+		printf("  %5ld %-28.28s %-8s %-15s %9.0f %9.0f %9.0f %8s %8s %7s %7s\n", r->line,
+		       short_model(ef->src[i]->model_id), layout, load, r->output_tok_s,
+		       pb.output_tok_s, pa.output_tok_s, t1, t2, t3, t4);
+	}
+}
+
+static void print_fit(const char *engine, const struct engine_fit *ef, int verbose,
+		      int dry_run)
+{
+	printf("engine %s: %d rows%s\n", engine, ef->n,
+	       ef->err_before.unfit ? " (some layouts do not fit: see --verbose)" : "");
+	printf("  %-28s %10s %10s\n", "parameter", "before", "after");
+	for (int p = 0; p < CALIB_NPARAMS; p++)
+		printf("  %-28s %10.4g %10.4g%s\n", calib_param_name(p),
+		       calib_param_get(&ef->before, p), calib_param_get(&ef->after, p),
+		       (ef->params >> p) & 1 ? "" : "  (not fitted)");
+	printf("  %-14s %4s  %9s %9s   %9s %9s\n", "abs % error", "n", "median", "p90",
+	       "median", "p90");
+	printf("  %-14s %4s  %19s   %19s\n", "", "", "before", dry_run ? "fitted" : "after");
+	print_metric_line("output tok/s", &ef->err_before.tok_s, &ef->err_after.tok_s);
+	print_metric_line("TTFT", &ef->err_before.ttft, &ef->err_after.ttft);
+	print_metric_line("TPOT", &ef->err_before.tpot, &ef->err_after.tpot);
+	if (ef->err_after.unfit)
+		printf("  %d row(s) whose layout does not fit were scored as misses\n",
+		       ef->err_after.unfit);
+	if (verbose)
+		print_rows(ef);
+	printf("\n");
+}
+
+static int store_fit(struct db *db, const char *engine, const struct engine_fit *ef,
+		     const char *file_desc)
+{
+	struct stmt *st = db_prepare(db,
+		"UPDATE engine SET bw_efficiency = :bw, flops_efficiency = :fl,"
+		"       step_overhead_ms = :ov, moe_efficiency_floor = :mf,"
+		"       moe_tokens_per_expert_half = :mh,"
+		"       fitted_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), fit_file = :file,"
+		"       fit_rows = :rows, fit_error_json = :json"
+		" WHERE id = :id");
+	cJSON *o = cJSON_CreateObject();
+	char *json;
+	int r;
+
+	if (!st) {
+		cJSON_Delete(o);
+		return -1;
+	}
+	cJSON_AddItemToObject(o, "params", params_json(ef));
+	cJSON_AddItemToObject(o, "before", error_json(&ef->err_before));
+	cJSON_AddItemToObject(o, "after", error_json(&ef->err_after));
+	json = cJSON_PrintUnformatted(o);
+	stmt_bind_double(st, ":bw", ef->after.bw_efficiency);
+	stmt_bind_double(st, ":fl", ef->after.flops_efficiency);
+	stmt_bind_double(st, ":ov", ef->after.step_overhead_s * 1e3);
+	stmt_bind_double(st, ":mf", ef->after.moe_efficiency_floor);
+	stmt_bind_double(st, ":mh", ef->after.moe_tokens_per_expert_half);
+	stmt_bind_text(st, ":file", file_desc);
+	stmt_bind_int64(st, ":rows", ef->n);
+	stmt_bind_text(st, ":json", json);
+	stmt_bind_text(st, ":id", engine);
+	r = stmt_step(st);
+	stmt_finalize(st);
+	free(json);
+	cJSON_Delete(o);
+	return r < 0 ? -1 : 0;
+}
+
+static int calibrate_run(struct ctx *ctx, int argc, char **argv)
+{
+	const char *only = NULL;
+	int dry_run = 0, json = 0, verbose = 0, npos, ret = -1;
+	const struct opt opts[] = {
+		{ "engine", 0, OPT_STRING, &only, 0 },
+		{ "dry-run", 'n', OPT_FLAG, &dry_run, 0 },
+		{ "verbose", 'v', OPT_FLAG, &verbose, 0 },
+		{ "json", 0, OPT_FLAG, &json, 0 },
+		OPT_END,
+	};
+	char *pos[1];
+	struct reader rd;
+	char **engines = NULL;
+	int nengines = 0;
+	struct engine_fit *fits = NULL;
+	cJSON *out = NULL;
+	char hex[65], *file_desc = NULL;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return usage_error(ctx);
+	memset(&rd, 0, sizeof(rd));
+	rd.db = ctx->db;
+	rd.path = pos[0];
+	if (only) {
+		int r = exists(ctx->db, "SELECT 1 FROM engine WHERE id = :id", only);
+		if (r <= 0)
+			return r < 0 ? -1 : error("unknown engine '%s'", only);
+		rd.only_engine = only;
+	}
+	if (read_file_rows(&rd))
+		goto cleanup;
+	sha256_final_hex(&rd.hash, hex);
+	file_desc = xasprintf("%s sha256 %s", rd.path, hex);
+
+	/* Engines in order of first appearance. */
+	for (int i = 0; i < rd.nrows; i++) {
+		int seen = 0;
+		for (int k = 0; k < nengines; k++)
+			seen |= !strcmp(engines[k], rd.rows[i].engine);
+		if (!seen) {
+			engines = xrealloc(engines, (size_t)(nengines + 1) * sizeof(*engines));
+			engines[nengines++] = rd.rows[i].engine;
+		}
+	}
+	if (nengines == 0) {
+		error("no usable rows in '%s'%s%s", rd.path, only ? " for engine " : "",
+		      only ? only : "");
+		goto cleanup;
+	}
+
+	fits = xcalloc((size_t)nengines, sizeof(*fits));
+	for (int k = 0; k < nengines; k++) {
+		struct engine_fit *ef = &fits[k];
+		if (load_engine_profile(ctx->db, engines[k], &ef->before))
+			goto cleanup;
+		ef->rows = xcalloc((size_t)rd.nrows, sizeof(*ef->rows));
+		ef->src = xcalloc((size_t)rd.nrows, sizeof(*ef->src));
+		for (int i = 0; i < rd.nrows; i++)
+			if (!strcmp(rd.rows[i].engine, engines[k])) {
+				ef->src[ef->n] = &rd.rows[i];
+				ef->rows[ef->n++] = rd.rows[i].row;
+			}
+		ef->params = calib_params_for(ef->rows, ef->n);
+		calib_evaluate(ef->rows, ef->n, &ef->before, &ef->err_before);
+		calib_fit(ef->rows, ef->n, &ef->before, ef->params, &ef->after);
+		calib_evaluate(ef->rows, ef->n, &ef->after, &ef->err_after);
+		if (!dry_run && store_fit(ctx->db, engines[k], ef, file_desc))
+			goto cleanup;
+	}
+
+	if (json) {
+		out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "file", rd.path);
+		cJSON_AddStringToObject(out, "sha256", hex);
+		cJSON_AddBoolToObject(out, "dry_run", dry_run);
+		cJSON_AddNumberToObject(out, "rows_skipped", rd.skipped);
+		cJSON *arr = cJSON_AddArrayToObject(out, "engines");
+		for (int k = 0; k < nengines; k++) {
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "engine", engines[k]);
+			cJSON_AddNumberToObject(o, "rows", fits[k].n);
+			cJSON_AddItemToObject(o, "params", params_json(&fits[k]));
+			cJSON_AddItemToObject(o, "error_before", error_json(&fits[k].err_before));
+			cJSON_AddItemToObject(o, "error_after", error_json(&fits[k].err_after));
+			cJSON_AddItemToObject(o, "rows_detail", rows_json(&fits[k]));
+			cJSON_AddItemToArray(arr, o);
+		}
+		print_json(out);
+		out = NULL;
+	} else {
+		for (int k = 0; k < nengines; k++)
+			print_fit(engines[k], &fits[k], verbose, dry_run);
+		if (dry_run)
+			printf("dry run: nothing written\n");
+		else
+			printf("fitted values written to the engine table (%d engine%s)\n",
+			       nengines, nengines == 1 ? "" : "s");
+	}
+	ret = 0;
+cleanup:
+	cJSON_Delete(out);
+	if (fits)
+		for (int k = 0; k < nengines; k++) {
+			free(fits[k].rows);
+			free(fits[k].src);
+		}
+	free(fits);
+	free(engines);
+	free(file_desc);
+	for (int i = 0; i < rd.nrows; i++) {
+		free(rd.rows[i].engine);
+		free(rd.rows[i].model_id);
+	}
+	free(rd.rows);
+	for (int i = 0; i < rd.nmodels; i++) {
+		free(rd.models[i]->id);
+		free(rd.models[i]);
+	}
+	free(rd.models);
+	return ret;
+}
+
+static const struct subcmd calibrate_subs[] = {
+	{ NULL, calibrate_run, CMD_WRITES, calibrate_usage,
+	  "Fit engine profiles' efficiencies to measured throughput and latency.",
+	  "Reads measured rows in the calibration.csv format (columns model, gpu,\n"
+	  "gpus, tp, pp, ep, precision, engine, isl, osl, load, load_value,\n"
+	  "output_tok_s, ttft_ms, tpot_ms; load is offline, concurrency or rate) and,\n"
+	  "for each engine in the file, fits bw_efficiency, flops_efficiency,\n"
+	  "step_overhead_ms and, when MoE models were measured,\n"
+	  "moe_efficiency_floor and moe_tokens_per_expert_half: one set of values\n"
+	  "per engine for all its rows, minimising the mean squared log error of\n"
+	  "the predicted output tokens/s, TPOT and TTFT. Prints the median and p90\n"
+	  "absolute percentage error before and after, and stores the fitted values\n"
+	  "in the engine table (one transaction, with when and from what file).\n"
+	  "\n"
+	  "A malformed row is an error (FILE:LINE, exit 65) and nothing is written.\n"
+	  "Rows naming a model, GPU or engine not in the catalog are skipped with a\n"
+	  "warning.\n"
+	  "\n"
+	  "  --engine NAME   fit only this engine's rows\n"
+	  "  -n, --dry-run   fit and report, write nothing\n"
+	  "  -v, --verbose   a row-by-row table of measured and predicted values\n"
+	  "  --json          one object: per engine the parameters before and after,\n"
+	  "                  the errors before and after and every row\n" },
+	{ 0 },
+};
+
+const struct cmd cmd_calibrate = { "calibrate",
+				   "fit engine profiles to measured benchmarks",
+				   calibrate_subs };
