@@ -27,8 +27,14 @@
 
 #define GIB 1073741824.0
 
-/* Relative tolerance of the bisections; 48 halvings are ample. */
-#define BISECT_ITERS 48
+/*
+ * Bisections stop when the bracket is within this fraction of its upper end
+ * (1e-4: about 14 halvings, far finer than the model's accuracy), or after
+ * BISECT_ITERS halvings. They nest (a rate bisection calls a Little's-law
+ * bisection), so the tolerance sets the planner's speed.
+ */
+#define BISECT_REL 1e-4
+#define BISECT_ITERS 60
 
 static void fmt_thousands(char *buf, size_t n, int64_t v)
 {
@@ -701,7 +707,7 @@ void instance_open_loop(const struct instance *in, double isl, double osl, doubl
 		return;
 	}
 	double lo = 0, hi = cap;
-	for (int i = 0; i < BISECT_ITERS; i++) {
+	for (int i = 0; i < BISECT_ITERS && hi - lo > BISECT_REL * hi; i++) {
 		double mid = (lo + hi) / 2;
 		if (r * osl * instance_tpot_s(in, mid, isl, osl, NULL) > mid)
 			lo = mid;
@@ -740,13 +746,20 @@ double instance_sustainable_rate(const struct instance *in, double isl, double o
 	double hi = in->layout.dp * rank_rate(in, cap, isl, osl);
 	double lo = hi * 1e-6;
 
+	/* The utilisation target caps the rate outright: no need to search above it. */
+	if (slo->utilisation > 0 && slo->utilisation < 1)
+		hi *= slo->utilisation;
+
 	instance_open_loop(in, isl, osl, lo, &lp);
 	if (!meets(&lp, slo)) {
 		if (at)
 			*at = lp;
 		return 0;
 	}
-	for (int i = 0; i < BISECT_ITERS; i++) {
+	instance_open_loop(in, isl, osl, hi, &lp);
+	if (meets(&lp, slo))
+		lo = hi;
+	for (int i = 0; i < BISECT_ITERS && hi - lo > BISECT_REL * hi; i++) {
 		double mid = (lo + hi) / 2;
 		instance_open_loop(in, isl, osl, mid, &lp);
 		if (meets(&lp, slo))
