@@ -309,6 +309,7 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	out->moe = m->experts > 0;
 	out->memory_bytes = g->memory_bytes;
 	out->max_model_len = rq->max_model_len;
+	out->prompt_cv2 = rq->prompt_cv2 > 0 ? rq->prompt_cv2 : 0;
 	out->block_size_tokens = e->block_size_tokens > 0 ? e->block_size_tokens : 1;
 
 	if (layout_refused(m, g, l, out->reason, sizeof(out->reason)))
@@ -680,9 +681,14 @@ void instance_closed_loop(const struct instance *in, double isl, double osl, dou
 /*
  * Open loop: the running batch solves n = R·osl·TPOT(n) (Little's law; TPOT
  * rises with n, so bisection on n in [0, cap]). Queueing for a slot and for
- * the prefill is taken as M/D/1 against the instance's capacity rate mu:
- * wait = rho / (2·mu·(1 - rho)), rho = R / mu. It is zero at light load and
- * unbounded as R reaches capacity, which is what measured TTFTs do.
+ * the prefill is taken as M/G/1 against the instance's capacity rate mu
+ * (Pollaczek-Khinchine): wait = (1 + cv²)·rho / (2·mu·(1 - rho)), rho = R / mu,
+ * where cv² is the squared coefficient of variation of the work, taken as
+ * that of prompt lengths (the request's prompt_cv2; 0 gives M/D/1). It is
+ * zero at light load and unbounded as R reaches capacity, which is what
+ * measured TTFTs do; and a few very long prompts among short ones (large
+ * cv²) make everyone wait behind them, which is why long-context requests
+ * starve a shared pool.
  */
 void instance_open_loop(const struct instance *in, double isl, double osl, double rate,
 			struct load_point *out)
@@ -718,7 +724,8 @@ void instance_open_loop(const struct instance *in, double isl, double osl, doubl
 	double rho = r / mu;
 	out->running = n;
 	out->tpot_s = instance_tpot_s(in, n, isl, osl, &mb);
-	out->ttft_s = ttft_base(in, n, isl, osl) + rho / (2 * mu * (1 - rho));
+	out->ttft_s = ttft_base(in, n, isl, osl) +
+		      (1 + in->prompt_cv2) * rho / (2 * mu * (1 - rho));
 	out->request_rate = rate;
 	out->output_tok_s = rate * osl;
 	out->utilisation = rho;

@@ -85,9 +85,11 @@ struct instance_request {
 	double gmu_margin;		/* < 0: default 0.02 for MoE, 0 for dense */
 	int max_num_seqs;		/* 0: derive (what KV holds, capped by the default) */
 	int max_num_batched_tokens;	/* 0: the engine's default for the GPU */
+	double prompt_cv2;		/* squared coefficient of variation of prompt
+					 * lengths (variance / mean^2); 0: all alike */
 };
 
-#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0 }
+#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0 }
 
 /*
  * Everything the performance model needs, summed over the pipeline stages
@@ -147,6 +149,7 @@ struct instance {
 	int64_t max_model_len;
 	int compute_fp8;		/* linear layers run on FP8 tensor cores */
 	int weight_only;		/* weights stored narrower than the compute dtype */
+	double prompt_cv2;		/* from the request: variability of the queue's work */
 	struct instance_perf perf;
 };
 

@@ -67,16 +67,21 @@ static double total_quantile(const struct wl_bucket *b, int nb, const char *take
 static void pool_from(const struct wl_bucket *b, int nb, const char *take, double total_requests,
 		      struct pool_traffic *p)
 {
-	double n = 0, ps = 0, os = 0;
+	double n = 0, ps = 0, os = 0, p2 = 0;
 	for (int i = 0; i < nb; i++) {
 		if (!take[i])
 			continue;
-		n += (double)b[i].requests;
+		double r = (double)b[i].requests, mean = (double)b[i].prompt_tokens_sum / r;
+		double width = (double)(b[i].prompt_hi - b[i].prompt_lo);
+		n += r;
 		ps += (double)b[i].prompt_tokens_sum;
 		os += (double)b[i].output_tokens_sum;
+		/* E[x²] in a bucket: its mean squared plus a uniform spread's width²/12 */
+		p2 += r * (mean * mean + width * width / 12);
 	}
 	p->share = total_requests > 0 ? n / total_requests : 0;
 	p->isl = n > 0 ? ps / n : 0;
+	p->prompt_cv2 = n > 0 && p->isl > 0 ? fmax(0, p2 / n / (p->isl * p->isl) - 1) : 0;
 	p->osl = n > 0 ? os / n : 0;
 	if (p->osl < 1)
 		p->osl = 1;	/* every request generates at least one token */
@@ -227,6 +232,7 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	struct instance_request rq = INSTANCE_REQUEST_INIT;
 	rq.max_model_len = t->max_model_len;
 	rq.resident_tokens_per_seq = t->isl + t->osl / 2;
+	rq.prompt_cv2 = t->prompt_cv2;
 	struct layout l = c->inst.layout;	/* instance_size writes c->inst whole */
 	instance_size(m, &g->spec, e, &l, &rq, &c->inst);
 	c->usd_per_hour = (isnan(g->usd_per_gpu_hour) ? g->owned_usd_per_gpu_hour

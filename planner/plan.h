@@ -35,6 +35,7 @@ struct pool_traffic {
 	int64_t max_total_tokens;	/* 0: no upper bound */
 	double share;			/* of the workload's requests, (0, 1] */
 	double isl, osl;		/* mean prompt and output tokens */
+	double prompt_cv2;		/* squared coefficient of variation of prompt lengths */
 	int64_t max_model_len;		/* what the pool's instances must serve */
 };
 

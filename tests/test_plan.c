@@ -42,6 +42,13 @@ START_TEST(shared_pool)
 	ck_assert_double_eq_tol(p[0].isl, 1450, 1e-9);
 	ck_assert_double_eq_tol(p[0].osl, 120, 1e-9);
 	ck_assert_int_eq(p[0].max_model_len, 7168);
+	/*
+	 * Prompt variability, each bucket spread evenly over its width:
+	 * E[x²] of A = 500² + 1024²/12 = 337,381.33; of B = 10,000² + 8192²/12
+	 * = 105,592,405.33; over both (90 and 10 requests) 10,862,883.7;
+	 * cv² = 10,862,883.7 / 1450² - 1 = 4.16665.
+	 */
+	ck_assert_double_eq_tol(p[0].prompt_cv2, 4.16665, 1e-4);
 }
 END_TEST
 
@@ -55,6 +62,8 @@ START_TEST(split_pools)
 	ck_assert_double_eq_tol(p[0].osl, 100, 1e-9);
 	ck_assert_int_eq(p[0].max_model_len, 4096);
 	ck_assert_int_eq(p[0].max_total_tokens, 4096);
+	/* Short pool: A alone, cv² = 337,381.33 / 500² - 1 = 0.349525. */
+	ck_assert_double_eq_tol(p[0].prompt_cv2, 0.349525, 1e-5);
 	/* Long: bucket B, 10,000 prompt and 300 output tokens on average. */
 	ck_assert_double_eq_tol(p[1].share, 0.1, 1e-12);
 	ck_assert_double_eq_tol(p[1].isl, 10000, 1e-9);
@@ -143,7 +152,7 @@ START_TEST(ranking_and_costs)
 	gpus[1].usd_per_gpu_hour = 5.98;
 	struct engine_profile e;
 	vllm(&e);
-	struct pool_traffic t = { 0, 0, 1.0, 1000, 200, 4096 };
+	struct pool_traffic t = { 0, 0, 1.0, 1000, 200, 0, 4096 };
 	struct plan_params p;
 	memset(&p, 0, sizeof(p));
 	p.slo.ttft_s = 2;
@@ -181,6 +190,22 @@ START_TEST(ranking_and_costs)
 		/* Demand doubles; instances never shrink. */
 		ck_assert_int_ge(c[i].instances[1], c[i].instances[0]);
 	}
+	/*
+	 * Pollaczek-Khinchine: the queueing part of TTFT scales with 1 + cv².
+	 * At half the capacity rate mu (rho = 0.5) the M/D/1 wait is
+	 * rho / (2 mu (1 - rho)) = 1 / (2 mu); with cv² = 1 it doubles, so the
+	 * difference of the two TTFTs is exactly that wait.
+	 */
+	struct instance a = c[0].inst, b = c[0].inst;
+	a.prompt_cv2 = 0;
+	b.prompt_cv2 = 1;
+	struct load_point la, lb;
+	instance_open_loop(&a, 1000, 200, 1, &la);
+	double mu = la.capacity_rate / a.layout.dp;
+	double rate = 0.5 * la.capacity_rate;
+	instance_open_loop(&a, 1000, 200, rate, &la);
+	instance_open_loop(&b, 1000, 200, rate, &lb);
+	ck_assert_double_eq_tol(lb.ttft_s - la.ttft_s, 0.5 / (2 * mu * 0.5), 1e-9);
 	free(c);
 
 	/*
