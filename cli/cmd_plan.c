@@ -73,7 +73,7 @@ static int load_input(struct db *db, const char *name, struct plan_input *w)
 		"SELECT name, model_id, peak_rps, mean_rps, total_tokens_p999, id"
 		"  FROM workload WHERE name = :n");
 	int64_t id;
-	int r, alloc = 0;
+	int r;
 
 	if (!st)
 		return -1;
@@ -97,35 +97,7 @@ static int load_input(struct db *db, const char *name, struct plan_input *w)
 	if (load_model_arch(db, w->model_id, &w->arch))
 		return -1;
 
-	st = db_prepare(db,
-		"SELECT prompt_tokens_lo, prompt_tokens_hi, output_tokens_lo, output_tokens_hi,"
-		"       requests, prompt_tokens_sum, output_tokens_sum"
-		"  FROM workload_bucket WHERE workload_id = :id"
-		" ORDER BY prompt_tokens_lo, output_tokens_lo");
-	if (!st)
-		return -1;
-	stmt_bind_int64(st, ":id", id);
-	while ((r = stmt_step(st)) == 1) {
-		if (w->nbuckets == alloc) {
-			alloc = alloc ? 2 * alloc : 64;
-			w->buckets = xrealloc(w->buckets, (size_t)alloc * sizeof(*w->buckets));
-		}
-		struct wl_bucket *b = &w->buckets[w->nbuckets++];
-		memset(b, 0, sizeof(*b));
-		b->prompt_lo = stmt_int64(st, 0);
-		b->prompt_hi = stmt_int64(st, 1);
-		b->output_lo = stmt_int64(st, 2);
-		b->output_hi = stmt_int64(st, 3);
-		b->requests = stmt_int64(st, 4);
-		b->prompt_tokens_sum = stmt_int64(st, 5);
-		b->output_tokens_sum = stmt_int64(st, 6);
-	}
-	stmt_finalize(st);
-	if (r < 0)
-		return -1;
-	if (w->nbuckets == 0)
-		return error("workload '%s' has no buckets", name);
-	return 0;
+	return load_workload_buckets(db, id, name, &w->buckets, &w->nbuckets);
 }
 
 /* Is `id` in the comma-separated list (NULL: every GPU)? */
@@ -188,6 +160,7 @@ static int load_gpus(struct db *db, const char *gpus_opt, struct plan_gpu **out,
 		}
 		*out = xrealloc(*out, (size_t)(*nout + 1) * sizeof(**out));
 		struct plan_gpu *g = &(*out)[*nout];
+		memset(g, 0, sizeof(*g));	/* nothing owned: plan prices every GPU */
 		g->usd_per_gpu_hour = stmt_double(st, 1);
 		char *gid = xstrdup(id);
 		int bad = load_gpu_spec(db, gid, &g->spec);

@@ -5,6 +5,7 @@
 #include "load.h"
 #include "util.h"
 #include "../planner/instance.h"
+#include "../planner/workload.h"
 #include "../schema/db.h"
 
 #include <stdio.h>
@@ -98,4 +99,42 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 cleanup:
 	stmt_finalize(st);
 	return ret;
+}
+
+int load_workload_buckets(struct db *db, int64_t id, const char *name,
+			  struct wl_bucket **out, int *n)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT prompt_tokens_lo, prompt_tokens_hi, output_tokens_lo, output_tokens_hi,"
+		"       requests, prompt_tokens_sum, output_tokens_sum"
+		"  FROM workload_bucket WHERE workload_id = :id"
+		" ORDER BY prompt_tokens_lo, output_tokens_lo");
+	int r, alloc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":id", id);
+	while ((r = stmt_step(st)) == 1) {
+		if (*n == alloc) {
+			alloc = alloc ? 2 * alloc : 64;
+			*out = xrealloc(*out, (size_t)alloc * sizeof(**out));
+		}
+		struct wl_bucket *b = &(*out)[(*n)++];
+		memset(b, 0, sizeof(*b));
+		b->prompt_lo = stmt_int64(st, 0);
+		b->prompt_hi = stmt_int64(st, 1);
+		b->output_lo = stmt_int64(st, 2);
+		b->output_hi = stmt_int64(st, 3);
+		b->requests = stmt_int64(st, 4);
+		b->prompt_tokens_sum = stmt_int64(st, 5);
+		b->output_tokens_sum = stmt_int64(st, 6);
+	}
+	stmt_finalize(st);
+	if (r < 0)
+		return -1;
+	if (*n == 0)
+		return error("workload '%s' has no buckets", name);
+	return 0;
 }

@@ -7,6 +7,8 @@
 #ifndef PIQPLAN_LOAD_H
 #define PIQPLAN_LOAD_H
 
+#include <stdint.h>
+
 struct db;
 struct gpu_spec;
 struct engine_profile;
@@ -16,5 +18,14 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out);
 
 /* Load engine `id` ('vllm'). 0, or -1 after error() ("unknown engine 'x'"). */
 int load_engine_profile(struct db *db, const char *id, struct engine_profile *out);
+
+/*
+ * Load the non-empty buckets of workload `id` (ordered by prompt, then
+ * output bounds) into a new array *out of *n entries (caller frees).
+ * 0, or -1 after error(); a workload without buckets is an error.
+ */
+struct wl_bucket;
+int load_workload_buckets(struct db *db, int64_t id, const char *name,
+			  struct wl_bucket **out, int *n);
 
 #endif

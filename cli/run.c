@@ -283,35 +283,8 @@ static int load_workload(struct run_state *rs, const struct scenario_workload *s
 	w->sums_estimated = (int)stmt_int64(st, 4);
 	stmt_finalize(st);
 
-	st = db_prepare(rs->db,
-		"SELECT prompt_tokens_lo, prompt_tokens_hi, output_tokens_lo, output_tokens_hi,"
-		"       requests, prompt_tokens_sum, output_tokens_sum"
-		"  FROM workload_bucket WHERE workload_id = :id"
-		" ORDER BY prompt_tokens_lo, output_tokens_lo");
-	if (!st)
+	if (load_workload_buckets(rs->db, w->id, w->name, &w->buckets, &w->nbuckets))
 		return -1;
-	stmt_bind_int64(st, ":id", w->id);
-	int r, alloc = 0;
-	while ((r = stmt_step(st)) == 1) {
-		if (w->nbuckets == alloc) {
-			alloc = alloc ? 2 * alloc : 64;
-			w->buckets = xrealloc(w->buckets, (size_t)alloc * sizeof(*w->buckets));
-		}
-		struct wl_bucket *b = &w->buckets[w->nbuckets++];
-		memset(b, 0, sizeof(*b));
-		b->prompt_lo = stmt_int64(st, 0);
-		b->prompt_hi = stmt_int64(st, 1);
-		b->output_lo = stmt_int64(st, 2);
-		b->output_hi = stmt_int64(st, 3);
-		b->requests = stmt_int64(st, 4);
-		b->prompt_tokens_sum = stmt_int64(st, 5);
-		b->output_tokens_sum = stmt_int64(st, 6);
-	}
-	stmt_finalize(st);
-	if (r < 0)
-		return -1;
-	if (w->nbuckets == 0)
-		return error("workload '%s' has no buckets", w->name);
 
 	if (hash_query(rs, "model", w->model_id, "SELECT config_json FROM model WHERE id = :id",
 		       ":id", w->model_id) ||
