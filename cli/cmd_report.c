@@ -18,22 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The newest run of a scenario, or -1 after error(). */
-static int64_t latest_run(struct db *db, int64_t sid, const char *name)
-{
-	struct stmt *st = db_prepare(db, "SELECT max(id) FROM run WHERE scenario_id = :s");
-	if (!st)
-		return -1;
-	stmt_bind_int64(st, ":s", sid);
-	int64_t id = -1;
-	if (stmt_step(st) == 1 && !stmt_is_null(st, 0))
-		id = stmt_int64(st, 0);
-	else
-		error("scenario '%s' has not been run yet (piqplan scenario run %s)", name, name);
-	stmt_finalize(st);
-	return id;
-}
-
 static int run_belongs(struct db *db, int64_t run, int64_t sid, const char *name)
 {
 	struct stmt *st = db_prepare(db, "SELECT 1 FROM run WHERE id = :r AND scenario_id = :s");
@@ -90,7 +74,7 @@ static int report_quarterly(struct ctx *ctx, int argc, char **argv)
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0)
 		return -1;
-	if (have_run ? run_belongs(ctx->db, run, sid, pos[0]) : (run = latest_run(ctx->db, sid, pos[0])) < 0)
+	if (have_run ? run_belongs(ctx->db, run, sid, pos[0]) : (run = scenario_latest_run(ctx->db, sid, pos[0])) < 0)
 		return -1;
 	if (report_load(ctx->db, run, &rep))
 		return -1;

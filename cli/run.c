@@ -1064,19 +1064,7 @@ static int run_totals(struct db *db, int64_t run, const char *quarter, int64_t *
 static int64_t latest_run_of(struct db *db, const char *name)
 {
 	int64_t sid = scenario_lookup(db, name);
-	if (sid < 0)
-		return -1;
-	struct stmt *st = db_prepare(db, "SELECT max(id) FROM run WHERE scenario_id = :s");
-	if (!st)
-		return -1;
-	stmt_bind_int64(st, ":s", sid);
-	int64_t id = -1;
-	if (stmt_step(st) == 1 && !stmt_is_null(st, 0))
-		id = stmt_int64(st, 0);
-	else
-		error("scenario '%s' has not been run yet (piqplan scenario run %s)", name, name);
-	stmt_finalize(st);
-	return id;
+	return sid < 0 ? -1 : scenario_latest_run(db, sid, name);
 }
 
 int scenario_compare(struct ctx *ctx, int argc, char **argv)

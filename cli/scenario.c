@@ -27,6 +27,21 @@ int64_t scenario_lookup(struct db *db, const char *name)
 }
 
 
+int64_t scenario_latest_run(struct db *db, int64_t sid, const char *name)
+{
+	struct stmt *st = db_prepare(db, "SELECT max(id) FROM run WHERE scenario_id = :s");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":s", sid);
+	int64_t id = -1;
+	if (stmt_step(st) == 1 && !stmt_is_null(st, 0))
+		id = stmt_int64(st, 0);
+	else
+		error("scenario '%s' has not been run yet (piqplan scenario run %s)", name, name);
+	stmt_finalize(st);
+	return id;
+}
+
 int scenario_load(struct db *db, int64_t id, struct scenario *s)
 {
 	struct stmt *st = NULL;

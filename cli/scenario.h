@@ -40,6 +40,8 @@ struct scenario {
 
 /* The id of scenario `name`, or -1 after error() ("unknown scenario"). */
 int64_t scenario_lookup(struct db *db, const char *name);
+/* The newest run of scenario sid (called `name`), or -1 after error() ("has not been run"). */
+int64_t scenario_latest_run(struct db *db, int64_t sid, const char *name);
 int scenario_load(struct db *db, int64_t id, struct scenario *out);
 void scenario_free(struct scenario *s);
 /* The settings as one JSON object (also stored with each run). */
