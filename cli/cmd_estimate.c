@@ -303,7 +303,7 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	struct traffic t = { 0 };
 	struct instance_request rq = INSTANCE_REQUEST_INIT;
 	struct candidate best;
-	char args[512];
+	char *args = NULL;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
@@ -384,15 +384,14 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	} else {
 		choose_layout(&m, &g, &e, &l, pp_seen, ep_seen, &rq, &t, &best);
 	}
-	args[0] = '\0';
-	if (best.in.fits)
-		instance_vllm_args(&best.in, &m, model_id, args, sizeof(args));
+	args = best.in.fits ? vllm_args_alloc(&best.in, &m, model_id) : xstrdup("");
 	if (json)
 		print_json_result(model_id, &g, &e, &best, &t, args);
 	else
 		print_plain(model_id, &g, &e, &best, &t, !tp_seen, args);
 	ret = 0;
 cleanup:
+	free(args);
 	free(gpu_id);
 	free(model_id);
 	return ret;

@@ -301,7 +301,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	struct reason_count rc[MAX_REASONS];
 	int nrc = collect_reasons(c, ncand, rc, MAX_REASONS);
 	int shown = nfit < top ? nfit : (int)top;
-	char args[640], lay[32];
+	char lay[32];
 
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
@@ -322,7 +322,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			const struct candidate *k = &c[i];
 			const struct layout *l = &k->inst.layout;
 			cJSON *x = cJSON_CreateObject();
-			instance_vllm_args(&k->inst, &w.arch, w.model_id, args, sizeof(args));
+			char *args = vllm_args_alloc(&k->inst, &w.arch, w.model_id);
 			cJSON_AddStringToObject(x, "gpu", gpus[k->gpu].spec.id);
 			cJSON_AddNumberToObject(x, "tp", l->tp);
 			cJSON_AddNumberToObject(x, "pp", l->pp);
@@ -341,6 +341,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 						usd_per_m_output(k, pool[0].osl));
 			cJSON_AddNumberToObject(x, "instances", (double)k->instances[0]);
 			cJSON_AddStringToObject(x, "vllm_args", args);
+			free(args);
 			cJSON_AddItemToArray(arr, x);
 		}
 		cJSON *inf = cJSON_AddArrayToObject(o, "infeasible");
@@ -373,8 +374,9 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			       k->at.tpot_s * 1e3, usd_per_m_output(k, pool[0].osl));
 		}
 		if (shown > 0) {
-			instance_vllm_args(&c[0].inst, &w.arch, w.model_id, args, sizeof(args));
+			char *args = vllm_args_alloc(&c[0].inst, &w.arch, w.model_id);
 			printf("\nbest: vllm serve %s\n", args);
+			free(args);
 		} else {
 			printf("no candidate meets the SLOs\n");
 		}

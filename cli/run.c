@@ -463,7 +463,6 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 	if (!st)
 		return -1;
 	int rank = 0, infeasible = 0, ret = -1;
-	char args[1024];
 	const char *seen[KEEP_INFEASIBLE];
 	for (int i = 0; i < d->ncands; i++) {
 		const struct candidate *c = &d->cands[i];
@@ -501,10 +500,11 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 			stmt_bind_int64(st, ":mbt", in->max_num_batched_tokens);
 			stmt_bind_double(st, ":gmu", in->gpu_memory_utilization);
 			stmt_bind_int64(st, ":kvtok", in->kv_tokens);
-			instance_vllm_args(in, &w->arch, w->model_id, args, sizeof(args));
+			char *args = vllm_args_alloc(in, &w->arch, w->model_id);
 			char *cmd = xasprintf("vllm serve %s", args);
 			stmt_bind_text(st, ":args", cmd);
 			free(cmd);
+			free(args);
 		}
 		if (c->fits) {
 			stmt_bind_double(st, ":rate", c->rate_rps);

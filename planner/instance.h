@@ -257,7 +257,10 @@ double instance_sustainable_rate(const struct instance *in, double isl, double o
  * [--data-parallel-size N] [--enable-expert-parallel] [--quantization fp8]
  * [--kv-cache-dtype fp8] --max-model-len N --max-num-seqs N
  * --max-num-batched-tokens N --gpu-memory-utilization F".
- * Writes at most bufsz bytes; returns what snprintf returns.
+ * MODEL is one shell word: single-quoted when it holds anything but
+ * [A-Za-z0-9._/:@+=,-], so a pasted command never runs what a hostile id
+ * smuggles in. Like snprintf: writes at most bufsz bytes (buf may be NULL
+ * when bufsz is 0) and returns the length the whole string needs.
  */
 int instance_vllm_args(const struct instance *in, const struct model_arch *m,
 		       const char *model_id, char *buf, size_t bufsz);

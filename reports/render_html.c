@@ -1,10 +1,12 @@
 /*
  * render_html.c - the report as one self-contained HTML file: inline CSS,
  * inline SVG charts (GPUs needed vs owned, cost, demand per quarter), no
- * scripts and no external assets. Every stored string is escaped.
+ * scripts and no external assets. Every stored string is escaped, and any
+ * byte that is not valid UTF-8 (the page declares UTF-8) becomes U+FFFD.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "report.h"
+#include "cli/lookup.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 
 static void html_escape(struct strbuf *out, const char *s)
 {
+	int n;
 	for (; *s; s++) {
 		switch (*s) {
 		case '<': strbuf_addstr(out, "&lt;"); break;
@@ -20,7 +23,15 @@ static void html_escape(struct strbuf *out, const char *s)
 		case '&': strbuf_addstr(out, "&amp;"); break;
 		case '"': strbuf_addstr(out, "&quot;"); break;
 		case '\'': strbuf_addstr(out, "&#39;"); break;
-		default: strbuf_add(out, s, 1);
+		default:
+			n = utf8_seq_len(s);
+			if (n > 0) {
+				strbuf_add(out, s, (size_t)n);
+			} else {
+				strbuf_addstr(out, "\xEF\xBF\xBD");	/* U+FFFD */
+				n = -n;
+			}
+			s += n - 1;
 		}
 	}
 }
@@ -30,16 +41,21 @@ static const char style[] =
 	"max-width:72rem;padding:0 1rem;color:#1d2430;line-height:1.45}"
 	"h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;"
 	"border-bottom:1px solid #d8dde6;padding-bottom:.2rem}"
+	"h1,p,figcaption{overflow-wrap:anywhere}"
 	"table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0;display:block;overflow-x:auto}"
-	"th,td{border:1px solid #d8dde6;padding:.25rem .5rem;text-align:left;vertical-align:top}"
+	"th,td{border:1px solid #d8dde6;padding:.25rem .5rem;text-align:left;vertical-align:top;"
+	"white-space:nowrap}"
+	"td.w{white-space:normal;min-width:20rem;max-width:40rem;overflow-wrap:anywhere}"
 	"td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f5f9}"
 	"pre{background:#f3f5f9;padding:.6rem;overflow-x:auto;font-size:.8rem}"
 	".meta{color:#5b6576;font-size:.85rem}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}"
-	"figure{margin:0}figcaption{font-size:.85rem;color:#5b6576}"
+	"figure{margin:0;max-width:360px}figcaption{font-size:.85rem;color:#5b6576}"
+	".keys{font-size:.75rem}.key{display:inline-block;margin-right:.8rem}"
+	".key i{display:inline-block;width:10px;height:10px;margin-right:.3rem}"
 	"svg text{font-size:11px;fill:#1d2430}";
 
-/* Chart geometry, in SVG user units. */
-#define CW 420
+/* Chart geometry, in SVG user units (three charts side by side in 72rem). */
+#define CW 360
 #define CH 240
 #define ML 56
 #define MR 12
@@ -50,14 +66,16 @@ static const char *const palette[] = {
 	"#3567b5", "#d9822b", "#3a9b6b", "#b53a5e", "#7a5bb5", "#5b8fa8", "#a88f2b",
 };
 
+/* The top of the y axis: four grid steps of 1, 2 or 5 x 10^k (whole GPUs stay whole). */
 static double nice_max(double v)
 {
 	if (v <= 0)
-		return 1;
-	double mag = pow(10, floor(log10(v)));
-	double f = v / mag;
+		return 4;
+	double step = v / 4;
+	double mag = pow(10, floor(log10(step)));
+	double f = step / mag;
 	double n = f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10;
-	return n * mag;
+	return 4 * n * mag;
 }
 
 static void axis_label(char *buf, size_t n, double v)
@@ -96,9 +114,13 @@ static void chart_frame(struct strbuf *out, const char *title, double ymax,
 	}
 }
 
-static void chart_end(struct strbuf *out, const char *caption)
+/* keys: an HTML legend under the chart (names of any length wrap there), or NULL. */
+static void chart_end(struct strbuf *out, const char *keys, const char *caption)
 {
-	strbuf_addstr(out, "</svg><figcaption>");
+	strbuf_addstr(out, "</svg>");
+	if (keys)
+		strbuf_addstr(out, keys);
+	strbuf_addstr(out, "<figcaption>");
 	html_escape(out, caption);
 	strbuf_addstr(out, "</figcaption></figure>\n");
 }
@@ -135,7 +157,7 @@ static void bar_chart(struct strbuf *out, const struct rsection *s, const char *
 		strbuf_addf(out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			    "<text x=\"%d\" y=\"%d\">%s</text>",
 			    ML + 8 + 130 * k, CH - 14, palette[k], ML + 22 + 130 * k, CH - 5, labels[k]);
-	chart_end(out, title);
+	chart_end(out, NULL, title);
 }
 
 /*
@@ -172,6 +194,8 @@ static void demand_chart(struct strbuf *out, const struct rsection *demand,
 	ymax = nice_max(ymax);
 	chart_frame(out, "Demand per quarter (requests/s)", ymax, quarters, nq);
 	double slot = (double)(CW - ML - MR) / (nq ? nq : 1);
+	struct strbuf keys = STRBUF_INIT;
+	strbuf_addstr(&keys, "<div class=\"keys\">");
 	for (int k = 0; k < nw; k++) {
 		strbuf_addf(out, "<polyline class=\"line\" fill=\"none\" stroke=\"%s\" "
 			    "stroke-width=\"2\" points=\"", palette[k % 7]);
@@ -179,14 +203,15 @@ static void demand_chart(struct strbuf *out, const struct rsection *demand,
 			strbuf_addf(out, "%.1f,%.1f ", ML + slot * (i + 0.5),
 				    CH - MB - (CH - MT - MB) * v[k * nq + i] / ymax);
 		strbuf_addstr(out, "\"/>");
-		strbuf_addf(out, "<rect x=\"%d\" y=\"%d\" width=\"10\" height=\"10\" fill=\"%s\"/>"
-			    "<text x=\"%d\" y=\"%d\">", ML + 8 + 110 * k, CH - 14, palette[k % 7],
-			    ML + 22 + 110 * k, CH - 5);
-		html_escape(out, names[k]);
-		strbuf_addstr(out, "</text>");
+		strbuf_addf(&keys, "<span class=\"key\"><i style=\"background:%s\"></i>",
+			    palette[k % 7]);
+		html_escape(&keys, names[k]);
+		strbuf_addstr(&keys, "</span>");
 	}
+	strbuf_addstr(&keys, "</div>");
 	free(v);
-	chart_end(out, "Demand per quarter, requests/s, growth applied");
+	chart_end(out, keys.buf, "Demand per quarter, requests/s, growth applied");
+	strbuf_release(&keys);
 }
 
 static void html_table(struct strbuf *out, const struct rsection *s)
@@ -208,7 +233,8 @@ static void html_table(struct strbuf *out, const struct rsection *s)
 			if (!strcmp(s->cols[c], "vllm_args"))
 				continue;
 			if (cell->type == 't') {
-				strbuf_addstr(out, "<td>");
+				/* Sentences wrap in a wide cell; ids and short text do not. */
+				strbuf_addstr(out, strlen(cell->text) > 40 ? "<td class=\"w\">" : "<td>");
 				html_escape(out, cell->text);
 			} else {
 				rcell_format(cell, buf, sizeof(buf));

@@ -3,10 +3,12 @@
  * Every stored string is escaped for the format it lands in: Markdown gets
  * HTML entities (Markdown passes raw HTML through) and escaped pipes; CSV
  * quotes every text cell and neutralises the ones a spreadsheet would take
- * for a formula; JSON is written by cJSON.
+ * for a formula; JSON is written by cJSON, with any byte that is not valid
+ * UTF-8 replaced by U+FFFD so that the document parses whatever was stored.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "report.h"
+#include "cli/lookup.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -224,7 +226,7 @@ void render_json(const struct report *r, struct strbuf *out)
 			cJSON_AddItemToArray(rows, o);
 		}
 	}
-	char *text = cJSON_Print(doc);
+	char *text = json_print(doc);
 	if (!text)
 		die("out of memory rendering JSON");
 	strbuf_addstr(out, text);

@@ -627,6 +627,21 @@ START_TEST(test_vllm_args_ep)
 	instance_vllm_args(&in, &m, "meta-llama/Llama-3.1-70B", args, sizeof(args));
 	ck_assert_msg(strstr(args, " --pipeline-parallel-size 2 --quantization fp8 "), "%s", args);
 	ck_assert_msg(strstr(args, " --gpu-memory-utilization 0.915"), "%s", args);
+
+	/*
+	 * The model id is one shell word: a hostile id is single-quoted, its
+	 * own ' written '\'' (so "it's $(x)" comes out as 'it'\''s $(x)').
+	 */
+	int n = instance_vllm_args(&in, &m, "it's $(x)", NULL, 0);
+	ck_assert_int_eq(instance_vllm_args(&in, &m, "it's $(x)", args, sizeof(args)), n);
+	const char *quoted = "'it'\\''s $(x)' --tensor-parallel-size 4 ";
+	ck_assert_msg(!strncmp(args, quoted, strlen(quoted)), "%s", args);
+	ck_assert_int_eq((int)strlen(args), n);
+	/* Too small a buffer: cut, NUL-terminated, the full length returned. */
+	char small[8];
+	ck_assert_int_eq(instance_vllm_args(&in, &m, "meta-llama/Llama-3.1-70B", small,
+					    sizeof(small)), n - 14 + 24); /* 14-byte quoted id, 24-byte id */
+	ck_assert_str_eq(small, "meta-ll");
 }
 END_TEST
 
