@@ -19,6 +19,7 @@
 #include "sha256.h"
 #include "util.h"
 #include "../planner/calibrate.h"
+#include "../planner/workload.h"
 #include "../planner/model.h"
 #include "../schema/db.h"
 
@@ -117,15 +118,23 @@ static int read_header(struct reader *rd, char **f, int n)
 }
 
 /* A positive number in column c, or 0 when the cell is empty and that is allowed. */
-static int number(struct reader *rd, char **f, long line, int c, int optional, double *out)
+/*
+ * A positive number up to max (absurd values would overflow the model's
+ * integer token counts); an empty cell is 0 when optional.
+ */
+static int number(struct reader *rd, char **f, long line, int c, int optional, double max,
+		  double *out)
 {
 	const char *s = f[rd->col[c]];
+	char want[96];
 	*out = 0;
 	if (!*s && optional)
 		return 0;
-	if (parse_double(s, out) || !(*out > 0) || !isfinite(*out))
-		return row_error(rd, line, c, optional ? "a positive number or nothing" :
-				 "a positive number");
+	if (parse_double(s, out) || !(*out > 0) || !(*out <= max)) {
+		snprintf(want, sizeof(want), "a positive number up to %.0f%s", max,
+			 optional ? ", or nothing" : "");
+		return row_error(rd, line, c, want);
+	}
 	return 0;
 }
 
@@ -174,10 +183,12 @@ static int read_row(struct reader *rd, char **f, long line)
 		r.load = CALIB_RATE;
 	else
 		return row_error(rd, line, C_LOAD, "offline, concurrency or rate");
-	if (number(rd, f, line, C_ISL, 0, &r.isl) || number(rd, f, line, C_OSL, 0, &r.osl) ||
-	    number(rd, f, line, C_LOAD_VALUE, r.load == CALIB_OFFLINE, &r.load_value) ||
-	    number(rd, f, line, C_TOK_S, 0, &r.output_tok_s) ||
-	    number(rd, f, line, C_TTFT, 1, &r.ttft_s) || number(rd, f, line, C_TPOT, 1, &r.tpot_s))
+	if (number(rd, f, line, C_ISL, 0, WL_TOKENS_MAX, &r.isl) ||
+	    number(rd, f, line, C_OSL, 0, WL_TOKENS_MAX, &r.osl) ||
+	    number(rd, f, line, C_LOAD_VALUE, r.load == CALIB_OFFLINE, 1e9, &r.load_value) ||
+	    number(rd, f, line, C_TOK_S, 0, 1e12, &r.output_tok_s) ||
+	    number(rd, f, line, C_TTFT, 1, 1e9, &r.ttft_s) ||
+	    number(rd, f, line, C_TPOT, 1, 1e9, &r.tpot_s))
 		return -1;
 	r.ttft_s /= 1e3;
 	r.tpot_s /= 1e3;

@@ -27,7 +27,8 @@
 #define MAX_COLUMNS		256
 #define MAX_LE_BOUNDS		256
 #define MAX_BUCKET_REQUESTS	1000000000000LL	/* one buckets row: 10^12 requests */
-#define MAX_EPOCH_SECONDS	9999999999LL	/* 2286-11-20 */
+/* The last second whose nanoseconds (+ a fraction) fit an int64_t: 2262-04-11. */
+#define MAX_EPOCH_SECONDS	9223372035LL
 #define MAX_TRACE_MS		1e14		/* Mooncake timestamps, ms */
 #define DEFAULT_WINDOW_S	60.0
 

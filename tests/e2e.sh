@@ -5,6 +5,7 @@
 set -uo pipefail
 
 PIQPLAN=${1:?usage: e2e.sh PATH/TO/piqplan}
+. "$(dirname "$0")/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"

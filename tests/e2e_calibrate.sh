@@ -6,6 +6,7 @@
 # real run writes the fit, and the fit does not make the error worse.
 set -u
 PIQPLAN=${1:?usage: e2e_calibrate.sh PATH/TO/piqplan}
+. "$(dirname "$0")/lib.sh"
 ROOT=${PIQPLAN_SOURCE_ROOT:?}
 CSV="$ROOT/seeds/calibration.csv"
 TMP=$(mktemp -d)
@@ -52,6 +53,11 @@ expect 65 calibrate "$TMP/bad.csv"
 grep -q "bad.csv:4: column isl: expected a positive number" "$TMP/err" ||
 	fail "bad row message: $(cat "$TMP/err")"
 [ "$(engine_row vllm)" = "$before" ] || fail "a bad file changed the engine table"
+# An absurd prompt length (it would overflow the token arithmetic): the same, with the bound.
+{ head -3 "$CSV"; echo "meta-llama/Llama-3.1-8B,H100-SXM-80GB,1,1,1,0,fp8,trtllm,1e300,2048,offline,,100,,,x"; } >"$TMP/huge.csv"
+expect 65 calibrate "$TMP/huge.csv"
+grep -q "huge.csv:4: column isl: expected a positive number up to 10000000" "$TMP/err" ||
+	fail "absurd isl message: $(cat "$TMP/err")"
 { head -1 "$CSV" | sed 's/,tpot_ms//'; } >"$TMP/nocol.csv"
 expect 65 calibrate "$TMP/nocol.csv"
 grep -q "nocol.csv:1: missing column tpot_ms" "$TMP/err" || fail "missing column: $(cat "$TMP/err")"

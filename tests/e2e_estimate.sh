@@ -5,6 +5,7 @@
 # the comments (the unit suite test_instance.c carries the arithmetic).
 set -u
 PIQPLAN=${1:?usage: e2e_estimate.sh PATH/TO/piqplan}
+. "$(dirname "$0")/lib.sh"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export PIQPLAN_DB="$TMP/test.db"

@@ -5,6 +5,7 @@
 # GPUs left out with a warning, and the failures.
 set -u
 PIQPLAN=${1:?usage: e2e_plan.sh PATH/TO/piqplan}
+. "$(dirname "$0")/lib.sh"
 DATA=${PIQPLAN_TEST_DATA:?}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

@@ -6,6 +6,7 @@
 set -uo pipefail
 
 PIQPLAN=${1:?usage: e2e_scenario.sh PATH/TO/piqplan}
+. "$(dirname "$0")/lib.sh"
 DATA=${PIQPLAN_TEST_DATA:?PIQPLAN_TEST_DATA must point at tests/data}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

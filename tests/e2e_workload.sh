@@ -13,6 +13,7 @@ set -uo pipefail
 
 PIQPLAN=${1:?usage: e2e_workload.sh PATH/TO/piqplan}
 PIQPLAN=$(cd "$(dirname "$PIQPLAN")" && pwd)/$(basename "$PIQPLAN")
+. "$(dirname "$0")/lib.sh"
 data=${PIQPLAN_TEST_DATA:-$(dirname "$0")/data}/workloads
 data=$(cd "$data" && pwd)
 tmp=$(mktemp -d)
