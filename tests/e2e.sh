@@ -11,25 +11,9 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 export PIQPLAN_DB="$tmp/e2e.db"
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-
-# expect STATUS CMD... : run piqplan, check its exit status; output in $out/$err.
-expect() {
-	local want=$1; shift
-	"$PIQPLAN" "$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	out=$(cat "$tmp/out") err=$(cat "$tmp/err")
-	if [ "$got" -eq "$want" ]; then ok; else bad "piqplan $* -> exit $got, want $want; stderr: $err"; fi
-}
-contains() { # contains WHAT TEXT LABEL
-	case "$2" in *"$1"*) ok ;; *) bad "$3: expected '$1' in: $2" ;; esac
-}
 json() { # json EXPR : evaluate a python expression on the JSON in $out as `j`
 	python3 -c "import json,sys; j=json.load(open('$tmp/out')); print($1)"
 }
-db_hash() { sqlite3 "$PIQPLAN_DB" .dump | sha256sum; }
 
 # --- help, version, usage --------------------------------------------------
 expect 0 --help;                contains "Commands:" "$out" "--help lists commands"

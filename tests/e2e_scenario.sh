@@ -13,23 +13,10 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 export PIQPLAN_DB="$tmp/s.db"
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-expect() {
-	local want=$1; shift
-	"$PIQPLAN" "$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	out=$(cat "$tmp/out") err=$(cat "$tmp/err")
-	if [ "$got" -eq "$want" ]; then ok; else bad "piqplan $* -> exit $got, want $want; stderr: $err"; fi
-}
-contains() { case "$2" in *"$1"*) ok ;; *) bad "$3: expected '$1' in: ${2:0:400}" ;; esac; }
-lacks() { case "$2" in *"$1"*) bad "$3: did not expect '$1'" ;; *) ok ;; esac; }
 q() { sqlite3 "$PIQPLAN_DB" "$1"; }
 check() { # check LABEL SQL : the query must print 1
 	local v; v=$(q "$2"); [ "$v" = 1 ] && ok || bad "$1: got '$v' from: $2"
 }
-db_hash() { sqlite3 "$PIQPLAN_DB" .dump | sha256sum; }
 
 expect 0 init
 expect 0 workload import conv "$DATA/workloads/azure_conv.csv" --model deepseek-ai/DeepSeek-V3

@@ -21,28 +21,13 @@ trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 export PIQPLAN_DB="$tmp/w.db"
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 
-# expect STATUS CMD... : run piqplan, check its exit status; output in $out/$err.
-expect() {
-	local want=$1; shift
-	"$PIQPLAN" "$@" >"$tmp/out" 2>"$tmp/err"
-	local got=$?
-	out=$(cat "$tmp/out") err=$(cat "$tmp/err")
-	if [ "$got" -eq "$want" ]; then ok; else bad "piqplan $* -> exit $got, want $want; stderr: $err"; fi
-}
-contains() { # contains WHAT TEXT LABEL
-	case "$2" in *"$1"*) ok ;; *) bad "$3: expected '$1' in: $2" ;; esac
-}
 is() { # is GOT WANT LABEL
 	[ "$1" = "$2" ] && ok || bad "$3: got '$1', want '$2'"
 }
 json() { # json EXPR : evaluate a python expression on the JSON in $out as `j`
 	python3 -c "import json,sys; j=json.load(open('$tmp/out')); v = ($1); print(v)"
 }
-db_hash() { sqlite3 "$PIQPLAN_DB" .dump | sha256sum; }
 
 expect 0 init
 expect 0 workload --help;              contains "import" "$out" "workload --help"

@@ -17,41 +17,14 @@
 
 #include "planner/calibrate.h"
 #include "planner/model.h"
+#include "testutil.h"
 
 #define GIB 1073741824.0
 #define MIB 1048576.0
 
-#define ck_assert_rel(got, want, rel) \
-	ck_assert_msg(fabs((double)(got) - (double)(want)) <= (rel) * fabs((double)(want)), \
-		      "%s = %.9g, want %.9g within %g%%", #got, (double)(got), \
-		      (double)(want), 100.0 * (rel))
 
 static struct model_arch llama8b, mixtral, gptoss;
 
-static void load(const char *file, struct model_arch *m)
-{
-	const char *dir = getenv("PIQPLAN_MODELS_DIR");
-	char path[1024], err[256];
-	FILE *f;
-	char *buf;
-	long n;
-
-	if (!dir || !*dir)
-		dir = "seeds/models";
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	ck_assert_msg(model_arch_parse(buf, (size_t)n, m, err, sizeof(err)) == 0, "%s: %s",
-		      file, err);
-	free(buf);
-}
 
 static void setup(void)
 {
