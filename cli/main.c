@@ -17,17 +17,18 @@
 #define PIQPLAN_VERSION "unknown"
 #endif
 
+/* In the order a new user meets them: catalog, traffic, one server, the fleet. */
 static const struct cmd *const commands[] = {
 	&cmd_init,
 	&cmd_model,
 	&cmd_gpu,
 	&cmd_price,
 	&cmd_cluster,
-	&cmd_estimate,
-	&cmd_calibrate,
-	&cmd_plan,
-	&cmd_scenario,
 	&cmd_workload,
+	&cmd_estimate,
+	&cmd_plan,
+	&cmd_calibrate,
+	&cmd_scenario,
 	&cmd_report,
 };
 
@@ -46,7 +47,13 @@ static const char main_help_tail[] =
 	"Exit status: 0 success, 1 failure, 2 usage error, 65 bad input data,\n"
 	"75 database busy or locked.\n"
 	"\n"
-	"Start with `piqplan init`, then `piqplan model list`.\n";
+	"A first plan:\n"
+	"  piqplan init\n"
+	"  piqplan workload import chat requests.csv --model deepseek-ai/DeepSeek-V3\n"
+	"  piqplan plan chat\n"
+	"  piqplan scenario create q1 --workload chat --start 2027Q1 --quarters 4 --growth 15%\n"
+	"  piqplan scenario run q1 && piqplan report quarterly q1 --format html -o q1.html\n"
+	"  sqlite3 piqplan.db 'select * from v_shortfall'\n";
 
 int usage_error(struct ctx *ctx)
 {
