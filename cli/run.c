@@ -321,22 +321,6 @@ static void plan_params_for(const struct run_state *rs, const struct scenario_wo
 		p->demand_rps[q] = w->base_rps * growth_factor(sw->growth_pct, q);
 }
 
-/* Plan one pool; 0 and the ranked candidates, or -1 when out of memory. */
-static int plan_one(struct run_state *rs, const struct wl_input *w, const struct plan_params *p,
-		    struct decided_pool *d)
-{
-	d->ncands = plan_pool(&w->arch, rs->gpus, rs->ngpus, &rs->engine, &d->t, p, &d->cands);
-	if (d->ncands < 0)
-		return error("out of memory planning workload '%s'", w->name);
-	rs->candidates += d->ncands;
-	return 0;
-}
-
-static double pool_cost(const struct decided_pool *d)
-{
-	return d->ncands > 0 && d->cands[0].fits ? d->cands[0].total_usd : INFINITY;
-}
-
 static void decided_free(struct decided_pool *d)
 {
 	free(d->cands);
@@ -345,104 +329,52 @@ static void decided_free(struct decided_pool *d)
 }
 
 /*
- * Decide the pools of one workload: the shared pool, and with long-context
- * isolation each threshold worth trying; keep the cheapest. Writes 1 or 2
- * pools into out[].
+ * Decide the pools of one workload (planner/plan.h's plan_decide) and say
+ * in words how the split was chosen. Writes 1 or 2 pools into out[].
  */
 static int decide_pools(struct run_state *rs, const struct wl_input *w,
 			const struct plan_params *p, struct decided_pool out[2], int *nout)
 {
-	struct decided_pool shared;
-	struct pool_traffic tp[2];
-	int64_t thresholds[16];
-	int nt = 0;
+	struct plan_decision d;
+	static const char *const split_names[] = { "short", "long" };
 
-	memset(&shared, 0, sizeof(shared));
+	if (plan_decide(&w->arch, rs->gpus, rs->ngpus, &rs->engine, w->buckets, w->nbuckets,
+			w->p999_total, rs->sc.long_context_tokens, p, &d))
+		return error("out of memory planning workload '%s'", w->name);
+	rs->candidates += d.candidates;
+	if (d.forced_empty)
+		add_note(rs, "warning", "workload %s: the long-context threshold %lld leaves one pool "
+			 "empty; one shared pool serves it.", w->name,
+			 (long long)rs->sc.long_context_tokens);
 
-	plan_pools(w->buckets, w->nbuckets, 0, w->p999_total, w->arch.max_context_tokens, tp);
-	shared.t = tp[0];
-	snprintf(shared.name, sizeof(shared.name), "shared");
-	if (plan_one(rs, w, p, &shared))
-		return -1;
-	double shared_cost = pool_cost(&shared);
-
-	if (rs->sc.long_context_tokens > 0)
-		thresholds[nt++] = rs->sc.long_context_tokens;
-	else if (rs->sc.long_context_tokens == 0)
-		nt = plan_thresholds(w->buckets, w->nbuckets, w->arch.max_context_tokens,
-				     thresholds, 16);
-
-	struct decided_pool best[2];
-	memset(best, 0, sizeof(best));
-	double best_cost = INFINITY;
-	int64_t best_t = 0;
-	for (int i = 0; i < nt; i++) {
-		struct decided_pool split[2];
-		memset(split, 0, sizeof(split));
-		if (plan_pools(w->buckets, w->nbuckets, thresholds[i], w->p999_total,
-			       w->arch.max_context_tokens, tp) != 2) {
-			if (rs->sc.long_context_tokens > 0)
-				add_note(rs, "warning", "workload %s: the long-context threshold %lld "
-					 "leaves one pool empty; one shared pool serves it.", w->name,
-					 (long long)thresholds[i]);
-			continue;
-		}
-		split[0].t = tp[0];
-		split[1].t = tp[1];
-		snprintf(split[0].name, sizeof(split[0].name), "short");
-		snprintf(split[1].name, sizeof(split[1].name), "long");
-		if (plan_one(rs, w, p, &split[0]) || plan_one(rs, w, p, &split[1])) {
-			decided_free(&split[0]);
-			decided_free(&split[1]);
-			decided_free(&best[0]);
-			decided_free(&best[1]);
-			decided_free(&shared);
-			return -1;
-		}
-		double cost = pool_cost(&split[0]) + pool_cost(&split[1]);
-		int forced = rs->sc.long_context_tokens > 0;
-		if ((forced && isfinite(cost)) || cost < best_cost) {
-			decided_free(&best[0]);
-			decided_free(&best[1]);
-			best[0] = split[0];
-			best[1] = split[1];
-			best_cost = cost;
-			best_t = thresholds[i];
-		} else {
-			decided_free(&split[0]);
-			decided_free(&split[1]);
-		}
-	}
-
-	int forced = rs->sc.long_context_tokens > 0;
-	if (best_t && (forced || best_cost < shared_cost)) {
-		for (int k = 0; k < 2; k++) {
-			best[k].shared_alternative_usd = shared_cost;
-			snprintf(best[k].choice, sizeof(best[k].choice),
+	memset(out, 0, 2 * sizeof(*out));
+	*nout = d.npools;
+	for (int k = 0; k < d.npools; k++) {
+		struct decided_pool *o = &out[k];
+		o->t = d.pool[k];
+		o->cands = d.cands[k];
+		o->ncands = d.ncands[k];
+		o->shared_alternative_usd = d.shared_usd;
+		snprintf(o->name, sizeof(o->name), "%s", d.npools == 2 ? split_names[k] : "shared");
+		if (d.npools == 2)
+			snprintf(o->choice, sizeof(o->choice),
 				 "%s threshold %lld tokens: %.0f USD over the horizon vs %.0f USD for "
-				 "one shared pool", forced ? "scenario's" : "cheapest",
-				 (long long)best_t, best_cost, shared_cost);
-		}
-		out[0] = best[0];
-		out[1] = best[1];
-		*nout = 2;
-		decided_free(&shared);
-		return 0;
+				 "one shared pool", rs->sc.long_context_tokens > 0 ? "scenario's" :
+				 "cheapest", (long long)d.threshold, d.split_usd, d.shared_usd);
+		else if (d.threshold && isfinite(d.split_usd))
+			snprintf(o->choice, sizeof(o->choice),
+				 "one shared pool: %.0f USD; isolating requests of %lld+ tokens would "
+				 "cost %.0f USD", d.shared_usd, (long long)d.threshold, d.split_usd);
+		else if (d.threshold || d.forced_empty)
+			snprintf(o->choice, sizeof(o->choice),
+				 "one shared pool: %.0f USD; no split tried could be served",
+				 d.shared_usd);
+		else if (rs->sc.long_context_tokens == -1)
+			snprintf(o->choice, sizeof(o->choice), "one shared pool (isolation off)");
+		else
+			snprintf(o->choice, sizeof(o->choice),
+				 "one shared pool: no threshold leaves a long pool worth isolating");
 	}
-	shared.shared_alternative_usd = shared_cost;
-	if (best_t)
-		snprintf(shared.choice, sizeof(shared.choice),
-			 "one shared pool: %.0f USD; isolating requests of %lld+ tokens would cost "
-			 "%.0f USD", shared_cost, (long long)best_t, best_cost);
-	else if (rs->sc.long_context_tokens == -1)
-		snprintf(shared.choice, sizeof(shared.choice), "one shared pool (isolation off)");
-	else
-		snprintf(shared.choice, sizeof(shared.choice),
-			 "one shared pool: no threshold leaves a long pool worth isolating");
-	decided_free(&best[0]);
-	decided_free(&best[1]);
-	out[0] = shared;
-	*nout = 1;
 	return 0;
 }
 

@@ -310,6 +310,7 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	out->memory_bytes = g->memory_bytes;
 	out->max_model_len = rq->max_model_len;
 	out->prompt_cv2 = rq->prompt_cv2 > 0 ? rq->prompt_cv2 : 0;
+	out->ttft_prompt_tokens = rq->ttft_prompt_tokens > 0 ? rq->ttft_prompt_tokens : 0;
 	out->block_size_tokens = e->block_size_tokens > 0 ? e->block_size_tokens : 1;
 
 	if (layout_refused(m, g, l, out->reason, sizeof(out->reason)))
@@ -582,14 +583,21 @@ double instance_max_running(const struct instance *in, double isl, double osl)
  * sequences, in chunks of what the step budget leaves, after waiting on
  * average half a step for the step in progress.
  */
+/*
+ * TTFT without queueing for a prompt among n running sequences of mean
+ * prompt isl: the prompt is the request's ttft_prompt_tokens when that is
+ * longer (a pool's p99, so the target holds for 99 % of requests, not just
+ * on average), else isl.
+ */
 static double ttft_base(const struct instance *in, double n, double isl, double osl)
 {
 	double pp = in->layout.pp;
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
 	double m = n / pp;
+	double s = fmax(isl, in->ttft_prompt_tokens);
 	double room = fmax(budget - m, budget / 8);
-	double steps = fmax(1, ceil(isl / room));
-	double step = pass_time(in, m, isl + osl / 2, isl / steps, isl / 2, NULL) +
+	double steps = fmax(1, ceil(s / room));
+	double step = pass_time(in, m, isl + osl / 2, s / steps, s / 2, NULL) +
 		      in->perf.step_overhead_s;
 	return steps * step + 0.5 * instance_tpot_s(in, n, isl, osl, NULL);
 }

@@ -87,9 +87,11 @@ struct instance_request {
 	int max_num_batched_tokens;	/* 0: the engine's default for the GPU */
 	double prompt_cv2;		/* squared coefficient of variation of prompt
 					 * lengths (variance / mean^2); 0: all alike */
+	double ttft_prompt_tokens;	/* the prompt the TTFT target is judged on (a
+					 * pool's p99); 0 or less than isl: the mean isl */
 };
 
-#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0 }
+#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0, 0 }
 
 /*
  * Everything the performance model needs, summed over the pipeline stages
@@ -150,6 +152,7 @@ struct instance {
 	int compute_fp8;		/* linear layers run on FP8 tensor cores */
 	int weight_only;		/* weights stored narrower than the compute dtype */
 	double prompt_cv2;		/* from the request: variability of the queue's work */
+	double ttft_prompt_tokens;	/* from the request: the prompt TTFT is reported for */
 	struct instance_perf perf;
 };
 

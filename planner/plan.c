@@ -19,30 +19,36 @@ int64_t plan_max_model_len(double tokens, int64_t model_max_ctx)
 	return n;
 }
 
-/* Smallest and largest prompt + output a bucket can hold. */
-static int64_t bucket_min_total(const struct wl_bucket *b)
+/* Smallest and largest prompt (+ output, for totals) a bucket can hold. */
+static int64_t bucket_min(const struct wl_bucket *b, int total)
 {
-	return b->prompt_lo + b->output_lo;
+	return b->prompt_lo + (total ? b->output_lo : 0);
+}
+
+static int64_t bucket_max(const struct wl_bucket *b, int total)
+{
+	return (b->prompt_hi - 1) + (total ? b->output_hi - 1 : 0);
 }
 
 static int64_t bucket_max_total(const struct wl_bucket *b)
 {
-	return (b->prompt_hi - 1) + (b->output_hi - 1);
+	return bucket_max(b, 1);
 }
 
 /*
- * Quantile q of prompt + output over the buckets in `take`, assuming each
- * bucket's requests spread evenly over its range of totals.
+ * Quantile q of prompt + output (total 1) or of the prompt (total 0) over
+ * the buckets in `take`, assuming each bucket's requests spread evenly over
+ * its range.
  */
-static double total_quantile(const struct wl_bucket *b, int nb, const char *take, double q)
+static double quantile(const struct wl_bucket *b, int nb, const char *take, int total, double q)
 {
 	double n = 0, lo = 1e18, hi = 0;
 	for (int i = 0; i < nb; i++) {
 		if (!take[i])
 			continue;
 		n += (double)b[i].requests;
-		lo = fmin(lo, (double)bucket_min_total(&b[i]));
-		hi = fmax(hi, (double)bucket_max_total(&b[i]));
+		lo = fmin(lo, (double)bucket_min(&b[i], total));
+		hi = fmax(hi, (double)bucket_max(&b[i], total));
 	}
 	if (n <= 0)
 		return 0;
@@ -52,7 +58,7 @@ static double total_quantile(const struct wl_bucket *b, int nb, const char *take
 		for (int i = 0; i < nb; i++) {
 			if (!take[i])
 				continue;
-			double a = (double)bucket_min_total(&b[i]), z = (double)bucket_max_total(&b[i]);
+			double a = (double)bucket_min(&b[i], total), z = (double)bucket_max(&b[i], total);
 			double f = z > a ? (mid - a) / (z - a) : (mid >= a);
 			below += (double)b[i].requests * fmin(1, fmax(0, f));
 		}
@@ -82,6 +88,7 @@ static void pool_from(const struct wl_bucket *b, int nb, const char *take, doubl
 	p->share = total_requests > 0 ? n / total_requests : 0;
 	p->isl = n > 0 ? ps / n : 0;
 	p->prompt_cv2 = n > 0 && p->isl > 0 ? fmax(0, p2 / n / (p->isl * p->isl) - 1) : 0;
+	p->isl_p99 = quantile(b, nb, take, 0, 0.99);
 	p->osl = n > 0 ? os / n : 0;
 	if (p->osl < 1)
 		p->osl = 1;	/* every request generates at least one token */
@@ -90,7 +97,9 @@ static void pool_from(const struct wl_bucket *b, int nb, const char *take, doubl
 int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999_total,
 	       int64_t model_max_ctx, struct pool_traffic pools[2])
 {
-	char *take = calloc((size_t)(nb ? nb : 1), 1);
+	if (nb <= 0)
+		return 0;
+	char *take = calloc((size_t)nb, 1);
 	double total = 0;
 	int npools = 0;
 	if (!take)
@@ -98,13 +107,22 @@ int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999
 	for (int i = 0; i < nb; i++)
 		total += (double)b[i].requests;
 
+	/*
+	 * TTFT targets hold for 99 % of the workload's requests: a pool judges
+	 * them on its own p99 prompt, but never on one longer than the
+	 * workload's p99 (an isolated long pool may let its longest go slower,
+	 * as the shared pool would have).
+	 */
+	memset(take, 1, (size_t)nb);
+	double workload_p99 = quantile(b, nb, take, 0, 0.99);
+
 	if (threshold <= 0) {
-		memset(take, 1, (size_t)nb);
 		memset(&pools[0], 0, sizeof(pools[0]));
 		pool_from(b, nb, take, total, &pools[0]);
 		double need = isfinite(p999_total) && p999_total > 0 ? p999_total
-					: total_quantile(b, nb, take, 0.999);
+					: quantile(b, nb, take, 1, 0.999);
 		pools[0].max_model_len = plan_max_model_len(need, model_max_ctx);
+		pools[0].isl_p99 = fmin(pools[0].isl_p99, workload_p99);
 		free(take);
 		return 1;
 	}
@@ -131,9 +149,11 @@ int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999
 	pool_from(b, nb, take, total, &pools[1]);
 	pools[1].min_total_tokens = threshold;
 	pools[1].max_total_tokens = 0;
-	pools[1].max_model_len = plan_max_model_len(total_quantile(b, nb, take, 0.999),
+	pools[1].max_model_len = plan_max_model_len(quantile(b, nb, take, 1, 0.999),
 						    model_max_ctx);
 	npools++;
+	for (int k = 0; k < 2; k++)
+		pools[k].isl_p99 = fmin(pools[k].isl_p99, workload_p99);
 	free(take);
 	return npools;
 }
@@ -233,6 +253,7 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	rq.max_model_len = t->max_model_len;
 	rq.resident_tokens_per_seq = t->isl + t->osl / 2;
 	rq.prompt_cv2 = t->prompt_cv2;
+	rq.ttft_prompt_tokens = t->isl_p99;
 	struct layout l = c->inst.layout;	/* instance_size writes c->inst whole */
 	instance_size(m, &g->spec, e, &l, &rq, &c->inst);
 	c->usd_per_hour = (isnan(g->usd_per_gpu_hour) ? g->owned_usd_per_gpu_hour
@@ -312,4 +333,90 @@ int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus
 	qsort(c, (size_t)n, sizeof(*c), by_cost);
 	*out = c;
 	return n;
+}
+
+static double best_cost(const struct candidate *c, int n)
+{
+	return n > 0 && c[0].fits ? c[0].total_usd : INFINITY;
+}
+
+void plan_decision_free(struct plan_decision *d)
+{
+	for (int k = 0; k < 2; k++) {
+		free(d->cands[k]);
+		d->cands[k] = NULL;
+		d->ncands[k] = 0;
+	}
+}
+
+int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
+		const struct engine_profile *e, const struct wl_bucket *b, int nb,
+		double p999_total, int64_t long_context, const struct plan_params *p,
+		struct plan_decision *d)
+{
+	struct pool_traffic tp[2];
+	struct candidate *shared = NULL, *split[2];
+	int nshared, nsplit[2];
+	int64_t thresholds[16];
+	int nt = 0;
+
+	memset(d, 0, sizeof(*d));
+	d->split_usd = INFINITY;
+	plan_pools(b, nb, 0, p999_total, m->max_context_tokens, tp);
+	nshared = plan_pool(m, gpus, ngpus, e, &tp[0], p, &shared);
+	if (nshared < 0)
+		return -1;
+	d->candidates += nshared;
+	d->shared_usd = best_cost(shared, nshared);
+
+	if (long_context > 0)
+		thresholds[nt++] = long_context;
+	else if (long_context == 0)
+		nt = plan_thresholds(b, nb, m->max_context_tokens, thresholds, 16);
+
+	for (int i = 0; i < nt; i++) {
+		struct pool_traffic sp[2];
+		if (plan_pools(b, nb, thresholds[i], p999_total, m->max_context_tokens, sp) != 2) {
+			d->forced_empty = long_context > 0;
+			continue;
+		}
+		nsplit[0] = plan_pool(m, gpus, ngpus, e, &sp[0], p, &split[0]);
+		nsplit[1] = nsplit[0] < 0 ? -1 : plan_pool(m, gpus, ngpus, e, &sp[1], p, &split[1]);
+		if (nsplit[0] < 0 || nsplit[1] < 0) {
+			if (nsplit[0] >= 0)
+				free(split[0]);
+			free(shared);
+			plan_decision_free(d);
+			return -1;
+		}
+		d->candidates += nsplit[0] + nsplit[1];
+		double cost = best_cost(split[0], nsplit[0]) + best_cost(split[1], nsplit[1]);
+		if (cost < d->split_usd) {
+			plan_decision_free(d);
+			for (int k = 0; k < 2; k++) {
+				d->pool[k] = sp[k];
+				d->cands[k] = split[k];
+				d->ncands[k] = nsplit[k];
+			}
+			d->split_usd = cost;
+			d->threshold = thresholds[i];
+		} else {
+			free(split[0]);
+			free(split[1]);
+		}
+	}
+
+	/* A split stands when it works and is cheaper -- or when the scenario fixed it. */
+	if (d->threshold && isfinite(d->split_usd) &&
+	    (long_context > 0 || d->split_usd < d->shared_usd)) {
+		d->npools = 2;
+		free(shared);
+		return 0;
+	}
+	plan_decision_free(d);
+	d->npools = 1;
+	d->pool[0] = tp[0];
+	d->cands[0] = shared;
+	d->ncands[0] = nshared;
+	return 0;
 }

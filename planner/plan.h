@@ -36,6 +36,7 @@ struct pool_traffic {
 	double share;			/* of the workload's requests, (0, 1] */
 	double isl, osl;		/* mean prompt and output tokens */
 	double prompt_cv2;		/* squared coefficient of variation of prompt lengths */
+	double isl_p99;			/* 99th percentile prompt: TTFT targets are judged on it */
 	int64_t max_model_len;		/* what the pool's instances must serve */
 };
 
@@ -90,8 +91,11 @@ int plan_candidate_count(const struct model_arch *m, const struct plan_gpu *gpus
  * below `threshold` total tokens go to a short pool and the rest to a long
  * pool. p999_total is the workload's measured p99.9 of prompt + output
  * (used for the shared pool's max_model_len); model_max_ctx caps every
- * max_model_len. Returns the number of pools written (1 or 2; 0 when the
- * threshold leaves one side empty).
+ * max_model_len. Each pool's isl_p99 (the prompt its TTFT target is judged
+ * on) is its own p99 prompt, capped at the workload's p99 prompt, so a
+ * split never asks more of the long requests than the shared pool did.
+ * Returns the number of pools written (1 or 2; 0 when the threshold leaves
+ * one side empty, or there are no buckets).
  */
 int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999_total,
 	       int64_t model_max_ctx, struct pool_traffic pools[2]);
@@ -103,6 +107,33 @@ int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999
  */
 int plan_thresholds(const struct wl_bucket *b, int nb, int64_t model_max_ctx,
 		    int64_t *out, int max);
+
+/* A workload's pools as decided: one shared pool, or a short and a long one. */
+struct plan_decision {
+	int npools;			/* 1 (shared) or 2 (short, long) */
+	struct pool_traffic pool[2];
+	struct candidate *cands[2];	/* each pool's ranked candidates (plan_pool) */
+	int ncands[2];
+	double shared_usd;		/* the shared pool over the horizon; INFINITY: cannot */
+	double split_usd;		/* the best split tried; INFINITY: none tried or none works */
+	int64_t threshold;		/* that split's threshold in tokens; 0: none */
+	int64_t candidates;		/* evaluated in all, shared and splits */
+	int forced_empty;		/* the fixed threshold left one side empty */
+};
+
+/*
+ * Decide one workload's pools. long_context: 0 tries every threshold
+ * plan_thresholds() offers and keeps a split only when it costs less over
+ * the horizon than the shared pool; -1 keeps the shared pool; > 0 splits
+ * at that threshold whenever both sides are non-empty and servable. The
+ * shared pool is always evaluated, so its cost can be shown beside a split.
+ * 0, or -1 when out of memory (d is then freed).
+ */
+int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
+		const struct engine_profile *e, const struct wl_bucket *b, int nb,
+		double p999_total, int64_t long_context, const struct plan_params *p,
+		struct plan_decision *d);
+void plan_decision_free(struct plan_decision *d);
 
 /*
  * max_model_len for a pool: tokens rounded up to a multiple of 1,024

@@ -11,6 +11,7 @@
 
 #include "planner/fleet.h"
 #include "planner/plan.h"
+#include "testutil.h"
 
 /*
  * Two buckets:
@@ -49,6 +50,8 @@ START_TEST(shared_pool)
 	 * cv² = 10,862,883.7 / 1450² - 1 = 4.16665.
 	 */
 	ck_assert_double_eq_tol(p[0].prompt_cv2, 4.16665, 1e-4);
+	/* p99 prompt: rank 99 of 100 is the 9th of B's 10, 8,192 + 0.9 x 8,191 = 15,563.9. */
+	ck_assert_double_eq_tol(p[0].isl_p99, 15563.9, 1.0);
 }
 END_TEST
 
@@ -152,7 +155,7 @@ START_TEST(ranking_and_costs)
 	gpus[1].usd_per_gpu_hour = 5.98;
 	struct engine_profile e;
 	vllm(&e);
-	struct pool_traffic t = { 0, 0, 1.0, 1000, 200, 0, 4096 };
+	struct pool_traffic t = { .share = 1.0, .isl = 1000, .osl = 200, .max_model_len = 4096 };
 	struct plan_params p;
 	memset(&p, 0, sizeof(p));
 	p.slo.ttft_s = 2;
@@ -242,6 +245,94 @@ START_TEST(ranking_and_costs)
 }
 END_TEST
 
+/*
+ * Long-context isolation is chosen when it is cheaper and not otherwise.
+ * Workload: 9,800 short requests (prompt 512-1,023, output 64-127) and 200
+ * long ones (prompt 65,536-98,303): 2 % of requests. What the decision
+ * rests on, worked by hand:
+ *  - the shared pool judges TTFT on the workload's p99 prompt, rank 9,900
+ *    of 10,000 = the 100th of the 200 long ones: 65,536 + 0.5 x 32,767 =
+ *    81,919.5 tokens;
+ *  - the long prompts dominate the second moment of prompt length:
+ *    E[x] = (9,800 x 768 + 200 x 81,920) / 10,000 = 2,391.04,
+ *    E[x²] = 0.98 x (768² + 512²/12) + 0.02 x (81,920² + 32,768²/12)
+ *          = 136,606,733.6, cv² = E[x²]/E[x]² - 1 = 22.894,
+ *    so a short request queues 23.9 times as long as M/D/1 says;
+ *  - split at 4,096: the short pool's p99 prompt is its own (under 1,024),
+ *    the long pool's is capped at the workload's p99 (81,919.5), not its
+ *    own 98k, so isolating never asks more of the long requests than the
+ *    shared pool did.
+ */
+START_TEST(isolation_when_cheaper)
+{
+	static const struct wl_bucket tail[] = {
+		{ 512, 1024, 64, 128, 9800, 9800LL * 768, 9800LL * 96, 0 },
+		{ 65536, 98304, 64, 128, 200, 200LL * 81920, 200LL * 96, 0 },
+	};
+	struct model_arch m;
+	load("meta-llama--Llama-3.1-8B.json", &m);
+	struct plan_gpu g;
+	memset(&g, 0, sizeof(g));
+	h100(&g.spec);
+	g.usd_per_gpu_hour = 2.99;
+	struct engine_profile e;
+	vllm(&e);
+	struct plan_params p;
+	memset(&p, 0, sizeof(p));
+	p.slo.ttft_s = 2;
+	p.slo.tpot_s = 0.1;
+	p.slo.utilisation = 0.7;
+	p.start_quarter = 2027 * 4;
+	p.quarters = 1;
+	p.demand_rps[0] = 200;
+	p.allow_fp8 = 1;
+
+	struct pool_traffic pools[2];
+	ck_assert_int_eq(plan_pools(tail, 2, 0, NAN, m.max_context_tokens, pools), 1);
+	ck_assert_double_eq_tol(pools[0].prompt_cv2, 22.894, 0.001);
+	ck_assert_double_eq_tol(pools[0].isl_p99, 81919.5, 1.0);
+	ck_assert_int_eq(plan_pools(tail, 2, 4096, NAN, m.max_context_tokens, pools), 2);
+	ck_assert_double_le(pools[0].isl_p99, 1023);
+	ck_assert_double_eq_tol(pools[1].isl_p99, 81919.5, 1.0);
+
+	/*
+	 * auto: every threshold from 4,096 to 65,536 leaves the 2 % long pool
+	 * (98,430 < 131,072 = the model's context stops there); a split is kept
+	 * exactly when it costs less than the shared pool.
+	 */
+	struct plan_decision d;
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 2, NAN, 0, &p, &d), 0);
+	ck_assert_int_eq(d.threshold >= 4096 && d.threshold <= 65536, 1);
+	ck_assert(isfinite(d.shared_usd) && isfinite(d.split_usd));
+	ck_assert_int_eq(d.npools, d.split_usd < d.shared_usd ? 2 : 1);
+	double chosen = 0;
+	for (int k = 0; k < d.npools; k++)
+		chosen += d.cands[k][0].total_usd;
+	ck_assert_double_eq_tol(chosen, fmin(d.split_usd, d.shared_usd), 1e-6 * chosen);
+	plan_decision_free(&d);
+
+	/* A fixed threshold splits whatever it costs; off never does. */
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 2, NAN, 4096, &p, &d), 0);
+	ck_assert_int_eq(d.npools, 2);
+	ck_assert_double_eq_tol(d.pool[0].share, 0.98, 1e-12);
+	ck_assert_double_eq_tol(d.pool[1].share, 0.02, 1e-12);
+	ck_assert_double_eq_tol(d.cands[0][0].total_usd + d.cands[1][0].total_usd, d.split_usd,
+				1e-6 * d.split_usd);
+	plan_decision_free(&d);
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 2, NAN, -1, &p, &d), 0);
+	ck_assert_int_eq(d.npools, 1);
+	ck_assert_int_eq(d.threshold, 0);
+	ck_assert_double_eq_tol(d.cands[0][0].total_usd, d.shared_usd, 1e-6 * d.shared_usd);
+	plan_decision_free(&d);
+
+	/* No tail, nothing to isolate: the short bucket alone offers no threshold. */
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 1, NAN, 0, &p, &d), 0);
+	ck_assert_int_eq(d.npools, 1);
+	ck_assert_int_eq(d.threshold, 0);
+	plan_decision_free(&d);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("plan");
@@ -251,6 +342,7 @@ int main(void)
 	tcase_add_test(tc, split_pools);
 	tcase_add_test(tc, thresholds);
 	tcase_add_test(tc, ranking_and_costs);
+	tcase_add_test(tc, isolation_when_cheaper);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
