@@ -562,12 +562,19 @@ double instance_prefill_s(const struct instance *in, double s)
 	return prefill_batch_s(in, 1, s);
 }
 
+/*
+ * A prefill token of a prompt of s tokens attends s/2 keys on average; over
+ * prompts of varying length, weighted by their tokens, that is
+ * E[s²] / (2 E[s]) = isl (1 + cv²) / 2 -- so a few long prompts among short
+ * ones cost their quadratic attention, not the mean prompt's.
+ */
 double instance_tpot_s(const struct instance *in, double n, double isl, double osl,
 		       int *memory_bound)
 {
 	double pp = in->layout.pp;
 	double prefill = osl > 0 ? n * isl / osl : 0;
-	return round_time(in, n / pp, isl + osl / 2, prefill / pp, isl / 2, memory_bound);
+	double keys = isl * (1 + in->prompt_cv2) / 2;
+	return round_time(in, n / pp, isl + osl / 2, prefill / pp, keys, memory_bound);
 }
 
 double instance_max_running(const struct instance *in, double isl, double osl)
