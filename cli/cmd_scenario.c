@@ -337,6 +337,20 @@ static int apply_opts(struct db *db, int64_t sid, const struct scenario_opts *o)
 	return 0;
 }
 
+/* -1 after error() when a scenario is called `name` already (or the query fails), else 0. */
+static int name_taken(struct db *db, const char *name)
+{
+	struct stmt *st = db_prepare(db, "SELECT 1 FROM scenario WHERE name = :name");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", name);
+	int exists = stmt_step_once(st);
+	stmt_finalize(st);
+	if (exists > 0)
+		error("scenario '%s' already exists", name);
+	return exists ? -1 : 0;
+}
+
 static int scenario_create(struct ctx *ctx, int argc, char **argv)
 {
 	struct scenario_opts o = { 0 };
@@ -355,16 +369,10 @@ static int scenario_create(struct ctx *ctx, int argc, char **argv)
 	if (check_opts(ctx, &o))
 		return -1;
 
-	struct stmt *st = db_prepare(ctx->db, "SELECT 1 FROM scenario WHERE name = :name");
-	if (!st)
+	if (name_taken(ctx->db, pos[0]))
 		return -1;
-	stmt_bind_text(st, ":name", pos[0]);
-	int exists = stmt_step_once(st);
-	stmt_finalize(st);
-	if (exists)
-		return exists > 0 ? error("scenario '%s' already exists", pos[0]) : -1;
 
-	st = db_prepare(ctx->db,
+	struct stmt *st = db_prepare(ctx->db,
 		"INSERT INTO scenario (name, start_quarter, quarters, ttft_ms, tpot_ms, utilization,"
 		"   pricing, redundancy, long_context, engine_id, lead_time_days, mfu)"
 		" VALUES (:name, upper(:start), :quarters, :ttft, :tpot, :util, 'on-demand',"
@@ -434,16 +442,10 @@ static int scenario_copy(struct ctx *ctx, int argc, char **argv)
 		" SELECT (SELECT id FROM scenario WHERE name = :new), gpu_id"
 		"   FROM scenario_gpu WHERE scenario_id = :s",
 	};
-	struct stmt *st = db_prepare(ctx->db, "SELECT 1 FROM scenario WHERE name = :name");
-	if (!st)
+	if (name_taken(ctx->db, pos[1]))
 		return -1;
-	stmt_bind_text(st, ":name", pos[1]);
-	int exists = stmt_step_once(st);
-	stmt_finalize(st);
-	if (exists)
-		return exists > 0 ? error("scenario '%s' already exists", pos[1]) : -1;
 	for (size_t i = 0; i < ARRAY_SIZE(copies); i++) {
-		st = db_prepare(ctx->db, copies[i]);
+		struct stmt *st = db_prepare(ctx->db, copies[i]);
 		if (!st)
 			return -1;
 		stmt_bind_text(st, ":new", pos[1]);
