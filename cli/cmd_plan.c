@@ -50,8 +50,10 @@ static double usd_per_m_output(const struct candidate *c, double osl)
 	return c->usd_per_hour / (c->rate_rps * osl * 3600) * 1e6;
 }
 
-static double sort_osl;		/* qsort has no context argument */
-
+/*
+ * Cheapest per output token first. One pool has one mean output length, so
+ * USD per million output tokens orders as USD per hour / request rate.
+ */
 static int by_usd_per_token(const void *pa, const void *pb)
 {
 	const struct candidate *a = pa, *b = pb;
@@ -59,7 +61,7 @@ static int by_usd_per_token(const void *pa, const void *pb)
 		return b->fits - a->fits;
 	if (!a->fits)
 		return a->order - b->order;
-	double x = usd_per_m_output(a, sort_osl), y = usd_per_m_output(b, sort_osl);
+	double x = a->usd_per_hour / a->rate_rps, y = b->usd_per_hour / b->rate_rps;
 	if (x != y)
 		return x < y ? -1 : 1;
 	if (a->inst.gpus != b->inst.gpus)
@@ -293,7 +295,6 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		error("out of memory planning workload '%s'", w.name);
 		goto cleanup;
 	}
-	sort_osl = pool[0].osl;
 	qsort(c, (size_t)ncand, sizeof(*c), by_usd_per_token);
 	for (int i = 0; i < ncand; i++)
 		nfit += c[i].fits;

@@ -480,8 +480,7 @@ struct capacity_acc {
 	double floor_gpu_hours;
 };
 
-static int write_pools(struct run_state *rs, const struct scenario_workload *sw,
-		       const struct wl_input *w, const struct plan_params *p,
+static int write_pools(struct run_state *rs, const struct wl_input *w, const struct plan_params *p,
 		       struct decided_pool *pools, int npools, struct capacity_acc *acc)
 {
 	struct stmt *pool_st = db_prepare(rs->db,
@@ -494,7 +493,6 @@ static int write_pools(struct run_state *rs, const struct scenario_workload *sw,
 		"   output_tok_s, instances, gpus, utilization)"
 		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util)");
 	int ret = -1;
-	(void)sw;
 	if (!pool_st || !fleet_st)
 		goto cleanup;
 	for (int k = 0; k < npools; k++) {
@@ -936,7 +934,7 @@ int scenario_run(struct ctx *ctx, int argc, char **argv)
 		plan_params_for(&rs, sw, &wls[i], &p);
 		if (decide_pools(&rs, &wls[i], &p, pools, &npools))
 			goto cleanup;
-		int w = write_pools(&rs, sw, &wls[i], &p, pools, npools, acc);
+		int w = write_pools(&rs, &wls[i], &p, pools, npools, acc);
 		if (!w)
 			take_owned(&rs, pools, npools);
 		for (int k = 0; k < npools; k++)
