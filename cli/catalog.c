@@ -4,9 +4,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "catalog.h"
-#include "csvrows.h"
+#include "lib/csvrows.h"
 #include "cmd.h"
-#include "util.h"
+#include "lib/util.h"
 #include "../planner/model.h"
 #include "../schema/db.h"
 #include "../schema/embedded.h"

@@ -12,12 +12,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "csvrows.h"
+#include "lib/csvrows.h"
 #include "load.h"
 #include "lookup.h"
 #include "opts.h"
-#include "sha256.h"
-#include "util.h"
+#include "lib/sha256.h"
+#include "lib/json.h"
+#include "lib/util.h"
 #include "../planner/calibrate.h"
 #include "../planner/workload.h"
 #include "../planner/model.h"

@@ -7,7 +7,7 @@
 #include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "util.h"
+#include "lib/util.h"
 #include "../schema/db.h"
 
 #include <stdio.h>

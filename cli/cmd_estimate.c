@@ -10,7 +10,8 @@
 #include "load.h"
 #include "lookup.h"
 #include "opts.h"
-#include "util.h"
+#include "lib/json.h"
+#include "lib/util.h"
 #include "../planner/instance.h"
 #include "../planner/model.h"
 

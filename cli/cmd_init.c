@@ -5,7 +5,7 @@
 #include "catalog.h"
 #include "cmd.h"
 #include "opts.h"
-#include "util.h"
+#include "lib/util.h"
 #include "../schema/db.h"
 
 #include <stdio.h>

@@ -8,7 +8,8 @@
 #include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "util.h"
+#include "lib/json.h"
+#include "lib/util.h"
 #include "../planner/model.h"
 #include "../schema/db.h"
 

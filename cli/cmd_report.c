@@ -9,7 +9,7 @@
 #include "lookup.h"
 #include "opts.h"
 #include "scenario.h"
-#include "util.h"
+#include "lib/util.h"
 #include "reports/report.h"
 #include "../schema/db.h"
 

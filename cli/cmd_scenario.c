@@ -11,7 +11,8 @@
 #include "opts.h"
 #include "run.h"
 #include "scenario.h"
-#include "util.h"
+#include "lib/json.h"
+#include "lib/util.h"
 #include "../schema/db.h"
 
 #include <ctype.h>

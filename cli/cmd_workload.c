@@ -11,7 +11,8 @@
 #include "listing.h"
 #include "lookup.h"
 #include "opts.h"
-#include "util.h"
+#include "lib/json.h"
+#include "lib/util.h"
 #include "../planner/workload.h"
 #include "../schema/db.h"
 

@@ -18,8 +18,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "sha256.h"
-#include "util.h"
+#include "lib/sha256.h"
+#include "lib/utf8.h"
+#include "lib/util.h"
 
 #define CHUNK_BYTES		65536
 #define PROGRESS_EVERY_BYTES	(1u << 20)
@@ -427,39 +428,6 @@ int ingest_parse_timestamp(const char *s, int64_t *ns)
 	return parse_timestamp_n(s, len, ns);
 }
 
-/* 1 if the bytes are well-formed UTF-8 (no overlongs, no surrogates). */
-static int valid_utf8(const unsigned char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		unsigned c = s[i];
-		size_t n;
-		unsigned min;
-		if (c < 0x80) {
-			i++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 1, min = 0x80, c &= 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 2, min = 0x800, c &= 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 3, min = 0x10000, c &= 0x07;
-		} else {
-			return 0;
-		}
-		if (i + n >= len)
-			return 0;
-		for (size_t k = 1; k <= n; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-			c = c << 6 | (s[i + k] & 0x3f);
-		}
-		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
-
 /* ---- CSV rows --------------------------------------------------------- */
 
 static const char *column_name(struct ingest *in, enum role r)
@@ -813,7 +781,7 @@ static int header_row(struct ingest *in)
 	for (int c = 0; c < in->ncols; c++) {
 		const char *s = in->rowbuf.buf + in->off[c];
 		size_t len = strlen(s);
-		if (!valid_utf8((const unsigned char *)s, len))
+		if (!utf8_valid(s, len))
 			return fail(in, INGEST_ERR_DATA, in->line, NULL,
 				    "expected a text header line, found binary data in %s",
 				    show(in, s, len));

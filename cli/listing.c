@@ -5,7 +5,8 @@
 #include "listing.h"
 #include "lookup.h"
 #include "table.h"
-#include "util.h"
+#include "lib/json.h"
+#include "lib/util.h"
 #include "../schema/db.h"
 
 #include <stdio.h>

@@ -3,7 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "load.h"
-#include "util.h"
+#include "lib/util.h"
 #include "../planner/instance.h"
 #include "../planner/workload.h"
 #include "../schema/db.h"

@@ -1,9 +1,9 @@
 /*
- * lookup.c - name resolution for models and GPUs, JSON printing.
+ * lookup.c - name resolution for models and GPUs.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lookup.h"
-#include "util.h"
+#include "lib/util.h"
 #include "../planner/instance.h"
 #include "../planner/model.h"
 #include "../schema/db.h"
@@ -131,80 +131,6 @@ int load_model_arch(struct db *db, const char *id, struct model_arch *out)
 cleanup:
 	stmt_finalize(st);
 	return ret;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF); if there is none, minus the
- * length of its maximal ill-formed subpart (Unicode 3.9, the bytes one U+FFFD
- * replaces, as browsers and Python do). s is NUL-terminated, so a truncated
- * sequence stops at the NUL.
- */
-int utf8_seq_len(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	int n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (u[0] < 0x80)
-		return 1;
-	if (u[0] >= 0xc2 && u[0] <= 0xdf)
-		n = 2;
-	else if (u[0] >= 0xe0 && u[0] <= 0xef)
-		n = 3;
-	else if (u[0] >= 0xf0 && u[0] <= 0xf4)
-		n = 4;
-	else
-		return -1;
-	if (u[0] == 0xe0)
-		lo = 0xa0;	/* overlong */
-	else if (u[0] == 0xed)
-		hi = 0x9f;	/* surrogates */
-	else if (u[0] == 0xf0)
-		lo = 0x90;	/* overlong */
-	else if (u[0] == 0xf4)
-		hi = 0x8f;	/* above U+10FFFF */
-	if (u[1] < lo || u[1] > hi)
-		return -1;
-	for (int i = 2; i < n; i++)
-		if (u[i] < 0x80 || u[i] > 0xbf)
-			return -i;
-	return n;
-}
-
-void strbuf_add_utf8(struct strbuf *sb, const char *s)
-{
-	while (*s) {
-		int n = utf8_seq_len(s);
-		if (n > 0) {
-			strbuf_add(sb, s, (size_t)n);
-			s += n;
-		} else {
-			strbuf_addstr(sb, "\xEF\xBF\xBD");	/* U+FFFD */
-			s += -n;
-		}
-	}
-}
-
-char *json_print(const cJSON *v)
-{
-	char *raw = cJSON_Print(v);
-	if (!raw)
-		return NULL;
-	struct strbuf sb = STRBUF_INIT;
-	strbuf_add_utf8(&sb, raw);
-	free(raw);
-	return strbuf_detach(&sb);
-}
-
-void print_json(cJSON *v)
-{
-	char *s = json_print(v);
-	if (!s)
-		die("out of memory printing JSON");
-	puts(s);
-	free(s);
-	cJSON_Delete(v);
 }
 
 char *vllm_args_alloc(const struct instance *in, const struct model_arch *m, const char *model_id)

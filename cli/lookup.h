@@ -1,15 +1,11 @@
 /*
- * lookup.h - turning the names people type into catalog ids, and small
- * output helpers shared by the commands.
+ * lookup.h - turning the names people type into catalog ids.
  */
 #ifndef PIQPLAN_LOOKUP_H
 #define PIQPLAN_LOOKUP_H
 
-#include <cjson/cJSON.h>
-
 struct db;
 struct model_arch;
-struct strbuf;
 
 /*
  * Resolve a model name: the exact Hugging Face id; else the id ignoring
@@ -24,28 +20,6 @@ char *lookup_gpu(struct db *db, const char *name);
 
 /* Load and parse a stored model's config.json. 0, or -1 after error(). */
 int load_model_arch(struct db *db, const char *id, struct model_arch *out);
-
-/*
- * Print a JSON value to stdout followed by a newline, then free it. Like
- * json_print(), the text is valid UTF-8 whatever bytes the strings held.
- */
-void print_json(cJSON *v);
-
-/*
- * cJSON_Print(v) with every byte that is not part of well-formed UTF-8
- * replaced by U+FFFD, so the text is valid JSON even when a stored name
- * holds other bytes. A new string, or NULL when out of memory.
- */
-char *json_print(const cJSON *v);
-
-/*
- * Length of the well-formed UTF-8 sequence at s (1-4); if there is none,
- * minus the number of bytes one U+FFFD replaces (Unicode's maximal subpart).
- */
-int utf8_seq_len(const char *s);
-
-/* Append s, replacing every byte that is not well-formed UTF-8 by U+FFFD. */
-void strbuf_add_utf8(struct strbuf *sb, const char *s);
 
 /* The `vllm serve` arguments of a sized instance, whole, in a new string. */
 struct instance;

@@ -5,7 +5,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "util.h"
+#include "lib/util.h"
 #include "../schema/db.h"
 
 #include <stdarg.h>

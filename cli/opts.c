@@ -2,7 +2,7 @@
  * opts.c - the option parser described in opts.h.
  */
 #include "opts.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "scenario.h"
-#include "util.h"
+#include "lib/util.h"
 #include "../schema/db.h"
 
 #include <stdio.h>

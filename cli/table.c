@@ -3,7 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "table.h"
-#include "util.h"
+#include "lib/util.h"
 
 #include <stdarg.h>
 #include <stdlib.h>

@@ -20,6 +20,7 @@
  * speed: the weights are read once per micro-batch.
  */
 #include "instance.h"
+#include "lib/escape.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -803,14 +804,6 @@ static void fmt_fraction(char *buf, size_t n, double v)
 		buf[--len] = '\0';
 }
 
-/* Characters a POSIX shell takes literally in a word. */
-static int shell_safe(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c == '.' || c == '_' || c == '/' || c == '-' || c == ':' || c == '@' ||
-	       c == '+' || c == '=' || c == ',';
-}
-
 /* snprintf-style appending: counts every byte, writes what fits, keeps a NUL. */
 static void put_char(char *buf, size_t bufsz, size_t *off, char c)
 {
@@ -819,39 +812,12 @@ static void put_char(char *buf, size_t bufsz, size_t *off, char c)
 	(*off)++;
 }
 
-/*
- * The model id as one shell word: as it is when every character is safe,
- * else in single quotes with each ' written '\'' -- so a pasted command
- * line never runs anything a hostile id smuggles in.
- */
-static void put_shell_word(char *buf, size_t bufsz, size_t *off, const char *s)
-{
-	int safe = *s != '\0';
-	for (const char *p = s; *p; p++)
-		safe &= shell_safe(*p);
-	if (safe) {
-		for (; *s; s++)
-			put_char(buf, bufsz, off, *s);
-		return;
-	}
-	put_char(buf, bufsz, off, '\'');
-	for (; *s; s++) {
-		if (*s == '\'') {
-			put_char(buf, bufsz, off, '\'');
-			put_char(buf, bufsz, off, '\\');
-			put_char(buf, bufsz, off, '\'');
-		}
-		put_char(buf, bufsz, off, *s);
-	}
-	put_char(buf, bufsz, off, '\'');
-}
-
 int instance_vllm_args(const struct instance *in, const struct model_arch *m,
 		       const char *model_id, char *buf, size_t bufsz)
 {
 	const struct layout *l = &in->layout;
 	char pp[48] = "", dp[48] = "", gmu[16], flags[512];
-	size_t off = 0;
+	size_t off;
 	/* A checkpoint already in fp8 needs no --quantization; vLLM reads its config. */
 	int quant = l->precision == PREC_FP8 && m->native_linear != WF_FP8;
 
@@ -869,7 +835,7 @@ int instance_vllm_args(const struct instance *in, const struct model_arch *m,
 		 l->kv_elem_bytes == 1 ? " --kv-cache-dtype fp8" : "",
 		 (long long)in->max_model_len, in->max_num_seqs,
 		 in->max_num_batched_tokens, gmu);
-	put_shell_word(buf, bufsz, &off, model_id);
+	off = shell_quote(buf, bufsz, model_id);	/* lib/escape.h */
 	for (const char *p = flags; *p; p++)
 		put_char(buf, bufsz, &off, *p);
 	if (bufsz > 0)

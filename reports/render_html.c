@@ -5,36 +5,14 @@
  * byte that is not valid UTF-8 (the page declares UTF-8) becomes U+FFFD.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "report.h"
-#include "cli/lookup.h"
+#include "reports/report.h"
+#include "lib/escape.h"
+#include "lib/util.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void html_escape(struct strbuf *out, const char *s)
-{
-	int n;
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': strbuf_addstr(out, "&lt;"); break;
-		case '>': strbuf_addstr(out, "&gt;"); break;
-		case '&': strbuf_addstr(out, "&amp;"); break;
-		case '"': strbuf_addstr(out, "&quot;"); break;
-		case '\'': strbuf_addstr(out, "&#39;"); break;
-		default:
-			n = utf8_seq_len(s);
-			if (n > 0) {
-				strbuf_add(out, s, (size_t)n);
-			} else {
-				strbuf_addstr(out, "\xEF\xBF\xBD");	/* U+FFFD */
-				n = -n;
-			}
-			s += n - 1;
-		}
-	}
-}
 
 static const char style[] =
 	"body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem auto;"

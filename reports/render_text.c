@@ -7,34 +7,15 @@
  * UTF-8 replaced by U+FFFD so that the document parses whatever was stored.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "report.h"
-#include "cli/lookup.h"
+#include "reports/report.h"
+#include "lib/escape.h"
+#include "lib/json.h"
+#include "lib/util.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Markdown table cell / paragraph text: no raw HTML, no breaking the table. */
-static void md_escape(struct strbuf *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': strbuf_addstr(out, "&lt;"); break;
-		case '>': strbuf_addstr(out, "&gt;"); break;
-		case '&': strbuf_addstr(out, "&amp;"); break;
-		case '|': strbuf_addstr(out, "\\|"); break;
-		case '\\': strbuf_addstr(out, "\\\\"); break;
-		case '`': strbuf_addstr(out, "\\`"); break;
-		case '*': strbuf_addstr(out, "\\*"); break;
-		case '_': strbuf_addstr(out, "\\_"); break;
-		case '[': strbuf_addstr(out, "\\["); break;
-		case ']': strbuf_addstr(out, "\\]"); break;
-		case '\n': case '\r': case '\t': strbuf_addstr(out, " "); break;
-		default: strbuf_add(out, s, 1);
-		}
-	}
-}
 
 /* A fenced code block whose fence is longer than any backtick run inside. */
 static void md_code(struct strbuf *out, const char *text)
@@ -149,33 +130,18 @@ void render_md(const struct report *r, struct strbuf *out)
 		md_section(out, &r->sections[i]);
 }
 
-/* CSV text cell: quoted, doubled quotes, formula-looking text defused with a leading '. */
-static void csv_text(struct strbuf *out, const char *s)
-{
-	strbuf_addstr(out, "\"");
-	if (*s == '=' || *s == '+' || *s == '-' || *s == '@' || *s == '\t' || *s == '\r')
-		strbuf_addstr(out, "'");
-	for (; *s; s++) {
-		if (*s == '"')
-			strbuf_addstr(out, "\"\"");
-		else
-			strbuf_add(out, s, 1);
-	}
-	strbuf_addstr(out, "\"");
-}
-
 void render_csv(const struct report *r, struct strbuf *out)
 {
 	char buf[64];
 	strbuf_addstr(out, "section,row,column,value\n");
 	strbuf_addstr(out, "run,1,scenario,");
-	csv_text(out, r->scenario);
+	csv_cell(out, r->scenario);
 	strbuf_addstr(out, "\nrun,1,description,");
-	csv_text(out, r->description);
+	csv_cell(out, r->description);
 	strbuf_addf(out, "\nrun,1,run_id,%lld\nrun,1,started_at,", (long long)r->run_id);
-	csv_text(out, r->started_at);
+	csv_cell(out, r->started_at);
 	strbuf_addstr(out, "\nrun,1,piqplan_version,");
-	csv_text(out, r->version);
+	csv_cell(out, r->version);
 	strbuf_addf(out, "\nrun,1,inputs_sha256,%s\n", r->inputs_sha256);
 	for (int i = 0; i < r->nsections; i++) {
 		const struct rsection *s = &r->sections[i];
@@ -184,7 +150,7 @@ void render_csv(const struct report *r, struct strbuf *out)
 				const struct rcell *cell = &s->cells[(size_t)row * (size_t)s->ncols + (size_t)c];
 				strbuf_addf(out, "%s,%d,%s,", s->id, row + 1, s->cols[c]);
 				if (cell->type == 't') {
-					csv_text(out, cell->text);
+					csv_cell(out, cell->text);
 				} else if (cell->type == 'n') {
 					snprintf(buf, sizeof(buf), "%.17g", cell->num);
 					strbuf_addstr(out, buf);

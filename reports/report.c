@@ -3,7 +3,7 @@
  * over the rows a run stored, loaded into plain tables for the renderers.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "report.h"
+#include "reports/report.h"
 #include "schema/db.h"
 
 #include <math.h>

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "cli/util.h"
+#include "lib/util.h"
 
 struct db;
 

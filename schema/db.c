@@ -5,7 +5,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "db.h"
 #include "embedded.h"
-#include "../cli/util.h"
+#include "lib/util.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

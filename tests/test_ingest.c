@@ -31,7 +31,7 @@
 #include <sys/resource.h>
 
 #include "../cli/ingest.h"
-#include "../cli/sha256.h"
+#include "lib/sha256.h"
 
 static char path_buf[4096];
 

@@ -23,7 +23,7 @@
 #include "cli/catalog.h"
 #include "cli/cmd.h"
 #include "cli/ingest.h"
-#include "cli/util.h"
+#include "lib/util.h"
 #include "planner/model.h"
 #include "schema/db.h"
 

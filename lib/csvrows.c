@@ -3,8 +3,8 @@
  * them into a record and count newlines ourselves to know line numbers.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "csvrows.h"
-#include "util.h"
+#include "lib/csvrows.h"
+#include "lib/util.h"
 
 #include <csv.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * every command.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "util.h"
+#include "lib/util.h"
 
 #include <ctype.h>
 #include <errno.h>

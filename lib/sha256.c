@@ -2,7 +2,7 @@
  * sha256.c - SHA-256 as FIPS 180-4 section 6.2 describes it: big-endian
  * words, 64 rounds per 512-bit block, the length in bits appended.
  */
-#include "sha256.h"
+#include "lib/sha256.h"
 
 #include <string.h>
 
