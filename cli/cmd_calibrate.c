@@ -20,7 +20,7 @@
 #include "lib/json.h"
 #include "lib/util.h"
 #include "../planner/calibrate.h"
-#include "../planner/workload.h"
+#include "planner/workload.h"
 #include "../planner/model.h"
 #include "../schema/db.h"
 

@@ -7,13 +7,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "ingest.h"
+#include "ingest/workload_file.h"
 #include "listing.h"
 #include "lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../planner/workload.h"
+#include "planner/workload.h"
 #include "../schema/db.h"
 
 #include <math.h>

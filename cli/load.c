@@ -5,7 +5,7 @@
 #include "load.h"
 #include "lib/util.h"
 #include "../planner/instance.h"
-#include "../planner/workload.h"
+#include "planner/workload.h"
 #include "../schema/db.h"
 
 #include <stdio.h>

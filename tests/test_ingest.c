@@ -30,7 +30,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../cli/ingest.h"
+#include "ingest/workload_file.h"
 #include "lib/sha256.h"
 
 static char path_buf[4096];

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "../planner/workload.h"
+#include "planner/workload.h"
 
 START_TEST(edges_log2)
 {

@@ -9,7 +9,7 @@
  * a leak, an I/O error on a memory stream) is a finding.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cli/ingest.h"
+#include "ingest/workload_file.h"
 
 #include <stdint.h>
 #include <stdio.h>

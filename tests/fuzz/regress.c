@@ -22,7 +22,7 @@
 
 #include "cli/catalog.h"
 #include "cli/cmd.h"
-#include "cli/ingest.h"
+#include "ingest/workload_file.h"
 #include "lib/util.h"
 #include "planner/model.h"
 #include "schema/db.h"

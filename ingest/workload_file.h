@@ -1,5 +1,5 @@
 /*
- * ingest.h - read a workload file (request log, ready histogram, Prometheus
+ * workload_file.h - read a workload file (request log, ready histogram, Prometheus
  * export or Mooncake trace) in one streaming pass into a joint histogram
  * and a summary, hashing the bytes as they go by. No database here: the
  * caller stores what comes back, inside its one transaction.
@@ -54,13 +54,13 @@
  * WL_TOKENS_MAX are refused, as are NUL bytes anywhere and invalid UTF-8
  * in the header.
  */
-#ifndef PIQPLAN_INGEST_H
-#define PIQPLAN_INGEST_H
+#ifndef PIQPLAN_WORKLOAD_FILE_H
+#define PIQPLAN_WORKLOAD_FILE_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../planner/workload.h"
+#include "planner/workload.h"
 
 /* Return values of ingest_file / ingest_stream. */
 enum {

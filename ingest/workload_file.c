@@ -1,12 +1,12 @@
 /*
- * ingest.c - the streaming workload parsers behind `piqplan workload
+ * workload_file.c - the streaming workload parsers behind `piqplan workload
  * import`. One pass over the bytes: each chunk is hashed, checked for NUL
  * bytes and cut into physical lines; CSV lines go through libcsv (so quoted
  * fields work), Mooncake lines through cJSON. Rows feed the histogram and
  * arrival counters of planner/workload.h and are then forgotten.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "ingest.h"
+#include "ingest/workload_file.h"
 
 #include <cjson/cJSON.h>
 #include <csv.h>
