@@ -1,15 +1,15 @@
 /*
  * workload_file.c - the streaming workload parsers behind `piqplan workload
  * import`. One pass over the bytes: each chunk is hashed, checked for NUL
- * bytes and cut into physical lines; CSV lines go through libcsv (so quoted
- * fields work), Mooncake lines through cJSON. Rows feed the histogram and
- * arrival counters of planner/workload.h and are then forgotten.
+ * bytes and cut into physical lines; CSV lines go through lib/csvrows.h
+ * (libcsv, so quoted fields work), Mooncake lines through cJSON. Rows feed
+ * the histogram and arrival counters of planner/workload.h and are then
+ * forgotten.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "ingest/workload_file.h"
 
 #include <cjson/cJSON.h>
-#include <csv.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -18,6 +18,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "lib/csvrows.h"
 #include "lib/sha256.h"
 #include "lib/utf8.h"
 #include "lib/util.h"
@@ -143,7 +144,6 @@ struct ingest {
 	enum wl_format fmt;		/* WL_FMT_AUTO until known */
 	int started;			/* past the BOM / leading blank space */
 	int64_t line;			/* 1-based physical line being read */
-	int64_t row_line;		/* line where the current CSV row began */
 	int64_t last_line;		/* last line with any bytes: for errors at the end */
 	int64_t rows;			/* data rows / JSON lines accepted */
 	int64_t window_ns;
@@ -155,15 +155,14 @@ struct ingest {
 	struct wl_blockset blocks;
 
 	/* CSV */
-	struct csv_parser csv;
+	struct csvrows *csv;
 	int header_done;
 	int ncols;
 	char **colname;			/* header names as written */
 	enum role *role;		/* per column */
 	int role_col[R_NROLES];		/* column of each role, -1 if absent */
-	struct strbuf rowbuf;		/* current row's fields, NUL-separated */
-	size_t off[MAX_COLUMNS + 1];
-	int nfields;			/* fields in the current row (even past off[]) */
+	char **fields;			/* the current row's fields (the first MAX_COLUMNS) */
+	int nfields;			/* fields in the current row, kept or not */
 
 	/* buckets */
 	double peak_rps_max;		/* NaN until a peak_rps cell is given */
@@ -442,7 +441,7 @@ static const char *cell(struct ingest *in, enum role r, size_t *len)
 	int c = in->role_col[r];
 	if (c < 0)
 		return NULL;
-	return trim(in->rowbuf.buf + in->off[c], len);
+	return trim(in->fields[c], len);
 }
 
 static int tokens_cell(struct ingest *in, enum role r, int64_t max, const char *what,
@@ -779,7 +778,7 @@ static int header_row(struct ingest *in)
 	in->colname = xcalloc((size_t)in->ncols, sizeof(*in->colname));
 	in->role = xcalloc((size_t)in->ncols, sizeof(*in->role));
 	for (int c = 0; c < in->ncols; c++) {
-		const char *s = in->rowbuf.buf + in->off[c];
+		const char *s = in->fields[c];
 		size_t len = strlen(s);
 		if (!utf8_valid(s, len))
 			return fail(in, INGEST_ERR_DATA, in->line, NULL,
@@ -795,7 +794,7 @@ static int header_row(struct ingest *in)
 				    "expected a header line naming the columns of a requests (%s), "
 				    "buckets or prometheus file, found %s",
 				    csv_formats[WL_FMT_REQUESTS].header,
-				    show(in, in->rowbuf.buf, strlen(in->rowbuf.buf)));
+				    show(in, in->fields[0], strlen(in->fields[0])));
 	}
 	const struct csv_format *f = &csv_formats[in->fmt];
 	for (int r = 0; r < R_NROLES; r++)
@@ -862,32 +861,18 @@ static int csv_row(struct ingest *in)
 	}
 }
 
-static void csv_field_cb(void *s, size_t len, void *data)
+/* csvrows' callback: one CSV record. A quoted field may span lines: a row is named by its first. */
+static int csv_record(void *arg, char **fields, int nfields, long line)
 {
-	struct ingest *in = data;
-	if (in->status)
-		return;
-	if (in->nfields <= MAX_COLUMNS) {
-		in->off[in->nfields] = in->rowbuf.len;
-		strbuf_add(&in->rowbuf, s ? s : "", s ? len : 0);
-		strbuf_add(&in->rowbuf, "", 1);
-	}
-	in->nfields++;
-}
-
-static void csv_row_cb(int c, void *data)
-{
-	struct ingest *in = data;
-	(void)c;
-	if (!in->status) {
-		/* A quoted field may span lines: a row is named by its first. */
-		int64_t line = in->line;
-		in->line = in->row_line;
-		csv_row(in);
-		in->line = line;
-	}
-	in->nfields = 0;
-	in->rowbuf.len = 0;
+	struct ingest *in = arg;
+	int64_t now = in->line;
+	in->fields = fields;
+	in->nfields = nfields;
+	in->line = line;
+	csv_row(in);
+	in->line = now;
+	in->fields = NULL;
+	return in->status;
 }
 
 /* ---- Mooncake lines --------------------------------------------------- */
@@ -1011,11 +996,10 @@ static void feed_line_part(struct ingest *in, const char *p, size_t len)
 		strbuf_add(&in->linebuf, p, len);
 		return;
 	}
-	if (in->csv.pstate == 0 && in->nfields == 0)
-		in->row_line = in->line;
-	if (csv_parse(&in->csv, p, len, csv_field_cb, csv_row_cb, in) != len && !in->status)
+	csvrows_set_line(in->csv, (long)in->line);
+	if (csvrows_feed(in->csv, p, len) == -1 && !in->status)
 		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected CSV: %s",
-		     csv_strerror(csv_error(&in->csv)));
+		     csvrows_error_detail(in->csv));
 }
 
 static void end_line(struct ingest *in)
@@ -1057,9 +1041,9 @@ static void finish_input(struct ingest *in)
 	if (in->fmt == WL_FMT_MOONCAKE) {
 		if (in->linebuf.len)
 			end_line(in);
-	} else if (csv_fini(&in->csv, csv_field_cb, csv_row_cb, in) && !in->status) {
-		fail(in, INGEST_ERR_DATA, in->row_line, NULL, "expected CSV: %s",
-		     csv_strerror(csv_error(&in->csv)));
+	} else if (csvrows_finish(in->csv) == -1 && !in->status) {
+		fail(in, INGEST_ERR_DATA, csvrows_error_line(in->csv), NULL, "expected CSV: %s",
+		     csvrows_error_detail(in->csv));
 	}
 	if (in->status)
 		return;
@@ -1079,12 +1063,11 @@ static void finish_input(struct ingest *in)
 
 static void ingest_release(struct ingest *in)
 {
-	csv_free(&in->csv);
+	csvrows_free(in->csv);
 	for (int c = 0; c < in->ncols; c++)
 		free(in->colname[c]);
 	free(in->colname);
 	free(in->role);
-	strbuf_release(&in->rowbuf);
 	strbuf_release(&in->linebuf);
 	if (in->prom)
 		free(in->prom->model);
@@ -1128,8 +1111,9 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 			    "expected a window of 0.001 to 10000000 seconds, found %g", window_s),
 		       INGEST_ERR_USAGE;
 	in.window_ns = llround(window_s * 1e9);
-	if (csv_init(&in.csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL))
-		return fail(&in, INGEST_ERR_IO, 0, NULL, "out of memory"), INGEST_ERR_IO;
+	in.csv = csvrows_new(csv_record, &in);
+	csvrows_set_max_fields(in.csv, MAX_COLUMNS);
+	csvrows_set_strict_end(in.csv);
 
 	buf = xmalloc(CHUNK_BYTES);
 	sha256_init(&sha);

@@ -1,6 +1,8 @@
 /*
- * csvrows.c - see csvrows.h. libcsv hands us fields one by one; we gather
- * them into a record and count newlines ourselves to know line numbers.
+ * csvrows.c - see csvrows.h. libcsv hands us fields one by one; we keep
+ * them in one buffer (one allocation per record at most, none once it is
+ * large enough), hand them over as a record, and feed libcsv line by line
+ * to know where each record starts.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lib/csvrows.h"
@@ -11,17 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libcsv's parser state between records (csv.c's ROW_NOT_BEGUN). */
+#define CSV_ROW_NOT_BEGUN 0
+
 struct csvrows {
 	struct csv_parser parser;
 	csvrow_fn fn;
 	void *arg;
-	char **fields;
-	int nfields, alloc;
+	struct strbuf text;	/* the kept fields of the current record, each NUL-terminated */
+	size_t *off;		/* where each kept field starts in text */
+	char **fields;		/* handed to fn: text + off[i] */
+	int kept, alloc;	/* kept fields; capacity of off and fields */
+	int nfields;		/* fields of the current record, kept or not */
+	int max_fields;		/* 0: keep every field */
 	long line;		/* physical line of the byte being fed (1-based) */
 	long record_line;	/* line the current record started on */
-	int in_record;
 	int stop;		/* the callback's non-zero return */
 	char error[160];
+	char detail[120];
 	long error_line;
 };
 
@@ -30,30 +39,35 @@ static void on_field(void *data, size_t len, void *p)
 	struct csvrows *r = p;
 	if (r->stop)
 		return;
-	if (!r->in_record) {
-		r->in_record = 1;
+	if (!r->max_fields || r->nfields < r->max_fields) {
+		if (r->kept == r->alloc) {
+			r->alloc = r->alloc ? 2 * r->alloc : 16;
+			r->off = xrealloc(r->off, (size_t)r->alloc * sizeof(*r->off));
+			r->fields = xrealloc(r->fields, (size_t)r->alloc * sizeof(*r->fields));
+		}
+		r->off[r->kept++] = r->text.len;
+		strbuf_add(&r->text, data ? data : "", data ? len : 0);
+		strbuf_add(&r->text, "", 1);
 	}
-	if (r->nfields == r->alloc) {
-		r->alloc = r->alloc ? 2 * r->alloc : 16;
-		r->fields = xrealloc(r->fields, (size_t)r->alloc * sizeof(*r->fields));
-	}
-	r->fields[r->nfields++] = xstrndup(data ? data : "", len);
+	r->nfields++;
 }
 
 static void clear_fields(struct csvrows *r)
 {
-	for (int i = 0; i < r->nfields; i++)
-		free(r->fields[i]);
 	r->nfields = 0;
-	r->in_record = 0;
+	r->kept = 0;
+	r->text.len = 0;
 }
 
 static void on_record(int c, void *p)
 {
 	struct csvrows *r = p;
 	(void)c;
-	if (!r->stop && r->nfields > 0)
+	if (!r->stop && r->nfields > 0) {
+		for (int i = 0; i < r->kept; i++)
+			r->fields[i] = r->text.buf + r->off[i];
 		r->stop = r->fn(r->arg, r->fields, r->nfields, r->record_line);
+	}
 	clear_fields(r);
 }
 
@@ -69,18 +83,35 @@ struct csvrows *csvrows_new(csvrow_fn fn, void *arg)
 	return r;
 }
 
-static int parse_error(struct csvrows *r)
+void csvrows_set_max_fields(struct csvrows *r, int max)
 {
-	snprintf(r->error, sizeof(r->error), "malformed CSV (%s)",
-		 csv_strerror(csv_error(&r->parser)));
-	r->error_line = r->line;
+	r->max_fields = max > 0 ? max : 0;
+}
+
+void csvrows_set_strict_end(struct csvrows *r)
+{
+	csv_set_opts(&r->parser, (unsigned char)(csv_get_opts(&r->parser) | CSV_STRICT_FINI));
+}
+
+void csvrows_set_line(struct csvrows *r, long line)
+{
+	r->line = line;
+	if (r->parser.pstate == CSV_ROW_NOT_BEGUN && r->nfields == 0)
+		r->record_line = line;
+}
+
+static int parse_error(struct csvrows *r, long line)
+{
+	snprintf(r->detail, sizeof(r->detail), "%s", csv_strerror(csv_error(&r->parser)));
+	snprintf(r->error, sizeof(r->error), "malformed CSV (%s)", r->detail);
+	r->error_line = line;
 	return -1;
 }
 
 /*
- * Feed line by line so we know which line a record starts on: libcsv calls
- * on_record when it sees the terminator of a record, and the next record
- * starts after it.
+ * Feed line by line so we know which line a record starts on: a record
+ * starts on the line being fed when libcsv is between records (a quoted
+ * field still open, or fields already given, mean it started earlier).
  */
 int csvrows_feed(struct csvrows *r, const char *data, size_t len)
 {
@@ -88,10 +119,10 @@ int csvrows_feed(struct csvrows *r, const char *data, size_t len)
 	while (off < len && !r->stop) {
 		const char *nl = memchr(data + off, '\n', len - off);
 		size_t n = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
-		if (!r->in_record && r->nfields == 0)
+		if (r->parser.pstate == CSV_ROW_NOT_BEGUN && r->nfields == 0)
 			r->record_line = r->line;
 		if (csv_parse(&r->parser, data + off, n, on_field, on_record, r) != n)
-			return parse_error(r);
+			return parse_error(r, r->line);
 		if (nl)
 			r->line++;
 		off += n;
@@ -104,13 +135,18 @@ int csvrows_finish(struct csvrows *r)
 	if (r->stop)
 		return r->stop;
 	if (csv_fini(&r->parser, on_field, on_record, r) != 0)
-		return parse_error(r);
+		return parse_error(r, r->record_line);
 	return r->stop;
 }
 
 const char *csvrows_error(const struct csvrows *r)
 {
 	return r->error;
+}
+
+const char *csvrows_error_detail(const struct csvrows *r)
+{
+	return r->detail;
 }
 
 long csvrows_error_line(const struct csvrows *r)
@@ -122,7 +158,8 @@ void csvrows_free(struct csvrows *r)
 {
 	if (!r)
 		return;
-	clear_fields(r);
+	strbuf_release(&r->text);
+	free(r->off);
 	free(r->fields);
 	csv_free(&r->parser);
 	free(r);
