@@ -12,11 +12,10 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "lib/csvrows.h"
+#include "ingest/calibration_file.h"
 #include "load.h"
 #include "lookup.h"
 #include "opts.h"
-#include "lib/sha256.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "../planner/calibrate.h"
@@ -31,17 +30,6 @@
 #include <string.h>
 
 static const char calibrate_usage[] = "FILE.csv [--engine NAME] [--dry-run] [--verbose] [--json]";
-
-/* The columns a calibration file must have, in calibration.csv's order. */
-enum col {
-	C_MODEL, C_GPU, C_GPUS, C_TP, C_PP, C_EP, C_PRECISION, C_ENGINE, C_ISL, C_OSL,
-	C_LOAD, C_LOAD_VALUE, C_TOK_S, C_TTFT, C_TPOT, C_N
-};
-
-static const char *const col_names[C_N] = {
-	"model", "gpu", "gpus", "tp", "pp", "ep", "precision", "engine", "isl", "osl",
-	"load", "load_value", "output_tok_s", "ttft_ms", "tpot_ms",
-};
 
 /* A model's parsed config, loaded once for all its rows. */
 struct model_entry {
@@ -60,20 +48,12 @@ struct reader {
 	struct db *db;
 	const char *path;
 	const char *only_engine;	/* --engine, or NULL */
-	int col[C_N];
-	int header_seen;
 	struct model_entry **models;
 	int nmodels;
 	struct row_entry *rows;
 	int nrows, alloc;
 	int skipped;
-	struct sha256 hash;
 };
-
-static int row_error(struct reader *rd, long line, int col, const char *what)
-{
-	return data_error("%s:%ld: column %s: expected %s", rd->path, line, col_names[col], what);
-}
 
 /* 1 when `sql` with :id bound returns a row, 0 when not, -1 on error. */
 static int exists(struct db *db, const char *sql, const char *id)
@@ -105,168 +85,38 @@ static const struct model_arch *model_for(struct reader *rd, const char *id)
 	return &m->arch;
 }
 
-static int read_header(struct reader *rd, char **f, int n)
+/* A checked row (ingest/calibration_file.h): keep it when its model, GPU and engine are known. */
+static int keep_row(void *arg, const struct calib_record *rec)
 {
-	for (int c = 0; c < C_N; c++) {
-		rd->col[c] = csv_column(f, n, col_names[c]);
-		if (rd->col[c] < 0)
-			return data_error("%s:1: missing column %s (a calibration file has %s, ...)",
-					  rd->path, col_names[c], "model,gpu,gpus,tp,pp,ep,precision,"
-					  "engine,isl,osl,load,load_value,output_tok_s,ttft_ms,tpot_ms");
-	}
-	rd->header_seen = 1;
-	return 0;
-}
+	struct reader *rd = arg;
+	struct calib_row r = rec->row;
 
-/* A positive number in column c, or 0 when the cell is empty and that is allowed. */
-/*
- * A positive number up to max (absurd values would overflow the model's
- * integer token counts); an empty cell is 0 when optional.
- */
-static int number(struct reader *rd, char **f, long line, int c, int optional, double max,
-		  double *out)
-{
-	const char *s = f[rd->col[c]];
-	char want[96];
-	*out = 0;
-	if (!*s && optional)
+	if (rd->only_engine && strcmp(rec->engine, rd->only_engine))
 		return 0;
-	if (parse_double(s, out) || !(*out > 0) || !(*out <= max)) {
-		snprintf(want, sizeof(want), "a positive number up to %.0f%s", max,
-			 optional ? ", or nothing" : "");
-		return row_error(rd, line, c, want);
-	}
-	return 0;
-}
-
-static int whole(struct reader *rd, char **f, long line, int c, int lo, int *out)
-{
-	int64_t v;
-	if (parse_int64(f[rd->col[c]], &v) || v < lo || v > 4096)
-		return row_error(rd, line, c, lo == 0 ? "0 or 1" : "a whole number >= 1");
-	*out = (int)v;
-	return 0;
-}
-
-/* Check one data row; keep it when its model, GPU and engine are known. */
-static int read_row(struct reader *rd, char **f, long line)
-{
-	struct calib_row r;
-	const char *model = f[rd->col[C_MODEL]], *gpu = f[rd->col[C_GPU]];
-	const char *engine = f[rd->col[C_ENGINE]], *load = f[rd->col[C_LOAD]];
-	int gpus, e;
-
-	memset(&r, 0, sizeof(r));
-	r.line = line;
-	if (!*model)
-		return row_error(rd, line, C_MODEL, "a model id");
-	if (!*gpu)
-		return row_error(rd, line, C_GPU, "a GPU id");
-	if (!*engine)
-		return row_error(rd, line, C_ENGINE, "an engine id");
-	if (whole(rd, f, line, C_GPUS, 1, &gpus) || whole(rd, f, line, C_TP, 1, &r.layout.tp) ||
-	    whole(rd, f, line, C_PP, 1, &r.layout.pp) || whole(rd, f, line, C_EP, 0, &e))
-		return -1;
-	if (e > 1)
-		return row_error(rd, line, C_EP, "0 or 1");
-	if (gpus % (r.layout.tp * r.layout.pp))
-		return row_error(rd, line, C_GPUS, "a multiple of tp x pp");
-	r.layout.dp = gpus / (r.layout.tp * r.layout.pp);
-	r.layout.ep = e;
-	r.layout.kv_elem_bytes = 2;
-	if (precision_parse(f[rd->col[C_PRECISION]], &r.layout.precision))
-		return row_error(rd, line, C_PRECISION, "native, bf16, fp8 or fp4");
-	if (!strcmp(load, "offline"))
-		r.load = CALIB_OFFLINE;
-	else if (!strcmp(load, "concurrency"))
-		r.load = CALIB_CONCURRENCY;
-	else if (!strcmp(load, "rate"))
-		r.load = CALIB_RATE;
-	else
-		return row_error(rd, line, C_LOAD, "offline, concurrency or rate");
-	if (number(rd, f, line, C_ISL, 0, WL_TOKENS_MAX, &r.isl) ||
-	    number(rd, f, line, C_OSL, 0, WL_TOKENS_MAX, &r.osl) ||
-	    number(rd, f, line, C_LOAD_VALUE, r.load == CALIB_OFFLINE, 1e9, &r.load_value) ||
-	    number(rd, f, line, C_TOK_S, 0, 1e12, &r.output_tok_s) ||
-	    number(rd, f, line, C_TTFT, 1, 1e9, &r.ttft_s) ||
-	    number(rd, f, line, C_TPOT, 1, 1e9, &r.tpot_s))
-		return -1;
-	r.ttft_s /= 1e3;
-	r.tpot_s /= 1e3;
-
-	if (rd->only_engine && strcmp(engine, rd->only_engine))
-		return 0;
-	int known_e = exists(rd->db, "SELECT 1 FROM engine WHERE id = :id", engine);
-	int known_m = exists(rd->db, "SELECT 1 FROM model WHERE id = :id", model);
-	int known_g = exists(rd->db, "SELECT 1 FROM gpu WHERE id = :id", gpu);
+	int known_e = exists(rd->db, "SELECT 1 FROM engine WHERE id = :id", rec->engine);
+	int known_m = exists(rd->db, "SELECT 1 FROM model WHERE id = :id", rec->model);
+	int known_g = exists(rd->db, "SELECT 1 FROM gpu WHERE id = :id", rec->gpu);
 	if (known_e < 0 || known_m < 0 || known_g < 0)
 		return -1;
 	if (!known_e || !known_m || !known_g) {
-		warning("%s:%ld: unknown %s '%s': row skipped", rd->path, line,
+		warning("%s:%ld: unknown %s '%s': row skipped", rd->path, rec->line,
 			!known_e ? "engine" : !known_m ? "model" : "GPU",
-			!known_e ? engine : !known_m ? model : gpu);
+			!known_e ? rec->engine : !known_m ? rec->model : rec->gpu);
 		rd->skipped++;
 		return 0;
 	}
-	r.model = model_for(rd, model);
-	if (!r.model || load_gpu_spec(rd->db, gpu, &r.gpu))
+	r.model = model_for(rd, rec->model);
+	if (!r.model || load_gpu_spec(rd->db, rec->gpu, &r.gpu))
 		return -1;
 	if (rd->nrows == rd->alloc) {
 		rd->alloc = rd->alloc ? 2 * rd->alloc : 64;
 		rd->rows = xrealloc(rd->rows, (size_t)rd->alloc * sizeof(*rd->rows));
 	}
 	struct row_entry *re = &rd->rows[rd->nrows++];
-	re->engine = xstrdup(engine);
-	re->model_id = xstrdup(model);
+	re->engine = xstrdup(rec->engine);
+	re->model_id = xstrdup(rec->model);
 	re->row = r;
 	return 0;
-}
-
-static int on_row(void *arg, char **f, int n, long line)
-{
-	struct reader *rd = arg;
-	if (n == 1 && !f[0][0])		/* a blank line */
-		return 0;
-	if (!rd->header_seen)
-		return read_header(rd, f, n) ? 1 : 0;
-	int need = 0;
-	for (int c = 0; c < C_N; c++)
-		if (rd->col[c] >= need)
-			need = rd->col[c] + 1;
-	if (n < need) {
-		data_error("%s:%ld: %d fields, the header has at least %d", rd->path, line, n, need);
-		return 1;
-	}
-	return read_row(rd, f, line) ? 1 : 0;
-}
-
-static int read_file_rows(struct reader *rd)
-{
-	FILE *fp = fopen(rd->path, "rb");
-	struct csvrows *cr;
-	char buf[65536];
-	size_t got;
-	int r = 0;
-
-	if (!fp)
-		return error("cannot open '%s': %s", rd->path, strerror(errno));
-	sha256_init(&rd->hash);
-	cr = csvrows_new(on_row, rd);
-	while (r == 0 && (got = fread(buf, 1, sizeof(buf), fp)) > 0) {
-		sha256_update(&rd->hash, buf, got);
-		r = csvrows_feed(cr, buf, got);
-	}
-	if (r == 0 && ferror(fp))
-		r = error("cannot read '%s': %s", rd->path, strerror(errno));
-	if (r == 0)
-		r = csvrows_finish(cr);
-	if (r == -1 && csvrows_error(cr)[0])
-		data_error("%s:%ld: %s", rd->path, csvrows_error_line(cr), csvrows_error(cr));
-	csvrows_free(cr);
-	fclose(fp);
-	if (r == 0 && !rd->header_seen)
-		return data_error("%s: empty file (expected a header line)", rd->path);
-	return r ? -1 : 0;
 }
 
 /* What one engine's fit found. */
@@ -501,9 +351,8 @@ static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 			return r < 0 ? -1 : error("unknown engine '%s'", only);
 		rd.only_engine = only;
 	}
-	if (read_file_rows(&rd))
+	if (calib_file_read(rd.path, keep_row, &rd, hex))
 		goto cleanup;
-	sha256_final_hex(&rd.hash, hex);
 	file_desc = xasprintf("%s sha256 %s", rd.path, hex);
 
 	/* Engines in order of first appearance. */

@@ -66,46 +66,6 @@ static void bind_real(struct stmt *st, const char *param, double v)
 		stmt_bind_null(st, param);
 }
 
-static int cmp_int64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
-/*
- * The edges column: "log2", the --edges list as parsed, or, for formats
- * that bring their own buckets, every distinct inner bound of the file's.
- */
-static char *edges_text(const struct wl_edges *e, const char *spec, enum wl_format fmt,
-			const struct wl_hist *h)
-{
-	struct strbuf sb = STRBUF_INIT;
-	if (fmt == WL_FMT_REQUESTS || fmt == WL_FMT_MOONCAKE) {
-		if (!spec || !*spec || !strcmp(spec, "log2"))
-			return xstrdup("log2");
-		for (int i = 1; i < e->n - 1; i++)
-			strbuf_addf(&sb, "%s%lld", sb.len ? "," : "", (long long)e->edge[i]);
-		return strbuf_detach(&sb);
-	}
-	size_t n = wl_hist_buckets(h), k = 0;
-	int64_t *v = xmalloc((4 * n + 1) * sizeof(*v));
-	for (size_t i = 0; i < n; i++) {
-		const struct wl_bucket *b = wl_hist_bucket(h, i);
-		v[k++] = b->prompt_lo;
-		v[k++] = b->prompt_hi;
-		v[k++] = b->output_lo;
-		v[k++] = b->output_hi;
-	}
-	qsort(v, k, sizeof(*v), cmp_int64);
-	for (size_t i = 0; i < k; i++) {
-		if (v[i] == 0 || v[i] >= WL_TOKENS_END || (i && v[i] == v[i - 1]))
-			continue;
-		strbuf_addf(&sb, "%s%lld", sb.len ? "," : "", (long long)v[i]);
-	}
-	free(v);
-	return sb.len ? strbuf_detach(&sb) : xstrdup("");
-}
-
 /*
  * Names of the scenarios that use workload `id` (directly or through a
  * stored run), comma-separated; NULL when none. *failed set on error.
@@ -398,7 +358,7 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	}
 
-	edges_col = edges_text(&edges, edges_spec, s.format, h);
+	edges_col = ingest_edges_text(&edges, edges_spec, s.format, h);
 	struct row w = { name, model_id, description, path, edges_col, &s };
 	if (store_workload(ctx->db, old_id, &w, h))
 		goto cleanup;

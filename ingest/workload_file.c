@@ -1204,3 +1204,40 @@ int ingest_file(const char *path, const struct ingest_opts *opts,
 	}
 	return ret;
 }
+
+static int cmp_int64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* See workload_file.h. */
+char *ingest_edges_text(const struct wl_edges *e, const char *spec, enum wl_format fmt,
+			const struct wl_hist *h)
+{
+	struct strbuf sb = STRBUF_INIT;
+	if (fmt == WL_FMT_REQUESTS || fmt == WL_FMT_MOONCAKE) {
+		if (!spec || !*spec || !strcmp(spec, "log2"))
+			return xstrdup("log2");
+		for (int i = 1; i < e->n - 1; i++)
+			strbuf_addf(&sb, "%s%lld", sb.len ? "," : "", (long long)e->edge[i]);
+		return strbuf_detach(&sb);
+	}
+	size_t n = wl_hist_buckets(h), k = 0;
+	int64_t *v = xmalloc((4 * n + 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const struct wl_bucket *b = wl_hist_bucket(h, i);
+		v[k++] = b->prompt_lo;
+		v[k++] = b->prompt_hi;
+		v[k++] = b->output_lo;
+		v[k++] = b->output_hi;
+	}
+	qsort(v, k, sizeof(*v), cmp_int64);
+	for (size_t i = 0; i < k; i++) {
+		if (v[i] == 0 || v[i] >= WL_TOKENS_END || (i && v[i] == v[i - 1]))
+			continue;
+		strbuf_addf(&sb, "%s%lld", sb.len ? "," : "", (long long)v[i]);
+	}
+	free(v);
+	return sb.len ? strbuf_detach(&sb) : xstrdup("");
+}

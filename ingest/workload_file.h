@@ -109,4 +109,14 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
  */
 int ingest_parse_timestamp(const char *s, int64_t *ns);
 
+/*
+ * The workload's edges column, in a new string: "log2" or the --edges
+ * list (spec, as parsed into e) for the formats binned on edges (requests,
+ * mooncake); for formats that bring their own buckets, every distinct inner
+ * bound of the histogram h (0 and the open top left out), increasing,
+ * comma-separated ("" when there is none).
+ */
+char *ingest_edges_text(const struct wl_edges *e, const char *spec, enum wl_format fmt,
+			const struct wl_hist *h);
+
 #endif

@@ -1,0 +1,221 @@
+/*
+ * calibration_file.c - see calibration_file.h. lib/csvrows.h cuts the
+ * records; this file knows what each column must hold.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "ingest/calibration_file.h"
+#include "lib/csvrows.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
+#include "planner/workload.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The columns a calibration file must have, in calibration.csv's order. */
+enum col {
+	C_MODEL, C_GPU, C_GPUS, C_TP, C_PP, C_EP, C_PRECISION, C_ENGINE, C_ISL, C_OSL,
+	C_LOAD, C_LOAD_VALUE, C_TOK_S, C_TTFT, C_TPOT, C_N
+};
+
+static const char *const col_names[C_N] = {
+	"model", "gpu", "gpus", "tp", "pp", "ep", "precision", "engine", "isl", "osl",
+	"load", "load_value", "output_tok_s", "ttft_ms", "tpot_ms",
+};
+
+struct calib_reader {
+	const char *name;
+	calib_record_fn *fn;
+	void *arg;
+	struct csvrows *csv;
+	int col[C_N];
+	int header_seen;
+};
+
+static int row_error(struct calib_reader *rd, long line, int col, const char *what)
+{
+	return data_error("%s:%ld: column %s: expected %s", rd->name, line, col_names[col], what);
+}
+
+static int read_header(struct calib_reader *rd, char **f, int n)
+{
+	for (int c = 0; c < C_N; c++) {
+		rd->col[c] = csv_column(f, n, col_names[c]);
+		if (rd->col[c] < 0)
+			return data_error("%s:1: missing column %s (a calibration file has %s, ...)",
+					  rd->name, col_names[c], "model,gpu,gpus,tp,pp,ep,precision,"
+					  "engine,isl,osl,load,load_value,output_tok_s,ttft_ms,tpot_ms");
+	}
+	rd->header_seen = 1;
+	return 0;
+}
+
+/*
+ * A positive number up to max (absurd values would overflow the model's
+ * integer token counts); an empty cell is 0 when optional.
+ */
+static int number(struct calib_reader *rd, char **f, long line, int c, int optional, double max,
+		  double *out)
+{
+	const char *s = f[rd->col[c]];
+	char want[96];
+	*out = 0;
+	if (!*s && optional)
+		return 0;
+	if (parse_double(s, out) || !(*out > 0) || !(*out <= max)) {
+		snprintf(want, sizeof(want), "a positive number up to %.0f%s", max,
+			 optional ? ", or nothing" : "");
+		return row_error(rd, line, c, want);
+	}
+	return 0;
+}
+
+static int whole(struct calib_reader *rd, char **f, long line, int c, int lo, int *out)
+{
+	int64_t v;
+	if (parse_int64(f[rd->col[c]], &v) || v < lo || v > 4096)
+		return row_error(rd, line, c, lo == 0 ? "0 or 1" : "a whole number >= 1");
+	*out = (int)v;
+	return 0;
+}
+
+/* Check one data row and hand it over. */
+static int read_row(struct calib_reader *rd, char **f, long line)
+{
+	struct calib_record rec;
+	struct calib_row *r = &rec.row;
+	const char *load = f[rd->col[C_LOAD]];
+	int gpus, e;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.line = r->line = line;
+	rec.model = f[rd->col[C_MODEL]];
+	rec.gpu = f[rd->col[C_GPU]];
+	rec.engine = f[rd->col[C_ENGINE]];
+	if (!*rec.model)
+		return row_error(rd, line, C_MODEL, "a model id");
+	if (!*rec.gpu)
+		return row_error(rd, line, C_GPU, "a GPU id");
+	if (!*rec.engine)
+		return row_error(rd, line, C_ENGINE, "an engine id");
+	if (whole(rd, f, line, C_GPUS, 1, &gpus) || whole(rd, f, line, C_TP, 1, &r->layout.tp) ||
+	    whole(rd, f, line, C_PP, 1, &r->layout.pp) || whole(rd, f, line, C_EP, 0, &e))
+		return -1;
+	if (e > 1)
+		return row_error(rd, line, C_EP, "0 or 1");
+	if (gpus % (r->layout.tp * r->layout.pp))
+		return row_error(rd, line, C_GPUS, "a multiple of tp x pp");
+	r->layout.dp = gpus / (r->layout.tp * r->layout.pp);
+	r->layout.ep = e;
+	r->layout.kv_elem_bytes = 2;
+	if (precision_parse(f[rd->col[C_PRECISION]], &r->layout.precision))
+		return row_error(rd, line, C_PRECISION, "native, bf16, fp8 or fp4");
+	if (!strcmp(load, "offline"))
+		r->load = CALIB_OFFLINE;
+	else if (!strcmp(load, "concurrency"))
+		r->load = CALIB_CONCURRENCY;
+	else if (!strcmp(load, "rate"))
+		r->load = CALIB_RATE;
+	else
+		return row_error(rd, line, C_LOAD, "offline, concurrency or rate");
+	if (number(rd, f, line, C_ISL, 0, WL_TOKENS_MAX, &r->isl) ||
+	    number(rd, f, line, C_OSL, 0, WL_TOKENS_MAX, &r->osl) ||
+	    number(rd, f, line, C_LOAD_VALUE, r->load == CALIB_OFFLINE, 1e9, &r->load_value) ||
+	    number(rd, f, line, C_TOK_S, 0, 1e12, &r->output_tok_s) ||
+	    number(rd, f, line, C_TTFT, 1, 1e9, &r->ttft_s) ||
+	    number(rd, f, line, C_TPOT, 1, 1e9, &r->tpot_s))
+		return -1;
+	r->ttft_s /= 1e3;
+	r->tpot_s /= 1e3;
+	return rd->fn(rd->arg, &rec);
+}
+
+/* csvrows' callback: 1 stops the read (the message is out). */
+static int on_record(void *arg, char **f, int n, long line)
+{
+	struct calib_reader *rd = arg;
+	if (n == 1 && !f[0][0])		/* a blank line */
+		return 0;
+	if (!rd->header_seen)
+		return read_header(rd, f, n) ? 1 : 0;
+	int need = 0;
+	for (int c = 0; c < C_N; c++)
+		if (rd->col[c] >= need)
+			need = rd->col[c] + 1;
+	if (n < need) {
+		data_error("%s:%ld: %d fields, the header has at least %d", rd->name, line, n, need);
+		return 1;
+	}
+	return read_row(rd, f, line) ? 1 : 0;
+}
+
+struct calib_reader *calib_reader_new(const char *name, calib_record_fn *fn, void *arg)
+{
+	struct calib_reader *rd = xcalloc(1, sizeof(*rd));
+	rd->name = name;
+	rd->fn = fn;
+	rd->arg = arg;
+	rd->csv = csvrows_new(on_record, rd);
+	return rd;
+}
+
+/* csvrows' result as ours: its own complaint about malformed CSV is a data error. */
+static int csv_result(struct calib_reader *rd, int r)
+{
+	if (r == -1 && csvrows_error(rd->csv)[0])
+		data_error("%s:%ld: %s", rd->name, csvrows_error_line(rd->csv),
+			   csvrows_error(rd->csv));
+	return r ? -1 : 0;
+}
+
+int calib_reader_feed(struct calib_reader *rd, const char *data, size_t len)
+{
+	return csv_result(rd, csvrows_feed(rd->csv, data, len));
+}
+
+int calib_reader_finish(struct calib_reader *rd)
+{
+	if (csv_result(rd, csvrows_finish(rd->csv)))
+		return -1;
+	if (!rd->header_seen)
+		return data_error("%s: empty file (expected a header line)", rd->name);
+	return 0;
+}
+
+void calib_reader_free(struct calib_reader *rd)
+{
+	if (!rd)
+		return;
+	csvrows_free(rd->csv);
+	free(rd);
+}
+
+int calib_file_read(const char *path, calib_record_fn *fn, void *arg, char sha256_hex[65])
+{
+	FILE *fp = fopen(path, "rb");
+	struct calib_reader *rd;
+	struct sha256 hash;
+	char buf[65536];
+	size_t got;
+	int r = 0;
+
+	if (!fp)
+		return error("cannot open '%s': %s", path, strerror(errno));
+	sha256_init(&hash);
+	rd = calib_reader_new(path, fn, arg);
+	while (r == 0 && (got = fread(buf, 1, sizeof(buf), fp)) > 0) {
+		sha256_update(&hash, buf, got);
+		r = calib_reader_feed(rd, buf, got);
+	}
+	if (r == 0 && ferror(fp))
+		r = error("cannot read '%s': %s", path, strerror(errno));
+	if (r == 0)
+		r = calib_reader_finish(rd);
+	calib_reader_free(rd);
+	fclose(fp);
+	if (r == 0)
+		sha256_final_hex(&hash, sha256_hex);
+	return r;
+}
