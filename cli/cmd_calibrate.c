@@ -13,15 +13,15 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
 #include "ingest/calibration_file.h"
-#include "load.h"
-#include "lookup.h"
+#include "schema/load.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../planner/calibrate.h"
+#include "planner/calibrate.h"
 #include "planner/workload.h"
-#include "../planner/model.h"
-#include "../schema/db.h"
+#include "planner/model.h"
+#include "schema/db.h"
 
 #include <errno.h>
 #include <math.h>

@@ -7,13 +7,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "load.h"
-#include "lookup.h"
+#include "schema/load.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../planner/instance.h"
-#include "../planner/model.h"
+#include "planner/instance.h"
+#include "planner/model.h"
 
 #include <math.h>
 #include <stdio.h>

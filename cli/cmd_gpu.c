@@ -4,11 +4,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
 #include "listing.h"
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

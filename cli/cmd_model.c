@@ -3,15 +3,15 @@
  * catalog and what their architecture implies (parameters, KV cache).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "catalog.h"
+#include "schema/catalog.h"
 #include "cmd.h"
 #include "listing.h"
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../planner/model.h"
-#include "../schema/db.h"
+#include "planner/model.h"
+#include "schema/db.h"
 
 #include <stddef.h>
 #include <stdio.h>

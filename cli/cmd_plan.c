@@ -11,15 +11,15 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "load.h"
-#include "lookup.h"
+#include "schema/load.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../planner/fleet.h"
-#include "../planner/model.h"
-#include "../planner/plan.h"
-#include "../schema/db.h"
+#include "planner/fleet.h"
+#include "planner/model.h"
+#include "planner/plan.h"
+#include "schema/db.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,13 +2,13 @@
  * cmd_price.c - `piqplan price list|add`: dated GPU-hour prices.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "catalog.h"
+#include "schema/catalog.h"
 #include "cmd.h"
 #include "listing.h"
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/util.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

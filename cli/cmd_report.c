@@ -6,12 +6,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
 #include "listing.h"
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "opts.h"
-#include "scenario.h"
+#include "schema/scenario.h"
 #include "lib/util.h"
 #include "reports/report.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <errno.h>
 #include <stdio.h>

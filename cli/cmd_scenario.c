@@ -7,13 +7,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
 #include "listing.h"
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "run.h"
-#include "scenario.h"
+#include "schema/scenario.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <ctype.h>
 #include <math.h>

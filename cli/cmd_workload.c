@@ -9,12 +9,12 @@
 #include "cmd.h"
 #include "ingest/workload_file.h"
 #include "listing.h"
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/workload.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <math.h>
 #include <stdio.h>

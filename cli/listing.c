@@ -3,11 +3,11 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "listing.h"
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "table.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
 #include "lib/util.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <stdarg.h>
 #include <stdio.h>

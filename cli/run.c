@@ -9,18 +9,18 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "load.h"
-#include "lookup.h"
+#include "schema/load.h"
+#include "schema/lookup.h"
 #include "opts.h"
 #include "run.h"
-#include "scenario.h"
+#include "schema/scenario.h"
 #include "lib/sha256.h"
 #include "table.h"
 #include "lib/json.h"
 #include "lib/util.h"
-#include "../planner/fleet.h"
-#include "../planner/plan.h"
-#include "../schema/db.h"
+#include "planner/fleet.h"
+#include "planner/plan.h"
+#include "schema/db.h"
 
 #include <math.h>
 #include <stdarg.h>

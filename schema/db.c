@@ -3,8 +3,8 @@
  * file in piqplan that calls sqlite3_* (see db.h for the contract).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "db.h"
-#include "embedded.h"
+#include "schema/db.h"
+#include "schema/embedded.h"
 #include "lib/util.h"
 
 #include <sqlite3.h>

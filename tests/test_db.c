@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/catalog.h"
+#include "schema/catalog.h"
 #include "schema/db.h"
 
 static int64_t scalar(struct db *db, const char *sql)

@@ -12,7 +12,7 @@
  * the size) so records that straddle two feeds are covered too.
  */
 #include "../../cli/cmd_calibrate.c"
-#include "cli/catalog.h"
+#include "schema/catalog.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/catalog.h"
+#include "schema/catalog.h"
 #include "cli/cmd.h"
 #include "ingest/workload_file.h"
 #include "lib/util.h"

@@ -2,11 +2,11 @@
  * lookup.c - name resolution for models and GPUs.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "lookup.h"
+#include "schema/lookup.h"
 #include "lib/util.h"
-#include "../planner/instance.h"
-#include "../planner/model.h"
-#include "../schema/db.h"
+#include "planner/instance.h"
+#include "planner/model.h"
+#include "schema/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,11 +2,11 @@
  * load.c - catalog rows into planner structs (see load.h).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "load.h"
+#include "schema/load.h"
 #include "lib/util.h"
-#include "../planner/instance.h"
+#include "planner/instance.h"
 #include "planner/workload.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -3,13 +3,12 @@
  * Hugging Face configs) into the database, and inserting models.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "catalog.h"
+#include "schema/catalog.h"
 #include "lib/csvrows.h"
-#include "cmd.h"
 #include "lib/util.h"
-#include "../planner/model.h"
-#include "../schema/db.h"
-#include "../schema/embedded.h"
+#include "planner/model.h"
+#include "schema/db.h"
+#include "schema/embedded.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -2,9 +2,9 @@
  * scenario.c - loading a scenario and its workloads and GPUs.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "scenario.h"
+#include "schema/scenario.h"
 #include "lib/util.h"
-#include "../schema/db.h"
+#include "schema/db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
