@@ -8,8 +8,10 @@
 #include "schema/lookup.h"
 #include "opts.h"
 #include "lib/util.h"
-#include "schema/db.h"
+#include "schema/catalog.h"
+#include "schema/listings.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -29,7 +31,6 @@ static int cluster_add(struct ctx *ctx, int argc, char **argv)
 	};
 	char *pos[1], *gpu_id = NULL;
 	int npos, ret = -1;
-	struct stmt *st = NULL;
 
 	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1 || !gpu || !have_gpus)
 		return usage_error(ctx);
@@ -56,38 +57,11 @@ static int cluster_add(struct ctx *ctx, int argc, char **argv)
 	gpu_id = lookup_gpu(ctx->db, gpu);
 	if (!gpu_id)
 		goto cleanup;
-	st = db_prepare(ctx->db, "SELECT 1 FROM cluster WHERE name = :name");
-	if (!st)
-		goto cleanup;
-	stmt_bind_text(st, ":name", pos[0]);
-	int exists = stmt_step_once(st);
-	stmt_finalize(st);
-	st = NULL;
-	if (exists) {
-		if (exists > 0)
-			error("cluster '%s' already exists", pos[0]);
-		goto cleanup;
-	}
-	st = db_prepare(ctx->db,
-		"INSERT INTO cluster (name, gpu_id, gpus, pricing, usd_per_gpu_hour, from_quarter)"
-		" VALUES (:name, :gpu, :gpus, :pricing, :usd, upper(:from))");
-	if (!st)
-		goto cleanup;
-	stmt_bind_text(st, ":name", pos[0]);
-	stmt_bind_text(st, ":gpu", gpu_id);
-	stmt_bind_int64(st, ":gpus", gpus);
-	stmt_bind_text(st, ":pricing", pricing);
-	if (have_usd)
-		stmt_bind_double(st, ":usd", usd);
-	else
-		stmt_bind_null(st, ":usd");
-	stmt_bind_text(st, ":from", from);
-	if (stmt_step(st) < 0)
+	if (cluster_insert(ctx->db, pos[0], gpu_id, gpus, pricing, have_usd ? usd : NAN, from))
 		goto cleanup;
 	printf("cluster '%s': %lld x %s (%s)\n", pos[0], (long long)gpus, gpu_id, pricing);
 	ret = 0;
 cleanup:
-	stmt_finalize(st);
 	free(gpu_id);
 	return ret;
 }
@@ -101,38 +75,21 @@ static int cluster_list(struct ctx *ctx, int argc, char **argv)
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	return print_rows(db_prepare(ctx->db, json ?
-		"SELECT name, gpu_id AS gpu, gpus, pricing, usd_per_gpu_hour, from_quarter"
-		"  FROM cluster ORDER BY name" :
-		"SELECT name AS NAME, gpu_id AS GPU, gpus AS \">GPUS\", pricing AS PRICING,"
-		"       " SQL_FMT("%.3f", "usd_per_gpu_hour") " AS \">USD/GPU-H\","
-		"       coalesce(from_quarter, 'now') AS \"FROM\""
-		"  FROM cluster ORDER BY name"), json);
+	return print_rows(cluster_list_stmt(ctx->db, json), json);
 }
 
 static int cluster_remove(struct ctx *ctx, int argc, char **argv)
 {
 	const struct opt opts[] = { OPT_END };
 	char *pos[1];
-	int npos, ret = -1;
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return usage_error(ctx);
-	struct stmt *st = db_prepare(ctx->db, "DELETE FROM cluster WHERE name = :name");
-	if (!st)
+	if (cluster_delete(ctx->db, pos[0]))
 		return -1;
-	stmt_bind_text(st, ":name", pos[0]);
-	if (stmt_step(st) < 0)
-		goto cleanup;
-	if (db_changes(ctx->db) == 0) {
-		error("unknown cluster '%s'", pos[0]);
-		goto cleanup;
-	}
 	printf("removed cluster '%s'\n", pos[0]);
-	ret = 0;
-cleanup:
-	stmt_finalize(st);
-	return ret;
+	return 0;
 }
 
 static const struct subcmd cluster_subs[] = {

@@ -9,14 +9,10 @@
 #include "lib/json.h"
 #include "lib/util.h"
 #include "schema/db.h"
+#include "schema/listings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-/* One GPU, every column under its own name (gpu show --json). */
-static const char sql_gpu_show[] =
-	"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-	"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source FROM gpu WHERE id = :id";
 
 static int gpu_list(struct ctx *ctx, int argc, char **argv)
 {
@@ -27,19 +23,7 @@ static int gpu_list(struct ctx *ctx, int argc, char **argv)
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	return print_rows(db_prepare(ctx->db, json ?
-		"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source"
-		"  FROM gpu ORDER BY id" :
-		"SELECT id AS ID, printf('%.0f GiB', memory_bytes / 1073741824.0) AS \">MEMORY\","
-		"       printf('%.2f', mem_bw_bytes_per_s / 1e12) AS \">HBM TB/S\","
-		"       printf('%.0f', bf16_flops / 1e12) AS \">BF16 TFLOPS\","
-		"       " SQL_FMT("%.0f", "fp8_flops / 1e12") " AS \">FP8 TFLOPS\","
-		"       nvlink_domain_gpus AS \">NVLINK\","
-		"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
-		"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
-		"         ORDER BY as_of_date DESC LIMIT 1) AS \"ON-DEMAND USD/GPU-H\""
-		"  FROM gpu ORDER BY id"), json);
+	return print_rows(gpu_list_stmt(ctx->db, json), json);
 }
 
 static int gpu_show(struct ctx *ctx, int argc, char **argv)
@@ -55,14 +39,10 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	id = lookup_gpu(ctx->db, pos[0]);
 	if (!id)
 		goto cleanup;
-	st = db_prepare(ctx->db, sql_gpu_show);
-	prices = db_prepare(ctx->db,
-		"SELECT pricing, usd_per_gpu_hour, as_of, source FROM gpu_price WHERE gpu_id = :id"
-		" ORDER BY pricing, as_of_date DESC");
+	st = gpu_show_stmt(ctx->db, id);
+	prices = gpu_prices_stmt(ctx->db, id);
 	if (!st || !prices)
 		goto cleanup;
-	stmt_bind_text(st, ":id", id);
-	stmt_bind_text(prices, ":id", id);
 	if (stmt_step(st) != 1)
 		goto cleanup;
 	cJSON *o = row_object(st);

@@ -12,6 +12,7 @@
 #include "lib/util.h"
 #include "planner/model.h"
 #include "schema/db.h"
+#include "schema/listings.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -31,16 +32,7 @@ static int model_list(struct ctx *ctx, int argc, char **argv)
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	return print_rows(db_prepare(ctx->db, json ?
-		"SELECT id, model_type, attention, layers, total_params, active_params, experts,"
-		"       experts_per_token, kv_bytes_per_token, max_context_tokens"
-		"  FROM model ORDER BY id" :
-		"SELECT id AS ID, model_type AS TYPE, attention AS ATTN, layers AS \">LAYERS\","
-		"       " SQL_HUMAN_COUNT("total_params") " AS \">TOTAL\","
-		"       " SQL_HUMAN_COUNT("active_params") " AS \">ACTIVE\","
-		"       CASE WHEN experts > 0 THEN experts_per_token || '/' || experts END"
-		"         AS \">EXPERTS\", kv_bytes_per_token AS \">KV B/TOKEN\""
-		"  FROM model ORDER BY id"), json);
+	return print_rows(model_list_stmt(ctx->db, json), json);
 }
 
 static cJSON *weights_json(const struct model_weights *w)
@@ -139,10 +131,9 @@ static int model_show(struct ctx *ctx, int argc, char **argv)
 	id = lookup_model(ctx->db, pos[0]);
 	if (!id || load_model_arch(ctx->db, id, &m))
 		goto cleanup;
-	st = db_prepare(ctx->db, "SELECT source, native_format FROM model WHERE id = :id");
+	st = model_show_stmt(ctx->db, id);
 	if (!st)
 		goto cleanup;
-	stmt_bind_text(st, ":id", id);
 	if (stmt_step(st) != 1)
 		goto cleanup;
 	source = xstrdup(stmt_text(st, 0));

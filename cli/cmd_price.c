@@ -8,7 +8,7 @@
 #include "schema/lookup.h"
 #include "opts.h"
 #include "lib/util.h"
-#include "schema/db.h"
+#include "schema/listings.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +29,7 @@ static int price_list(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	if (gpu && !(gpu_id = lookup_gpu(ctx->db, gpu)))
 		return -1;
-	struct stmt *st = db_prepare(ctx->db, json ?
-		"SELECT gpu_id AS gpu, pricing, usd_per_gpu_hour, as_of, source FROM gpu_price"
-		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC" :
-		"SELECT gpu_id AS GPU, pricing AS PRICING, printf('%.3f', usd_per_gpu_hour)"
-		"       AS \">USD/GPU-H\", as_of AS \"AS OF\", source AS SOURCE FROM gpu_price"
-		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC");
-	if (st)
-		stmt_bind_text(st, ":gpu", gpu_id);
+	struct stmt *st = price_list_stmt(ctx->db, gpu_id, json);
 	free(gpu_id);
 	return print_rows(st, json);
 }
@@ -53,7 +46,6 @@ static int price_add(struct ctx *ctx, int argc, char **argv)
 	char date[11];
 	double usd;
 	int npos, ret = -1;
-	struct stmt *st = NULL;
 
 	if (opts_parse(argc, argv, opts, pos, 3, &npos) || npos != 3 || !as_of || !source)
 		return usage_error(ctx);
@@ -76,25 +68,11 @@ static int price_add(struct ctx *ctx, int argc, char **argv)
 	gpu_id = lookup_gpu(ctx->db, pos[0]);
 	if (!gpu_id)
 		goto cleanup;
-	st = db_prepare(ctx->db,
-		"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source)"
-		" VALUES (:gpu, :pricing, :usd, :as_of, :date, :source)"
-		" ON CONFLICT (gpu_id, pricing, as_of) DO UPDATE SET"
-		"   usd_per_gpu_hour = excluded.usd_per_gpu_hour, source = excluded.source");
-	if (!st)
-		goto cleanup;
-	stmt_bind_text(st, ":gpu", gpu_id);
-	stmt_bind_text(st, ":pricing", pos[1]);
-	stmt_bind_double(st, ":usd", usd);
-	stmt_bind_text(st, ":as_of", as_of);
-	stmt_bind_text(st, ":date", date);
-	stmt_bind_text(st, ":source", source);
-	if (stmt_step(st) < 0)
+	if (price_insert(ctx->db, gpu_id, pos[1], usd, as_of, date, source))
 		goto cleanup;
 	printf("%s %s: %.3f USD/GPU-h as of %s\n", gpu_id, pos[1], usd, as_of);
 	ret = 0;
 cleanup:
-	stmt_finalize(st);
 	free(gpu_id);
 	return ret;
 }

@@ -1,9 +1,9 @@
 /*
  * cmd_workload.c - `piqplan workload import|list|show|remove`: the traffic a
  * fleet serves, stored as a joint prompt x output histogram with arrival
- * rates. cli/ingest.c reads the file in one streaming pass; this file
- * stores what it found inside the dispatcher's one transaction, so a bad
- * row or a failing database leaves nothing behind.
+ * rates. ingest/workload_file.c reads the file in one streaming pass;
+ * schema/workload.c stores what it found inside the dispatcher's one
+ * transaction, so a bad row or a failing database leaves nothing behind.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
@@ -15,6 +15,8 @@
 #include "lib/util.h"
 #include "planner/workload.h"
 #include "schema/db.h"
+#include "schema/listings.h"
+#include "schema/workload.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -56,214 +58,6 @@ static void progress_clear(struct progress *p)
 	if (p->shown)
 		fputs("\r\033[K", stderr);
 	p->shown = 0;
-}
-
-static void bind_real(struct stmt *st, const char *param, double v)
-{
-	if (isfinite(v))
-		stmt_bind_double(st, param, v);
-	else
-		stmt_bind_null(st, param);
-}
-
-/*
- * Names of the scenarios that use workload `id` (directly or through a
- * stored run), comma-separated; NULL when none. *failed set on error.
- */
-static char *workload_users(struct db *db, int64_t id, int *failed)
-{
-	struct strbuf sb = STRBUF_INIT;
-	struct stmt *st = db_prepare(db,
-		"SELECT name FROM scenario WHERE id IN"
-		" (SELECT scenario_id FROM scenario_workload WHERE workload_id = :id"
-		"  UNION SELECT r.scenario_id FROM run_pool p JOIN run r ON r.id = p.run_id"
-		"        WHERE p.workload_id = :id)"
-		" ORDER BY name");
-	int r;
-	*failed = 0;
-	if (!st) {
-		*failed = 1;
-		return NULL;
-	}
-	stmt_bind_int64(st, ":id", id);
-	while ((r = stmt_step(st)) == 1)
-		strbuf_addf(&sb, "%s'%s'", sb.len ? ", " : "", stmt_text(st, 0));
-	stmt_finalize(st);
-	if (r < 0) {
-		*failed = 1;
-		strbuf_release(&sb);
-		return NULL;
-	}
-	return sb.len ? strbuf_detach(&sb) : NULL;
-}
-
-/* Id of the workload called name: 1 found, 0 not, -1 error. */
-static int workload_id(struct db *db, const char *name, int64_t *id)
-{
-	struct stmt *st = db_prepare(db, "SELECT id FROM workload WHERE name = :name");
-	if (!st)
-		return -1;
-	stmt_bind_text(st, ":name", name);
-	int r = stmt_step(st);
-	if (r == 1)
-		*id = stmt_int64(st, 0);
-	stmt_finalize(st);
-	return r;
-}
-
-#define WORKLOAD_COLUMNS \
-	"name = :name, model_id = :model, description = :description, format = :format," \
-	" source_file = :source_file, source_sha256 = :sha256, source_bytes = :bytes," \
-	" edges = :edges, requests = :requests, first_ts_s = :first, last_ts_s = :last," \
-	" span_s = :span, mean_rps = :mean_rps, peak_rps = :peak_rps," \
-	" peak_window_s = :window, prompt_tokens_sum = :psum, output_tokens_sum = :osum," \
-	" prompt_tokens_mean = :pmean, output_tokens_mean = :omean," \
-	" prompt_tokens_p50 = :p50, prompt_tokens_p90 = :p90, prompt_tokens_p99 = :p99," \
-	" prompt_tokens_p999 = :p999, output_tokens_p50 = :o50, output_tokens_p90 = :o90," \
-	" output_tokens_p99 = :o99, output_tokens_p999 = :o999, total_tokens_p50 = :t50," \
-	" total_tokens_p90 = :t90, total_tokens_p99 = :t99, total_tokens_p999 = :t999," \
-	" sums_estimated = :estimated, independent_marginals = :independent," \
-	" prefix_reuse_share = :reuse"
-
-/* The workload row's values, shared by the INSERT and the in-place UPDATE. */
-struct row {
-	const char *name, *model, *description, *source_file, *edges;
-	const struct workload_summary *s;
-};
-
-static void bind_row(struct stmt *st, const struct row *w)
-{
-	const struct workload_summary *s = w->s;
-	stmt_bind_text(st, ":name", w->name);
-	stmt_bind_text(st, ":model", w->model);
-	stmt_bind_text(st, ":description", w->description);
-	stmt_bind_text(st, ":format", wl_format_name(s->format));
-	stmt_bind_text(st, ":source_file", w->source_file);
-	stmt_bind_text(st, ":sha256", s->sha256_hex);
-	stmt_bind_int64(st, ":bytes", s->file_bytes);
-	stmt_bind_text(st, ":edges", w->edges);
-	stmt_bind_int64(st, ":requests", s->requests);
-	bind_real(st, ":first", s->first_s);
-	bind_real(st, ":last", s->last_s);
-	bind_real(st, ":span", s->span_s);
-	bind_real(st, ":mean_rps", s->mean_rps);
-	bind_real(st, ":peak_rps", s->peak_rps);
-	bind_real(st, ":window", isfinite(s->peak_rps) && s->window_s > 0 ? s->window_s : NAN);
-	stmt_bind_int64(st, ":psum", s->prompt_tokens_sum);
-	stmt_bind_int64(st, ":osum", s->output_tokens_sum);
-	bind_real(st, ":pmean", s->prompt_tokens_mean);
-	bind_real(st, ":omean", s->output_tokens_mean);
-	bind_real(st, ":p50", s->prompt.p50);
-	bind_real(st, ":p90", s->prompt.p90);
-	bind_real(st, ":p99", s->prompt.p99);
-	bind_real(st, ":p999", s->prompt.p999);
-	bind_real(st, ":o50", s->output.p50);
-	bind_real(st, ":o90", s->output.p90);
-	bind_real(st, ":o99", s->output.p99);
-	bind_real(st, ":o999", s->output.p999);
-	bind_real(st, ":t50", s->total.p50);
-	bind_real(st, ":t90", s->total.p90);
-	bind_real(st, ":t99", s->total.p99);
-	bind_real(st, ":t999", s->total.p999);
-	stmt_bind_int64(st, ":estimated", s->sums_estimated ? 1 : 0);
-	stmt_bind_int64(st, ":independent", s->independent_marginals ? 1 : 0);
-	bind_real(st, ":reuse", s->prefix_reuse_share);
-}
-
-/*
- * Write the workload row and its buckets. old_id > 0: a workload of that
- * name exists and --replace was given; if a scenario or run uses it, the
- * row is updated in place (same id), else deleted (buckets cascade) and
- * inserted anew.
- */
-static int store_workload(struct db *db, int64_t old_id, const struct row *w,
-			  const struct wl_hist *h)
-{
-	struct stmt *st = NULL;
-	int64_t id = 0;
-	int ret = -1, failed;
-	char *users = NULL;
-
-	if (old_id > 0) {
-		users = workload_users(db, old_id, &failed);
-		if (failed)
-			goto cleanup;
-	}
-	if (users) {
-		st = db_prepare(db, "UPDATE workload SET " WORKLOAD_COLUMNS ","
-				" imported_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = :id");
-		if (!st)
-			goto cleanup;
-		bind_row(st, w);
-		stmt_bind_int64(st, ":id", old_id);
-		if (stmt_step(st) < 0)
-			goto cleanup;
-		stmt_finalize(st);
-		st = db_prepare(db, "DELETE FROM workload_bucket WHERE workload_id = :id");
-		if (!st)
-			goto cleanup;
-		stmt_bind_int64(st, ":id", old_id);
-		if (stmt_step(st) < 0)
-			goto cleanup;
-		id = old_id;
-	} else {
-		if (old_id > 0) {
-			st = db_prepare(db, "DELETE FROM workload WHERE id = :id");
-			if (!st)
-				goto cleanup;
-			stmt_bind_int64(st, ":id", old_id);
-			if (stmt_step(st) < 0)
-				goto cleanup;
-			stmt_finalize(st);
-		}
-		st = db_prepare(db,
-			"INSERT INTO workload (name, model_id, description, format, source_file,"
-			" source_sha256, source_bytes, edges, requests, first_ts_s, last_ts_s, span_s,"
-			" mean_rps, peak_rps, peak_window_s, prompt_tokens_sum, output_tokens_sum,"
-			" prompt_tokens_mean, output_tokens_mean, prompt_tokens_p50, prompt_tokens_p90,"
-			" prompt_tokens_p99, prompt_tokens_p999, output_tokens_p50, output_tokens_p90,"
-			" output_tokens_p99, output_tokens_p999, total_tokens_p50, total_tokens_p90,"
-			" total_tokens_p99, total_tokens_p999, sums_estimated, independent_marginals,"
-			" prefix_reuse_share)"
-			" VALUES (:name, :model, :description, :format, :source_file, :sha256, :bytes,"
-			" :edges, :requests, :first, :last, :span, :mean_rps, :peak_rps, :window,"
-			" :psum, :osum, :pmean, :omean, :p50, :p90, :p99, :p999, :o50, :o90, :o99,"
-			" :o999, :t50, :t90, :t99, :t999, :estimated, :independent, :reuse)");
-		if (!st)
-			goto cleanup;
-		bind_row(st, w);
-		if (stmt_step(st) < 0)
-			goto cleanup;
-		id = db_last_insert_rowid(db);
-	}
-	stmt_finalize(st);
-
-	/* One statement for every bucket: bind, step, reset. */
-	st = db_prepare(db,
-		"INSERT INTO workload_bucket (workload_id, prompt_tokens_lo, prompt_tokens_hi,"
-		" output_tokens_lo, output_tokens_hi, requests, prompt_tokens_sum, output_tokens_sum)"
-		" VALUES (:id, :plo, :phi, :olo, :ohi, :requests, :psum, :osum)");
-	if (!st)
-		goto cleanup;
-	for (size_t i = 0, n = wl_hist_buckets(h); i < n; i++) {
-		const struct wl_bucket *b = wl_hist_bucket(h, i);
-		stmt_bind_int64(st, ":id", id);
-		stmt_bind_int64(st, ":plo", b->prompt_lo);
-		stmt_bind_int64(st, ":phi", b->prompt_hi);
-		stmt_bind_int64(st, ":olo", b->output_lo);
-		stmt_bind_int64(st, ":ohi", b->output_hi);
-		stmt_bind_int64(st, ":requests", b->requests);
-		stmt_bind_int64(st, ":psum", b->prompt_tokens_sum);
-		stmt_bind_int64(st, ":osum", b->output_tokens_sum);
-		if (stmt_step(st) < 0)
-			goto cleanup;
-		stmt_reset(st);
-	}
-	ret = 0;
-cleanup:
-	stmt_finalize(st);
-	free(users);
-	return ret;
 }
 
 static int workload_import(struct ctx *ctx, int argc, char **argv)
@@ -316,7 +110,7 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	model_id = lookup_model(ctx->db, model);
 	if (!model_id)
 		goto cleanup;
-	r = workload_id(ctx->db, name, &old_id);
+	r = workload_find(ctx->db, name, &old_id);
 	if (r < 0)
 		goto cleanup;
 	if (r == 1 && !replace) {
@@ -359,8 +153,8 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	}
 
 	edges_col = ingest_edges_text(&edges, edges_spec, s.format, h);
-	struct row w = { name, model_id, description, path, edges_col, &s };
-	if (store_workload(ctx->db, old_id, &w, h))
+	struct workload_row w = { name, model_id, description, path, edges_col, &s };
+	if (workload_store(ctx->db, old_id, &w, h))
 		goto cleanup;
 
 	printf("%s workload '%s': %lld requests (%s), mean prompt %.1f, mean output %.1f tokens",
@@ -390,17 +184,7 @@ static int workload_list(struct ctx *ctx, int argc, char **argv)
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	return print_rows(db_prepare(ctx->db, json ?
-		"SELECT name, model_id AS model, format, requests, mean_rps, peak_rps,"
-		"       prompt_tokens_mean, output_tokens_mean, total_tokens_p99, imported_at"
-		"  FROM workload ORDER BY name" :
-		"SELECT name AS NAME, model_id AS MODEL, format AS FORMAT, requests AS \">REQUESTS\","
-		"       " SQL_FMT("%.2f", "mean_rps") " AS \">MEAN RPS\","
-		"       " SQL_FMT("%.2f", "peak_rps") " AS \">PEAK RPS\","
-		"       printf('%.1f', prompt_tokens_mean) AS \">PROMPT MEAN\","
-		"       printf('%.1f', output_tokens_mean) AS \">OUTPUT MEAN\","
-		"       " SQL_FMT("%.0f", "total_tokens_p99") " AS \">P99 TOTAL\", imported_at AS IMPORTED"
-		"  FROM workload ORDER BY name"), json);
+	return print_rows(workload_list_stmt(ctx->db, json), json);
 }
 
 /* --- show ------------------------------------------------------------------ */
@@ -516,57 +300,55 @@ static void bound_text(char *buf, size_t n, int64_t lo, int64_t hi)
 		snprintf(buf, n, "[%lld, %lld)", (long long)lo, (long long)hi);
 }
 
-/* One marginal as bars of '#': requests per (lo, hi) of one axis. */
-static int show_histogram(struct db *db, int64_t id, const char *title, const char *sql)
+/* One marginal as bars of '#': requests per (lo, hi) of one axis (output: 0 prompt, 1 output). */
+static int show_histogram(struct db *db, int64_t id, const char *title, int output)
 {
-	struct stmt *st = db_prepare(db, sql);
+	struct stmt *st = workload_marginal_stmt(db, id, output);
+	struct { int64_t lo, hi, requests; } *bar = NULL;
 	int64_t max = 0, total = 0;
-	int r;
+	int n = 0, alloc = 0, r;
 	if (!st)
 		return -1;
-	stmt_bind_int64(st, ":id", id);
 	while ((r = stmt_step(st)) == 1) {
-		int64_t c = stmt_int64(st, 2);
-		total += c;
-		if (c > max)
-			max = c;
+		if (n == alloc) {
+			alloc = alloc ? 2 * alloc : 32;
+			bar = xrealloc(bar, (size_t)alloc * sizeof(*bar));
+		}
+		bar[n].lo = stmt_int64(st, 0);
+		bar[n].hi = stmt_int64(st, 1);
+		bar[n].requests = stmt_int64(st, 2);
+		total += bar[n].requests;
+		if (bar[n].requests > max)
+			max = bar[n].requests;
+		n++;
 	}
-	if (r < 0)
-		goto fail;
-	stmt_reset(st);	/* also clears the bindings */
-	stmt_bind_int64(st, ":id", id);
+	stmt_finalize(st);
+	if (r < 0) {
+		free(bar);
+		return -1;
+	}
 	printf("\n%s:\n", title);
-	while ((r = stmt_step(st)) == 1) {
+	for (int k = 0; k < n; k++) {
 		char b[64];
-		int64_t c = stmt_int64(st, 2);
-		int bar = max ? (int)((c * BAR_COLUMNS + max - 1) / max) : 0;
-		bound_text(b, sizeof(b), stmt_int64(st, 0), stmt_int64(st, 1));
+		int64_t c = bar[k].requests;
+		int width = max ? (int)((c * BAR_COLUMNS + max - 1) / max) : 0;
+		bound_text(b, sizeof(b), bar[k].lo, bar[k].hi);
 		printf("  %18s %9lld %5.1f%% ", b, (long long)c, total ? 100.0 * c / total : 0.0);
-		for (int i = 0; i < bar; i++)
+		for (int i = 0; i < width; i++)
 			putchar('#');
 		putchar('\n');
 	}
-	if (r < 0)
-		goto fail;
-	stmt_finalize(st);
+	free(bar);
 	return 0;
-fail:
-	stmt_finalize(st);
-	return -1;
 }
 
 static cJSON *buckets_json(struct db *db, int64_t id)
 {
-	struct stmt *st = db_prepare(db,
-		"SELECT prompt_tokens_lo, prompt_tokens_hi, output_tokens_lo, output_tokens_hi,"
-		"       requests, prompt_tokens_sum, output_tokens_sum"
-		"  FROM workload_bucket WHERE workload_id = :id"
-		" ORDER BY prompt_tokens_lo, output_tokens_lo");
+	struct stmt *st = workload_buckets_stmt(db, id);
 	cJSON *arr;
 	int r;
 	if (!st)
 		return NULL;
-	stmt_bind_int64(st, ":id", id);
 	arr = cJSON_CreateArray();
 	while ((r = stmt_step(st)) == 1)
 		cJSON_AddItemToArray(arr, row_json(st));
@@ -589,10 +371,9 @@ static int workload_show(struct ctx *ctx, int argc, char **argv)
 
 	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return usage_error(ctx);
-	st = db_prepare(ctx->db, "SELECT * FROM workload WHERE name = :name");
+	st = workload_show_stmt(ctx->db, pos[0]);
 	if (!st)
 		goto cleanup;
-	stmt_bind_text(st, ":name", pos[0]);
 	r = stmt_step(st);
 	if (r <= 0) {
 		if (r == 0)
@@ -602,14 +383,8 @@ static int workload_show(struct ctx *ctx, int argc, char **argv)
 	int64_t id = stmt_int64(st, col_of(st, "id"));
 	if (!json) {
 		show_plain(st);
-		if (show_histogram(ctx->db, id, "requests by prompt length (tokens)",
-			"SELECT prompt_tokens_lo, prompt_tokens_hi, sum(requests) FROM workload_bucket"
-			" WHERE workload_id = :id GROUP BY prompt_tokens_lo, prompt_tokens_hi"
-			" ORDER BY prompt_tokens_lo, prompt_tokens_hi") ||
-		    show_histogram(ctx->db, id, "requests by output length (tokens)",
-			"SELECT output_tokens_lo, output_tokens_hi, sum(requests) FROM workload_bucket"
-			" WHERE workload_id = :id GROUP BY output_tokens_lo, output_tokens_hi"
-			" ORDER BY output_tokens_lo, output_tokens_hi"))
+		if (show_histogram(ctx->db, id, "requests by prompt length (tokens)", 0) ||
+		    show_histogram(ctx->db, id, "requests by output length (tokens)", 1))
 			goto cleanup;
 		ret = 0;
 		goto cleanup;
@@ -630,42 +405,18 @@ cleanup:
 
 /* --- remove ---------------------------------------------------------------- */
 
-static int workload_remove(struct ctx *ctx, int argc, char **argv)
+static int workload_remove_cmd(struct ctx *ctx, int argc, char **argv)
 {
 	const struct opt opts[] = { OPT_END };
-	char *pos[1], *users = NULL;
-	int npos, r, failed, ret = -1;
-	int64_t id;
-	struct stmt *st = NULL;
+	char *pos[1];
+	int npos;
 
 	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return usage_error(ctx);
-	r = workload_id(ctx->db, pos[0], &id);
-	if (r <= 0) {
-		if (r == 0)
-			error("unknown workload '%s'", pos[0]);
-		goto cleanup;
-	}
-	users = workload_users(ctx->db, id, &failed);
-	if (failed)
-		goto cleanup;
-	if (users) {
-		error("workload '%s' is used by scenario%s %s; remove it from there first",
-		      pos[0], strchr(users, ',') ? "s" : "", users);
-		goto cleanup;
-	}
-	st = db_prepare(ctx->db, "DELETE FROM workload WHERE id = :id");
-	if (!st)
-		goto cleanup;
-	stmt_bind_int64(st, ":id", id);
-	if (stmt_step(st) < 0)
-		goto cleanup;
+	if (workload_remove(ctx->db, pos[0]))
+		return -1;
 	printf("removed workload '%s'\n", pos[0]);
-	ret = 0;
-cleanup:
-	stmt_finalize(st);
-	free(users);
-	return ret;
+	return 0;
 }
 
 static const struct subcmd workload_subs[] = {
@@ -698,7 +449,7 @@ static const struct subcmd workload_subs[] = {
 	  "Options:\n"
 	  "  --json   one JSON object: every stored figure (name, model, requests, mean_rps,\n"
 	  "           peak_rps, prompt_tokens_mean, prompt_tokens_p50, ...) and buckets[]\n" },
-	{ "remove", workload_remove, CMD_WRITES, "NAME",
+	{ "remove", workload_remove_cmd, CMD_WRITES, "NAME",
 	  "Remove a workload (not while a scenario uses it).", NULL },
 	{ 0 },
 };

@@ -1,6 +1,7 @@
 /*
  * catalog.c - loading the embedded seeds (GPUs, prices, engine profiles,
- * Hugging Face configs) into the database, and inserting models.
+ * Hugging Face configs) into the database, inserting models, prices and
+ * clusters.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "schema/catalog.h"
@@ -11,6 +12,7 @@
 #include "schema/embedded.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,4 +369,100 @@ int catalog_load(struct db *db, struct catalog_counts *added)
 		added->models += r;
 	}
 	return 0;
+}
+
+int price_insert(struct db *db, const char *gpu, const char *pricing, double usd_per_gpu_hour,
+	      const char *as_of, const char *date, const char *source)
+{
+	struct stmt *st = db_prepare(db,
+		"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source)"
+		" VALUES (:gpu, :pricing, :usd, :as_of, :date, :source)"
+		" ON CONFLICT (gpu_id, pricing, as_of) DO UPDATE SET"
+		"   usd_per_gpu_hour = excluded.usd_per_gpu_hour, source = excluded.source");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":gpu", gpu);
+	stmt_bind_text(st, ":pricing", pricing);
+	stmt_bind_double(st, ":usd", usd_per_gpu_hour);
+	stmt_bind_text(st, ":as_of", as_of);
+	stmt_bind_text(st, ":date", date);
+	stmt_bind_text(st, ":source", source);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
+int cluster_insert(struct db *db, const char *name, const char *gpu, int64_t gpus,
+		const char *pricing, double usd_per_gpu_hour, const char *from_quarter)
+{
+	struct stmt *st = db_prepare(db, "SELECT 1 FROM cluster WHERE name = :name");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", name);
+	int exists = stmt_step_once(st);
+	stmt_finalize(st);
+	if (exists) {
+		if (exists > 0)
+			error("cluster '%s' already exists", name);
+		return -1;
+	}
+	st = db_prepare(db,
+		"INSERT INTO cluster (name, gpu_id, gpus, pricing, usd_per_gpu_hour, from_quarter)"
+		" VALUES (:name, :gpu, :gpus, :pricing, :usd, upper(:from))");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", name);
+	stmt_bind_text(st, ":gpu", gpu);
+	stmt_bind_int64(st, ":gpus", gpus);
+	stmt_bind_text(st, ":pricing", pricing);
+	if (!isnan(usd_per_gpu_hour))
+		stmt_bind_double(st, ":usd", usd_per_gpu_hour);
+	else
+		stmt_bind_null(st, ":usd");
+	stmt_bind_text(st, ":from", from_quarter);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
+int cluster_delete(struct db *db, const char *name)
+{
+	struct stmt *st = db_prepare(db, "DELETE FROM cluster WHERE name = :name");
+	int ret = -1;
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", name);
+	if (stmt_step(st) < 0)
+		goto cleanup;
+	if (db_changes(db) == 0) {
+		error("unknown cluster '%s'", name);
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	stmt_finalize(st);
+	return ret;
+}
+
+int cluster_owned(struct db *db, const char *gpu, const char *quarter, int64_t *gpus,
+		  double *usd_per_gpu_hour, int *unstated)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT coalesce(sum(gpus), 0),"
+		"       sum(gpus * usd_per_gpu_hour) / nullif(sum(CASE WHEN usd_per_gpu_hour IS NOT NULL"
+		"                                                 THEN gpus END), 0),"
+		"       coalesce(sum(CASE WHEN usd_per_gpu_hour IS NULL THEN gpus END), 0)"
+		"  FROM cluster WHERE gpu_id = :gpu AND (from_quarter IS NULL OR from_quarter <= :q)");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":gpu", gpu);
+	stmt_bind_text(st, ":q", quarter);
+	int r = stmt_step(st);
+	if (r == 1) {
+		*gpus = stmt_int64(st, 0);
+		*usd_per_gpu_hour = stmt_is_null(st, 1) ? NAN : stmt_double(st, 1);
+		*unstated = stmt_int64(st, 2) > 0;
+	}
+	stmt_finalize(st);
+	return r == 1 ? 0 : -1;
 }

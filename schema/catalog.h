@@ -1,11 +1,13 @@
 /*
- * catalog.h - the catalog shipped inside the binary (seeds/), and adding
- * models to a database from config.json text.
+ * catalog.h - writing the catalog: the seeds shipped inside the binary
+ * (seeds/), models from config.json text, prices, and the clusters a team
+ * owns.
  */
 #ifndef PIQPLAN_CATALOG_H
 #define PIQPLAN_CATALOG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct db;
 
@@ -38,5 +40,34 @@ char *model_id_from_filename(const char *name);
 
 /* Normalise a price date ("2026", "2026-Q1", "2026-05", "2026-05-18") to YYYY-MM-DD. */
 int price_date_normalise(const char *as_of, char out[11]);
+
+/*
+ * Record the price of one GPU-hour of gpu (an exact id) of a pricing kind,
+ * quoted as_of (as written; date is it normalised), with where it comes
+ * from. The same GPU, kind and as_of again updates that price. 0, or -1
+ * after error().
+ */
+int price_insert(struct db *db, const char *gpu, const char *pricing, double usd_per_gpu_hour,
+	      const char *as_of, const char *date, const char *source);
+
+/*
+ * Record a cluster: gpus GPUs of type gpu (an exact id), owned or committed
+ * under a pricing kind, at usd_per_gpu_hour (NaN: not stated), available
+ * from a quarter ("2027Q1", any case; NULL: now). A name that exists is an
+ * error ("cluster 'x' already exists"). 0, or -1 after error().
+ */
+int cluster_insert(struct db *db, const char *name, const char *gpu, int64_t gpus,
+		const char *pricing, double usd_per_gpu_hour, const char *from_quarter);
+
+/* Remove a cluster; an unknown name is an error. 0, or -1 after error(). */
+int cluster_delete(struct db *db, const char *name);
+
+/*
+ * The GPUs of type gpu owned in quarter ("2027Q1"): how many, their
+ * GPU-weighted stated cost per hour (NaN when none is stated), and whether
+ * some have no stated cost. 0, or -1 after error().
+ */
+int cluster_owned(struct db *db, const char *gpu, const char *quarter, int64_t *gpus,
+		  double *usd_per_gpu_hour, int *unstated);
 
 #endif

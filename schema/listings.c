@@ -1,0 +1,192 @@
+/*
+ * listings.c - see listings.h. The queries decide what a listing shows, so
+ * a column is added to a list command here and nowhere else.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "schema/listings.h"
+#include "schema/db.h"
+
+#include <stddef.h>
+
+/* printf(fmt, x) in SQL, but NULL (shown "-") when x is NULL. */
+#define SQL_FMT(fmt, x) "CASE WHEN " x " IS NOT NULL THEN printf('" fmt "', " x ") END"
+
+/*
+ * SQL for a count in human units (671.03B, 1.03T) in a table column: x is
+ * an SQL expression, pasted three times.
+ */
+#define SQL_HUMAN_COUNT(x) \
+	"CASE WHEN " x " >= 1e12 THEN printf('%.2fT', " x " / 1e12)" \
+	" WHEN " x " >= 1e9 THEN printf('%.2fB', " x " / 1e9)" \
+	" WHEN " x " >= 1e6 THEN printf('%.2fM', " x " / 1e6) ELSE " x " END"
+
+/* A statement with one text parameter bound (NULL binds NULL). */
+static struct stmt *prepare_text(struct db *db, const char *sql, const char *param,
+				 const char *value)
+{
+	struct stmt *st = db_prepare(db, sql);
+	if (st)
+		stmt_bind_text(st, param, value);
+	return st;
+}
+
+static struct stmt *prepare_int(struct db *db, const char *sql, const char *param, int64_t value)
+{
+	struct stmt *st = db_prepare(db, sql);
+	if (st)
+		stmt_bind_int64(st, param, value);
+	return st;
+}
+
+struct stmt *gpu_list_stmt(struct db *db, int json)
+{
+	return db_prepare(db, json ?
+		"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
+		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source"
+		"  FROM gpu ORDER BY id" :
+		"SELECT id AS ID, printf('%.0f GiB', memory_bytes / 1073741824.0) AS \">MEMORY\","
+		"       printf('%.2f', mem_bw_bytes_per_s / 1e12) AS \">HBM TB/S\","
+		"       printf('%.0f', bf16_flops / 1e12) AS \">BF16 TFLOPS\","
+		"       " SQL_FMT("%.0f", "fp8_flops / 1e12") " AS \">FP8 TFLOPS\","
+		"       nvlink_domain_gpus AS \">NVLINK\","
+		"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
+		"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
+		"         ORDER BY as_of_date DESC LIMIT 1) AS \"ON-DEMAND USD/GPU-H\""
+		"  FROM gpu ORDER BY id");
+}
+
+struct stmt *gpu_show_stmt(struct db *db, const char *id)
+{
+	return prepare_text(db,
+		"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
+		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source FROM gpu WHERE id = :id",
+		":id", id);
+}
+
+struct stmt *gpu_prices_stmt(struct db *db, const char *id)
+{
+	return prepare_text(db,
+		"SELECT pricing, usd_per_gpu_hour, as_of, source FROM gpu_price WHERE gpu_id = :id"
+		" ORDER BY pricing, as_of_date DESC", ":id", id);
+}
+
+struct stmt *price_list_stmt(struct db *db, const char *gpu, int json)
+{
+	return prepare_text(db, json ?
+		"SELECT gpu_id AS gpu, pricing, usd_per_gpu_hour, as_of, source FROM gpu_price"
+		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC" :
+		"SELECT gpu_id AS GPU, pricing AS PRICING, printf('%.3f', usd_per_gpu_hour)"
+		"       AS \">USD/GPU-H\", as_of AS \"AS OF\", source AS SOURCE FROM gpu_price"
+		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC",
+		":gpu", gpu);
+}
+
+struct stmt *model_list_stmt(struct db *db, int json)
+{
+	return db_prepare(db, json ?
+		"SELECT id, model_type, attention, layers, total_params, active_params, experts,"
+		"       experts_per_token, kv_bytes_per_token, max_context_tokens"
+		"  FROM model ORDER BY id" :
+		"SELECT id AS ID, model_type AS TYPE, attention AS ATTN, layers AS \">LAYERS\","
+		"       " SQL_HUMAN_COUNT("total_params") " AS \">TOTAL\","
+		"       " SQL_HUMAN_COUNT("active_params") " AS \">ACTIVE\","
+		"       CASE WHEN experts > 0 THEN experts_per_token || '/' || experts END"
+		"         AS \">EXPERTS\", kv_bytes_per_token AS \">KV B/TOKEN\""
+		"  FROM model ORDER BY id");
+}
+
+struct stmt *model_show_stmt(struct db *db, const char *id)
+{
+	return prepare_text(db, "SELECT source, native_format FROM model WHERE id = :id", ":id", id);
+}
+
+struct stmt *cluster_list_stmt(struct db *db, int json)
+{
+	return db_prepare(db, json ?
+		"SELECT name, gpu_id AS gpu, gpus, pricing, usd_per_gpu_hour, from_quarter"
+		"  FROM cluster ORDER BY name" :
+		"SELECT name AS NAME, gpu_id AS GPU, gpus AS \">GPUS\", pricing AS PRICING,"
+		"       " SQL_FMT("%.3f", "usd_per_gpu_hour") " AS \">USD/GPU-H\","
+		"       coalesce(from_quarter, 'now') AS \"FROM\""
+		"  FROM cluster ORDER BY name");
+}
+
+struct stmt *workload_list_stmt(struct db *db, int json)
+{
+	return db_prepare(db, json ?
+		"SELECT name, model_id AS model, format, requests, mean_rps, peak_rps,"
+		"       prompt_tokens_mean, output_tokens_mean, total_tokens_p99, imported_at"
+		"  FROM workload ORDER BY name" :
+		"SELECT name AS NAME, model_id AS MODEL, format AS FORMAT, requests AS \">REQUESTS\","
+		"       " SQL_FMT("%.2f", "mean_rps") " AS \">MEAN RPS\","
+		"       " SQL_FMT("%.2f", "peak_rps") " AS \">PEAK RPS\","
+		"       printf('%.1f', prompt_tokens_mean) AS \">PROMPT MEAN\","
+		"       printf('%.1f', output_tokens_mean) AS \">OUTPUT MEAN\","
+		"       " SQL_FMT("%.0f", "total_tokens_p99") " AS \">P99 TOTAL\", imported_at AS IMPORTED"
+		"  FROM workload ORDER BY name");
+}
+
+struct stmt *workload_show_stmt(struct db *db, const char *name)
+{
+	return prepare_text(db, "SELECT * FROM workload WHERE name = :name", ":name", name);
+}
+
+struct stmt *workload_buckets_stmt(struct db *db, int64_t id)
+{
+	return prepare_int(db,
+		"SELECT prompt_tokens_lo, prompt_tokens_hi, output_tokens_lo, output_tokens_hi,"
+		"       requests, prompt_tokens_sum, output_tokens_sum"
+		"  FROM workload_bucket WHERE workload_id = :id"
+		" ORDER BY prompt_tokens_lo, output_tokens_lo", ":id", id);
+}
+
+struct stmt *workload_marginal_stmt(struct db *db, int64_t id, int output)
+{
+	return prepare_int(db, output ?
+		"SELECT output_tokens_lo, output_tokens_hi, sum(requests) FROM workload_bucket"
+		" WHERE workload_id = :id GROUP BY output_tokens_lo, output_tokens_hi"
+		" ORDER BY output_tokens_lo, output_tokens_hi" :
+		"SELECT prompt_tokens_lo, prompt_tokens_hi, sum(requests) FROM workload_bucket"
+		" WHERE workload_id = :id GROUP BY prompt_tokens_lo, prompt_tokens_hi"
+		" ORDER BY prompt_tokens_lo, prompt_tokens_hi", ":id", id);
+}
+
+struct stmt *scenario_list_stmt(struct db *db, int json)
+{
+	return db_prepare(db, json ?
+		"SELECT s.name, s.start_quarter AS start, s.quarters, s.growth_pct_per_quarter,"
+		"       s.pricing, s.engine_id AS engine,"
+		"       (SELECT group_concat(w.name, ',') FROM scenario_workload sw"
+		"          JOIN workload w ON w.id = sw.workload_id WHERE sw.scenario_id = s.id)"
+		"         AS workloads,"
+		"       (SELECT group_concat(gpu_id, ',') FROM scenario_gpu WHERE scenario_id = s.id)"
+		"         AS gpus,"
+		"       (SELECT max(started_at) FROM run WHERE scenario_id = s.id) AS last_run,"
+		"       (SELECT count(*) FROM run WHERE scenario_id = s.id) AS runs,"
+		"       coalesce(s.description, '') AS description"
+		"  FROM scenario s ORDER BY s.name" :
+		"SELECT s.name AS NAME, s.start_quarter AS START, s.quarters AS \">QUARTERS\","
+		"       s.growth_pct_per_quarter || '%' AS \">GROWTH\", s.pricing AS PRICING,"
+		"       (SELECT group_concat(w.name, ',') FROM scenario_workload sw"
+		"          JOIN workload w ON w.id = sw.workload_id WHERE sw.scenario_id = s.id)"
+		"         AS WORKLOADS,"
+		"       coalesce((SELECT group_concat(gpu_id, ',') FROM scenario_gpu"
+		"                  WHERE scenario_id = s.id), 'all priced') AS GPUS,"
+		"       coalesce((SELECT max(started_at) FROM run WHERE scenario_id = s.id), 'never')"
+		"         AS \"LAST RUN\""
+		"  FROM scenario s ORDER BY s.name");
+}
+
+struct stmt *report_list_stmt(struct db *db, int json)
+{
+	return db_prepare(db, json ?
+		"SELECT p.id, s.name AS scenario, p.run_id, p.kind, p.format,"
+		"       length(CAST(p.body AS BLOB)) AS bytes, p.created_at"
+		"  FROM report p JOIN run r ON r.id = p.run_id JOIN scenario s ON s.id = r.scenario_id"
+		" ORDER BY p.id" :
+		"SELECT p.id AS \">ID\", s.name AS SCENARIO, p.run_id AS \">RUN\", p.kind AS KIND,"
+		"       p.format AS FORMAT, length(CAST(p.body AS BLOB)) AS \">BYTES\","
+		"       p.created_at AS CREATED"
+		"  FROM report p JOIN run r ON r.id = p.run_id JOIN scenario s ON s.id = r.scenario_id"
+		" ORDER BY p.id");
+}
