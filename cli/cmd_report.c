@@ -11,26 +11,13 @@
 #include "schema/scenario.h"
 #include "lib/util.h"
 #include "reports/report.h"
-#include "schema/db.h"
+#include "schema/listings.h"
+#include "schema/report_rows.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int run_belongs(struct db *db, int64_t run, int64_t sid, const char *name)
-{
-	struct stmt *st = db_prepare(db, "SELECT 1 FROM run WHERE id = :r AND scenario_id = :s");
-	if (!st)
-		return -1;
-	stmt_bind_int64(st, ":r", run);
-	stmt_bind_int64(st, ":s", sid);
-	int r = stmt_step_once(st);
-	stmt_finalize(st);
-	if (r == 0)
-		return error("run %lld is not a run of scenario '%s'", (long long)run, name);
-	return r < 0 ? -1 : 0;
-}
 
 static int write_out(const char *path, const char *body, size_t len)
 {
@@ -74,23 +61,15 @@ static int report_quarterly(struct ctx *ctx, int argc, char **argv)
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0)
 		return -1;
-	if (have_run ? run_belongs(ctx->db, run, sid, pos[0]) : (run = scenario_latest_run(ctx->db, sid, pos[0])) < 0)
+	if (have_run ? scenario_has_run(ctx->db, sid, pos[0], run) : (run = scenario_latest_run(ctx->db, sid, pos[0])) < 0)
 		return -1;
 	if (report_load(ctx->db, run, &rep))
 		return -1;
 	report_render(&rep, f, &body);
 	report_free(&rep);
 
-	struct stmt *st = db_prepare(ctx->db,
-		"INSERT INTO report (run_id, kind, format, body) VALUES (:run, 'quarterly', :f, :body)");
-	if (!st)
-		goto cleanup;
-	stmt_bind_int64(st, ":run", run);
-	stmt_bind_text(st, ":f", report_format_name(f));
-	stmt_bind_text(st, ":body", body.buf);
-	int r = stmt_step(st);
-	stmt_finalize(st);
-	if (r < 0 || write_out(output, body.buf, body.len))
+	if (report_insert(ctx->db, run, report_format_name(f), body.buf) ||
+	    write_out(output, body.buf, body.len))
 		goto cleanup;
 	if (output && strcmp(output, "-"))
 		fprintf(stderr, "wrote %s (%zu bytes, %s) for run %lld of '%s'\n", output, body.len,
@@ -110,16 +89,7 @@ static int report_list(struct ctx *ctx, int argc, char **argv)
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
-	return print_rows(db_prepare(ctx->db, json ?
-		"SELECT p.id, s.name AS scenario, p.run_id, p.kind, p.format,"
-		"       length(CAST(p.body AS BLOB)) AS bytes, p.created_at"
-		"  FROM report p JOIN run r ON r.id = p.run_id JOIN scenario s ON s.id = r.scenario_id"
-		" ORDER BY p.id" :
-		"SELECT p.id AS \">ID\", s.name AS SCENARIO, p.run_id AS \">RUN\", p.kind AS KIND,"
-		"       p.format AS FORMAT, length(CAST(p.body AS BLOB)) AS \">BYTES\","
-		"       p.created_at AS CREATED"
-		"  FROM report p JOIN run r ON r.id = p.run_id JOIN scenario s ON s.id = r.scenario_id"
-		" ORDER BY p.id"), json);
+	return print_rows(report_list_stmt(ctx->db, json), json);
 }
 
 static const struct subcmd report_subs[] = {

@@ -1,10 +1,12 @@
 /*
- * scenario.c - loading a scenario and its workloads and GPUs.
+ * scenario.c - scenario rows: loading a scenario with its workloads and
+ * GPUs, and creating, changing, copying and removing scenarios.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "schema/scenario.h"
 #include "lib/util.h"
 #include "schema/db.h"
+#include "schema/lookup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,4 +172,316 @@ cJSON *scenario_json(const struct scenario *s)
 	for (int i = 0; i < s->ngpus; i++)
 		cJSON_AddItemToArray(ga, cJSON_CreateString(s->gpus[i]));
 	return o;
+}
+
+/* --- writing scenarios ------------------------------------------------------ */
+
+int growth_pct_parse(const char *s, double *out)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n + 1);
+	if (buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	if (parse_double(buf, out) || *out <= -100)
+		return -1;
+	return 0;
+}
+
+/* Replace the scenario's workload list with the comma-separated names. */
+static int set_workloads(struct db *db, int64_t sid, const char *names)
+{
+	struct stmt *del = db_prepare(db, "DELETE FROM scenario_workload WHERE scenario_id = :s");
+	struct stmt *find = db_prepare(db, "SELECT id FROM workload WHERE name = :name");
+	struct stmt *ins = db_prepare(db,
+		"INSERT OR IGNORE INTO scenario_workload (scenario_id, workload_id) VALUES (:s, :w)");
+	char *list = xstrdup(names), *save = NULL;
+	int ret = -1, n = 0;
+
+	if (!del || !find || !ins)
+		goto cleanup;
+	stmt_bind_int64(del, ":s", sid);
+	if (stmt_step(del) < 0)
+		goto cleanup;
+	for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		stmt_bind_text(find, ":name", name);
+		int r = stmt_step(find);
+		int64_t wid = r == 1 ? stmt_int64(find, 0) : -1;
+		stmt_reset(find);
+		if (r == 0) {
+			error("unknown workload '%s'", name);
+			fprintf(stderr, "Try 'piqplan workload list'.\n");
+		}
+		if (r != 1)
+			goto cleanup;
+		stmt_bind_int64(ins, ":s", sid);
+		stmt_bind_int64(ins, ":w", wid);
+		if (stmt_step(ins) < 0)
+			goto cleanup;
+		stmt_reset(ins);
+		n++;
+	}
+	if (n == 0) {
+		error("--workload needs at least one workload");
+		goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	free(list);
+	stmt_finalize(ins);
+	stmt_finalize(find);
+	stmt_finalize(del);
+	return ret;
+}
+
+/* Replace the candidate GPU list. */
+static int set_gpus(struct db *db, int64_t sid, const char *names)
+{
+	struct stmt *del = db_prepare(db, "DELETE FROM scenario_gpu WHERE scenario_id = :s");
+	struct stmt *ins = db_prepare(db,
+		"INSERT OR IGNORE INTO scenario_gpu (scenario_id, gpu_id) VALUES (:s, :g)");
+	char *list = xstrdup(names), *save = NULL;
+	int ret = -1;
+
+	if (!del || !ins)
+		goto cleanup;
+	stmt_bind_int64(del, ":s", sid);
+	if (stmt_step(del) < 0)
+		goto cleanup;
+	for (char *name = strtok_r(list, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
+		char *id = lookup_gpu(db, name);
+		if (!id)
+			goto cleanup;
+		stmt_bind_int64(ins, ":s", sid);
+		stmt_bind_text(ins, ":g", id);
+		free(id);
+		if (stmt_step(ins) < 0)
+			goto cleanup;
+		stmt_reset(ins);
+	}
+	ret = 0;
+cleanup:
+	free(list);
+	stmt_finalize(ins);
+	stmt_finalize(del);
+	return ret;
+}
+
+/*
+ * Apply --growth: bare percentages set the scenario's growth, W=PCT the
+ * growth of a workload of the scenario (which must be one of its workloads).
+ */
+static int set_growth(struct db *db, int64_t sid, const char *spec)
+{
+	struct stmt *sc = db_prepare(db,
+		"UPDATE scenario SET growth_pct_per_quarter = :pct WHERE id = :s");
+	struct stmt *wl = db_prepare(db,
+		"UPDATE scenario_workload SET growth_pct_per_quarter = :pct"
+		" WHERE scenario_id = :s AND workload_id = (SELECT id FROM workload WHERE name = :w)");
+	char *list = xstrdup(spec), *save = NULL;
+	int ret = -1;
+
+	if (!sc || !wl)
+		goto cleanup;
+	for (char *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		double pct;
+		growth_pct_parse(eq ? eq + 1 : item, &pct);	/* validated by the caller */
+		struct stmt *st = eq ? wl : sc;
+		if (eq) {
+			*eq = '\0';
+			stmt_bind_text(wl, ":w", item);
+		}
+		stmt_bind_double(st, ":pct", pct);
+		stmt_bind_int64(st, ":s", sid);
+		if (stmt_step(st) < 0)
+			goto cleanup;
+		stmt_reset(st);
+		if (eq && db_changes(db) == 0) {
+			error("--growth: '%s' is not a workload of this scenario", item);
+			goto cleanup;
+		}
+	}
+	ret = 0;
+cleanup:
+	free(list);
+	stmt_finalize(wl);
+	stmt_finalize(sc);
+	return ret;
+}
+
+/* Write the scalar settings that were given. */
+static int set_fields(struct db *db, int64_t sid, const struct scenario_settings *o)
+{
+	struct stmt *st = db_prepare(db,
+		"UPDATE scenario SET"
+		"  description = coalesce(:description, description),"
+		"  start_quarter = coalesce(upper(:start), start_quarter),"
+		"  quarters = coalesce(:quarters, quarters),"
+		"  ttft_ms = coalesce(:ttft, ttft_ms),"
+		"  tpot_ms = coalesce(:tpot, tpot_ms),"
+		"  utilization = coalesce(:util, utilization),"
+		"  pricing = coalesce(:pricing, pricing),"
+		"  redundancy = coalesce(:redundancy, redundancy),"
+		"  long_context = coalesce(:long_context, long_context),"
+		"  engine_id = coalesce(:engine, engine_id),"
+		"  demand = coalesce(:demand, demand),"
+		"  lead_time_days = coalesce(:lead, lead_time_days),"
+		"  mfu = coalesce(:mfu, mfu)"
+		" WHERE id = :id");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":description", o->description);
+	stmt_bind_text(st, ":start", o->start);
+	stmt_bind_text(st, ":pricing", o->pricing);
+	stmt_bind_text(st, ":long_context", o->long_context);
+	stmt_bind_text(st, ":engine", o->engine);
+	stmt_bind_text(st, ":demand", o->demand);
+	if (o->have_quarters)
+		stmt_bind_int64(st, ":quarters", o->quarters);
+	if (o->have_ttft)
+		stmt_bind_double(st, ":ttft", o->ttft_ms);
+	if (o->have_tpot)
+		stmt_bind_double(st, ":tpot", o->tpot_ms);
+	if (o->have_util)
+		stmt_bind_double(st, ":util", o->utilization);
+	if (o->have_redundancy)
+		stmt_bind_int64(st, ":redundancy", o->redundancy);
+	if (o->have_lead)
+		stmt_bind_int64(st, ":lead", o->lead_time_days);
+	if (o->have_mfu)
+		stmt_bind_double(st, ":mfu", o->mfu);
+	stmt_bind_int64(st, ":id", sid);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
+static int check_engine(struct db *db, const char *engine)
+{
+	if (!engine)
+		return 0;
+	struct stmt *st = db_prepare(db, "SELECT 1 FROM engine WHERE id = :id");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":id", engine);
+	int r = stmt_step_once(st);
+	stmt_finalize(st);
+	if (r == 0)
+		return error("unknown engine '%s' (the catalog has vllm, sglang, trtllm)", engine);
+	return r < 0 ? -1 : 0;
+}
+
+int scenario_update(struct db *db, int64_t sid, const struct scenario_settings *o)
+{
+	if (check_engine(db, o->engine) || set_fields(db, sid, o))
+		return -1;
+	if (o->workloads && set_workloads(db, sid, o->workloads))
+		return -1;
+	if (o->gpus && set_gpus(db, sid, o->gpus))
+		return -1;
+	if (o->growth && set_growth(db, sid, o->growth))
+		return -1;
+	return 0;
+}
+
+/* -1 after error() when a scenario is called `name` already (or the query fails), else 0. */
+static int name_taken(struct db *db, const char *name)
+{
+	struct stmt *st = db_prepare(db, "SELECT 1 FROM scenario WHERE name = :name");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", name);
+	int exists = stmt_step_once(st);
+	stmt_finalize(st);
+	if (exists > 0)
+		error("scenario '%s' already exists", name);
+	return exists ? -1 : 0;
+}
+
+int scenario_insert(struct db *db, const char *name, const struct scenario_settings *o)
+{
+	if (name_taken(db, name))
+		return -1;
+
+	struct stmt *st = db_prepare(db,
+		"INSERT INTO scenario (name, start_quarter, quarters, ttft_ms, tpot_ms, utilization,"
+		"   pricing, redundancy, long_context, engine_id, lead_time_days, mfu)"
+		" VALUES (:name, upper(:start), :quarters, :ttft, :tpot, :util, 'on-demand',"
+		"   :redundancy, 'auto', 'vllm', :lead, :mfu)");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":name", name);
+	stmt_bind_text(st, ":start", o->start);
+	stmt_bind_int64(st, ":quarters", o->quarters);
+	stmt_bind_double(st, ":ttft", SCENARIO_DEFAULT_TTFT_MS);
+	stmt_bind_double(st, ":tpot", SCENARIO_DEFAULT_TPOT_MS);
+	stmt_bind_double(st, ":util", SCENARIO_DEFAULT_UTILIZATION);
+	stmt_bind_int64(st, ":redundancy", SCENARIO_DEFAULT_REDUNDANCY);
+	stmt_bind_int64(st, ":lead", SCENARIO_DEFAULT_LEAD_TIME_DAYS);
+	stmt_bind_double(st, ":mfu", SCENARIO_DEFAULT_MFU);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	if (r < 0)
+		return -1;
+	return scenario_update(db, db_last_insert_rowid(db), o);
+}
+
+int scenario_insert_copy(struct db *db, int64_t sid, const char *new_name)
+{
+	static const char *const copies[] = {
+		"INSERT INTO scenario (name, description, start_quarter, quarters,"
+		"   growth_pct_per_quarter, ttft_ms, tpot_ms, utilization, pricing, redundancy,"
+		"   long_context, engine_id, demand, lead_time_days, mfu)"
+		" SELECT :new, description, start_quarter, quarters, growth_pct_per_quarter, ttft_ms,"
+		"   tpot_ms, utilization, pricing, redundancy, long_context, engine_id, demand,"
+		"   lead_time_days, mfu FROM scenario WHERE id = :s",
+		"INSERT INTO scenario_workload (scenario_id, workload_id, growth_pct_per_quarter)"
+		" SELECT (SELECT id FROM scenario WHERE name = :new), workload_id, growth_pct_per_quarter"
+		"   FROM scenario_workload WHERE scenario_id = :s",
+		"INSERT INTO scenario_gpu (scenario_id, gpu_id)"
+		" SELECT (SELECT id FROM scenario WHERE name = :new), gpu_id"
+		"   FROM scenario_gpu WHERE scenario_id = :s",
+	};
+	if (name_taken(db, new_name))
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(copies); i++) {
+		struct stmt *st = db_prepare(db, copies[i]);
+		if (!st)
+			return -1;
+		stmt_bind_text(st, ":new", new_name);
+		stmt_bind_int64(st, ":s", sid);
+		int r = stmt_step(st);
+		stmt_finalize(st);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int scenario_delete(struct db *db, int64_t sid)
+{
+	struct stmt *st = db_prepare(db, "DELETE FROM scenario WHERE id = :s");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":s", sid);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
+int scenario_has_run(struct db *db, int64_t sid, const char *name, int64_t run)
+{
+	struct stmt *st = db_prepare(db, "SELECT 1 FROM run WHERE id = :r AND scenario_id = :s");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":r", run);
+	stmt_bind_int64(st, ":s", sid);
+	int r = stmt_step_once(st);
+	stmt_finalize(st);
+	if (r == 0)
+		return error("run %lld is not a run of scenario '%s'", (long long)run, name);
+	return r < 0 ? -1 : 0;
 }

@@ -1,5 +1,6 @@
 /*
- * scenario.h - a scenario as the run reads it from the database.
+ * scenario.h - scenario rows (schema/003_scenario.sql): a scenario as the
+ * run reads it, and the writes of `scenario create|set|copy|remove`.
  */
 #ifndef PIQPLAN_SCENARIO_H
 #define PIQPLAN_SCENARIO_H
@@ -46,5 +47,57 @@ int scenario_load(struct db *db, int64_t id, struct scenario *out);
 void scenario_free(struct scenario *s);
 /* The settings as one JSON object (also stored with each run). */
 cJSON *scenario_json(const struct scenario *s);
+
+/* Defaults of a new scenario (scenario create --help documents them). */
+#define SCENARIO_DEFAULT_TTFT_MS 2000.0
+#define SCENARIO_DEFAULT_TPOT_MS 100.0
+#define SCENARIO_DEFAULT_UTILIZATION 0.7
+#define SCENARIO_DEFAULT_REDUNDANCY 1
+#define SCENARIO_DEFAULT_LEAD_TIME_DAYS 90
+#define SCENARIO_DEFAULT_MFU 0.4
+
+/*
+ * What `scenario create` and `scenario set` change: a NULL string or an
+ * unset have_* flag is "not given". Values are checked by the caller
+ * (cli/cmd_scenario.c), except the names they hold: workloads (comma-
+ * separated names, at least one), gpus (comma-separated, resolved as
+ * lookup_gpu does), engine, and the workloads named in growth.
+ */
+struct scenario_settings {
+	const char *workloads, *gpus, *start, *growth, *pricing, *long_context, *engine;
+	const char *description, *demand;
+	int64_t quarters, redundancy, lead_time_days;
+	double ttft_ms, tpot_ms, utilization, mfu;
+	int have_quarters, have_redundancy, have_lead, have_ttft, have_tpot, have_util, have_mfu;
+};
+
+/*
+ * A --growth percentage: "15", "15%", "-5.5%" -> percent. 0, or -1 if it
+ * is not a number above -100.
+ */
+int growth_pct_parse(const char *s, double *out);
+
+/*
+ * Create scenario `name` with the defaults above and what o gives (start
+ * and quarters are required). A name that exists is an error. 0, or -1
+ * after error().
+ */
+int scenario_insert(struct db *db, const char *name, const struct scenario_settings *o);
+
+/*
+ * Change what o gives: the scalar settings; the workload and GPU lists
+ * replaced when given; --growth bare percentages set the scenario's growth,
+ * W=PCT that of its workload W. 0, or -1 after error().
+ */
+int scenario_update(struct db *db, int64_t id, const struct scenario_settings *o);
+
+/* Copy scenario id, its workloads and GPUs, to a new scenario `new_name`. 0, or -1 after error(). */
+int scenario_insert_copy(struct db *db, int64_t id, const char *new_name);
+
+/* Remove scenario id and its runs. 0, or -1 after error(). */
+int scenario_delete(struct db *db, int64_t id);
+
+/* 0 when run is a run of scenario sid (called name), else -1 after error(). */
+int scenario_has_run(struct db *db, int64_t sid, const char *name, int64_t run);
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * report.c - what the quarterly report shows: one SQL query per section
- * over the rows a run stored, loaded into plain tables for the renderers.
+ * report_rows.c - what the quarterly report shows: one SQL query per
+ * section over the rows a run stored, loaded into plain tables for the
+ * renderers (reports/), and the rendered bodies kept in the report table.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "reports/report.h"
+#include "schema/report_rows.h"
+#include "lib/util.h"
 #include "schema/db.h"
 
 #include <math.h>
@@ -112,23 +114,6 @@ static const struct section_def sections[] = {
 	  " ORDER BY 1, 2" },
 };
 
-int report_format_parse(const char *s, enum report_format *out)
-{
-	static const char *const names[] = { "md", "html", "csv", "json" };
-	for (int i = 0; i < 4; i++)
-		if (!strcmp(s, names[i])) {
-			*out = (enum report_format)i;
-			return 0;
-		}
-	return -1;
-}
-
-const char *report_format_name(enum report_format f)
-{
-	static const char *const names[] = { "md", "html", "csv", "json" };
-	return names[f];
-}
-
 static int load_section(struct db *db, int64_t run_id, const struct section_def *def,
 			struct rsection *s)
 {
@@ -234,39 +219,16 @@ const struct rcell *rsection_cell(const struct rsection *s, int row, const char 
 	return NULL;
 }
 
-void rcell_format(const struct rcell *c, char *buf, size_t n)
+int report_insert(struct db *db, int64_t run_id, const char *format, const char *body)
 {
-	if (c->type == '-') {
-		snprintf(buf, n, "%s", "");
-		return;
-	}
-	if (c->type == 't') {
-		snprintf(buf, n, "%s", c->text);
-		return;
-	}
-	double v = c->num;
-	if (v == floor(v) && fabs(v) < 1e15)
-		snprintf(buf, n, "%.0f", v);
-	else if (fabs(v) >= 100)
-		snprintf(buf, n, "%.1f", v);
-	else
-		snprintf(buf, n, "%.4g", v);
-}
-
-void report_render(const struct report *r, enum report_format f, struct strbuf *out)
-{
-	switch (f) {
-	case REPORT_MD:
-		render_md(r, out);
-		break;
-	case REPORT_HTML:
-		render_html(r, out);
-		break;
-	case REPORT_CSV:
-		render_csv(r, out);
-		break;
-	case REPORT_JSON:
-		render_json(r, out);
-		break;
-	}
+	struct stmt *st = db_prepare(db,
+		"INSERT INTO report (run_id, kind, format, body) VALUES (:run, 'quarterly', :f, :body)");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":run", run_id);
+	stmt_bind_text(st, ":f", format);
+	stmt_bind_text(st, ":body", body);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
 }
