@@ -21,7 +21,7 @@
 #include "planner/calibrate.h"
 #include "planner/workload.h"
 #include "planner/model.h"
-#include "schema/db.h"
+#include "schema/calibration.h"
 
 #include <errno.h>
 #include <math.h>
@@ -55,19 +55,6 @@ struct reader {
 	int skipped;
 };
 
-/* 1 when `sql` with :id bound returns a row, 0 when not, -1 on error. */
-static int exists(struct db *db, const char *sql, const char *id)
-{
-	struct stmt *st = db_prepare(db, sql);
-	int r;
-	if (!st)
-		return -1;
-	stmt_bind_text(st, ":id", id);
-	r = stmt_step(st);
-	stmt_finalize(st);
-	return r;
-}
-
 /* The model's parsed config (loaded on first use), or NULL after error(). */
 static const struct model_arch *model_for(struct reader *rd, const char *id)
 {
@@ -93,9 +80,9 @@ static int keep_row(void *arg, const struct calib_record *rec)
 
 	if (rd->only_engine && strcmp(rec->engine, rd->only_engine))
 		return 0;
-	int known_e = exists(rd->db, "SELECT 1 FROM engine WHERE id = :id", rec->engine);
-	int known_m = exists(rd->db, "SELECT 1 FROM model WHERE id = :id", rec->model);
-	int known_g = exists(rd->db, "SELECT 1 FROM gpu WHERE id = :id", rec->gpu);
+	int known_e = engine_exists(rd->db, rec->engine);
+	int known_m = model_exists(rd->db, rec->model);
+	int known_g = gpu_exists(rd->db, rec->gpu);
 	if (known_e < 0 || known_m < 0 || known_g < 0)
 		return -1;
 	if (!known_e || !known_m || !known_g) {
@@ -286,39 +273,15 @@ static void print_fit(const char *engine, const struct engine_fit *ef, int verbo
 static int store_fit(struct db *db, const char *engine, const struct engine_fit *ef,
 		     const char *file_desc)
 {
-	struct stmt *st = db_prepare(db,
-		"UPDATE engine SET bw_efficiency = :bw, flops_efficiency = :fl,"
-		"       step_overhead_ms = :ov, moe_efficiency_floor = :mf,"
-		"       moe_tokens_per_expert_half = :mh,"
-		"       fitted_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), fit_file = :file,"
-		"       fit_rows = :rows, fit_error_json = :json"
-		" WHERE id = :id");
 	cJSON *o = cJSON_CreateObject();
-	char *json;
-	int r;
-
-	if (!st) {
-		cJSON_Delete(o);
-		return -1;
-	}
 	cJSON_AddItemToObject(o, "params", params_json(ef));
 	cJSON_AddItemToObject(o, "before", error_json(&ef->err_before));
 	cJSON_AddItemToObject(o, "after", error_json(&ef->err_after));
-	json = cJSON_PrintUnformatted(o);
-	stmt_bind_double(st, ":bw", ef->after.bw_efficiency);
-	stmt_bind_double(st, ":fl", ef->after.flops_efficiency);
-	stmt_bind_double(st, ":ov", ef->after.step_overhead_s * 1e3);
-	stmt_bind_double(st, ":mf", ef->after.moe_efficiency_floor);
-	stmt_bind_double(st, ":mh", ef->after.moe_tokens_per_expert_half);
-	stmt_bind_text(st, ":file", file_desc);
-	stmt_bind_int64(st, ":rows", ef->n);
-	stmt_bind_text(st, ":json", json);
-	stmt_bind_text(st, ":id", engine);
-	r = stmt_step(st);
-	stmt_finalize(st);
+	char *json = cJSON_PrintUnformatted(o);
+	int r = engine_store_fit(db, engine, &ef->after, file_desc, ef->n, json);
 	free(json);
 	cJSON_Delete(o);
-	return r < 0 ? -1 : 0;
+	return r;
 }
 
 static int calibrate_run(struct ctx *ctx, int argc, char **argv)
@@ -346,7 +309,7 @@ static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 	rd.db = ctx->db;
 	rd.path = pos[0];
 	if (only) {
-		int r = exists(ctx->db, "SELECT 1 FROM engine WHERE id = :id", only);
+		int r = engine_exists(ctx->db, only);
 		if (r <= 0)
 			return r < 0 ? -1 : error("unknown engine '%s'", only);
 		rd.only_engine = only;

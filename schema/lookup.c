@@ -110,6 +110,34 @@ char *lookup_gpu(struct db *db, const char *name)
 	return id;
 }
 
+/* 1 when `sql` with :id bound returns a row, 0 when not, -1 on error. */
+static int exists(struct db *db, const char *sql, const char *id)
+{
+	struct stmt *st = db_prepare(db, sql);
+	int r;
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":id", id);
+	r = stmt_step(st);
+	stmt_finalize(st);
+	return r;
+}
+
+int engine_exists(struct db *db, const char *id)
+{
+	return exists(db, "SELECT 1 FROM engine WHERE id = :id", id);
+}
+
+int model_exists(struct db *db, const char *id)
+{
+	return exists(db, "SELECT 1 FROM model WHERE id = :id", id);
+}
+
+int gpu_exists(struct db *db, const char *id)
+{
+	return exists(db, "SELECT 1 FROM gpu WHERE id = :id", id);
+}
+
 int load_model_arch(struct db *db, const char *id, struct model_arch *out)
 {
 	char err[256];

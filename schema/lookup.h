@@ -18,6 +18,14 @@ char *lookup_model(struct db *db, const char *name);
 /* The same for GPUs: exact id, id ignoring case, or a unique prefix. */
 char *lookup_gpu(struct db *db, const char *name);
 
+/*
+ * Whether an exact id is in the catalog: 1 yes, 0 no, -1 after error().
+ * No message either way: the caller says what a missing id means.
+ */
+int engine_exists(struct db *db, const char *id);
+int model_exists(struct db *db, const char *id);
+int gpu_exists(struct db *db, const char *id);
+
 /* Load and parse a stored model's config.json. 0, or -1 after error(). */
 int load_model_arch(struct db *db, const char *id, struct model_arch *out);
 

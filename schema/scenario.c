@@ -363,12 +363,7 @@ static int check_engine(struct db *db, const char *engine)
 {
 	if (!engine)
 		return 0;
-	struct stmt *st = db_prepare(db, "SELECT 1 FROM engine WHERE id = :id");
-	if (!st)
-		return -1;
-	stmt_bind_text(st, ":id", engine);
-	int r = stmt_step_once(st);
-	stmt_finalize(st);
+	int r = engine_exists(db, engine);
 	if (r == 0)
 		return error("unknown engine '%s' (the catalog has vllm, sglang, trtllm)", engine);
 	return r < 0 ? -1 : 0;
