@@ -9,7 +9,7 @@
 #include "listing.h"
 #include "schema/lookup.h"
 #include "opts.h"
-#include "run.h"
+#include "run/scenario_run.h"
 #include "schema/scenario.h"
 #include "lib/json.h"
 #include "lib/util.h"

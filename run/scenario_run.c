@@ -8,14 +8,14 @@
  * as rows of one transaction, with the SHA-256 of every input it read.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
+#include "cli/cmd.h"
 #include "schema/load.h"
 #include "schema/lookup.h"
-#include "opts.h"
-#include "run.h"
+#include "cli/opts.h"
+#include "run/scenario_run.h"
 #include "schema/scenario.h"
 #include "lib/sha256.h"
-#include "table.h"
+#include "cli/table.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/fleet.h"
