@@ -14,6 +14,7 @@
 #include "lib/util.h"
 #include "planner/instance.h"
 #include "planner/model.h"
+#include "run/vllm_args.h"
 
 #include <math.h>
 #include <stdio.h>

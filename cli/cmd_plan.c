@@ -19,6 +19,7 @@
 #include "planner/fleet.h"
 #include "planner/model.h"
 #include "planner/plan.h"
+#include "run/vllm_args.h"
 #include "schema/db.h"
 
 #include <math.h>

@@ -1,8 +1,9 @@
 /*
  * cmd_scenario.c - `piqplan scenario create|set|copy|list|show|remove`:
  * named sets of planning assumptions (workloads, candidate GPUs, horizon,
- * growth, SLOs, pricing, redundancy, long-context isolation). Running a
- * scenario and comparing runs live in cmd_run.c.
+ * growth, SLOs, pricing, redundancy, long-context isolation), and
+ * `scenario run|compare`: running one (run/scenario_run.c) and printing
+ * what the run stored, comparing the latest runs of two.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
@@ -10,9 +11,12 @@
 #include "schema/lookup.h"
 #include "opts.h"
 #include "run/scenario_run.h"
+#include "schema/run_rows.h"
+#include "table.h"
 #include "schema/scenario.h"
 #include "lib/json.h"
 #include "lib/util.h"
+#include "schema/db.h"
 #include "schema/listings.h"
 
 #include <ctype.h>
@@ -251,6 +255,158 @@ cleanup:
 	return ret;
 }
 
+/* --- run, compare -------------------------------------------------------- */
+
+/* What `scenario run` prints of the run it stored: shortfall and cost per quarter. */
+static int print_summary(struct db *db, const char *name, const struct run_result *res, int json,
+			 const char *db_path)
+{
+	struct stmt *st = run_shortfall_stmt(db, res->run_id);
+	struct stmt *cost = run_cost_stmt(db, res->run_id);
+	int r, ret = -1;
+	if (!st || !cost)
+		goto cleanup;
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "run_id", (double)res->run_id);
+		cJSON_AddStringToObject(o, "scenario", name);
+		cJSON_AddNumberToObject(o, "candidates_evaluated", (double)res->candidates);
+		cJSON *cap = cJSON_AddArrayToObject(o, "shortfall");
+		while ((r = stmt_step(st)) == 1) {
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "quarter", stmt_text(st, 0));
+			cJSON_AddStringToObject(x, "gpu", stmt_text(st, 1));
+			cJSON_AddNumberToObject(x, "gpus_needed", (double)stmt_int64(st, 2));
+			cJSON_AddNumberToObject(x, "gpus_owned", (double)stmt_int64(st, 3));
+			cJSON_AddNumberToObject(x, "shortfall", (double)stmt_int64(st, 4));
+			if (stmt_is_null(st, 5))
+				cJSON_AddNullToObject(x, "order_by");
+			else
+				cJSON_AddStringToObject(x, "order_by", stmt_text(st, 5));
+			cJSON_AddItemToArray(cap, x);
+		}
+		cJSON *ca = cJSON_AddArrayToObject(o, "cost");
+		while (r >= 0 && (r = stmt_step(cost)) == 1) {
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "quarter", stmt_text(cost, 0));
+			cJSON_AddNumberToObject(x, "cost_usd", stmt_double(cost, 1));
+			cJSON_AddNumberToObject(x, "compute_floor_usd", stmt_double(cost, 2));
+			cJSON_AddItemToArray(ca, x);
+		}
+		print_json(o);
+		ret = r < 0 ? -1 : 0;
+		goto cleanup;
+	}
+	static const char *const headers[] = {
+		"QUARTER", "GPU", ">NEEDED", ">OWNED", ">SHORTFALL", "ORDER BY",
+	};
+	struct table *t = table_new(6, headers);
+	while ((r = stmt_step(st)) == 1) {
+		table_cell(t, stmt_text(st, 0));
+		table_cell(t, stmt_text(st, 1));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 3));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 4));
+		table_cell(t, stmt_is_null(st, 5) ? "-" : stmt_text(st, 5));
+	}
+	printf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
+	       name, (long long)res->candidates);
+	table_print(t, stdout);
+	table_free(t);
+	putchar('\n');
+	while (r >= 0 && (r = stmt_step(cost)) == 1)
+		printf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
+		       stmt_text(cost, 0), stmt_double(cost, 1), stmt_double(cost, 2));
+	printf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations;\n"
+	       "piqplan report quarterly %s renders the report.\n", db_path, name);
+	ret = r < 0 ? -1 : 0;
+cleanup:
+	stmt_finalize(cost);
+	stmt_finalize(st);
+	return ret;
+}
+
+static int scenario_run_cmd(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	char *pos[1];
+	int npos;
+	struct run_request req = { 0 };
+	struct run_result res;
+
+	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+		return usage_error(ctx);
+	req.scenario = pos[0];
+	if (scenario_run(ctx->db, &req, &res))
+		return -1;
+	return print_summary(ctx->db, pos[0], &res, json, ctx->db_path);
+}
+
+/* The newest run of the scenario called name, or -1 after error(). */
+static int64_t latest_run_of(struct db *db, const char *name)
+{
+	int64_t sid = scenario_lookup(db, name);
+	return sid < 0 ? -1 : scenario_latest_run(db, sid, name);
+}
+
+static int scenario_compare_cmd(struct ctx *ctx, int argc, char **argv)
+{
+	int json = 0;
+	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
+	static const char *const headers[] = {
+		"QUARTER", ">GPUS A", ">GPUS B", ">DIFF", ">COST A USD", ">COST B USD", ">DIFF USD",
+	};
+	char *pos[2];
+	int npos, n;
+	struct run_compare_row *rows;
+
+	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2)
+		return usage_error(ctx);
+	int64_t ra = latest_run_of(ctx->db, pos[0]), rb = latest_run_of(ctx->db, pos[1]);
+	if (ra < 0 || rb < 0 || run_compare(ctx->db, ra, rb, &rows, &n))
+		return -1;
+	if (json) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "a", pos[0]);
+		cJSON_AddNumberToObject(o, "run_a", (double)ra);
+		cJSON_AddStringToObject(o, "b", pos[1]);
+		cJSON_AddNumberToObject(o, "run_b", (double)rb);
+		cJSON *arr = cJSON_AddArrayToObject(o, "quarters");
+		for (int i = 0; i < n; i++) {
+			const struct run_compare_row *q = &rows[i];
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "quarter", q->quarter);
+			cJSON_AddNumberToObject(x, "gpus_a", (double)q->gpus_a);
+			cJSON_AddNumberToObject(x, "gpus_b", (double)q->gpus_b);
+			cJSON_AddNumberToObject(x, "gpus_diff", (double)(q->gpus_b - q->gpus_a));
+			cJSON_AddNumberToObject(x, "cost_a_usd", q->cost_a_usd);
+			cJSON_AddNumberToObject(x, "cost_b_usd", q->cost_b_usd);
+			cJSON_AddNumberToObject(x, "cost_diff_usd", q->cost_b_usd - q->cost_a_usd);
+			cJSON_AddItemToArray(arr, x);
+		}
+		print_json(o);
+	} else {
+		struct table *t = table_new(7, headers);
+		for (int i = 0; i < n; i++) {
+			const struct run_compare_row *q = &rows[i];
+			table_cell(t, q->quarter);
+			table_cellf(t, "%lld", (long long)q->gpus_a);
+			table_cellf(t, "%lld", (long long)q->gpus_b);
+			table_cellf(t, "%+lld", (long long)(q->gpus_b - q->gpus_a));
+			table_cellf(t, "%.2f", q->cost_a_usd);
+			table_cellf(t, "%.2f", q->cost_b_usd);
+			table_cellf(t, "%+.2f", q->cost_b_usd - q->cost_a_usd);
+		}
+		printf("A = '%s' (run %lld), B = '%s' (run %lld); DIFF = B - A\n\n", pos[0],
+		       (long long)ra, pos[1], (long long)rb);
+		table_print(t, stdout);
+		table_free(t);
+	}
+	free(rows);
+	return 0;
+}
+
 static const struct subcmd scenario_subs[] = {
 	{ "create", scenario_create, CMD_WRITES,
 	  "NAME --workload W[,W...] --start QUARTER --quarters N [options]",
@@ -269,7 +425,7 @@ static const struct subcmd scenario_subs[] = {
 	  "Options:\n  --json   one JSON object\n" },
 	{ "remove", scenario_remove, CMD_WRITES, "NAME", "Remove a scenario and all its runs.",
 	  NULL },
-	{ "run", scenario_run, CMD_WRITES, "NAME [--json]",
+	{ "run", scenario_run_cmd, CMD_WRITES, "NAME [--json]",
 	  "Plan the fleet: pools, configurations, GPUs per quarter, shortfall and cost.",
 	  "For every workload of the scenario: split it into pools (long-context isolation\n"
 	  "when that is cheaper), try every candidate GPU type x TP x PP x EP x precision,\n"
@@ -280,7 +436,7 @@ static const struct subcmd scenario_subs[] = {
 	  "\n"
 	  "Options:\n"
 	  "  --json   print the shortfall and cost summary as one JSON object\n" },
-	{ "compare", scenario_compare, CMD_DB, "A B [--json]",
+	{ "compare", scenario_compare_cmd, CMD_DB, "A B [--json]",
 	  "Compare the latest runs of two scenarios per quarter (GPUs and cost).",
 	  "Options:\n  --json   one JSON object\n" },
 	{ 0 },

@@ -85,6 +85,27 @@ void db_rollback(struct db *db)
 	db->in_txn = 0;
 }
 
+int db_savepoint(struct db *db)
+{
+	return db_exec(db, "SAVEPOINT piqplan");
+}
+
+int db_release(struct db *db)
+{
+	if (db_exec(db, "RELEASE piqplan")) {
+		db_rollback_to(db);
+		return -1;
+	}
+	return 0;
+}
+
+void db_rollback_to(struct db *db)
+{
+	if (!sqlite3_get_autocommit(db->handle) &&
+	    sqlite3_exec(db->handle, "ROLLBACK TO piqplan", NULL, NULL, NULL) == SQLITE_OK)
+		sqlite3_exec(db->handle, "RELEASE piqplan", NULL, NULL, NULL);
+}
+
 int64_t db_changes(struct db *db)
 {
 	return sqlite3_changes64(db->handle);

@@ -37,6 +37,18 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 void db_rollback(struct db *db);	/* no-op when no transaction is open */
 
+/*
+ * A savepoint (named piqplan): inside an open transaction it nests (the
+ * dispatcher's BEGIN IMMEDIATE around a writing command), with none open it
+ * starts one. db_release() keeps what was done since -- committing, when
+ * the savepoint started the transaction -- and db_rollback_to() undoes it;
+ * either ends the innermost savepoint. 0, or -1 after error(); a failed
+ * release has rolled back to the savepoint.
+ */
+int db_savepoint(struct db *db);
+int db_release(struct db *db);
+void db_rollback_to(struct db *db);	/* no-op when the transaction is already gone */
+
 /* 1 if the last failure was the database being busy or locked. */
 int db_busy(const struct db *db);
 

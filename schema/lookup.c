@@ -4,7 +4,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "schema/lookup.h"
 #include "lib/util.h"
-#include "planner/instance.h"
 #include "planner/model.h"
 #include "schema/db.h"
 
@@ -159,12 +158,4 @@ int load_model_arch(struct db *db, const char *id, struct model_arch *out)
 cleanup:
 	stmt_finalize(st);
 	return ret;
-}
-
-char *vllm_args_alloc(const struct instance *in, const struct model_arch *m, const char *model_id)
-{
-	int n = instance_vllm_args(in, m, model_id, NULL, 0);
-	char *buf = xmalloc((size_t)n + 1);
-	instance_vllm_args(in, m, model_id, buf, (size_t)n + 1);
-	return buf;
 }

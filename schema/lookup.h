@@ -29,10 +29,6 @@ int gpu_exists(struct db *db, const char *id);
 /* Load and parse a stored model's config.json. 0, or -1 after error(). */
 int load_model_arch(struct db *db, const char *id, struct model_arch *out);
 
-/* The `vllm serve` arguments of a sized instance, whole, in a new string. */
-struct instance;
-char *vllm_args_alloc(const struct instance *in, const struct model_arch *m, const char *model_id);
-
 /* Pricing kinds the schema accepts; 1 if s is one of them. */
 int pricing_valid(const char *s);
 extern const char pricing_kinds_help[];

@@ -1,0 +1,414 @@
+/*
+ * run_rows.c - see run_rows.h. The statements a run writes with are
+ * prepared once per run and reused for every row.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "schema/run_rows.h"
+#include "lib/sha256.h"
+#include "lib/util.h"
+#include "schema/db.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A double, or NULL when it is NaN. */
+static void bind_real(struct stmt *st, const char *param, double v)
+{
+	if (!isnan(v))
+		stmt_bind_double(st, param, v);
+}
+
+/* --- reading -------------------------------------------------------------- */
+
+int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu_row **rows,
+		 int *n)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT g.id,"
+		"       (SELECT usd_per_gpu_hour FROM gpu_price p WHERE p.gpu_id = g.id"
+		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
+		"       (SELECT as_of FROM gpu_price p WHERE p.gpu_id = g.id"
+		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
+		"       EXISTS (SELECT 1 FROM cluster WHERE gpu_id = g.id)"
+		"  FROM gpu g"
+		" WHERE NOT EXISTS (SELECT 1 FROM scenario_gpu WHERE scenario_id = :s)"
+		"    OR g.id IN (SELECT gpu_id FROM scenario_gpu WHERE scenario_id = :s)"
+		"    OR g.id IN (SELECT gpu_id FROM cluster)"
+		" ORDER BY g.id");
+	int r;
+
+	*rows = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":pricing", pricing);
+	stmt_bind_int64(st, ":s", sid);
+	while ((r = stmt_step(st)) == 1) {
+		*rows = xrealloc(*rows, (size_t)(*n + 1) * sizeof(**rows));
+		struct run_gpu_row *g = &(*rows)[(*n)++];
+		g->id = xstrdup(stmt_text(st, 0));
+		g->usd_per_gpu_hour = stmt_is_null(st, 1) ? NAN : stmt_double(st, 1);
+		g->price_as_of = stmt_is_null(st, 2) ? NULL : xstrdup(stmt_text(st, 2));
+		g->owned = (int)stmt_int64(st, 3);
+	}
+	stmt_finalize(st);
+	if (r < 0) {
+		run_gpu_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void run_gpu_rows_free(struct run_gpu_row *rows, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(rows[i].id);
+		free(rows[i].price_as_of);
+	}
+	free(rows);
+}
+
+/* The query of each input kind; :k is the key. */
+static const char *const input_sql[] = {
+	[RUN_INPUT_GPU] = "SELECT * FROM gpu WHERE id = :k",
+	[RUN_INPUT_PRICES] = "SELECT * FROM gpu_price WHERE gpu_id = :k ORDER BY pricing, as_of",
+	[RUN_INPUT_MODEL] = "SELECT config_json FROM model WHERE id = :k",
+	[RUN_INPUT_WORKLOAD] =
+		"SELECT w.name, w.model_id, w.source_sha256, w.requests, w.mean_rps,"
+		"       w.peak_rps, w.total_tokens_p999, b.prompt_tokens_lo,"
+		"       b.output_tokens_lo, b.requests, b.prompt_tokens_sum,"
+		"       b.output_tokens_sum"
+		"  FROM workload w JOIN workload_bucket b ON b.workload_id = w.id"
+		" WHERE w.name = :k ORDER BY 8, 9",
+	[RUN_INPUT_ENGINE] = "SELECT * FROM engine WHERE id = :k",
+	[RUN_INPUT_CLUSTERS] = "SELECT * FROM cluster ORDER BY name",
+};
+
+int run_input_sha256(struct db *db, enum run_input_kind kind, const char *key, char hex[65])
+{
+	struct stmt *st = db_prepare(db, input_sql[kind]);
+	struct strbuf sb = STRBUF_INIT;
+	struct sha256 h;
+	int r;
+	if (!st)
+		return -1;
+	if (kind != RUN_INPUT_CLUSTERS)
+		stmt_bind_text(st, ":k", key);
+	while ((r = stmt_step(st)) == 1) {
+		for (int c = 0; c < stmt_column_count(st); c++) {
+			strbuf_addstr(&sb, stmt_text(st, c));
+			strbuf_addstr(&sb, c + 1 < stmt_column_count(st) ? "\t" : "\n");
+		}
+	}
+	stmt_finalize(st);
+	if (r == 0) {
+		sha256_init(&h);
+		sha256_update(&h, sb.buf ? sb.buf : "", sb.len);
+		sha256_final_hex(&h, hex);
+	}
+	strbuf_release(&sb);
+	return r < 0 ? -1 : 0;
+}
+
+/* --- writing -------------------------------------------------------------- */
+
+struct run_store {
+	struct db *db;
+	int64_t run_id;
+	struct stmt *pool, *config, *fleet, *capacity, *input, *note;
+};
+
+struct run_store *run_store_begin(struct db *db, int64_t sid, const char *version,
+				  const char *assumptions_json)
+{
+	struct stmt *st = db_prepare(db,
+		"INSERT INTO run (scenario_id, piqplan_version, inputs_sha256, candidates_evaluated,"
+		"   elapsed_ms, assumptions_json)"
+		" VALUES (:s, :v, :zero, 0, 0, :a)");
+	if (!st)
+		return NULL;
+	stmt_bind_int64(st, ":s", sid);
+	stmt_bind_text(st, ":v", version);
+	stmt_bind_text(st, ":zero", "0000000000000000000000000000000000000000000000000000000000000000");
+	stmt_bind_text(st, ":a", assumptions_json);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	if (r < 0)
+		return NULL;
+
+	struct run_store *rs = xcalloc(1, sizeof(*rs));
+	rs->db = db;
+	rs->run_id = db_last_insert_rowid(db);
+	rs->pool = db_prepare(db,
+		"INSERT INTO run_pool (run_id, workload_id, pool, min_total_tokens, max_total_tokens,"
+		"   request_share, prompt_tokens_mean, output_tokens_mean, max_model_len,"
+		"   threshold_choice, shared_alternative_usd)"
+		" VALUES (:run, :w, :pool, :min, :max, :share, :isl, :osl, :mml, :choice, :alt)");
+	rs->config = db_prepare(db,
+		"INSERT INTO run_config (run_id, pool_id, rank, chosen, gpu_id, tp, pp, dp, ep,"
+		"   precision, kv_dtype, gpus_per_instance, fits, max_model_len, max_num_seqs,"
+		"   max_num_batched_tokens, gpu_memory_utilization, kv_tokens, rate_rps,"
+		"   output_tok_s, ttft_ms, tpot_ms, usd_per_gpu_hour, total_usd,"
+		"   usd_per_mtok_output, reason, vllm_args)"
+		" VALUES (:run, :pool, :rank, :chosen, :gpu, :tp, :pp, :dp, :ep, :prec, :kv, :gpus,"
+		"   :fits, :mml, :seqs, :mbt, :gmu, :kvtok, :rate, :otok, :ttft, :tpot, :usd, :total,"
+		"   :permtok, :reason, :args)");
+	rs->fleet = db_prepare(db,
+		"INSERT INTO run_fleet (run_id, quarter, pool_id, gpu_id, demand_rps, input_tok_s,"
+		"   output_tok_s, instances, gpus, utilization)"
+		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util)");
+	rs->capacity = db_prepare(db,
+		"INSERT INTO run_capacity (run_id, quarter, gpu_id, gpus_needed, gpus_owned, shortfall,"
+		"   order_by, pricing, usd_per_gpu_hour, price_as_of, owned_usd_per_gpu_hour, hours,"
+		"   cost_usd, input_tokens, output_tokens, usd_per_mtok_input, usd_per_mtok_output,"
+		"   compute_floor_usd)"
+		" VALUES (:run, :q, :gpu, :need, :owned, :short, :order, :pricing, :usd, :asof,"
+		"   :owned_usd, :hours, :cost, :in, :out, :per_in, :per_out, :floor)");
+	rs->input = db_prepare(db,
+		"INSERT INTO run_input (run_id, kind, name, sha256) VALUES (:run, :k, :n, :s)");
+	rs->note = db_prepare(db,
+		"INSERT INTO run_note (run_id, seq, kind, text) VALUES (:run, :seq, :k, :t)");
+	if (!rs->pool || !rs->config || !rs->fleet || !rs->capacity || !rs->input || !rs->note) {
+		run_store_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+int64_t run_store_id(const struct run_store *rs)
+{
+	return rs->run_id;
+}
+
+/* Step a bound insert and make it ready for the next row. */
+static int step_reset(struct stmt *st)
+{
+	int r = stmt_step(st);
+	stmt_reset(st);
+	return r < 0 ? -1 : 0;
+}
+
+int run_store_pool(struct run_store *rs, const struct run_pool_row *p, int64_t *pool_id)
+{
+	struct stmt *st = rs->pool;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_int64(st, ":w", p->workload_id);
+	stmt_bind_text(st, ":pool", p->pool);
+	stmt_bind_int64(st, ":min", p->min_total_tokens);
+	if (p->max_total_tokens > 0)
+		stmt_bind_int64(st, ":max", p->max_total_tokens);
+	stmt_bind_double(st, ":share", p->request_share);
+	stmt_bind_double(st, ":isl", p->prompt_tokens_mean);
+	stmt_bind_double(st, ":osl", p->output_tokens_mean);
+	stmt_bind_int64(st, ":mml", p->max_model_len);
+	stmt_bind_text(st, ":choice", p->threshold_choice);
+	bind_real(st, ":alt", p->shared_alternative_usd);
+	if (step_reset(st))
+		return -1;
+	*pool_id = db_last_insert_rowid(rs->db);
+	return 0;
+}
+
+int run_store_config(struct run_store *rs, const struct run_config_row *c)
+{
+	struct stmt *st = rs->config;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_int64(st, ":pool", c->pool_id);
+	stmt_bind_int64(st, ":rank", c->rank);
+	stmt_bind_int64(st, ":chosen", c->chosen);
+	stmt_bind_text(st, ":gpu", c->gpu);
+	stmt_bind_int64(st, ":tp", c->tp);
+	stmt_bind_int64(st, ":pp", c->pp);
+	stmt_bind_int64(st, ":dp", c->dp);
+	stmt_bind_int64(st, ":ep", c->ep);
+	stmt_bind_text(st, ":prec", c->precision);
+	stmt_bind_text(st, ":kv", c->kv_dtype);
+	stmt_bind_int64(st, ":gpus", c->gpus_per_instance);
+	stmt_bind_int64(st, ":fits", c->fits);
+	bind_real(st, ":usd", c->usd_per_gpu_hour);
+	if (c->sized) {
+		stmt_bind_int64(st, ":mml", c->max_model_len);
+		stmt_bind_int64(st, ":seqs", c->max_num_seqs);
+		stmt_bind_int64(st, ":mbt", c->max_num_batched_tokens);
+		stmt_bind_double(st, ":gmu", c->gpu_memory_utilization);
+		stmt_bind_int64(st, ":kvtok", c->kv_tokens);
+		stmt_bind_text(st, ":args", c->vllm_args);
+	}
+	if (c->fits) {
+		stmt_bind_double(st, ":rate", c->rate_rps);
+		stmt_bind_double(st, ":otok", c->output_tok_s);
+		stmt_bind_double(st, ":ttft", c->ttft_ms);
+		stmt_bind_double(st, ":tpot", c->tpot_ms);
+		stmt_bind_double(st, ":total", c->total_usd);
+		stmt_bind_double(st, ":permtok", c->usd_per_mtok_output);
+	}
+	stmt_bind_text(st, ":reason", c->reason);
+	return step_reset(st);
+}
+
+int run_store_fleet(struct run_store *rs, const struct run_fleet_row *f)
+{
+	struct stmt *st = rs->fleet;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_text(st, ":q", f->quarter);
+	stmt_bind_int64(st, ":pool", f->pool_id);
+	stmt_bind_text(st, ":gpu", f->gpu);
+	stmt_bind_double(st, ":rps", f->demand_rps);
+	stmt_bind_double(st, ":in", f->input_tok_s);
+	stmt_bind_double(st, ":out", f->output_tok_s);
+	stmt_bind_int64(st, ":inst", f->instances);
+	stmt_bind_int64(st, ":gpus", f->gpus);
+	stmt_bind_double(st, ":util", f->utilization);
+	return step_reset(st);
+}
+
+int run_store_capacity(struct run_store *rs, const struct run_capacity_row *c)
+{
+	struct stmt *st = rs->capacity;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_text(st, ":q", c->quarter);
+	stmt_bind_text(st, ":gpu", c->gpu);
+	stmt_bind_int64(st, ":need", c->gpus_needed);
+	stmt_bind_int64(st, ":owned", c->gpus_owned);
+	stmt_bind_int64(st, ":short", c->shortfall);
+	stmt_bind_text(st, ":order", c->order_by);
+	stmt_bind_text(st, ":pricing", c->pricing);
+	bind_real(st, ":usd", c->usd_per_gpu_hour);
+	stmt_bind_text(st, ":asof", c->price_as_of);
+	bind_real(st, ":owned_usd", c->owned_usd_per_gpu_hour);
+	stmt_bind_double(st, ":hours", c->hours);
+	stmt_bind_double(st, ":cost", c->cost_usd);
+	stmt_bind_double(st, ":in", c->input_tokens);
+	stmt_bind_double(st, ":out", c->output_tokens);
+	bind_real(st, ":per_in", c->usd_per_mtok_input);
+	bind_real(st, ":per_out", c->usd_per_mtok_output);
+	stmt_bind_double(st, ":floor", c->compute_floor_usd);
+	return step_reset(st);
+}
+
+int run_store_input(struct run_store *rs, const char *kind, const char *name, const char *sha256)
+{
+	struct stmt *st = rs->input;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_text(st, ":k", kind);
+	stmt_bind_text(st, ":n", name);
+	stmt_bind_text(st, ":s", sha256);
+	return step_reset(st);
+}
+
+int run_store_note(struct run_store *rs, int seq, const char *kind, const char *text)
+{
+	struct stmt *st = rs->note;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_int64(st, ":seq", seq);
+	stmt_bind_text(st, ":k", kind);
+	stmt_bind_text(st, ":t", text);
+	return step_reset(st);
+}
+
+int run_store_finish(struct run_store *rs, const char *inputs_sha256, int64_t candidates,
+		     double elapsed_ms)
+{
+	struct stmt *st = db_prepare(rs->db,
+		"UPDATE run SET inputs_sha256 = :h, candidates_evaluated = :c, elapsed_ms = :ms"
+		" WHERE id = :run");
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":h", inputs_sha256);
+	stmt_bind_int64(st, ":c", candidates);
+	stmt_bind_double(st, ":ms", elapsed_ms);
+	stmt_bind_int64(st, ":run", rs->run_id);
+	int r = stmt_step(st);
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
+void run_store_free(struct run_store *rs)
+{
+	if (!rs)
+		return;
+	stmt_finalize(rs->note);
+	stmt_finalize(rs->input);
+	stmt_finalize(rs->capacity);
+	stmt_finalize(rs->fleet);
+	stmt_finalize(rs->config);
+	stmt_finalize(rs->pool);
+	free(rs);
+}
+
+/* --- showing a stored run --------------------------------------------------------- */
+
+struct stmt *run_shortfall_stmt(struct db *db, int64_t run_id)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT quarter, gpu, gpus_needed, gpus_owned, shortfall, order_by"
+		"  FROM v_shortfall WHERE run_id = :run");
+	if (st)
+		stmt_bind_int64(st, ":run", run_id);
+	return st;
+}
+
+struct stmt *run_cost_stmt(struct db *db, int64_t run_id)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT quarter, round(sum(cost_usd), 2), round(sum(compute_floor_usd), 2)"
+		"  FROM run_capacity WHERE run_id = :run GROUP BY quarter ORDER BY quarter");
+	if (st)
+		stmt_bind_int64(st, ":run", run_id);
+	return st;
+}
+
+/* Per quarter: GPUs needed and cost of a run. */
+static int run_totals(struct db *db, int64_t run, const char *quarter, int64_t *gpus, double *usd)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT coalesce(sum(gpus_needed), 0), coalesce(sum(cost_usd), 0) FROM run_capacity"
+		" WHERE run_id = :run AND quarter = :q");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":run", run);
+	stmt_bind_text(st, ":q", quarter);
+	int r = stmt_step(st);
+	if (r == 1) {
+		*gpus = stmt_int64(st, 0);
+		*usd = stmt_double(st, 1);
+	}
+	stmt_finalize(st);
+	return r == 1 ? 0 : -1;
+}
+
+int run_compare(struct db *db, int64_t a, int64_t b, struct run_compare_row **rows, int *n)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT DISTINCT quarter FROM run_capacity WHERE run_id IN (:a, :b) ORDER BY quarter");
+	int r;
+
+	*rows = NULL;
+	*n = 0;
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":a", a);
+	stmt_bind_int64(st, ":b", b);
+	while ((r = stmt_step(st)) == 1) {
+		*rows = xrealloc(*rows, (size_t)(*n + 1) * sizeof(**rows));
+		struct run_compare_row *q = &(*rows)[(*n)++];
+		snprintf(q->quarter, sizeof(q->quarter), "%s", stmt_text(st, 0));
+		if (run_totals(db, a, q->quarter, &q->gpus_a, &q->cost_a_usd) ||
+		    run_totals(db, b, q->quarter, &q->gpus_b, &q->cost_b_usd)) {
+			r = -1;
+			break;
+		}
+	}
+	stmt_finalize(st);
+	if (r < 0) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
