@@ -7,14 +7,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "schema/load.h"
-#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/instance.h"
 #include "planner/model.h"
-#include "run/vllm_args.h"
+#include "run/estimate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -23,8 +21,6 @@
 
 #define GIB 1073741824.0
 #define DEFAULT_REQUESTS 1000
-/* --max-model-len defaults to isl + osl rounded up to this. */
-#define MODEL_LEN_ROUND 256
 
 static const char estimate_usage[] =
 	"--model ID --gpu ID --isl N --osl N [--tp N] [--pp N] [--dp N] [--ep]\n"
@@ -33,80 +29,7 @@ static const char estimate_usage[] =
 	"       [--offline [--requests N] | --concurrency N | --rate R]\n"
 	"       [--max-model-len N] [--gpu-memory-utilization F] [--json]";
 
-enum mode { MODE_OFFLINE, MODE_CONCURRENCY, MODE_RATE };
-
 static const char *const mode_names[] = { "offline", "concurrency", "rate" };
-
-struct traffic {
-	enum mode mode;
-	double isl, osl;
-	double value;		/* requests, clients or requests/s */
-};
-
-struct candidate {
-	struct instance in;
-	struct load_point lp;
-};
-
-static void run_traffic(const struct instance *in, const struct traffic *t,
-			struct load_point *lp)
-{
-	switch (t->mode) {
-	case MODE_OFFLINE:
-		instance_offline(in, t->isl, t->osl, t->value, lp);
-		break;
-	case MODE_CONCURRENCY:
-		instance_closed_loop(in, t->isl, t->osl, t->value, lp);
-		break;
-	case MODE_RATE:
-		instance_open_loop(in, t->isl, t->osl, t->value, lp);
-		break;
-	}
-}
-
-/* Better: fits; then fewer GPUs; then more output tokens/s per GPU. */
-static int better(const struct candidate *a, const struct candidate *b)
-{
-	if (a->in.fits != b->in.fits)
-		return a->in.fits;
-	if (!a->in.fits)	/* neither fits: show the largest attempt's reason */
-		return a->in.gpus > b->in.gpus;
-	if (a->in.gpus != b->in.gpus)
-		return a->in.gpus < b->in.gpus;
-	return a->lp.output_tok_s / a->in.gpus > b->lp.output_tok_s / b->in.gpus;
-}
-
-/*
- * Without --tp: every power-of-two TP within the NVLink domain, PP 1..8 (or
- * the one given), EP off and on for MoE models (or as given).
- */
-static void choose_layout(const struct model_arch *m, const struct gpu_spec *g,
-			  const struct engine_profile *e, const struct layout *base,
-			  int pp_given, int ep_given, const struct instance_request *rq,
-			  const struct traffic *t, struct candidate *best)
-{
-	int have = 0;
-	for (int tp = 1; tp <= g->nvlink_domain_gpus; tp *= 2) {
-		for (int pp = 1; pp <= 8; pp *= 2) {
-			if (pp_given && pp != base->pp)
-				continue;
-			for (int ep = 0; ep <= 1; ep++) {
-				if (ep_given ? ep != base->ep : ep && !m->experts)
-					continue;
-				struct candidate c;
-				struct layout l = *base;
-				l.tp = tp;
-				l.pp = pp;
-				l.ep = ep;
-				if (instance_size(m, g, e, &l, rq, &c.in))
-					run_traffic(&c.in, t, &c.lp);
-				if (!have || better(&c, best))
-					*best = c;
-				have = 1;
-			}
-		}
-	}
-}
 
 /* 462336 -> "462,336" */
 static void fmt_int_commas(char *buf, size_t n, long long v)
@@ -130,10 +53,12 @@ static double ms(double s)
 	return s * 1e3;
 }
 
-static void print_plain(const char *model_id, const struct gpu_spec *g,
-			const struct engine_profile *e, const struct candidate *c,
-			const struct traffic *t, int chosen, const char *args)
+static void print_plain(const struct estimate *est, const struct estimate_request *t, int chosen)
 {
+	const char *model_id = est->model_id, *args = est->vllm_args;
+	const struct gpu_spec *g = &est->gpu;
+	const struct engine_profile *e = &est->engine;
+	const struct estimate *c = est;
 	const struct instance *in = &c->in;
 	const struct layout *l = &in->layout;
 	const struct load_point *lp = &c->lp;
@@ -181,9 +106,9 @@ static void print_plain(const char *model_id, const struct gpu_spec *g,
 		printf("  (the vLLM equivalent; the estimate is for %s)\n", e->id);
 
 	printf("\nperformance (%s", mode_names[t->mode]);
-	if (t->mode == MODE_OFFLINE)
+	if (t->mode == ESTIMATE_OFFLINE)
 		printf(", %.0f requests", t->value);
-	else if (t->mode == MODE_CONCURRENCY)
+	else if (t->mode == ESTIMATE_CONCURRENCY)
 		printf(" %.0f", t->value);
 	else
 		printf(" %g req/s", t->value);
@@ -205,10 +130,12 @@ static void print_plain(const char *model_id, const struct gpu_spec *g,
 	       instance_bound_name(lp->memory_bound));
 }
 
-static void print_json_result(const char *model_id, const struct gpu_spec *g,
-			      const struct engine_profile *e, const struct candidate *c,
-			      const struct traffic *t, const char *args)
+static void print_json_result(const struct estimate *est, const struct estimate_request *t)
 {
+	const char *model_id = est->model_id, *args = est->vllm_args;
+	const struct gpu_spec *g = &est->gpu;
+	const struct engine_profile *e = &est->engine;
+	const struct estimate *c = est;
 	const struct instance *in = &c->in;
 	const struct layout *l = &in->layout;
 	const struct load_point *lp = &c->lp;
@@ -296,16 +223,10 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		OPT_END,
 	};
 	char *pos[1];
-	int npos, ret = -1;
-	char *model_id = NULL, *gpu_id = NULL;
-	struct model_arch m;
-	struct gpu_spec g;
-	struct engine_profile e;
-	struct layout l = { 0 };
-	struct traffic t = { 0 };
-	struct instance_request rq = INSTANCE_REQUEST_INIT;
-	struct candidate best;
-	char *args = NULL;
+	int npos;
+	struct estimate_request t = { 0 };
+	struct layout *l = &t.layout;
+	struct estimate est;
 
 	if (opts_parse(argc, argv, opts, pos, 0, &npos))
 		return usage_error(ctx);
@@ -325,14 +246,14 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		error("--pp and --dp must be between 1 and 1024");
 		return usage_error(ctx);
 	}
-	if (precision_parse(prec_name, &l.precision)) {
+	if (precision_parse(prec_name, &l->precision)) {
 		error("unknown precision '%s' (native, bf16, fp8, fp4)", prec_name);
 		return usage_error(ctx);
 	}
 	if (!strcmp(kv_name, "auto")) {
-		l.kv_elem_bytes = 2;
+		l->kv_elem_bytes = 2;
 	} else if (!strcmp(kv_name, "fp8")) {
-		l.kv_elem_bytes = 1;
+		l->kv_elem_bytes = 1;
 	} else {
 		error("unknown --kv-dtype '%s' (auto, fp8)", kv_name);
 		return usage_error(ctx);
@@ -349,54 +270,39 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	}
 
+	t.model = model_name;
+	t.gpu = gpu_name;
+	t.engine = engine_name;
 	t.isl = (double)isl;
 	t.osl = (double)osl;
 	if (conc_seen) {
-		t.mode = MODE_CONCURRENCY;
+		t.mode = ESTIMATE_CONCURRENCY;
 		t.value = (double)concurrency;
 	} else if (rate_seen) {
-		t.mode = MODE_RATE;
+		t.mode = ESTIMATE_RATE;
 		t.value = rate;
 	} else {
-		t.mode = MODE_OFFLINE;
+		t.mode = ESTIMATE_OFFLINE;
 		t.value = (double)requests;
 	}
+	t.max_model_len = mml_seen ? mml : 0;
+	t.gpu_memory_utilization = gmu_seen ? gmu : 0;
+	l->tp = (int)tp;
+	l->pp = (int)pp;
+	l->dp = (int)dp;
+	l->ep = ep;
+	t.tp_given = tp_seen;
+	t.pp_given = pp_seen;
+	t.ep_given = ep_seen;
 
-	model_id = lookup_model(ctx->db, model_name);
-	if (!model_id || load_model_arch(ctx->db, model_id, &m))
-		goto cleanup;
-	gpu_id = lookup_gpu(ctx->db, gpu_name);
-	if (!gpu_id || load_gpu_spec(ctx->db, gpu_id, &g))
-		goto cleanup;
-	if (load_engine_profile(ctx->db, engine_name, &e))
-		goto cleanup;
-
-	rq.max_model_len = mml_seen ? mml : round_up_tokens(isl + osl, MODEL_LEN_ROUND);
-	rq.resident_tokens_per_seq = t.isl + t.osl / 2;
-	rq.gpu_memory_utilization = gmu_seen ? gmu : 0;
-
-	l.tp = (int)tp;
-	l.pp = (int)pp;
-	l.dp = (int)dp;
-	l.ep = ep;
-	if (tp_seen) {
-		memset(&best, 0, sizeof(best));
-		if (instance_size(&m, &g, &e, &l, &rq, &best.in))
-			run_traffic(&best.in, &t, &best.lp);
-	} else {
-		choose_layout(&m, &g, &e, &l, pp_seen, ep_seen, &rq, &t, &best);
-	}
-	args = best.in.fits ? vllm_args_alloc(&best.in, &m, model_id) : xstrdup("");
+	if (estimate_instance(ctx->db, &t, &est))
+		return -1;
 	if (json)
-		print_json_result(model_id, &g, &e, &best, &t, args);
+		print_json_result(&est, &t);
 	else
-		print_plain(model_id, &g, &e, &best, &t, !tp_seen, args);
-	ret = 0;
-cleanup:
-	free(args);
-	free(gpu_id);
-	free(model_id);
-	return ret;
+		print_plain(&est, &t, !tp_seen);
+	estimate_free(&est);
+	return 0;
 }
 
 static const struct subcmd estimate_subs[] = {

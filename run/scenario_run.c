@@ -232,6 +232,7 @@ static int load_workload(struct run_state *rs, const struct scenario_workload *s
 	struct workload_rates wr;
 	if (workload_rates(rs->db, w->id, &wr))
 		return -1;
+	free(wr.model_id);
 	double rate[2] = { wr.peak_rps, wr.mean_rps };
 	int want = rs->sc.demand_peak ? 0 : 1, other = 1 - want;
 	if (rate[want] > 0) {

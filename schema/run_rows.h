@@ -32,7 +32,7 @@ struct run_gpu_row {
 /*
  * The GPU types of scenario sid by id: its candidate list (every type when
  * it has none) and every type a cluster holds, each with its newest price
- * of pricing kind `pricing`. *rows is a new array the caller frees with
+ * of pricing kind `pricing`; with sid < 0 (no scenario), every GPU type. *rows is a new array the caller frees with
  * run_gpu_rows_free().
  */
 int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu_row **rows,

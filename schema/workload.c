@@ -247,7 +247,8 @@ cleanup:
 int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 {
 	struct stmt *st = db_prepare(db,
-		"SELECT peak_rps, mean_rps, total_tokens_p999, independent_marginals, sums_estimated"
+		"SELECT peak_rps, mean_rps, total_tokens_p999, independent_marginals, sums_estimated,"
+		"       model_id"
 		"  FROM workload WHERE id = :id");
 	int r;
 	if (!st)
@@ -260,6 +261,7 @@ int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 		out->total_tokens_p999 = stmt_is_null(st, 2) ? NAN : stmt_double(st, 2);
 		out->independent_marginals = (int)stmt_int64(st, 3);
 		out->sums_estimated = (int)stmt_int64(st, 4);
+		out->model_id = xstrdup(stmt_text(st, 5));
 	} else if (r == 0) {
 		error("no workload with id %lld", (long long)id);
 	}

@@ -43,8 +43,9 @@ int workload_store(struct db *db, int64_t old_id, const struct workload_row *w,
  */
 int workload_remove(struct db *db, const char *name);
 
-/* What a run reads of a workload row besides its buckets; NaN where the row has NULL. */
+/* What a plan reads of a workload row besides its buckets; NaN where the row has NULL. */
 struct workload_rates {
+	char *model_id;				/* the model it is for (new string: caller frees) */
 	double peak_rps, mean_rps;		/* requests/s */
 	double total_tokens_p999;		/* p99.9 of prompt + output tokens */
 	int independent_marginals;		/* prompt and output measured separately */

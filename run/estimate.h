@@ -1,0 +1,62 @@
+/*
+ * estimate.h - `piqplan estimate`: one model server, one traffic shape.
+ * Load the model, the GPU type and the engine profile (schema/), size the
+ * instance -- or, without a tensor-parallel size, choose the layout: the
+ * fewest GPUs that fit, then the most output tokens/s per GPU -- and
+ * predict what it does under the traffic (planner/instance.h). Reads the
+ * database, writes nothing.
+ */
+#ifndef PIQPLAN_ESTIMATE_H
+#define PIQPLAN_ESTIMATE_H
+
+#include <stdint.h>
+
+#include "planner/instance.h"
+#include "planner/model.h"
+
+struct db;
+
+enum estimate_mode {
+	ESTIMATE_OFFLINE,	/* all requests queued at once (value: how many) */
+	ESTIMATE_CONCURRENCY,	/* a closed loop of `value` clients */
+	ESTIMATE_RATE,		/* Poisson arrivals at `value` requests/s */
+};
+
+struct estimate_request {
+	const char *model;	/* as people type it (resolved as lookup_model does) */
+	const char *gpu;	/* as people type it (resolved as lookup_gpu does) */
+	const char *engine;	/* engine profile id */
+	/*
+	 * precision and kv_elem_bytes; tp, pp, dp and ep as given. Without
+	 * tp_given the layout is chosen: every power-of-two TP within the
+	 * NVLink domain, PP 1-8 (or the one given), EP off and on for MoE
+	 * models (or as given).
+	 */
+	struct layout layout;
+	int tp_given, pp_given, ep_given;
+	enum estimate_mode mode;
+	double isl, osl;		/* tokens per request */
+	double value;			/* requests, clients or requests/s, per mode */
+	int64_t max_model_len;		/* 0: isl + osl rounded up to 256 tokens */
+	double gpu_memory_utilization;	/* 0: the engine's default */
+};
+
+struct estimate {
+	char *model_id;
+	struct model_arch arch;
+	struct gpu_spec gpu;
+	struct engine_profile engine;
+	struct instance in;	/* the sized instance; in.fits says whether it fits (reason if not) */
+	struct load_point lp;	/* what it does under the traffic, when it fits */
+	char *vllm_args;	/* the `vllm serve` arguments; "" when it does not fit */
+};
+
+/*
+ * Estimate req. 0 and *out filled (free it with estimate_free) -- also when
+ * the instance does not fit, which is an answer -- or -1 after error():
+ * unknown model, GPU or engine.
+ */
+int estimate_instance(struct db *db, const struct estimate_request *req, struct estimate *out);
+void estimate_free(struct estimate *e);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * workload_plan.h - `piqplan plan`'s quick answer to "what should this
+ * workload run on": one shared pool (no long-context split), the
+ * workload's peak arrival rate, one quarter from the current one, no spare
+ * instances, every candidate GPU at its newest on-demand price; the
+ * candidates ranked by what a million output tokens cost at the rate one
+ * instance sustains under the SLOs. Reads the database, writes nothing.
+ */
+#ifndef PIQPLAN_WORKLOAD_PLAN_H
+#define PIQPLAN_WORKLOAD_PLAN_H
+
+#include "planner/instance.h"
+#include "planner/model.h"
+#include "planner/plan.h"
+
+struct db;
+
+struct workload_plan_request {
+	const char *workload;		/* its name */
+	/*
+	 * Candidate GPU types, comma-separated, each resolved as lookup_gpu()
+	 * does; NULL: every type. Types without an on-demand price are left
+	 * out with a warning naming them, never priced at zero.
+	 */
+	const char *gpus;
+	const char *engine;		/* engine profile id ("vllm") */
+	double ttft_ms, tpot_ms;	/* SLO targets, > 0 */
+	double utilization;		/* highest busy share of an instance, (0, 1] */
+};
+
+/* A reason candidates fail, and how many share it (up to the first digit). */
+struct workload_plan_reason {
+	const char *reason;		/* one failing candidate's words; points into cands */
+	int count;
+};
+
+#define WORKLOAD_PLAN_MAX_REASONS 5
+
+struct workload_plan {
+	char *name, *model_id;
+	struct model_arch arch;
+	double peak_rps;		/* the rate planned for (the mean when there is no peak) */
+	struct engine_profile engine;
+	struct plan_gpu *gpus;		/* candidates[i].gpu indexes this */
+	int ngpus;
+	struct pool_traffic pool;	/* the one shared pool */
+	/*
+	 * Every candidate: the feasible ones first, cheapest per output token
+	 * (then fewer GPUs per instance), then the rest in enumeration order.
+	 */
+	struct candidate *cands;
+	int ncands, nfit;
+	struct workload_plan_reason reasons[WORKLOAD_PLAN_MAX_REASONS];	/* most frequent first */
+	int nreasons;
+};
+
+/*
+ * Plan req->workload. 0 and *out filled (free it with workload_plan_free),
+ * or -1 after error(): unknown workload, GPU or engine, a workload without
+ * an arrival rate, no candidate GPU with an on-demand price.
+ */
+int workload_plan(struct db *db, const struct workload_plan_request *req,
+		  struct workload_plan *out);
+void workload_plan_free(struct workload_plan *p);
+
+/* USD per million output tokens of candidate c at its sustainable rate, for output length osl. */
+double workload_plan_usd_per_m_output(const struct candidate *c, double osl);
+
+#endif
