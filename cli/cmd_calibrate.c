@@ -12,16 +12,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cmd.h"
-#include "ingest/calibration_file.h"
-#include "schema/load.h"
-#include "schema/lookup.h"
 #include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/calibrate.h"
-#include "planner/workload.h"
+#include "ingest/calibration_file.h"
 #include "planner/model.h"
-#include "schema/calibration.h"
+#include "run/calibrate.h"
 
 #include <errno.h>
 #include <math.h>
@@ -31,123 +28,10 @@
 
 static const char calibrate_usage[] = "FILE.csv [--engine NAME] [--dry-run] [--verbose] [--json]";
 
-/* A model's parsed config, loaded once for all its rows. */
-struct model_entry {
-	char *id;
-	struct model_arch arch;
-};
-
-/* One accepted row and the engine it measured. */
-struct row_entry {
-	char *engine;
-	char *model_id;
-	struct calib_row row;
-};
-
-struct reader {
-	struct db *db;
-	const char *path;
-	const char *only_engine;	/* --engine, or NULL */
-	struct model_entry **models;
-	int nmodels;
-	struct row_entry *rows;
-	int nrows, alloc;
-	int skipped;
-};
-
-/* The model's parsed config (loaded on first use), or NULL after error(). */
-static const struct model_arch *model_for(struct reader *rd, const char *id)
-{
-	for (int i = 0; i < rd->nmodels; i++)
-		if (!strcmp(rd->models[i]->id, id))
-			return &rd->models[i]->arch;
-	struct model_entry *m = xcalloc(1, sizeof(*m));
-	if (load_model_arch(rd->db, id, &m->arch)) {
-		free(m);
-		return NULL;
-	}
-	m->id = xstrdup(id);
-	rd->models = xrealloc(rd->models, (size_t)(rd->nmodels + 1) * sizeof(*rd->models));
-	rd->models[rd->nmodels++] = m;
-	return &m->arch;
-}
-
-/* A checked row (ingest/calibration_file.h): keep it when its model, GPU and engine are known. */
+/* The reader's rows (ingest/calibration_file.h) go to the calibration (run/calibrate.h). */
 static int keep_row(void *arg, const struct calib_record *rec)
 {
-	struct reader *rd = arg;
-	struct calib_row r = rec->row;
-
-	if (rd->only_engine && strcmp(rec->engine, rd->only_engine))
-		return 0;
-	int known_e = engine_exists(rd->db, rec->engine);
-	int known_m = model_exists(rd->db, rec->model);
-	int known_g = gpu_exists(rd->db, rec->gpu);
-	if (known_e < 0 || known_m < 0 || known_g < 0)
-		return -1;
-	if (!known_e || !known_m || !known_g) {
-		warning("%s:%ld: unknown %s '%s': row skipped", rd->path, rec->line,
-			!known_e ? "engine" : !known_m ? "model" : "GPU",
-			!known_e ? rec->engine : !known_m ? rec->model : rec->gpu);
-		rd->skipped++;
-		return 0;
-	}
-	r.model = model_for(rd, rec->model);
-	if (!r.model || load_gpu_spec(rd->db, rec->gpu, &r.gpu))
-		return -1;
-	if (rd->nrows == rd->alloc) {
-		rd->alloc = rd->alloc ? 2 * rd->alloc : 64;
-		rd->rows = xrealloc(rd->rows, (size_t)rd->alloc * sizeof(*rd->rows));
-	}
-	struct row_entry *re = &rd->rows[rd->nrows++];
-	re->engine = xstrdup(rec->engine);
-	re->model_id = xstrdup(rec->model);
-	re->row = r;
-	return 0;
-}
-
-/* What one engine's fit found. */
-struct engine_fit {
-	struct engine_profile before, after;
-	struct calib_row *rows;
-	struct row_entry **src;
-	int n;
-	unsigned params;
-	struct calib_error err_before, err_after;
-};
-
-static cJSON *metric_json(const struct calib_metric *m)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "n", m->n);
-	cJSON_AddNumberToObject(o, "median_ape_pct", round(m->median_ape * 10) / 10);
-	cJSON_AddNumberToObject(o, "p90_ape_pct", round(m->p90_ape * 10) / 10);
-	return o;
-}
-
-static cJSON *error_json(const struct calib_error *e)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "rows", e->rows);
-	cJSON_AddNumberToObject(o, "unfit", e->unfit);
-	cJSON_AddItemToObject(o, "output_tok_s", metric_json(&e->tok_s));
-	cJSON_AddItemToObject(o, "ttft", metric_json(&e->ttft));
-	cJSON_AddItemToObject(o, "tpot", metric_json(&e->tpot));
-	cJSON_AddNumberToObject(o, "loss", e->loss);
-	return o;
-}
-
-static cJSON *params_json(const struct engine_fit *ef)
-{
-	cJSON *o = cJSON_CreateObject();
-	for (int p = 0; p < CALIB_NPARAMS; p++) {
-		cJSON *v = cJSON_CreateObject();
-		cJSON_AddNumberToObject(v, "before", calib_param_get(&ef->before, p));
-		cJSON_AddNumberToObject(v, "after", calib_param_get(&ef->after, p));
-		cJSON_AddBoolToObject(v, "fitted", (ef->params >> p) & 1);
-		cJSON_AddItemToObject(o, calib_param_name(p), v);
-	}
-	return o;
+	return calib_rows_add(arg, rec->model, rec->gpu, rec->engine, &rec->row);
 }
 
 static void add_opt_ms(cJSON *o, const char *name, double s)
@@ -270,140 +154,61 @@ static void print_fit(const char *engine, const struct engine_fit *ef, int verbo
 	printf("\n");
 }
 
-static int store_fit(struct db *db, const char *engine, const struct engine_fit *ef,
-		     const char *file_desc)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "params", params_json(ef));
-	cJSON_AddItemToObject(o, "before", error_json(&ef->err_before));
-	cJSON_AddItemToObject(o, "after", error_json(&ef->err_after));
-	char *json = cJSON_PrintUnformatted(o);
-	int r = engine_store_fit(db, engine, &ef->after, file_desc, ef->n, json);
-	free(json);
-	cJSON_Delete(o);
-	return r;
-}
-
 static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 {
-	const char *only = NULL;
-	int dry_run = 0, json = 0, verbose = 0, npos, ret = -1;
+	struct calibration_request req = { 0 };
+	int json = 0, verbose = 0, npos;
 	const struct opt opts[] = {
-		{ "engine", 0, OPT_STRING, &only, 0 },
-		{ "dry-run", 'n', OPT_FLAG, &dry_run, 0 },
+		{ "engine", 0, OPT_STRING, &req.engine, 0 },
+		{ "dry-run", 'n', OPT_FLAG, &req.dry_run, 0 },
 		{ "verbose", 'v', OPT_FLAG, &verbose, 0 },
 		{ "json", 0, OPT_FLAG, &json, 0 },
 		OPT_END,
 	};
 	char *pos[1];
-	struct reader rd;
-	char **engines = NULL;
-	int nengines = 0;
-	struct engine_fit *fits = NULL;
-	cJSON *out = NULL;
-	char hex[65], *file_desc = NULL;
+	struct calibration cal;
 
 	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
 		return usage_error(ctx);
-	memset(&rd, 0, sizeof(rd));
-	rd.db = ctx->db;
-	rd.path = pos[0];
-	if (only) {
-		int r = engine_exists(ctx->db, only);
-		if (r <= 0)
-			return r < 0 ? -1 : error("unknown engine '%s'", only);
-		rd.only_engine = only;
+	req.path = pos[0];
+	if (calibrate_begin(ctx->db, &req, &cal) ||
+	    calib_file_read(req.path, keep_row, &cal.read, cal.sha256) ||
+	    calibrate_fit(ctx->db, &req, &cal)) {
+		calibration_free(&cal);
+		return -1;
 	}
-	if (calib_file_read(rd.path, keep_row, &rd, hex))
-		goto cleanup;
-	file_desc = xasprintf("%s sha256 %s", rd.path, hex);
-
-	/* Engines in order of first appearance. */
-	for (int i = 0; i < rd.nrows; i++) {
-		int seen = 0;
-		for (int k = 0; k < nengines; k++)
-			seen |= !strcmp(engines[k], rd.rows[i].engine);
-		if (!seen) {
-			engines = xrealloc(engines, (size_t)(nengines + 1) * sizeof(*engines));
-			engines[nengines++] = rd.rows[i].engine;
-		}
-	}
-	if (nengines == 0) {
-		error("no usable rows in '%s'%s%s", rd.path, only ? " for engine " : "",
-		      only ? only : "");
-		goto cleanup;
-	}
-
-	fits = xcalloc((size_t)nengines, sizeof(*fits));
-	for (int k = 0; k < nengines; k++) {
-		struct engine_fit *ef = &fits[k];
-		if (load_engine_profile(ctx->db, engines[k], &ef->before))
-			goto cleanup;
-		ef->rows = xcalloc((size_t)rd.nrows, sizeof(*ef->rows));
-		ef->src = xcalloc((size_t)rd.nrows, sizeof(*ef->src));
-		for (int i = 0; i < rd.nrows; i++)
-			if (!strcmp(rd.rows[i].engine, engines[k])) {
-				ef->src[ef->n] = &rd.rows[i];
-				ef->rows[ef->n++] = rd.rows[i].row;
-			}
-		ef->params = calib_params_for(ef->rows, ef->n);
-		calib_evaluate(ef->rows, ef->n, &ef->before, &ef->err_before);
-		calib_fit(ef->rows, ef->n, &ef->before, ef->params, &ef->after);
-		calib_evaluate(ef->rows, ef->n, &ef->after, &ef->err_after);
-		if (!dry_run && store_fit(ctx->db, engines[k], ef, file_desc))
-			goto cleanup;
-	}
-
+	struct engine_fit *fits = cal.fits;
+	char **engines = cal.engines;
+	int nengines = cal.nengines;
 	if (json) {
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "file", rd.path);
-		cJSON_AddStringToObject(out, "sha256", hex);
-		cJSON_AddBoolToObject(out, "dry_run", dry_run);
-		cJSON_AddNumberToObject(out, "rows_skipped", rd.skipped);
+		cJSON *out = cJSON_CreateObject();
+		cJSON_AddStringToObject(out, "file", req.path);
+		cJSON_AddStringToObject(out, "sha256", cal.sha256);
+		cJSON_AddBoolToObject(out, "dry_run", req.dry_run);
+		cJSON_AddNumberToObject(out, "rows_skipped", cal.read.skipped);
 		cJSON *arr = cJSON_AddArrayToObject(out, "engines");
 		for (int k = 0; k < nengines; k++) {
 			cJSON *o = cJSON_CreateObject();
 			cJSON_AddStringToObject(o, "engine", engines[k]);
 			cJSON_AddNumberToObject(o, "rows", fits[k].n);
-			cJSON_AddItemToObject(o, "params", params_json(&fits[k]));
-			cJSON_AddItemToObject(o, "error_before", error_json(&fits[k].err_before));
-			cJSON_AddItemToObject(o, "error_after", error_json(&fits[k].err_after));
+			cJSON_AddItemToObject(o, "params", engine_fit_params_json(&fits[k]));
+			cJSON_AddItemToObject(o, "error_before", calib_error_json(&fits[k].err_before));
+			cJSON_AddItemToObject(o, "error_after", calib_error_json(&fits[k].err_after));
 			cJSON_AddItemToObject(o, "rows_detail", rows_json(&fits[k]));
 			cJSON_AddItemToArray(arr, o);
 		}
 		print_json(out);
-		out = NULL;
 	} else {
 		for (int k = 0; k < nengines; k++)
-			print_fit(engines[k], &fits[k], verbose, dry_run);
-		if (dry_run)
+			print_fit(engines[k], &fits[k], verbose, req.dry_run);
+		if (req.dry_run)
 			printf("dry run: nothing written\n");
 		else
 			printf("fitted values written to the engine table (%d engine%s)\n",
 			       nengines, nengines == 1 ? "" : "s");
 	}
-	ret = 0;
-cleanup:
-	cJSON_Delete(out);
-	if (fits)
-		for (int k = 0; k < nengines; k++) {
-			free(fits[k].rows);
-			free(fits[k].src);
-		}
-	free(fits);
-	free(engines);
-	free(file_desc);
-	for (int i = 0; i < rd.nrows; i++) {
-		free(rd.rows[i].engine);
-		free(rd.rows[i].model_id);
-	}
-	free(rd.rows);
-	for (int i = 0; i < rd.nmodels; i++) {
-		free(rd.models[i]->id);
-		free(rd.models[i]);
-	}
-	free(rd.models);
-	return ret;
+	calibration_free(&cal);
+	return 0;
 }
 
 static const struct subcmd calibrate_subs[] = {

@@ -2,28 +2,34 @@
  * fuzz_calibration.c - libFuzzer target for the calibration CSV reader.
  *
  * The row checks are ingest/calibration_file.c's reader (lib/csvrows.c,
- * libcsv); what a row names is resolved by keep_row(), a static function
- * of cli/cmd_calibrate.c, against an in-memory database holding the
- * built-in catalog -- so this file includes that source whole and feeds
- * the reader the input in pieces, as calib_file_read() does. The fit that
- * follows a successful read is not run: it is arithmetic, not parsing.
+ * libcsv); what a row names is resolved by run/calibrate.c's
+ * calib_rows_add() against an in-memory database holding the built-in
+ * catalog -- the same two steps `piqplan calibrate` takes, fed the input
+ * in pieces as calib_file_read() feeds a file. The fit that follows a
+ * successful read is not run: it is arithmetic, not parsing.
  *
  * The input is split into chunks of irregular size (the first byte picks
  * the size) so records that straddle two feeds are covered too.
  */
-#include "../../cli/cmd_calibrate.c"
+#define _POSIX_C_SOURCE 200809L
+#include "ingest/calibration_file.h"
+#include "lib/util.h"
+#include "run/calibrate.h"
 #include "schema/catalog.h"
+#include "schema/db.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct db *fuzz_db;
 
-/* main.c's, which this target does not link. */
-int usage_error(struct ctx *ctx)
+static int keep_row(void *arg, const struct calib_record *rec)
 {
-	(void)ctx;
-	return -1;
+	return calib_rows_add(arg, rec->model, rec->gpu, rec->engine, &rec->row);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -38,7 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct reader rd;
+	struct calib_rows rd;
 	struct calib_reader *cr;
 	size_t chunk = 4096, off = 0;
 	int r = 0;
@@ -65,20 +71,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	calib_reader_free(cr);
 
-	/* Every row kept must hold what read_row() promises. */
+	/* Every row kept must hold what the reader promises. */
 	for (int i = 0; i < rd.nrows; i++) {
 		const struct calib_row *cw = &rd.rows[i].row;
 		if (!cw->model || !(cw->isl > 0) || !(cw->osl > 0) || !(cw->output_tok_s > 0) ||
 		    cw->layout.tp < 1 || cw->layout.pp < 1 || cw->layout.dp < 1)
 			abort();
-		free(rd.rows[i].engine);
-		free(rd.rows[i].model_id);
 	}
-	free(rd.rows);
-	for (int i = 0; i < rd.nmodels; i++) {
-		free(rd.models[i]->id);
-		free(rd.models[i]);
-	}
-	free(rd.models);
+	calib_rows_release(&rd);
 	return 0;
 }
