@@ -11,12 +11,12 @@
  * measurements can carry rows for models a database has not added.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
-#include "opts.h"
+#include "cli/cmd.h"
+#include "cli/opts.h"
+#include "ingest/calibration_file.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/calibrate.h"
-#include "ingest/calibration_file.h"
 #include "planner/model.h"
 #include "run/calibrate.h"
 

@@ -3,13 +3,13 @@
  * already owns or has committed to, which planning subtracts from need.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
-#include "listing.h"
-#include "schema/lookup.h"
-#include "opts.h"
+#include "cli/cmd.h"
+#include "cli/listing.h"
+#include "cli/opts.h"
 #include "lib/util.h"
 #include "schema/catalog.h"
 #include "schema/listings.h"
+#include "schema/lookup.h"
 
 #include <math.h>
 #include <stdio.h>

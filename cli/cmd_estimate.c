@@ -6,8 +6,8 @@
  * A configuration that does not fit is an answer (exit 0, fits false).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
-#include "opts.h"
+#include "cli/cmd.h"
+#include "cli/opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/instance.h"

@@ -2,14 +2,13 @@
  * cmd_gpu.c - `piqplan gpu list|show`: the GPU types of the catalog.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
-#include "listing.h"
-#include "schema/lookup.h"
-#include "opts.h"
+#include "cli/cmd.h"
+#include "cli/listing.h"
+#include "cli/opts.h"
 #include "lib/json.h"
-#include "lib/util.h"
 #include "schema/db.h"
 #include "schema/listings.h"
+#include "schema/lookup.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,10 +2,9 @@
  * cmd_init.c - `piqplan init`: create or upgrade the database and load the
  * catalog. Safe to run again: it adds only what is missing.
  */
+#include "cli/cmd.h"
+#include "cli/opts.h"
 #include "schema/catalog.h"
-#include "cmd.h"
-#include "opts.h"
-#include "lib/util.h"
 #include "schema/db.h"
 
 #include <stdio.h>

@@ -3,16 +3,16 @@
  * catalog and what their architecture implies (parameters, KV cache).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "schema/catalog.h"
-#include "cmd.h"
-#include "listing.h"
-#include "schema/lookup.h"
-#include "opts.h"
+#include "cli/cmd.h"
+#include "cli/listing.h"
+#include "cli/opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/model.h"
+#include "schema/catalog.h"
 #include "schema/db.h"
 #include "schema/listings.h"
+#include "schema/lookup.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -10,8 +10,8 @@
  * priced at zero.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
-#include "opts.h"
+#include "cli/cmd.h"
+#include "cli/opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "run/vllm_args.h"

@@ -2,13 +2,13 @@
  * cmd_price.c - `piqplan price list|add`: dated GPU-hour prices.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "schema/catalog.h"
-#include "cmd.h"
-#include "listing.h"
-#include "schema/lookup.h"
-#include "opts.h"
+#include "cli/cmd.h"
+#include "cli/listing.h"
+#include "cli/opts.h"
 #include "lib/util.h"
+#include "schema/catalog.h"
 #include "schema/listings.h"
+#include "schema/lookup.h"
 
 #include <stdio.h>
 #include <stdlib.h>

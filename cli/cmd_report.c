@@ -4,15 +4,14 @@
  * table, and write it to stdout or a file.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
-#include "listing.h"
-#include "schema/lookup.h"
-#include "opts.h"
-#include "schema/scenario.h"
+#include "cli/cmd.h"
+#include "cli/listing.h"
+#include "cli/opts.h"
 #include "lib/util.h"
 #include "reports/report.h"
 #include "schema/listings.h"
 #include "schema/report_rows.h"
+#include "schema/scenario.h"
 
 #include <errno.h>
 #include <stdio.h>

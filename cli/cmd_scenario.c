@@ -6,18 +6,18 @@
  * what the run stored, comparing the latest runs of two.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
-#include "listing.h"
-#include "schema/lookup.h"
-#include "opts.h"
-#include "run/scenario_run.h"
-#include "schema/run_rows.h"
-#include "table.h"
-#include "schema/scenario.h"
+#include "cli/cmd.h"
+#include "cli/listing.h"
+#include "cli/opts.h"
+#include "cli/table.h"
 #include "lib/json.h"
 #include "lib/util.h"
+#include "run/scenario_run.h"
 #include "schema/db.h"
 #include "schema/listings.h"
+#include "schema/lookup.h"
+#include "schema/run_rows.h"
+#include "schema/scenario.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -6,16 +6,16 @@
  * transaction, so a bad row or a failing database leaves nothing behind.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
+#include "cli/cmd.h"
+#include "cli/listing.h"
+#include "cli/opts.h"
 #include "ingest/workload_file.h"
-#include "listing.h"
-#include "schema/lookup.h"
-#include "opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/workload.h"
 #include "schema/db.h"
 #include "schema/listings.h"
+#include "schema/lookup.h"
 #include "schema/workload.h"
 
 #include <math.h>

@@ -2,9 +2,8 @@
  * listing.c - see listing.h.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "listing.h"
-#include "schema/lookup.h"
-#include "table.h"
+#include "cli/listing.h"
+#include "cli/table.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "schema/db.h"

@@ -4,7 +4,7 @@
  * transaction around a command.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "cmd.h"
+#include "cli/cmd.h"
 #include "lib/util.h"
 #include "schema/db.h"
 

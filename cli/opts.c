@@ -1,7 +1,7 @@
 /*
  * opts.c - the option parser described in opts.h.
  */
-#include "opts.h"
+#include "cli/opts.h"
 #include "lib/util.h"
 
 #include <stdio.h>

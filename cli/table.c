@@ -2,7 +2,7 @@
  * table.c - see table.h.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "table.h"
+#include "cli/table.h"
 #include "lib/util.h"
 
 #include <stdarg.h>

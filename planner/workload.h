@@ -3,9 +3,9 @@
  * of prompt x output lengths (tokens) with exact token sums per bucket,
  * percentiles from a bounded-memory sketch, and arrival rates.
  *
- * Pure: no SQLite, no stdio, no globals. The importer (cli/ingest.c) feeds
- * values in as it streams a file; nothing here grows with the number of
- * rows. What does grow, and with what:
+ * Pure: no SQLite, no stdio, no globals. The importer
+ * (ingest/workload_file.c) feeds values in as it streams a file; nothing
+ * here grows with the number of rows. What does grow, and with what:
  *   - buckets: with distinct (prompt, output) bucket rectangles, at most
  *     WL_MAX_BUCKETS (a binned grid of WL_MAX_EDGES edges fits);
  *   - arrivals: with distinct occupied time slots (span / slot width,

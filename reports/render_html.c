@@ -5,9 +5,9 @@
  * byte that is not valid UTF-8 (the page declares UTF-8) becomes U+FFFD.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "reports/report.h"
 #include "lib/escape.h"
 #include "lib/util.h"
+#include "reports/report.h"
 
 #include <math.h>
 #include <stdio.h>

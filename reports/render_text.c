@@ -7,10 +7,10 @@
  * UTF-8 replaced by U+FFFD so that the document parses whatever was stored.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "reports/report.h"
 #include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
+#include "reports/report.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

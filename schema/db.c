@@ -4,8 +4,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "schema/db.h"
-#include "schema/embedded.h"
 #include "lib/util.h"
+#include "schema/embedded.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -29,7 +29,6 @@
 #include <string.h>
 
 #include "ingest/workload_file.h"
-#include "lib/util.h"
 #include "planner/workload.h"
 #include "run/scenario_run.h"
 #include "schema/catalog.h"

@@ -1,7 +1,8 @@
 /*
- * fuzz_ingest.c - libFuzzer target for the workload parsers (cli/ingest.c
- * over planner/workload.c). Built once per format with -DFUZZ_FORMAT set to
- * a value of enum wl_format (WL_FMT_AUTO exercises detection as well).
+ * fuzz_ingest.c - libFuzzer target for the workload parsers
+ * (ingest/workload_file.c over planner/workload.c). Built once per format
+ * with -DFUZZ_FORMAT set to a value of enum wl_format (WL_FMT_AUTO
+ * exercises detection as well).
  *
  * The input is the whole file, handed to ingest_stream() through
  * fmemopen(). A parse must end in INGEST_OK with a histogram, or in a

@@ -20,11 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema/catalog.h"
 #include "cli/cmd.h"
 #include "ingest/workload_file.h"
 #include "lib/util.h"
 #include "planner/model.h"
+#include "schema/catalog.h"
 #include "schema/db.h"
 
 /* main.c's, which this test does not link (cmd_calibrate refers to it). */
