@@ -65,7 +65,7 @@ struct stmt *db_prepare(struct db *db, const char *sql);
 void stmt_bind_text(struct stmt *st, const char *param, const char *value); /* NULL binds NULL */
 void stmt_bind_blob(struct stmt *st, const char *param, const void *data, int len);
 void stmt_bind_int64(struct stmt *st, const char *param, int64_t value);
-void stmt_bind_double(struct stmt *st, const char *param, double value);
+void stmt_bind_double(struct stmt *st, const char *param, double value); /* NaN binds NULL */
 void stmt_bind_null(struct stmt *st, const char *param);
 int stmt_step(struct stmt *st);
 void stmt_reset(struct stmt *st);	/* ready to bind and step again */

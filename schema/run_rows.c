@@ -1,6 +1,7 @@
 /*
  * run_rows.c - see run_rows.h. The statements a run writes with are
- * prepared once per run and reused for every row.
+ * prepared once per run and reused for every row; a NaN bound with
+ * stmt_bind_double() is stored as NULL (db.h).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "schema/run_rows.h"
@@ -12,13 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* A double, or NULL when it is NaN. */
-static void bind_real(struct stmt *st, const char *param, double v)
-{
-	if (!isnan(v))
-		stmt_bind_double(st, param, v);
-}
 
 /* --- reading -------------------------------------------------------------- */
 
@@ -187,9 +181,7 @@ int64_t run_store_id(const struct run_store *rs)
 /* Step a bound insert and make it ready for the next row. */
 static int step_reset(struct stmt *st)
 {
-	int r = stmt_step(st);
-	stmt_reset(st);
-	return r < 0 ? -1 : 0;
+	return stmt_step_once(st) < 0 ? -1 : 0;
 }
 
 int run_store_pool(struct run_store *rs, const struct run_pool_row *p, int64_t *pool_id)
@@ -206,7 +198,7 @@ int run_store_pool(struct run_store *rs, const struct run_pool_row *p, int64_t *
 	stmt_bind_double(st, ":osl", p->output_tokens_mean);
 	stmt_bind_int64(st, ":mml", p->max_model_len);
 	stmt_bind_text(st, ":choice", p->threshold_choice);
-	bind_real(st, ":alt", p->shared_alternative_usd);
+	stmt_bind_double(st, ":alt", p->shared_alternative_usd);
 	if (step_reset(st))
 		return -1;
 	*pool_id = db_last_insert_rowid(rs->db);
@@ -229,7 +221,7 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 	stmt_bind_text(st, ":kv", c->kv_dtype);
 	stmt_bind_int64(st, ":gpus", c->gpus_per_instance);
 	stmt_bind_int64(st, ":fits", c->fits);
-	bind_real(st, ":usd", c->usd_per_gpu_hour);
+	stmt_bind_double(st, ":usd", c->usd_per_gpu_hour);
 	if (c->sized) {
 		stmt_bind_int64(st, ":mml", c->max_model_len);
 		stmt_bind_int64(st, ":seqs", c->max_num_seqs);
@@ -277,15 +269,15 @@ int run_store_capacity(struct run_store *rs, const struct run_capacity_row *c)
 	stmt_bind_int64(st, ":short", c->shortfall);
 	stmt_bind_text(st, ":order", c->order_by);
 	stmt_bind_text(st, ":pricing", c->pricing);
-	bind_real(st, ":usd", c->usd_per_gpu_hour);
+	stmt_bind_double(st, ":usd", c->usd_per_gpu_hour);
 	stmt_bind_text(st, ":asof", c->price_as_of);
-	bind_real(st, ":owned_usd", c->owned_usd_per_gpu_hour);
+	stmt_bind_double(st, ":owned_usd", c->owned_usd_per_gpu_hour);
 	stmt_bind_double(st, ":hours", c->hours);
 	stmt_bind_double(st, ":cost", c->cost_usd);
 	stmt_bind_double(st, ":in", c->input_tokens);
 	stmt_bind_double(st, ":out", c->output_tokens);
-	bind_real(st, ":per_in", c->usd_per_mtok_input);
-	bind_real(st, ":per_out", c->usd_per_mtok_output);
+	stmt_bind_double(st, ":per_in", c->usd_per_mtok_input);
+	stmt_bind_double(st, ":per_out", c->usd_per_mtok_output);
 	stmt_bind_double(st, ":floor", c->compute_floor_usd);
 	return step_reset(st);
 }
