@@ -1,6 +1,6 @@
 /*
  * util.c - allocation, the error voice, strings and small parsers shared by
- * every command.
+ * every layer.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lib/util.h"

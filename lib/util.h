@@ -1,7 +1,7 @@
 /*
- * util.h - what every part of the command line leans on: allocation that
- * never returns NULL, the error/warning/die voice, the exit statuses, a
- * growable string buffer and whole-file reading.
+ * util.h - what every layer leans on: allocation that never returns NULL,
+ * the error/warning/die voice, the exit statuses, a growable string
+ * buffer, whole-file reading and small parsers and formatters.
  */
 #ifndef PIQPLAN_UTIL_H
 #define PIQPLAN_UTIL_H

@@ -1,5 +1,6 @@
 /*
- * lookup.c - name resolution for models and GPUs.
+ * lookup.c - name resolution for models and GPUs, catalog membership, and
+ * a model's stored config.json parsed.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "schema/lookup.h"

@@ -1,5 +1,7 @@
 /*
- * lookup.h - turning the names people type into catalog ids.
+ * lookup.h - turning the names people type into catalog ids, whether an
+ * id is in the catalog, a model's parsed config, and the pricing kinds the
+ * schema accepts.
  */
 #ifndef PIQPLAN_LOOKUP_H
 #define PIQPLAN_LOOKUP_H
