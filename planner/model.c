@@ -69,6 +69,10 @@ static const struct family {
 	{ "qwen3_5_text",     P_GENERIC,  FX_QK_NORM | FX_OUT_GATE | FX_SHARED_GATE },
 	{ "qwen3_5_moe",      P_GENERIC,  FX_QK_NORM | FX_OUT_GATE | FX_SHARED_GATE },
 	{ "qwen3_5_moe_text", P_GENERIC,  FX_QK_NORM | FX_OUT_GATE | FX_SHARED_GATE },
+	{ "qwen3_vl",         P_GENERIC,  FX_QK_NORM },
+	{ "qwen3_vl_text",    P_GENERIC,  FX_QK_NORM },
+	{ "qwen3_vl_moe",     P_GENERIC,  FX_QK_NORM },
+	{ "qwen3_vl_moe_text", P_GENERIC, FX_QK_NORM },
 	{ "deepseek_v2",      P_GENERIC,  FX_MLA },
 	{ "deepseek_v3",      P_GENERIC,  FX_MLA | FX_ROUTER_BIAS },
 	{ "deepseek_v32",     P_GENERIC,  FX_MLA | FX_ROUTER_BIAS },
@@ -76,6 +80,7 @@ static const struct family {
 	{ "kimi_k25",         P_GENERIC,  FX_MLA | FX_ROUTER_BIAS },
 	{ "glm_moe_dsa",      P_GENERIC,  FX_MLA | FX_ROUTER_BIAS },
 	{ "glm4_moe",         P_GENERIC,  FX_QKV_BIAS | FX_ROUTER_BIAS | FX_ROUTER_FP32 },
+	{ "glm4_moe_lite",    P_GENERIC,  FX_MLA },
 	{ "minimax_m2",       P_GENERIC,  FX_INTER_EXPERT | FX_ROUTER_FP32 },
 	{ "gpt_oss",          P_GENERIC,  FX_SINKS | FX_ROUTER_LINBIAS | FX_EXPERT_BIAS |
 					  FX_INTER_EXPERT },
@@ -395,7 +400,12 @@ static int parse_shared(struct ctx *c, struct model_arch *m)
 {
 	int n = 0, w = 0;
 
-	if (field(c, "shared_expert_intermediate_size")) {
+	if (field(c, "share_expert_dim")) {	/* step3 */
+		if (get_int(c, "share_expert_dim", 1, 0, 0, MODEL_MAX_WIDTH, &w) ||
+		    get_int(c, "n_shared_experts", 0, 1, 0, 1024, &n))
+			return -1;
+		n = w > 0 ? n : 0;
+	} else if (field(c, "shared_expert_intermediate_size")) {
 		if (get_int(c, "shared_expert_intermediate_size", 1, 0, 0, MODEL_MAX_WIDTH, &w))
 			return -1;
 		n = w > 0;
@@ -560,7 +570,27 @@ static int parse_mlps(struct ctx *c, struct model_arch *m, unsigned fx)
 			  "intermediate_size") ||
 	    parse_shared(c, m))
 		return -1;
-	if (cJSON_IsArray(field(c, "moe_layer_freq"))) {
+	if (field(c, "mlp_layer_types")) {
+		/* One entry per layer: "dense"/"mlp" or "sparse"/"moe". */
+		const cJSON *t;
+		if (get_array(c, "mlp_layer_types", MODEL_MAX_LAYERS, &freq_list, &n))
+			return -1;
+		if (n != m->layers)
+			return fail(c, "field '%smlp_layer_types' must list num_hidden_layers (%d) "
+				    "entries", c->prefix, m->layers);
+		i = 0;
+		cJSON_ArrayForEach(t, freq_list) {
+			const char *v = cJSON_IsString(t) ? t->valuestring : "";
+			if (!strcmp(v, "dense") || !strcmp(v, "mlp"))
+				only[i++] = 1;
+			else if (!strcmp(v, "sparse") || !strcmp(v, "moe"))
+				only[i++] = 0;
+			else
+				return fail(c, "field '%smlp_layer_types' has unknown type '%.40s'",
+					    c->prefix, v);
+		}
+		freq_list = NULL;
+	} else if (cJSON_IsArray(field(c, "moe_layer_freq"))) {
 		if (get_array(c, "moe_layer_freq", MODEL_MAX_LAYERS, &freq_list, &n))
 			return -1;
 		if (n != m->layers)
@@ -611,8 +641,29 @@ static int parse_mtp(struct ctx *c, struct model_arch *m)
 /* Attention details the generic families spell as fields. */
 static int parse_attention_extras(struct ctx *c, struct model_arch *m, unsigned fx)
 {
-	if (get_bool(c, "attn_output_gate", fx & FX_OUT_GATE ? 1 : 0, &m->q_gate))
+	const cJSON *heads, *e;
+	int n, i = 0, gating = 0;
+
+	if (get_bool(c, "attn_output_gate", fx & FX_OUT_GATE ? 1 : 0, &m->q_gate) ||
+	    get_bool(c, "gating", 0, &gating) ||
+	    get_array(c, "num_attention_heads_per_layer", MODEL_MAX_LAYERS, &heads, &n))
 		return -1;
+	/* laguna: "gating" is a g_proj output gate, as wide as q_proj. */
+	m->q_gate |= gating;
+	if (heads) {
+		if (n != m->layers)
+			return fail(c, "field '%snum_attention_heads_per_layer' must list "
+				    "num_hidden_layers (%d) entries", c->prefix, m->layers);
+		cJSON_ArrayForEach(e, heads) {
+			int h;
+			if (list_int(c, "num_attention_heads_per_layer", e, 1, MODEL_MAX_HEADS, &h))
+				return -1;
+			if (h % m->kv_heads)
+				return fail(c, "field '%snum_attention_heads_per_layer' has %d heads, "
+					    "not a multiple of num_key_value_heads", c->prefix, h);
+			m->layer_heads[i++] = (uint16_t)h;
+		}
+	}
 	if (fx & FX_BIAS_ALWAYS)
 		m->attention_bias = 1;
 	return 0;
@@ -814,7 +865,7 @@ static int parse_deepseek_v4(struct ctx *c, struct model_arch *m)
  */
 static int parse_gemma4(struct ctx *c, struct model_arch *m)
 {
-	int moe = 0, i;
+	int moe = 0, i, shared = 0;
 
 	if (get_int(c, "global_head_dim", 0, m->head_dim, 1, MODEL_MAX_WIDTH,
 		    &m->full_geom.head_dim) ||
@@ -831,6 +882,23 @@ static int parse_gemma4(struct ctx *c, struct model_arch *m)
 			    m->heads);
 	if (moe && parse_experts(c, m, "num_experts", "top_k_experts", "moe_intermediate_size"))
 		return -1;
+	/*
+	 * E-models (vLLM gemma4.py): per-layer embeddings of
+	 * hidden_size_per_layer_input per layer, looked up in a table of
+	 * vocab_size_per_layer_input; the last num_kv_shared_layers layers reuse
+	 * the KV of an earlier layer of their kind (kv_sharing_target_layer_name)
+	 * and hold none, with a doubled MLP under use_double_wide_mlp.
+	 */
+	if (get_int(c, "hidden_size_per_layer_input", 0, 0, 0, MODEL_MAX_WIDTH, &m->ple_dim) ||
+	    get_int(c, "vocab_size_per_layer_input", 0, (int)fmin(m->vocab, INT_MAX), 0,
+		    MODEL_MAX_VOCAB, &m->ple_vocab) ||
+	    get_int(c, "num_kv_shared_layers", 0, 0, 0, m->layers - 1, &shared) ||
+	    get_bool(c, "use_double_wide_mlp", 0, &m->double_wide))
+		return -1;
+	if ((double)m->ple_vocab * m->layers * m->ple_dim > 1e13)
+		return fail(c, "field '%shidden_size_per_layer_input' gives an implausible table",
+			    c->prefix);
+	m->kv_shared_from = shared ? m->layers - shared : 0;
 	for (i = 0; i < m->layers; i++)
 		m->mlp[i] = moe ? MLP_DENSE_MOE : MLP_DENSE;
 	m->head_dim = m->full_geom.head_dim;
@@ -902,8 +970,15 @@ static unsigned classify_module(const char *s, int *layer)
 	    strstr(s, "kv_a_proj") || strstr(s, "kv_b_proj") || strstr(s, "q_a_proj") ||
 	    strstr(s, "q_b_proj"))
 		return 1u << MOD_ATTN;
-	if (strstr(s, "mlp") && strstr(s, "proj"))
-		return 1u << MOD_DENSE;
+	/*
+	 * An MLP projection: a dense MLP's ("layers.0.mlp.gate_proj", Kimi's
+	 * "re:.*mlp\\.(gate|up)_proj"), or -- a pattern with a wildcard after
+	 * the block, "re:.*ffn.*(gate|up|down)_proj$" -- every MLP's, experts too.
+	 */
+	if ((strstr(s, "mlp") || strstr(s, "ffn")) && strstr(s, "proj"))
+		return strstr(s, "mlp.*") || strstr(s, "ffn.*") ?
+		       (1u << MOD_DENSE) | (1u << MOD_SHARED) | (1u << MOD_ROUTED) :
+		       1u << MOD_DENSE;
 	/* The router: "gate" alone, or a name ending in ".gate". */
 	p = strstr(s, "gate");
 	if (p && (p == s || p[-1] == '.') && (p[4] == '\0' || p[4] == '$'))
@@ -1042,7 +1117,11 @@ static int quant_compressed_tensors(struct ctx *q, struct model_arch *m)
 			mods = LINEAR_MODULES;
 		}
 		ckpt_set(&m->ckpt, mods & LINEAR_MODULES, f, bytes);
-		if (ngroups == 1 && gs > 0)
+		if (ngroups > 1 && strlen(m->ckpt.scheme) + 16 < sizeof(m->ckpt.scheme))
+			snprintf(m->ckpt.scheme + strlen(m->ckpt.scheme),
+				 sizeof(m->ckpt.scheme) - strlen(m->ckpt.scheme), " + %s",
+				 weight_format_name(f));
+		else if (ngroups == 1 && gs > 0)
 			snprintf(m->ckpt.scheme, sizeof(m->ckpt.scheme), "%s, group %d",
 				 weight_format_name(f), gs);
 		else if (ngroups == 1)
@@ -1051,6 +1130,12 @@ static int quant_compressed_tensors(struct ctx *q, struct model_arch *m)
 	}
 	if (!ngroups)
 		return fail(q, "field '%sconfig_groups' is empty", q->prefix);
+	/* An 8-bit kv_cache_scheme: vLLM keeps the KV cache in fp8. */
+	const cJSON *kvs = field(q, "kv_cache_scheme");
+	if (cJSON_IsObject(kvs)) {
+		const cJSON *bits = cJSON_GetObjectItemCaseSensitive(kvs, "num_bits");
+		m->ckpt.kv_fp8 = cJSON_IsNumber(bits) && bits->valuedouble == 8;
+	}
 	return ckpt_keep(q, "ignore", m);
 }
 
@@ -1097,6 +1182,39 @@ static int quant_modelopt(struct ctx *q, struct model_arch *m, const char *exclu
 	} else if (!strcmp(algo, "NVFP4") || !strcmp(algo, "W4A16_NVFP4")) {
 		ckpt_set(&m->ckpt, LINEAR_MODULES, WF_NVFP4, 0.5 + 1.0 / gs);
 		snprintf(m->ckpt.scheme, sizeof(m->ckpt.scheme), "modelopt %s, group %d", algo, gs);
+	} else if (!strcmp(algo, "MIXED_PRECISION")) {
+		/*
+		 * quantized_layers names each quantised module with its own
+		 * quant_algo ("layers.3.ffn.experts": NVFP4); the rest stays bf16.
+		 * Formats are kept per module group (the layer is not).
+		 */
+		const cJSON *ql = field(q, "quantized_layers"), *e;
+		int n = 0, layer;
+		if (!cJSON_IsObject(ql))
+			return fail(q, "missing field '%squantized_layers' (quant_method 'modelopt' "
+				    "MIXED_PRECISION)", q->prefix);
+		cJSON_ArrayForEach(e, ql) {
+			const cJSON *a = cJSON_GetObjectItemCaseSensitive(e, "quant_algo");
+			const cJSON *g = cJSON_GetObjectItemCaseSensitive(e, "group_size");
+			unsigned mods = classify_module(e->string ? e->string : "", &layer) &
+					LINEAR_MODULES;
+			int egs = cJSON_IsNumber(g) && g->valuedouble >= 1 &&
+				  g->valuedouble <= 1 << 20 ? (int)g->valuedouble : gs;
+			if (++n > MODEL_MAX_LIST)
+				return fail(q, "field '%squantized_layers' has more than %d entries",
+					    q->prefix, MODEL_MAX_LIST);
+			if (!cJSON_IsString(a))
+				return fail(q, "field '%squantized_layers.%.60s' has no quant_algo",
+					    q->prefix, e->string ? e->string : "?");
+			if (!strcmp(a->valuestring, "NVFP4") || !strcmp(a->valuestring, "W4A16_NVFP4"))
+				ckpt_set(&m->ckpt, mods, WF_NVFP4, 0.5 + 1.0 / egs);
+			else if (!strncmp(a->valuestring, "FP8", 3))
+				ckpt_set(&m->ckpt, mods, WF_FP8, 1.0);
+			else
+				return fail(q, "unsupported quant_method 'modelopt' quant_algo '%.32s' "
+					    "in quantized_layers", a->valuestring);
+		}
+		snprintf(m->ckpt.scheme, sizeof(m->ckpt.scheme), "modelopt MIXED_PRECISION");
 	} else {
 		return fail(q, "unsupported quant_method 'modelopt' quant_algo '%.32s'", algo);
 	}
@@ -1181,9 +1299,9 @@ static int parse_quantization(struct ctx *root, struct ctx *tc, const cJSON *hfq
 static int guard_fields(struct ctx *c, enum parser parser)
 {
 	static const struct { const char *name; enum parser owner; } guards[] = {
-		{ "num_kv_shared_layers", P_GENERIC },	/* gemma 3n / 4 E-models */
-		{ "hidden_size_per_layer_input", P_GENERIC }, /* per-layer embeddings */
-		{ "use_double_wide_mlp", P_GENERIC },
+		{ "num_kv_shared_layers", P_GEMMA4 },	/* gemma 3n / 4 E-models */
+		{ "hidden_size_per_layer_input", P_GEMMA4 }, /* per-layer embeddings */
+		{ "use_double_wide_mlp", P_GEMMA4 },
 		{ "linear_attn_config", P_GENERIC },	/* kimi_linear KDA */
 		{ "attn_type_list", P_GENERIC },	/* MiniMax lightning attention */
 		{ "layers_block_type", P_GENERIC },
@@ -1243,7 +1361,8 @@ static const char *const harmless_fields[] = {
 	"use_qk_norm", "qk_norm_type", "use_routing_bias", "moe_router_dtype",
 	"image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
 	"tie_word_embeddings", "quantization_config", "head_dim", "use_sliding_window",
-	"sliding_window", NULL,
+	"sliding_window", "intermediate_size", "moe_apply_router_weight_on_input",
+	"moe_routed_scaling_factor", "use_bidirectional_attention", NULL,
 };
 
 /* An unknown family: every field of the text config must be understood. */
@@ -1526,9 +1645,10 @@ struct split {
 };
 
 /* Softmax attention (GQA/MHA) of one layer, geometry g. */
-static void gqa_params(const struct model_arch *m, const struct attn_geom *g, struct split *s)
+static void gqa_params(const struct model_arch *m, const struct attn_geom *g, int64_t H,
+		       struct split *s)
 {
-	int64_t h = m->hidden, H = m->heads, kv = g->kv_heads, d = g->head_dim;
+	int64_t h = m->hidden, kv = g->kv_heads, d = g->head_dim;
 
 	s->lin[MOD_ATTN] += h * H * d * (1 + m->q_gate) + h * kv * d * (g->k_eq_v ? 1 : 2) +
 			    H * d * h;
@@ -1632,12 +1752,12 @@ static void mixer_params(const struct model_arch *m, int i, struct split *s)
 
 	switch ((enum mixer_kind)m->mixer[i]) {
 	case MIX_FULL:
-		gqa_params(m, &m->full_geom, s);
+		gqa_params(m, &m->full_geom, m->layer_heads[i] ? m->layer_heads[i] : m->heads, s);
 		s->s16[MOD_ATTN] += h;
 		break;
 	case MIX_SLIDING:
 	case MIX_CHUNKED:
-		gqa_params(m, &m->window_geom, s);
+		gqa_params(m, &m->window_geom, m->layer_heads[i] ? m->layer_heads[i] : m->heads, s);
 		s->s16[MOD_ATTN] += h;
 		break;
 	case MIX_MLA:
@@ -1672,7 +1792,9 @@ static void mlp_params(const struct model_arch *m, int i, struct split *s)
 	enum mlp_kind k = (enum mlp_kind)m->mlp[i];
 
 	if (k == MLP_DENSE || k == MLP_DENSE_MOE)
-		s->lin[MOD_DENSE] += mats * h * m->dense_intermediate;
+		s->lin[MOD_DENSE] += mats * h * m->dense_intermediate *
+				     (m->double_wide && m->kv_shared_from && i >= m->kv_shared_from ?
+				      2 : 1);
 	if (k != MLP_MOE && k != MLP_DENSE_MOE)
 		return;
 	s->lin[MOD_ROUTED] += E * mats * din * Ie;
@@ -1722,7 +1844,18 @@ static void split_count(const struct model_arch *m, struct split *s)
 		layer_norm_params(m, &l);
 		add_split(s, &l, m->ckpt.kept_all | m->ckpt.kept[i]);
 	}
-	s->lin[MOD_EMBED] = m->vocab * h;
+	if (m->ple_dim) {
+		/*
+		 * Per-layer embeddings: the table (a lookup, counted with the
+		 * embedding), per_layer_model_projection h -> L*P and its norm P,
+		 * and per layer an input gate h -> P, a projection P -> h and a norm.
+		 */
+		int64_t P = m->ple_dim, L = m->layers;
+		s->lin[MOD_EMBED] += (int64_t)m->ple_vocab * L * P;
+		s->lin[MOD_DENSE] += h * L * P + L * 2 * h * P;
+		s->s16[MOD_NORMS] += P + L * h;
+	}
+	s->lin[MOD_EMBED] += m->vocab * h;
 	s->lin[MOD_LM_HEAD] = m->tied_embeddings ? 0 : m->vocab * h;
 	s->s16[MOD_NORMS] += h;				/* final norm */
 	if (hc > 1)					/* hc_head fn, base, scale */
@@ -1777,7 +1910,10 @@ void model_params_count(const struct model_arch *m, struct model_params *out)
 	out->active = out->total - out->routed_experts;
 	if (m->experts > 0)
 		out->active += out->routed_experts / m->experts * m->experts_per_token;
-	out->active_no_embed = out->active - (m->tied_embeddings ? 0 : out->embedding);
+	/* Lookups do no FLOPs: the input embedding (unless it is the head) and PLE tables. */
+	out->active_no_embed = out->active - (m->tied_embeddings ? 0 : out->embedding) -
+			       (m->tied_embeddings ? (int64_t)m->ple_vocab * m->layers *
+						     m->ple_dim : 0);
 	out->mtp = m->mtp_layers * mtp_layer_params(m);
 }
 
@@ -1902,7 +2038,7 @@ static double indexer_entry_bytes(const struct model_arch *m)
 
 static void layer_kv(const struct model_arch *m, int i, int e, int tp, struct model_kv *kv)
 {
-	double H = (double)m->heads / tp, inf = HUGE_VAL;
+	double H = (double)(m->layer_heads[i] ? m->layer_heads[i] : m->heads) / tp, inf = HUGE_VAL;
 	const struct attn_geom *g;
 	double b, f, fp, cap;
 
@@ -1915,7 +2051,9 @@ static void layer_kv(const struct model_arch *m, int i, int e, int tp, struct mo
 		f = 2.0 * (2.0 * g->head_dim) * H;	/* QK^T and PV per key */
 		cap = m->mixer[i] == MIX_FULL ? inf : m->mixer[i] == MIX_SLIDING ?
 		      m->sliding_window : m->chunk_tokens;
-		add_term(kv, cap == inf ? KV_FULL : KV_WINDOW, 1, cap, b, b, f, f);
+		/* A KV-shared layer reads an earlier layer's cache and holds none. */
+		add_term(kv, cap == inf ? KV_FULL : KV_WINDOW, 1, cap,
+			 m->kv_shared_from && i >= m->kv_shared_from ? 0 : b, b, f, f);
 		break;
 	case MIX_MLA:
 	case MIX_MLA_SPARSE:

@@ -151,6 +151,8 @@ struct model_arch {
 	uint8_t mixer[MODEL_MAX_LAYERS];
 	uint8_t mlp[MODEL_MAX_LAYERS];
 	uint16_t ratio[MODEL_MAX_LAYERS]; /* MIX_CSA: compress ratio (1: window only) */
+	uint16_t layer_heads[MODEL_MAX_LAYERS]; /* query heads of a layer when the config
+				 * gives them per layer (0: heads) */
 	int mixer_layers[MIX_KINDS];	/* layers of each kind */
 
 	/* Softmax attention: full layers use full_geom, sliding/chunked window_geom. */
@@ -205,6 +207,11 @@ struct model_arch {
 	int norms_per_layer;	/* RMSNorms of hidden width per layer (2; nemotron_h 1) */
 	int router_extras;	/* gemma4: router scale (h) and per-expert scale (E) */
 	int layer_scalar;	/* gemma4: one scalar per layer */
+	int ple_dim, ple_vocab;	/* gemma4 per-layer embeddings: hidden_size_per_layer_input
+				 * and vocab_size_per_layer_input (0: none) */
+	int kv_shared_from;	/* gemma4: layers from here on reuse an earlier layer's KV
+				 * (num_kv_shared_layers) and hold none (0: none) */
+	int double_wide;	/* gemma4: those layers' MLP is twice as wide */
 
 	int mtp_layers;		/* multi-token-prediction layers in the checkpoint: not
 				 * loaded by vLLM unless MTP speculative decoding is on */

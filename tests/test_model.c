@@ -849,6 +849,110 @@ START_TEST(test_quantised_qwen3)
 END_TEST
 
 /*
+ * Gemma-4 E-model shape, tiny (gemma4): 4 layers SSSF, h 64, 4 heads, 1 KV head
+ * x 16 (sliding) / x 32 (full, global_head_dim), I 128, V 100, per-layer
+ * embeddings of 8 from a 100-row table, the last 2 layers KV-shared with
+ * double-wide MLPs, tied embeddings.
+ *   sliding attention 64*64 + 2*64*16 + 64*64 + 2*16 (q/k norms) + 64 (input
+ *   norm) = 10,336; full 64*128 + 2*64*32 + 128*64 + 2*32 + 64 = 20,608;
+ *   MLP 3*64*128 = 24,576 (49,152 doubled on layers 2 and 3); norms 3*64 + 1
+ *   scalar = 193 a layer; per-layer embeddings: table 100*4*8 = 3,200,
+ *   projection 64*32 = 2,048, gate + projection 4*2*64*8 = 4,096, norms 8 +
+ *   4*64 = 264; embedding 6,400; final norm 64:
+ *   3*10,336 + 20,608 + 2*24,576 + 2*49,152 + 4*193 + 3,200 + 2,048 + 4,096 +
+ *   264 + 6,400 + 64 = 215,916.
+ *   KV: layers 0 and 1 hold 2*1*16*2 = 64 B per token each up to the 32-token
+ *   window; layers 2 and 3 read another layer's cache and hold none.
+ */
+START_TEST(test_gemma4_e_model)
+{
+	struct model_arch m;
+	struct model_params p;
+	struct model_kv kv;
+	char err[256];
+	const char *cfg = "{\"model_type\":\"gemma4\",\"tie_word_embeddings\":true,\"text_config\":{"
+		"\"model_type\":\"gemma4_text\",\"num_hidden_layers\":4,\"hidden_size\":64,"
+		"\"num_attention_heads\":4,\"num_key_value_heads\":1,\"head_dim\":16,"
+		"\"global_head_dim\":32,\"intermediate_size\":128,\"vocab_size\":100,"
+		"\"max_position_embeddings\":1024,\"sliding_window\":32,"
+		"\"layer_types\":[\"sliding_attention\",\"sliding_attention\",\"sliding_attention\","
+		"\"full_attention\"],\"hidden_size_per_layer_input\":8,"
+		"\"vocab_size_per_layer_input\":100,\"num_kv_shared_layers\":2,"
+		"\"use_double_wide_mlp\":true,\"enable_moe_block\":false}}";
+
+	ck_assert_msg(parse_str(cfg, &m, err, sizeof(err)) == 0, "%s", err);
+	model_params_count(&m, &p);
+	ck_assert_int_eq(p.total, 215916);
+	kv_all(&m, 2, &kv);
+	ck_assert_double_eq(model_kv_category_bytes(&kv, KV_WINDOW), 128.0);
+	ck_assert_double_eq(model_kv_category_bytes(&kv, KV_FULL), 0.0);
+	ck_assert_double_eq(model_kv_seq_bytes(&kv, 1000), 128.0 * 32);
+}
+END_TEST
+
+/*
+ * Fields an unknown model_type may use and piqplan reads generically (as in
+ * poolside's laguna and StepFun's step3p7): mlp_layer_types per layer,
+ * num_attention_heads_per_layer, share_expert_dim. Tiny: 2 layers, h 64,
+ * 4 KV heads x 8; layer 0 dense with 4 query heads, layer 1 MoE with 8.
+ *   attention: layer 0 64*32 + 2*64*32 + 32*64 + 64 (input norm) = 8,256;
+ *   layer 1 64*64 + 2*64*32 + 64*64 + 64 = 12,352; dense MLP 3*64*128 =
+ *   24,576; MoE 4 experts * 3*64*16 + one shared expert 3*64*16 + router
+ *   64*4 = 15,616; post-attention norms 2*64; embedding and head 2*100*64;
+ *   final norm 64: 8,256 + 12,352 + 24,576 + 15,616 + 128 + 12,800 + 64 = 73,792.
+ */
+#define GENERIC_MOE(heads) \
+	"{\"model_type\":\"newmoe\",\"num_hidden_layers\":2,\"hidden_size\":64," \
+	"\"num_attention_heads\":8,\"num_key_value_heads\":4,\"head_dim\":8," \
+	"\"intermediate_size\":128,\"vocab_size\":100,\"max_position_embeddings\":64," \
+	"\"num_experts\":4,\"num_experts_per_tok\":2,\"moe_intermediate_size\":16," \
+	"\"share_expert_dim\":16,\"mlp_layer_types\":[\"dense\",\"sparse\"]," \
+	"\"num_attention_heads_per_layer\":" heads "}"
+
+START_TEST(test_generic_fields)
+{
+	struct model_arch m;
+	struct model_params p;
+	char err[256];
+
+	ck_assert_msg(parse_str(GENERIC_MOE("[4,8]"), &m, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_ptr_nonnull(strstr(m.note, "not a known family"));
+	ck_assert_int_eq(m.dense_layers, 1);
+	ck_assert_int_eq(m.moe_layers, 1);
+	ck_assert_int_eq(m.shared_experts, 1);
+	model_params_count(&m, &p);
+	ck_assert_int_eq(p.total, 73792);
+	/* 6 query heads cannot share 4 K/V heads evenly. */
+	ck_assert_int_eq(parse_str(GENERIC_MOE("[6,8]"), &m, err, sizeof(err)), -1);
+	ck_assert_ptr_nonnull(strstr(err, "num_attention_heads_per_layer"));
+}
+END_TEST
+
+/*
+ * ModelOpt MIXED_PRECISION (nvidia's DeepSeek-V4 NVFP4 export): quantized_layers
+ * names the quantised modules with their own quant_algo; the rest is bf16.
+ */
+START_TEST(test_modelopt_mixed)
+{
+	struct model_arch m;
+	char err[256];
+	const char *cfg = "{\"model_type\":\"llama\",\"num_hidden_layers\":2,\"hidden_size\":64,"
+		"\"num_attention_heads\":4,\"intermediate_size\":128,\"vocab_size\":100,"
+		"\"max_position_embeddings\":2048}";
+	const char *mix = "{\"producer\":{\"name\":\"modelopt\"},\"quantization\":{"
+		"\"quant_algo\":\"MIXED_PRECISION\",\"quantized_layers\":{"
+		"\"model.layers.0.mlp\":{\"quant_algo\":\"NVFP4\",\"group_size\":16},"
+		"\"model.layers.1.mlp\":{\"quant_algo\":\"NVFP4\",\"group_size\":16}}}}";
+
+	ck_assert_msg(model_arch_parse_quant(cfg, strlen(cfg), mix, strlen(mix), &m, err,
+					     sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(m.ckpt.fmt[MOD_DENSE], WF_NVFP4);
+	ck_assert_double_eq(m.ckpt.bytes[MOD_DENSE], 0.5625);
+	ck_assert_int_eq(m.ckpt.fmt[MOD_ATTN], WF_BF16);
+}
+END_TEST
+
+/*
  * A minimal llama config; tests below vary one field of it. The variation
  * comes first: cJSON answers a duplicated key with its first occurrence.
  */
@@ -1040,8 +1144,8 @@ START_TEST(test_errors)
 			       "\"weights\":{\"num_bits\":3,\"type\":\"int\"}}}},"),
 		     "unsupported quant_method 'compressed-tensors'");
 	expect_error(LLAMA_MIN("\"quantization_config\":{\"quant_method\":\"modelopt\","
-			       "\"quant_algo\":\"MIXED_PRECISION\"},"),
-		     "unsupported quant_method 'modelopt' quant_algo 'MIXED_PRECISION'");
+			       "\"quant_algo\":\"W2A16\"},"),
+		     "unsupported quant_method 'modelopt' quant_algo 'W2A16'");
 	expect_error(LLAMA_MIN("\"quantization_config\":{\"quant_method\":\"gptq\",\"bits\":3},"),
 		     "unsupported quant_method 'gptq'");
 	{
@@ -1109,6 +1213,9 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_deepseek_v4);
 	tcase_add_test(tc, test_glm5_kimi25);
 	tcase_add_test(tc, test_quantised_qwen3);
+	tcase_add_test(tc, test_gemma4_e_model);
+	tcase_add_test(tc, test_generic_fields);
+	tcase_add_test(tc, test_modelopt_mixed);
 	tcase_add_test(tc, test_small_configs);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_names);
