@@ -15,7 +15,9 @@
 /* One GPU, every column under its own name (gpu show --json). */
 static const char sql_gpu_show[] =
 	"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-	"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source FROM gpu WHERE id = :id";
+	"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, memory_torch_bytes,"
+	"       memory_torch_basis, scaleout_bytes_per_s, gpus_per_node, form_factor, arch,"
+	"       vllm_served, source FROM gpu WHERE id = :id";
 
 static int gpu_list(struct ctx *ctx, int argc, char **argv)
 {
@@ -28,13 +30,19 @@ static int gpu_list(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	return print_rows(db_prepare(ctx->db, json ?
 		"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source"
+		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, memory_torch_bytes,"
+		"       memory_torch_basis, scaleout_bytes_per_s, gpus_per_node, form_factor, arch,"
+		"       vllm_served, source"
 		"  FROM gpu ORDER BY id" :
-		"SELECT id AS ID, printf('%.0f GiB', memory_bytes / 1073741824.0) AS \">MEMORY\","
+		"SELECT id AS ID, arch AS ARCH, form_factor AS FORM,"
+		"       printf('%.0f GiB', memory_bytes / 1073741824.0) AS \">MEMORY\","
+		"       " SQL_FMT("%.2f", "memory_torch_bytes / 1073741824.0") " AS \">TORCH GIB\","
 		"       printf('%.2f', mem_bw_bytes_per_s / 1e12) AS \">HBM TB/S\","
 		"       printf('%.0f', bf16_flops / 1e12) AS \">BF16 TFLOPS\","
 		"       " SQL_FMT("%.0f", "fp8_flops / 1e12") " AS \">FP8 TFLOPS\","
-		"       nvlink_domain_gpus AS \">NVLINK\","
+		"       nvlink_domain_gpus AS \">NVLINK\", gpus_per_node AS \">NODE\","
+		"       " SQL_FMT("%.0f", "scaleout_bytes_per_s * 8 / 1e9") " AS \">NET GB/S\","
+		"       CASE vllm_served WHEN 0 THEN 'no' ELSE 'yes' END AS VLLM,"
 		"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
 		"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
 		"         ORDER BY as_of_date DESC LIMIT 1) AS \"ON-DEMAND USD/GPU-H\""
@@ -100,7 +108,19 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	       stmt_text(st, 8), stmt_double(st, 7) / 1e9, (long long)stmt_int64(st, 9));
 	if (!stmt_is_null(st, 10))
 		printf("TDP                %lld W\n", (long long)stmt_int64(st, 10));
-	printf("source             %s\n", stmt_text(st, 11));
+	if (!stmt_is_null(st, 11))
+		printf("memory torch sees  %.2f GiB (%s)\n", (double)stmt_int64(st, 11) / 1073741824.0,
+		       stmt_text(st, 12));
+	if (!stmt_is_null(st, 13))
+		printf("scale-out          %.0f Gb/s per GPU\n", stmt_double(st, 13) * 8 / 1e9);
+	if (!stmt_is_null(st, 14))
+		printf("GPUs per node      %lld\n", (long long)stmt_int64(st, 14));
+	if (!stmt_is_null(st, 15) || !stmt_is_null(st, 16))
+		printf("form, architecture %s, %s\n", stmt_text(st, 15), stmt_text(st, 16));
+	if (!stmt_is_null(st, 17))
+		printf("vLLM CUDA/ROCm     %s\n", stmt_int64(st, 17) ? "served" :
+		       "not served (another backend)");
+	printf("source             %s\n", stmt_text(st, 18));
 	cJSON *p;
 	printf("prices:\n");
 	if (!cJSON_GetArraySize(pa))
@@ -122,10 +142,17 @@ cleanup:
 
 static const struct subcmd gpu_subs[] = {
 	{ "list", gpu_list, CMD_DB, "[--json]",
-	  "List the GPU types with memory, bandwidth, FLOP/s and on-demand price.",
+	  "List the GPU types with memory, bandwidth, FLOP/s, node and network, and price.",
+	  "Columns: ARCH the architecture family, FORM the form factor, MEMORY what the\n"
+	  "driver reports, TORCH GIB what torch sees (vLLM's total_memory), NVLINK the GPUs\n"
+	  "of one NVLink domain, NODE GPUs per node, NET GB/S the scale-out network per GPU,\n"
+	  "VLLM whether vLLM's CUDA/ROCm path serves it.\n"
+	  "\n"
 	  "Options:\n"
 	  "  --json   one JSON array: id, memory_bytes, mem_bw_bytes_per_s, bf16_flops,\n"
-	  "           fp8_flops (null: none), fp4_flops, link_bytes_per_s, nvlink_domain_gpus...\n" },
+	  "           fp8_flops (null: none), fp4_flops, link_bytes_per_s, nvlink_domain_gpus,\n"
+	  "           memory_torch_bytes, scaleout_bytes_per_s, gpus_per_node, form_factor,\n"
+	  "           arch, vllm_served...\n" },
 	{ "show", gpu_show, CMD_DB, "ID [--json]",
 	  "Show one GPU type's specifications, sources and every price on record.",
 	  "ID is the catalog id (H100-SXM-80GB), in any case, or a unique prefix of it.\n"

@@ -138,7 +138,7 @@ static void show_memory_plain(const struct model_arch *m)
 
 	model_kv_terms(m, kvb, 1, 0, m->layers, &kv);
 	printf("\nmemory per sequence by layer kind (%s KV cache, TP 1):\n",
-	       kvb == 1 ? "fp8 (the checkpoint's kv_cache_quant_algo)" : "bf16");
+	       kvb == 1 ? "fp8 (the checkpoint's KV scheme)" : "bf16");
 	printf("  %-10s %6s %14s %14s %22s\n", "kind", "layers", "B/token", "of it indexer",
 	       "fixed B/sequence");
 	for (int r = 0; r < n; r++) {
@@ -160,9 +160,13 @@ static void show_memory_plain(const struct model_arch *m)
 	       model_kv_growth_bytes_per_token(&kv));
 	if (kv.state_bytes_per_seq > 0) {
 		fmt_bytes(a, sizeof(a), kv.state_bytes_per_seq);
-		printf("  fixed state per running sequence: %s (linear/Mamba conv + SSM state%s)\n",
-		       a, m->mixer_layers[MIX_CSA] ? ", V4 compressor states" : "");
+		printf("  fixed state per running sequence: %s (%s)\n", a,
+		       m->mixer_layers[MIX_CSA] ? "DeepSeek-V4 compressor states" :
+		       "conv + SSM state of the linear / Mamba layers");
 	}
+	if (m->mixer_layers[MIX_CSA])
+		printf("  DeepSeek-V4 entries are fp8 (584 B) whatever KV dtype is asked: vLLM"
+		       " requires it\n");
 	fmt_bytes(a, sizeof(a), model_kv_seq_bytes(&kv, seq_points[0]));
 	fmt_bytes(b, sizeof(b), model_kv_seq_bytes(&kv, seq_points[1]));
 	fmt_bytes(c, sizeof(c), model_kv_seq_bytes(&kv, seq_points[2]));
