@@ -81,6 +81,7 @@ static const struct family {
 	{ "glm_moe_dsa",      P_GENERIC,  FX_MLA | FX_ROUTER_BIAS },
 	{ "glm4_moe",         P_GENERIC,  FX_QKV_BIAS | FX_ROUTER_BIAS | FX_ROUTER_FP32 },
 	{ "glm4_moe_lite",    P_GENERIC,  FX_MLA },
+	{ "kimi_linear",      P_GENERIC,  FX_ROUTER_BIAS },
 	{ "minimax_m2",       P_GENERIC,  FX_INTER_EXPERT | FX_ROUTER_FP32 },
 	{ "gpt_oss",          P_GENERIC,  FX_SINKS | FX_ROUTER_LINBIAS | FX_EXPERT_BIAS |
 					  FX_INTER_EXPERT },
@@ -253,6 +254,10 @@ static int get_dtype_bytes(struct ctx *c, const char *name, int dflt, int *out)
 	return fail(c, "field '%s%s' has unknown dtype '%.40s'", c->prefix, name, s);
 }
 
+static const char *pick(struct ctx *c, const char *const *names);
+static const char *const context_keys[] = {
+	"max_position_embeddings", "max_sequence_length", "seq_length", NULL };
+
 /* Fields every family shares: the transformer's shape and the vocabulary. */
 static int parse_common(struct ctx *c, struct model_arch *m)
 {
@@ -261,8 +266,7 @@ static int parse_common(struct ctx *c, struct model_arch *m)
 	    get_int(c, "num_attention_heads", 1, 0, 1, MODEL_MAX_HEADS, &m->heads) ||
 	    get_int(c, "num_key_value_heads", 0, m->heads, 1, MODEL_MAX_HEADS, &m->kv_heads) ||
 	    get_i64(c, "vocab_size", 1, 0, 1, INT64_MAX / 2, &m->vocab) ||
-	    get_i64(c, "max_position_embeddings", 1, 0, 1, INT64_MAX / 2,
-		    &m->max_context_tokens) ||
+	    get_i64(c, pick(c, context_keys), 1, 0, 1, INT64_MAX / 2, &m->max_context_tokens) ||
 	    get_bool(c, "attention_bias", 0, &m->attention_bias))
 		return -1;
 	if (m->kv_heads > m->heads || m->heads % m->kv_heads)
@@ -379,7 +383,8 @@ static const char *pick(struct ctx *c, const char *const *names)
 static const char *const expert_count_keys[] = {
 	"n_routed_experts", "num_experts", "num_local_experts", "moe_num_experts", NULL };
 static const char *const expert_k_keys[] = {
-	"num_experts_per_tok", "experts_per_token", "top_k_experts", "moe_topk", NULL };
+	"num_experts_per_tok", "experts_per_token", "num_experts_per_token", "top_k_experts",
+	"moe_topk", NULL };
 
 static int has_experts(struct ctx *c)
 {
@@ -413,7 +418,8 @@ static int parse_shared(struct ctx *c, struct model_arch *m)
 		if (get_int(c, "shared_intermediate_size", 1, 0, 0, MODEL_MAX_WIDTH, &w))
 			return -1;
 		n = w > 0;
-	} else if (get_int(c, "n_shared_experts", 0, 0, 0, 1024, &n)) {
+	} else if (get_int(c, field(c, "num_shared_experts") ? "num_shared_experts" :
+			   "n_shared_experts", 0, 0, 0, 1024, &n)) {
 		return -1;
 	} else {
 		w = m->expert_intermediate;
@@ -459,6 +465,7 @@ static int layer_type_kind(const char *s, int mla, enum mixer_kind *out)
 		{ "full_attention", MIX_FULL }, { "attention", MIX_FULL },
 		{ "global_attention", MIX_FULL }, { "sliding_attention", MIX_SLIDING },
 		{ "chunked_attention", MIX_CHUNKED }, { "linear_attention", MIX_LINEAR },
+		{ "deepseek_sparse_attention", MIX_FULL },
 	};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		if (strcmp(s, types[i].name))
@@ -472,6 +479,55 @@ static int layer_type_kind(const char *s, int mla, enum mixer_kind *out)
 		return 0;
 	}
 	return -1;
+}
+
+/*
+ * Kimi Delta Attention (kimi_linear; vLLM layers/kda.py): linear_attn_config
+ * names the KDA layers and the full-attention (MLA) layers -- 1-based in
+ * Kimi-Linear's configs, 0-based where a 0 appears -- and one head geometry
+ * for q, k and v (num_heads x head_dim, short conv short_conv_kernel_size).
+ * The recurrent state is fp32 (MambaStateDtypeCalculator.kda_state_dtype).
+ */
+static int parse_kda(struct ctx *c, struct model_arch *m, int have_types)
+{
+	struct ctx k = *c;
+	uint8_t kda[MODEL_MAX_LAYERS + 1] = { 0 };
+	const cJSON *list, *e;
+	int n, i, zero = 0, v;
+
+	k.obj = field(c, "linear_attn_config");
+	k.prefix = "linear_attn_config.";
+	if (!cJSON_IsObject(k.obj))
+		return fail(c, "field '%slinear_attn_config' is not an object", c->prefix);
+	if (get_int(&k, "num_heads", 1, 0, 1, MODEL_MAX_HEADS, &m->lin_key_heads) ||
+	    get_int(&k, "head_dim", 1, 0, 1, 65536, &m->lin_key_dim) ||
+	    get_int(&k, "short_conv_kernel_size", 0, 4, 1, 64, &m->lin_conv_kernel))
+		return -1;
+	m->lin_kda = 1;
+	m->lin_value_heads = m->lin_key_heads;
+	m->lin_value_dim = m->lin_key_dim;
+	m->ssm_state_bytes = 4;
+	if (have_types)
+		return 0;
+	/* kda_layers, or every layer full_attn_layers does not name. */
+	const char *key = field(&k, "kda_layers") ? "kda_layers" : "full_attn_layers";
+	if (get_array(&k, key, MODEL_MAX_LAYERS, &list, &n))
+		return -1;
+	if (!list)
+		return fail(c, "missing field '%slinear_attn_config.kda_layers'", c->prefix);
+	cJSON_ArrayForEach(e, list) {
+		if (list_int(&k, key, e, 0, m->layers, &v))
+			return -1;
+		zero |= v == 0;
+		kda[v] = 1;
+	}
+	for (i = 0; i < m->layers; i++)
+		if (!kda[i + !zero] == (key[0] == 'f'))
+			m->mixer[i] = MIX_LINEAR;
+	if (!zero && kda[0])
+		return fail(c, "field '%slinear_attn_config.kda_layers' mixes 0- and 1-based "
+			    "layers", c->prefix);
+	return 0;
 }
 
 /*
@@ -539,9 +595,11 @@ static int parse_mixers(struct ctx *c, struct model_arch *m, unsigned fx, int kn
 	if (i < m->layers && !m->sliding_window &&
 	    get_int(c, "sliding_window", 1, 0, 1, INT_MAX, &m->sliding_window))
 		return -1;
+	if (field(c, "linear_attn_config") && parse_kda(c, m, types != NULL))
+		return -1;
 	for (i = 0; i < m->layers; i++)
 		if (m->mixer[i] == MIX_LINEAR)
-			return parse_gdn(c, m);
+			return m->lin_kda ? 0 : parse_gdn(c, m);
 	return 0;
 }
 
@@ -1302,7 +1360,6 @@ static int guard_fields(struct ctx *c, enum parser parser)
 		{ "num_kv_shared_layers", P_GEMMA4 },	/* gemma 3n / 4 E-models */
 		{ "hidden_size_per_layer_input", P_GEMMA4 }, /* per-layer embeddings */
 		{ "use_double_wide_mlp", P_GEMMA4 },
-		{ "linear_attn_config", P_GENERIC },	/* kimi_linear KDA */
 		{ "attn_type_list", P_GENERIC },	/* MiniMax lightning attention */
 		{ "layers_block_type", P_GENERIC },
 		{ "kv_source_layer_ids", P_GENERIC },
@@ -1359,6 +1416,7 @@ static const char *const harmless_fields[] = {
 	"attn_logit_softcapping", "query_pre_attn_scalar", "embedding_multiplier",
 	"logits_scaling", "attention_multiplier", "residual_multiplier", "mlp_bias",
 	"use_qk_norm", "qk_norm_type", "use_routing_bias", "moe_router_dtype",
+	"moe_renormalize", "moe_router_activation_func", "num_expert_group", "mla_use_nope",
 	"image_token_id", "video_token_id", "vision_start_token_id", "vision_end_token_id",
 	"tie_word_embeddings", "quantization_config", "head_dim", "use_sliding_window",
 	"sliding_window", "intermediate_size", "moe_apply_router_weight_on_input",
@@ -1731,6 +1789,21 @@ static void gdn_params(const struct model_arch *m, struct split *s)
 	s->s32[MOD_MIXER] += nv;	/* A_log */
 }
 
+/*
+ * Kimi Delta Attention (kda.py): q/k/v h -> P (P = heads x head_dim), f_a h ->
+ * d and f_b d -> P (decay), b h -> heads (beta), g_a h -> d and g_b d -> P
+ * (output gate), o P -> h; fp32 dt_bias P, A_log heads and q/k/v convs 3*K*P;
+ * o_norm d.
+ */
+static void kda_params(const struct model_arch *m, struct split *s)
+{
+	int64_t h = m->hidden, nh = m->lin_key_heads, d = m->lin_key_dim, P = nh * d;
+
+	s->lin[MOD_MIXER] += 3 * h * P + 2 * (h * d + d * P) + h * nh + P * h;
+	s->s32[MOD_MIXER] += P + nh + 3 * (int64_t)m->lin_conv_kernel * P;
+	s->s16[MOD_MIXER] += d;
+}
+
 /* Mamba-2 (mamba_mixer2.py): in_proj to z, x, B, C, dt; conv; A, D, dt_bias; norm; out. */
 static void mamba2_params(const struct model_arch *m, struct split *s)
 {
@@ -1770,7 +1843,10 @@ static void mixer_params(const struct model_arch *m, int i, struct split *s)
 		s->s16[MOD_ATTN] += h;
 		break;
 	case MIX_LINEAR:
-		gdn_params(m, s);
+		if (m->lin_kda)
+			kda_params(m, s);
+		else
+			gdn_params(m, s);
 		s->s16[MOD_MIXER] += h;
 		break;
 	case MIX_MAMBA2:
@@ -2111,6 +2187,23 @@ static void layer_kv(const struct model_arch *m, int i, int e, int tp, struct mo
 		break;
 	}
 	case MIX_LINEAR: {
+		if (m->lin_kda) {
+			/*
+			 * KDA (mamba_utils.py kda_state_shape): three conv states (q, k,
+			 * v) of (K-1) x P/TP in the model dtype, a recurrent heads/TP x
+			 * d x d in fp32.
+			 */
+			double P = (double)m->lin_key_heads * m->lin_key_dim / tp;
+			double conv = 3.0 * (m->lin_conv_kernel - 1) * P * 2.0;
+			double ssm = (double)m->lin_key_heads / tp * m->lin_key_dim *
+				     m->lin_key_dim * 4.0;
+			kv->state_bytes_per_seq += conv + ssm;
+			kv->state_rw_bytes_per_token += conv + 2 * ssm;
+			kv->state_flops_per_token += 8.0 * (double)m->lin_key_heads / tp *
+						     m->lin_key_dim * m->lin_key_dim;
+			kv->state_layers++;
+			break;
+		}
 		/*
 		 * Gated DeltaNet (mamba_utils.py gated_delta_net_state_shape): conv
 		 * state (K-1) x conv_dim/TP in the model dtype, recurrent state

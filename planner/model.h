@@ -54,7 +54,8 @@ enum mixer_kind {
 	MIX_MLA,	/* multi-head latent attention over the whole context */
 	MIX_MLA_SPARSE,	/* MLA over index_topk tokens an indexer picks (DSA) */
 	MIX_CSA,	/* DeepSeek-V4: sliding window + compressed KV (ratio), indexer at 4 */
-	MIX_LINEAR,	/* linear attention (Gated DeltaNet): a fixed state per sequence */
+	MIX_LINEAR,	/* linear attention (Gated DeltaNet, Kimi Delta Attention): a fixed
+			 * state per sequence */
 	MIX_MAMBA2,	/* Mamba-2 SSM: a fixed state per sequence */
 	MIX_NONE,	/* no token mixer (an MLP- or MoE-only layer of nemotron_h) */
 	MIX_KINDS
@@ -190,7 +191,8 @@ struct model_arch {
 	int o_groups, o_lora_rank;
 	int hc_mult;		/* hyper-connections: residual copies */
 
-	/* Linear attention (Gated DeltaNet). */
+	/* Linear attention: Gated DeltaNet (lin_kda 0) or Kimi Delta Attention (1). */
+	int lin_kda;
 	int lin_key_heads, lin_value_heads, lin_key_dim, lin_value_dim, lin_conv_kernel;
 	/* Mamba-2. */
 	int mamba_heads, mamba_head_dim, mamba_state, mamba_groups, mamba_conv_kernel;

@@ -929,6 +929,42 @@ START_TEST(test_generic_fields)
 END_TEST
 
 /*
+ * Kimi Delta Attention (kimi_linear, vLLM layers/kda.py), tiny: 4 layers, the
+ * 1-based full_attn_layers [4] MLA and the rest KDA with 2 heads x 16, conv 4.
+ *   KDA state per sequence and layer: conv 3 * (4-1) * 2*16 * 2 B = 576 + the
+ *   recurrent state 2 * 16 * 16 * 4 B (fp32) = 2,048: 2,624; x 3 = 7,872 B.
+ *   KDA parameters per layer (h 64, P = 32): q/k/v 3*64*32 = 6,144, f_a/f_b and
+ *   g_a/g_b 2*(64*16 + 16*32) = 3,072, b 64*2 = 128, o 32*64 = 2,048: 11,392
+ *   linear; fp32 dt_bias 32, A_log 2, convs 3*4*32 = 384: 418; o_norm 16; input
+ *   norm 64: 11,890.
+ */
+START_TEST(test_kimi_linear)
+{
+	struct model_arch m;
+	struct model_params p;
+	struct model_kv kv;
+	char err[256];
+	const char *cfg = "{\"model_type\":\"kimi_linear\",\"num_hidden_layers\":4,\"hidden_size\":64,"
+		"\"num_attention_heads\":4,\"vocab_size\":100,\"max_position_embeddings\":1024,"
+		"\"intermediate_size\":128,\"kv_lora_rank\":32,\"qk_nope_head_dim\":16,"
+		"\"qk_rope_head_dim\":8,\"v_head_dim\":16,\"linear_attn_config\":{"
+		"\"full_attn_layers\":[4],\"kda_layers\":[1,2,3],\"num_heads\":2,\"head_dim\":16,"
+		"\"short_conv_kernel_size\":4}}";
+
+	ck_assert_msg(parse_str(cfg, &m, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(m.mixer_layers[MIX_LINEAR], 3);
+	ck_assert_int_eq(m.mixer_layers[MIX_MLA], 1);
+	ck_assert_int_eq(m.mixer[3], MIX_MLA);
+	kv_all(&m, 2, &kv);
+	ck_assert_double_eq(kv.state_bytes_per_seq, 7872.0);
+	/* The MLA layer: (32 + 8) * 2 = 80 B per token. */
+	ck_assert_double_eq(model_kv_growth_bytes_per_token(&kv), 80.0);
+	model_params_count(&m, &p);
+	ck_assert_int_eq(p.mixers, 3 * 11890);
+}
+END_TEST
+
+/*
  * ModelOpt MIXED_PRECISION (nvidia's DeepSeek-V4 NVFP4 export): quantized_layers
  * names the quantised modules with their own quant_algo; the rest is bf16.
  */
@@ -1107,8 +1143,8 @@ START_TEST(test_errors)
 		     "\"hybrid_override_pattern\":\"*M\"}", "must have num_hidden_layers (3)");
 	expect_error(LLAMA_MIN("\"num_kv_shared_layers\":4,"),
 		     "field 'num_kv_shared_layers' is not understood");
-	expect_error(LLAMA_MIN("\"linear_attn_config\":{\"kda_layers\":[1]},"),
-		     "field 'linear_attn_config' is not understood");
+	expect_error(LLAMA_MIN("\"attn_type_list\":[0,1],"),
+		     "field 'attn_type_list' is not understood");
 	expect_error("{\"model_type\":\"deepseek_v4\",\"num_hidden_layers\":2,\"hidden_size\":64,"
 		     "\"num_attention_heads\":4,\"vocab_size\":100,\"max_position_embeddings\":64,"
 		     "\"head_dim\":32,\"q_lora_rank\":16,\"qk_rope_head_dim\":8,\"o_groups\":2,"
@@ -1216,6 +1252,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_gemma4_e_model);
 	tcase_add_test(tc, test_generic_fields);
 	tcase_add_test(tc, test_modelopt_mixed);
+	tcase_add_test(tc, test_kimi_linear);
 	tcase_add_test(tc, test_small_configs);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_names);
