@@ -96,6 +96,13 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	fmt_int_commas(a, sizeof(a), (long long)in->kv_tokens);
 	printf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
 	       in->kv_budget_bytes_per_gpu / GIB, in->kv_bytes_per_token_per_gpu, a);
+	/* One max_model_len sequence per GPU, by term (model show has them per layer kind). */
+	double seq = model_kv_seq_bytes(&in->stage_kv, (double)in->max_model_len);
+	fmt_int_commas(a, sizeof(a), (long long)in->max_model_len);
+	printf("  one sequence of %s tokens: %.3f GiB (%.3f per token x len + %.3f windows"
+	       " + %.3f state)\n", a, seq / GIB,
+	       in->kv_bytes_per_token_per_gpu * (double)in->max_model_len / GIB,
+	       in->kv_window_bytes_per_seq_per_gpu / GIB, in->state_bytes_per_seq_per_gpu / GIB);
 
 	printf("\nflags\n");
 	printf("  max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d,"
@@ -158,6 +165,11 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	cJSON_AddStringToObject(o, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
 	cJSON_AddNumberToObject(o, "weights_bytes_per_gpu", round(in->weights_bytes_per_gpu));
 	cJSON_AddNumberToObject(o, "kv_bytes_per_token_per_gpu", in->kv_bytes_per_token_per_gpu);
+	cJSON_AddNumberToObject(o, "kv_window_bytes_per_seq_per_gpu",
+				in->kv_window_bytes_per_seq_per_gpu);
+	cJSON_AddNumberToObject(o, "state_bytes_per_seq_per_gpu", in->state_bytes_per_seq_per_gpu);
+	cJSON_AddNumberToObject(o, "seq_bytes_per_gpu",
+				round(model_kv_seq_bytes(&in->stage_kv, (double)in->max_model_len)));
 	cJSON_AddNumberToObject(o, "max_model_len", (double)in->max_model_len);
 	if (!in->fits) {
 		print_json(o);

@@ -80,7 +80,19 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	       stmt_text(st, 8), stmt_double(st, 7) / 1e9, (long long)stmt_int64(st, 9));
 	if (!stmt_is_null(st, 10))
 		printf("TDP                %lld W\n", (long long)stmt_int64(st, 10));
-	printf("source             %s\n", stmt_text(st, 11));
+	if (!stmt_is_null(st, 11))
+		printf("memory torch sees  %.2f GiB (%s)\n", (double)stmt_int64(st, 11) / 1073741824.0,
+		       stmt_text(st, 12));
+	if (!stmt_is_null(st, 13))
+		printf("scale-out          %.0f Gb/s per GPU\n", stmt_double(st, 13) * 8 / 1e9);
+	if (!stmt_is_null(st, 14))
+		printf("GPUs per node      %lld\n", (long long)stmt_int64(st, 14));
+	if (!stmt_is_null(st, 15) || !stmt_is_null(st, 16))
+		printf("form, architecture %s, %s\n", stmt_text(st, 15), stmt_text(st, 16));
+	if (!stmt_is_null(st, 17))
+		printf("vLLM CUDA/ROCm     %s\n", stmt_int64(st, 17) ? "served" :
+		       "not served (another backend)");
+	printf("source             %s\n", stmt_text(st, 18));
 	cJSON *p;
 	printf("prices:\n");
 	if (!cJSON_GetArraySize(pa))
@@ -102,10 +114,17 @@ cleanup:
 
 static const struct subcmd gpu_subs[] = {
 	{ "list", gpu_list, CMD_DB, "[--json]",
-	  "List the GPU types with memory, bandwidth, FLOP/s and on-demand price.",
+	  "List the GPU types with memory, bandwidth, FLOP/s, node and network, and price.",
+	  "Columns: ARCH the architecture family, FORM the form factor, MEMORY what the\n"
+	  "driver reports, TORCH GIB what torch sees (vLLM's total_memory), NVLINK the GPUs\n"
+	  "of one NVLink domain, NODE GPUs per node, NET GB/S the scale-out network per GPU,\n"
+	  "VLLM whether vLLM's CUDA/ROCm path serves it.\n"
+	  "\n"
 	  "Options:\n"
 	  "  --json   one JSON array: id, memory_bytes, mem_bw_bytes_per_s, bf16_flops,\n"
-	  "           fp8_flops (null: none), fp4_flops, link_bytes_per_s, nvlink_domain_gpus...\n" },
+	  "           fp8_flops (null: none), fp4_flops, link_bytes_per_s, nvlink_domain_gpus,\n"
+	  "           memory_torch_bytes, scaleout_bytes_per_s, gpus_per_node, form_factor,\n"
+	  "           arch, vllm_served...\n" },
 	{ "show", gpu_show, CMD_DB, "ID [--json]",
 	  "Show one GPU type's specifications, sources and every price on record.",
 	  "ID is the catalog id (H100-SXM-80GB), in any case, or a unique prefix of it.\n"

@@ -118,20 +118,30 @@ static int uses_format(const struct model_arch *m, enum precision p, enum weight
 /*
  * The FLOP/s a group of linear layers runs at, given how its weights are
  * stored. FP8 weights run on FP8 tensor cores (the caller has checked they
- * exist). FP4 weights run on FP4 tensor cores where there are some, else
- * weight-only: dequantised to bf16 in the kernel (Marlin-style W4A16).
+ * exist); INT8 (W8A8) at the 8-bit rate where there is one. FP4 weights
+ * (MXFP4, NVFP4) run on FP4 tensor cores where there are some, else
+ * weight-only: dequantised to bf16 in the kernel (Marlin-style W4A16), as
+ * INT4 (AWQ, GPTQ, compressed-tensors W4A16) always does.
  */
 static double linear_peak(const struct gpu_spec *g, enum weight_format f, int *weight_only)
 {
 	switch (f) {
 	case WF_FP8:
 		return g->fp8_flops;
+	case WF_INT8:
+		return g->fp8_flops > 0 ? g->fp8_flops : g->bf16_flops;
 	case WF_MXFP4:
+	case WF_NVFP4:
 		if (g->fp4_flops > 0)
 			return g->fp4_flops;
 		*weight_only = 1;
 		return g->bf16_flops;
+	case WF_INT4:
+		*weight_only = 1;
+		return g->bf16_flops;
 	case WF_BF16:
+	case WF_FP32:
+	case WF_COUNT:
 		break;
 	}
 	return g->bf16_flops;
@@ -163,6 +173,11 @@ static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
 	}
 	if (l->kv_elem_bytes != 1 && l->kv_elem_bytes != 2) {
 		snprintf(why, n, "KV element size %d bytes (2 or 1)", l->kv_elem_bytes);
+		return 1;
+	}
+	if (g->not_vllm_served) {
+		snprintf(why, n, "%s (%s) is not served by vLLM's CUDA/ROCm path", g->id,
+			 g->arch[0] ? g->arch : "other backend");
 		return 1;
 	}
 	if (l->tp > g->nvlink_domain_gpus) {
@@ -203,56 +218,52 @@ static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
 
 /*
  * Fill the performance summary: everything summed over the stages, as one
- * GPU of each stage sees it.
+ * GPU of each stage sees it. Linear-attention and Mamba mixers shard over
+ * TP like attention; the sparse-attention indexer and V4's compressors are
+ * replicated on every rank (vLLM ReplicatedLinear).
  */
 static void fill_perf(const struct model_arch *m, const struct model_params *p,
 		      const struct model_weights *w, const struct gpu_spec *g,
 		      const struct engine_profile *e, const struct layout *l, int expert_shards,
-		      double kv_per_layer, struct instance *out)
+		      int kv_elem_bytes, struct instance *out)
 {
 	struct instance_perf *q = &out->perf;
 	int tp = l->tp;
-	int sliding = m->sliding_window > 0 ? m->sliding_layers : 0;
-	int full = m->layers - sliding;
 	double lm_head_bytes = w->lm_head > 0 ? w->lm_head : w->embedding;
 	double lm_head_params = p->lm_head > 0 ? (double)p->lm_head : (double)p->embedding;
-	double dqk_dec, dv_dec, dqk_pre, dv_pre;
 	int wo = 0;
 
 	memset(q, 0, sizeof(*q));
 	/* The embedding is a row gather (negligible); the LM head a full read. */
-	q->dense_bytes = (w->attention + w->dense_mlp + w->shared_experts + lm_head_bytes) / tp +
-			 w->router + w->norms;
+	q->dense_bytes = (w->attention + w->mixers + w->dense_mlp + w->shared_experts +
+			  lm_head_bytes) / tp + w->indexer + w->router + w->norms;
 	q->routed_bytes = w->routed_experts / expert_shards;
-	q->dense_flops_per_token = 2.0 * ((double)(p->attention + p->dense_mlp +
+	q->dense_flops_per_token = 2.0 * ((double)(p->attention + p->mixers + p->dense_mlp +
 				   p->shared_experts) + lm_head_params) / tp +
-				   2.0 * (double)p->router;
+				   2.0 * (double)(p->router + p->indexer);
 	if (m->experts > 0)
 		q->routed_flops_per_token = 2.0 * (double)p->routed_experts *
 					    m->experts_per_token / m->experts / tp;
 
 	/*
-	 * Attention FLOPs per (query, key) pair per layer: 2·(d_qk + d_v) per
-	 * head (QK^T and PV). MLA decodes in the absorbed form over the latent
-	 * (d_qk = kv_lora_rank + rope, d_v = kv_lora_rank) and prefills in the
-	 * expanded form (d_qk = nope + rope, d_v = v_head_dim).
+	 * Attention per context token, per layer kind (model_kv_terms): full
+	 * layers over the whole context, windowed ones up to their window,
+	 * sparse ones over index_topk entries plus the indexer's pass over
+	 * every key, compressed ones over context / ratio; linear and Mamba
+	 * layers a fixed cost per token.
 	 */
-	if (m->attention == ATTN_MLA) {
-		dqk_dec = m->kv_lora_rank + m->qk_rope_head_dim;
-		dv_dec = m->kv_lora_rank;
-		dqk_pre = m->qk_nope_head_dim + m->qk_rope_head_dim;
-		dv_pre = m->v_head_dim;
-	} else {
-		dqk_dec = dv_dec = dqk_pre = dv_pre = m->head_dim;
-	}
-	double heads = (double)m->heads / tp;
-	q->attn_flops_per_ctx_decode = 2.0 * (dqk_dec + dv_dec) * heads * full;
-	q->attn_flops_per_ctx_decode_slide = 2.0 * (dqk_dec + dv_dec) * heads * sliding;
-	q->attn_flops_per_ctx_prefill = 2.0 * (dqk_pre + dv_pre) * heads * full;
-	q->attn_flops_per_ctx_prefill_slide = 2.0 * (dqk_pre + dv_pre) * heads * sliding;
-	q->kv_bytes_per_token = kv_per_layer * full;
-	q->kv_bytes_per_token_slide = kv_per_layer * sliding;
-	q->window = sliding ? m->sliding_window : 0;
+	model_kv_terms(m, kv_elem_bytes, tp, 0, m->layers, &q->kv);
+	/*
+	 * Sparse-attention indexers score keys in fp8 (vLLM fp8_mqa_logits):
+	 * their FLOPs count at the fp8 rate where there are FP8 tensor cores
+	 * (the attention roofline divides by the bf16 peak).
+	 */
+	if (g->fp8_flops > 0)
+		for (int i = 0; i < q->kv.nterms; i++)
+			if (q->kv.term[i].category == KV_INDEXER) {
+				q->kv.term[i].flops_decode *= g->bf16_flops / g->fp8_flops;
+				q->kv.term[i].flops_prefill *= g->bf16_flops / g->fp8_flops;
+			}
 	q->experts = m->experts;
 	q->experts_per_token = m->experts_per_token;
 	q->moe_tokens_scale = l->ep ? l->dp : 1;
@@ -286,14 +297,26 @@ static int gpu_is_large(const struct gpu_spec *g, const struct engine_profile *e
 
 int64_t instance_seqs_fit(const struct instance *in, double resident)
 {
-	double window = in->perf.window;
-	double per_seq = resident * in->kv_bytes_per_token_per_gpu;
+	double per_seq = model_kv_seq_bytes(&in->stage_kv, resident);
 
-	if (in->kv_window_bytes_per_seq_per_gpu > 0 && window > 0)
-		per_seq += in->kv_window_bytes_per_seq_per_gpu * fmin(resident, window) / window;
 	if (in->kv_budget_bytes_per_gpu <= 0 || per_seq <= 0)
 		return 0;
 	return (int64_t)floor(in->kv_budget_bytes_per_gpu / per_seq);
+}
+
+/*
+ * The layers of pipeline stage `stage` as vLLM splits them (distributed/
+ * utils.py get_pp_indices): L / pp each, the remainder one more each on
+ * the stages before the last.
+ */
+static void stage_range(int layers, int pp, int stage, int *first, int *count)
+{
+	int base = layers / pp, rem = layers % pp, f = 0;
+
+	for (int s = 0; s < stage; s++)
+		f += base + (s >= pp - 1 - rem && s < pp - 1);
+	*first = f;
+	*count = base + (stage >= pp - 1 - rem && stage < pp - 1);
 }
 
 int instance_size(const struct model_arch *m, const struct gpu_spec *g,
@@ -340,22 +363,46 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 		vocab = (w.embedding + w.lm_head) / tp;
 	else	/* first stage: embedding; last: LM head (a copy when tied) */
 		vocab = fmax(w.embedding, w.lm_head > 0 ? w.lm_head : w.embedding) / tp;
-	/* Router and norms are replicated on every rank (vLLM ReplicatedLinear). */
-	out->weights_bytes_per_gpu = f * ((w.attention + w.dense_mlp + w.shared_experts) / tp +
-				     w.router + w.norms + w.routed_experts / expert_shards) + vocab;
+	/*
+	 * Router, indexer, V4 compressors and norms are replicated on every
+	 * rank (vLLM ReplicatedLinear); linear-attention and Mamba mixers
+	 * shard over TP like attention.
+	 */
+	out->weights_bytes_per_gpu = f * ((w.attention + w.mixers + w.dense_mlp +
+					   w.shared_experts) / tp + w.indexer + w.router +
+					  w.norms + w.routed_experts / expert_shards) + vocab;
 
-	/* KV per token per GPU: GQA heads split (at least one), MLA latent whole. */
-	double kv_per_layer;
-	if (m->attention == ATTN_MLA)
-		kv_per_layer = (double)(m->kv_lora_rank + m->qk_rope_head_dim) * l->kv_elem_bytes;
-	else
-		kv_per_layer = 2.0 * fmax(1.0, (double)m->kv_heads / tp) * m->head_dim *
-			       l->kv_elem_bytes;
-	int sliding = m->sliding_window > 0 ? m->sliding_layers : 0;
-	out->kv_bytes_per_token_per_gpu = kv_per_layer * (m->layers - sliding) * f;
-	out->kv_window_bytes_per_seq_per_gpu = kv_per_layer * sliding * f * m->sliding_window;
+	/*
+	 * What a sequence holds on one GPU of the busiest stage, per layer kind
+	 * (model_kv_terms): GQA heads split over TP (at least one), MLA/DSA/V4
+	 * latents whole on every rank, linear and Mamba states split by heads.
+	 * An fp8-KV checkpoint (ModelOpt kv_cache_quant_algo FP8) gets fp8 KV
+	 * under "auto", as vLLM reads it from the checkpoint.
+	 */
+	int kv_bytes = l->kv_elem_bytes == 2 && m->ckpt.kv_fp8 ? 1 : l->kv_elem_bytes;
+	double busiest = -1;
+	for (int st = 0; st < pp; st++) {
+		struct model_kv kv;
+		int first, count;
+		stage_range(m->layers, pp, st, &first, &count);
+		model_kv_terms(m, kv_bytes, tp, first, count, &kv);
+		double bytes = model_kv_seq_bytes(&kv, (double)rq->max_model_len);
+		if (bytes > busiest) {
+			busiest = bytes;
+			out->stage_kv = kv;
+			out->stage_layers = count;
+		}
+	}
+	out->kv_bytes_per_token_per_gpu = model_kv_growth_bytes_per_token(&out->stage_kv);
+	out->kv_window_tokens = model_kv_window_tokens(&out->stage_kv);
+	out->state_bytes_per_seq_per_gpu = out->stage_kv.state_bytes_per_seq;
+	out->kv_window_bytes_per_seq_per_gpu = 0;
+	for (int t = 0; t < out->stage_kv.nterms; t++)
+		if (!isinf(out->stage_kv.term[t].cap))
+			out->kv_window_bytes_per_seq_per_gpu += out->stage_kv.term[t].mem_bytes *
+								out->stage_kv.term[t].cap;
 
-	fill_perf(m, &p, &w, g, e, l, expert_shards, kv_per_layer, out);
+	fill_perf(m, &p, &w, g, e, l, expert_shards, kv_bytes, out);
 	if (out->weight_only)
 		snprintf(out->note, sizeof(out->note),
 			 "fp4 weights run weight-only (bf16 compute): %s has no FP4 tensor cores",
@@ -407,12 +454,16 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	}
 
 	/*
-	 * KV tokens: the full-attention layers' capacity once one sequence's
-	 * sliding window is set aside, in whole blocks.
+	 * KV tokens: what the growing terms (full attention, latents,
+	 * compressed entries, indexer keys) hold once one sequence's windows
+	 * and fixed state are set aside, in whole blocks. Without growing
+	 * terms (only windows and states) any length fits.
 	 */
 	double full = out->kv_bytes_per_token_per_gpu;
-	double room = out->kv_budget_bytes_per_gpu - out->kv_window_bytes_per_seq_per_gpu;
-	int64_t tokens = full > 0 ? (int64_t)floor(room / full) : INT64_MAX / 4;
+	double room = out->kv_budget_bytes_per_gpu - out->kv_window_bytes_per_seq_per_gpu -
+		      out->state_bytes_per_seq_per_gpu;
+	int64_t tokens = full > 0 ? (int64_t)fmin(floor(room / full), (double)(INT64_MAX / 4)) :
+			 INT64_MAX / 4;
 	out->kv_tokens = room > 0 ? tokens / out->block_size_tokens * out->block_size_tokens : 0;
 	if (out->kv_tokens < rq->max_model_len) {
 		fmt_thousands(a, sizeof(a), out->kv_tokens);
@@ -459,15 +510,22 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 		eff = moe_efficiency(q->moe_floor, q->moe_half,
 				     group * q->experts_per_token / q->experts);
 	}
-	double cs = q->window > 0 ? fmin(c, q->window) : c;
-	double cps = q->window > 0 ? fmin(cp, q->window) : cp;
-	/* KV: decoding tokens read their whole context; prefill tokens write theirs. */
-	double kv = m * (c * q->kv_bytes_per_token + cs * q->kv_bytes_per_token_slide) +
-		    p * (q->kv_bytes_per_token + q->kv_bytes_per_token_slide);
-	double attn = m * (c * q->attn_flops_per_ctx_decode + cs *
-			   q->attn_flops_per_ctx_decode_slide) +
-		      p * (cp * q->attn_flops_per_ctx_prefill + cps *
-			   q->attn_flops_per_ctx_prefill_slide);
+	/*
+	 * Attention and KV traffic, term by term (instance_perf.kv): a decoding
+	 * token of context c attends min(c * scale, cap) entries of each term
+	 * and reads them; a prefill token attends min(cp * scale, cap) and
+	 * writes its own entries; linear and Mamba layers read and write their
+	 * state once per decoded token, whatever the context.
+	 */
+	double kv = 0, attn = 0;
+	for (int i = 0; i < q->kv.nterms; i++) {
+		const struct kv_term *t = &q->kv.term[i];
+		double ed = fmin(c * t->scale, t->cap), ep = fmin(cp * t->scale, t->cap);
+		kv += m * ed * t->read_bytes + p * t->mem_bytes * t->scale;
+		attn += m * ed * t->flops_decode + p * ep * t->flops_prefill;
+	}
+	kv += m * q->kv.state_rw_bytes_per_token;
+	attn += tokens * q->kv.state_flops_per_token;
 	/*
 	 * A roofline per kind of kernel, summed: the dense GEMMs, the expert
 	 * GEMMs and attention run one after another, so one's memory time
@@ -818,8 +876,9 @@ int instance_vllm_args(const struct instance *in, const struct model_arch *m,
 	const struct layout *l = &in->layout;
 	char pp[48] = "", dp[48] = "", gmu[16], flags[512];
 	size_t off;
-	/* A checkpoint already in fp8 needs no --quantization; vLLM reads its config. */
-	int quant = l->precision == PREC_FP8 && m->native_linear != WF_FP8;
+	/* A quantised checkpoint needs no --quantization (vLLM reads its config, and refuses a
+	 * different method); online fp8 is for bf16 checkpoints only. */
+	int quant = l->precision == PREC_FP8 && !m->ckpt.quant_method[0];
 
 	if (l->pp > 1)
 		snprintf(pp, sizeof(pp), " --pipeline-parallel-size %d", l->pp);

@@ -35,6 +35,13 @@ struct gpu_spec {
 	double fp4_flops;		/* dense FP4 FLOP/s; 0: none */
 	double link_bytes_per_s;	/* GPU-to-GPU bandwidth per direction */
 	int nvlink_domain_gpus;		/* GPUs sharing one NVLink domain (1: PCIe) */
+	double memory_torch_bytes;	/* total torch sees (vLLM's total_memory); 0: unknown */
+	double scaleout_bytes_per_s;	/* network between nodes per GPU; 0: unknown */
+	int gpus_per_node;		/* GPUs in one node; 0: unknown */
+	char form_factor[16];		/* 'SXM', 'PCIe', 'OAM', 'superchip', 'TPU'; '' unknown */
+	char arch[16];			/* 'Hopper', 'CDNA3', 'Gaudi', ...; '' unknown */
+	int not_vllm_served;		/* 1: vLLM's CUDA/ROCm path does not serve it (Gaudi,
+					 * TPU); 0: it does, or unknown */
 };
 
 /* An engine profile, from the engine table, in bytes and seconds. */
@@ -104,14 +111,10 @@ struct instance_perf {
 	double routed_bytes;		/* routed expert weights held (all of them) */
 	double dense_flops_per_token;	/* 2 x non-expert matmul parameters, per GPU */
 	double routed_flops_per_token;	/* 2 x active routed parameters, per GPU */
-	double attn_flops_per_ctx_decode; /* per context token of a decoding sequence,
-					   * full-attention layers */
-	double attn_flops_per_ctx_decode_slide; /* the same, sliding layers */
-	double attn_flops_per_ctx_prefill; /* per (query, key) pair, full layers */
-	double attn_flops_per_ctx_prefill_slide;
-	double kv_bytes_per_token;	/* full-attention KV, all stages, per GPU */
-	double kv_bytes_per_token_slide; /* sliding layers, per token up to the window */
-	int window;			/* sliding window tokens (0: none) */
+	struct model_kv kv;		/* per-layer-kind terms of all stages, per GPU: what a
+					 * token reads and computes per context token
+					 * (full, window, top-k, compressed, indexer) and the
+					 * linear/Mamba state it updates */
 	int experts, experts_per_token;
 	int moe_tokens_scale;		/* DP ranks whose tokens meet in one EP group */
 	double peak_dense_flops;	/* FLOP/s of the non-expert matmuls */
@@ -141,8 +144,16 @@ struct instance {
 	double non_torch_bytes;
 	double cuda_graph_bytes;
 	double kv_budget_bytes_per_gpu;
-	double kv_bytes_per_token_per_gpu; /* full-attention layers of the busiest stage */
-	double kv_window_bytes_per_seq_per_gpu; /* sliding layers' window, per sequence */
+	double kv_bytes_per_token_per_gpu; /* what each token adds in the busiest stage once
+					 * every window is full: full attention, MLA latents,
+					 * compressed entries, indexer keys */
+	double kv_window_bytes_per_seq_per_gpu; /* windowed layers (sliding, chunked, V4 SWA)
+					 * with their window full, per sequence */
+	double state_bytes_per_seq_per_gpu; /* linear-attention / Mamba / V4 compressor
+					 * state, per running sequence */
+	double kv_window_tokens;	/* the largest window (0: none) */
+	struct model_kv stage_kv;	/* the busiest stage's terms, per GPU */
+	int stage_layers;		/* layers of the busiest stage */
 	int64_t kv_tokens;		/* tokens the KV cache holds per DP rank, whole blocks */
 	int block_size_tokens;
 	double gpu_memory_utilization;	/* the one used */
@@ -170,8 +181,10 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 		  const struct instance_request *rq, struct instance *out);
 
 /*
- * Sequences a DP rank's KV cache holds when each holds `resident` tokens
- * (sliding layers count min(resident, window)). 0 when none fits.
+ * Sequences a DP rank's KV cache holds when each holds `resident` tokens:
+ * per sequence the busiest stage's terms at that context (windowed layers
+ * count min(resident, window), compressed layers resident / ratio) plus
+ * its fixed linear/Mamba state. 0 when none fits.
  */
 int64_t instance_seqs_fit(const struct instance *in, double resident);
 

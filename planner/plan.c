@@ -206,7 +206,7 @@ static void layouts_for(const struct model_arch *m, const struct gpu_spec *g,
 			const struct plan_params *p, struct layout_set *s)
 {
 	enum precision precs[2] = { PREC_NATIVE, PREC_FP8 };
-	int nprec = (p->allow_fp8 && g->fp8_flops > 0 && m->native_linear != WF_FP8) ? 2 : 1;
+	int nprec = (p->allow_fp8 && g->fp8_flops > 0 && !m->ckpt.quant_method[0]) ? 2 : 1;
 	s->n = 0;
 	for (int pi = 0; pi < nprec; pi++)
 		for (int pp = 1; pp <= 4; pp *= 2)

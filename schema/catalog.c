@@ -145,6 +145,23 @@ static int gpu_row(void *arg, char **f, int n, long line)
 		stmt_bind_int64(st, ":tdp", tdp);
 	else
 		stmt_bind_null(st, ":tdp");
+	/* Columns of schema/005_gpu_models.sql; empty cells are unknown. */
+	if (bind_number(sl, f, line, "memory_torch_gib", ":torch", GIB, 0) ||
+	    bind_number(sl, f, line, "scaleout_gbps_per_gpu", ":scaleout", 1e9 / 8, 0) ||
+	    bind_number(sl, f, line, "gpus_per_node", ":per_node", 1, 0) ||
+	    bind_number(sl, f, line, "vllm_served", ":served", 1, 0))
+		return -1;
+	static const struct { const char *col, *param; } texts[] = {
+		{ "memory_torch_basis", ":torch_basis" }, { "form_factor", ":form" },
+		{ "arch", ":arch" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++) {
+		const char *v = field(sl, f, texts[i].col);
+		if (*v)
+			stmt_bind_text(st, texts[i].param, v);
+		else
+			stmt_bind_null(st, texts[i].param);
+	}
 	return step_insert(sl);
 }
 
@@ -209,12 +226,30 @@ static int engine_row(void *arg, char **f, int n, long line)
 	return step_insert(sl);
 }
 
+/*
+ * A GPU already in the database keeps its row; columns added by migration
+ * 005 that it lacks (NULL) are filled from the seed.
+ */
 static const char sql_gpu_insert[] =
 	"INSERT INTO gpu (id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops,"
-	"                 fp4_flops, link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source)"
+	"                 fp4_flops, link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source,"
+	"                 memory_torch_bytes, memory_torch_basis, scaleout_bytes_per_s,"
+	"                 gpus_per_node, form_factor, arch, vllm_served)"
 	" VALUES (:id, :vendor, CAST(:memory_bytes AS INTEGER), :bw, :bf16, :fp8, :fp4, :link_bw,"
-	"         :link, CAST(:domain AS INTEGER), :tdp, :source)"
-	" ON CONFLICT (id) DO NOTHING";
+	"         :link, CAST(:domain AS INTEGER), :tdp, :source, CAST(:torch AS INTEGER),"
+	"         :torch_basis, :scaleout, CAST(:per_node AS INTEGER), :form, :arch,"
+	"         CAST(:served AS INTEGER))"
+	" ON CONFLICT (id) DO UPDATE SET"
+	"   memory_torch_bytes = coalesce(memory_torch_bytes, excluded.memory_torch_bytes),"
+	"   memory_torch_basis = coalesce(memory_torch_basis, excluded.memory_torch_basis),"
+	"   scaleout_bytes_per_s = coalesce(scaleout_bytes_per_s, excluded.scaleout_bytes_per_s),"
+	"   gpus_per_node = coalesce(gpus_per_node, excluded.gpus_per_node),"
+	"   form_factor = coalesce(form_factor, excluded.form_factor),"
+	"   arch = coalesce(arch, excluded.arch),"
+	"   vllm_served = coalesce(vllm_served, excluded.vllm_served)"
+	" WHERE memory_torch_bytes IS NULL AND excluded.memory_torch_bytes IS NOT NULL"
+	"    OR gpus_per_node IS NULL AND excluded.gpus_per_node IS NOT NULL"
+	"    OR arch IS NULL AND excluded.arch IS NOT NULL";
 
 static const char sql_price_insert[] =
 	"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source)"
@@ -274,29 +309,38 @@ char *model_id_from_filename(const char *name)
 			 (int)(n - (size_t)(sep - name) - 2), sep + 2);
 }
 
-static const char *native_format_name(const struct model_arch *m)
-{
-	if (m->native_experts == WF_MXFP4 && m->native_linear == WF_BF16)
-		return "mxfp4 experts, bf16 other";
-	if (m->native_linear == WF_FP8)
-		return "fp8 (block-scaled linear layers)";
-	return "bf16";
-}
-
 int catalog_add_model(struct db *db, const char *id, const char *json, size_t len,
-		      const char *source, enum model_insert_mode mode, const char *what)
+		      const char *quant, size_t qlen, const char *source,
+		      enum model_insert_mode mode, const char *what)
 {
-	struct model_arch m;
+	struct model_arch *m = xcalloc(1, sizeof(*m));
 	struct model_params p;
-	char err[256];
+	struct model_kv kv;
+	char err[256], mix[128], native[256];
+	char *strict = NULL;
 	struct stmt *st = NULL;
 	int ret = -1;
 
-	if (model_arch_parse(json, len, &m, err, sizeof(err)))
-		return data_error("%s: %s", what, err);
-	if (strlen(json) != len)
-		return data_error("%s: NUL byte inside the JSON text", what);
-	model_params_count(&m, &p);
+	if (id[0] == '-') {
+		ret = data_error("model id '%s' starts with '-': vllm serve would read it as an "
+				 "option", id);
+		goto cleanup;
+	}
+	if (model_arch_parse_quant(json, len, quant, qlen, m, err, sizeof(err))) {
+		ret = data_error("%s: %s", what, err);
+		goto cleanup;
+	}
+	if (strlen(json) != len || (quant && strlen(quant) != qlen)) {
+		ret = data_error("%s: NUL byte inside the JSON text", what);
+		goto cleanup;
+	}
+	model_params_count(m, &p);
+	model_layer_mix(m, mix, sizeof(mix));
+	model_native_format(m, native, sizeof(native));
+	model_kv_terms(m, m->ckpt.kv_fp8 ? 1 : 2, 1, 0, m->layers, &kv);
+	/* config_json must be strict JSON; config_text keeps Python's Infinity verbatim. */
+	strict = xstrndup(json, len);
+	int relaxed = model_json_strictify(strict, len);
 
 	st = db_prepare(db, "SELECT 1 FROM model WHERE id = :id");
 	if (!st)
@@ -307,45 +351,119 @@ int catalog_add_model(struct db *db, const char *id, const char *json, size_t le
 	st = NULL;
 	if (exists < 0)
 		goto cleanup;
-	if (exists && mode == MODEL_SKIP_EXISTING) {
-		ret = 0;
-		goto cleanup;
-	}
 	if (exists && mode == MODEL_FAIL_EXISTING) {
 		error("model '%s' already exists (use --replace to overwrite it)", id);
 		goto cleanup;
 	}
 
-	st = db_prepare(db,
+	/*
+	 * A seed already there keeps its row; one written before migration 005
+	 * (no layer_mix) and still holding this very config gets its derived
+	 * columns recomputed.
+	 */
+	int refresh = exists && mode == MODEL_SKIP_EXISTING;
+	st = db_prepare(db, refresh ?
+		"UPDATE model SET model_type = :type, attention = :attention, layers = :layers,"
+		"   hidden_size = :hidden, total_params = :total, active_params = :active,"
+		"   experts = :experts, experts_per_token = :k, kv_bytes_per_token = :kv,"
+		"   max_context_tokens = :ctx, native_format = :native, layer_mix = :mix,"
+		"   kv_growth_bytes_per_token = :growth, window_tokens = :window,"
+		"   state_bytes_per_seq = :state, indexer_bytes_per_token = :indexer,"
+		"   seq_bytes_1m = :seq1m, mtp_layers = :mtp, quant_method = :qmethod,"
+		"   quant_config_json = coalesce(quant_config_json, :qjson), note = :note,"
+		"   config_text = coalesce(config_text, :text)"
+		" WHERE id = :id AND layer_mix IS NULL AND config_json = :json AND source = :source" :
 		"INSERT OR REPLACE INTO model (id, model_type, attention, layers, hidden_size,"
 		"   total_params, active_params, experts, experts_per_token, kv_bytes_per_token,"
-		"   max_context_tokens, native_format, config_json, source)"
+		"   max_context_tokens, native_format, config_json, source, layer_mix,"
+		"   kv_growth_bytes_per_token, window_tokens, state_bytes_per_seq,"
+		"   indexer_bytes_per_token, seq_bytes_1m, mtp_layers, quant_method,"
+		"   quant_config_json, note, config_text)"
 		" VALUES (:id, :type, :attention, :layers, :hidden, :total, :active, :experts, :k,"
-		"   :kv, :ctx, :native, :json, :source)");
+		"   :kv, :ctx, :native, :json, :source, :mix, :growth, :window, :state, :indexer,"
+		"   :seq1m, :mtp, :qmethod, :qjson, :note, :text)");
 	if (!st)
 		goto cleanup;
 	stmt_bind_text(st, ":id", id);
-	stmt_bind_text(st, ":type", m.model_type);
-	stmt_bind_text(st, ":attention", attn_kind_name(m.attention));
-	stmt_bind_int64(st, ":layers", m.layers);
-	stmt_bind_int64(st, ":hidden", m.hidden);
+	stmt_bind_text(st, ":type", m->model_type);
+	stmt_bind_text(st, ":attention", attn_kind_name(m->attention));
+	stmt_bind_int64(st, ":layers", m->layers);
+	stmt_bind_int64(st, ":hidden", m->hidden);
 	stmt_bind_int64(st, ":total", p.total);
 	stmt_bind_int64(st, ":active", p.active);
-	stmt_bind_int64(st, ":experts", m.experts);
-	stmt_bind_int64(st, ":k", m.experts_per_token);
-	stmt_bind_int64(st, ":kv", model_kv_bytes_per_token(&m, 2));
-	stmt_bind_int64(st, ":ctx", m.max_context_tokens);
-	stmt_bind_text(st, ":native", native_format_name(&m));
-	stmt_bind_text(st, ":json", json);
+	stmt_bind_int64(st, ":experts", m->experts);
+	stmt_bind_int64(st, ":k", m->experts_per_token);
+	stmt_bind_int64(st, ":kv", model_kv_bytes_per_token(m, m->ckpt.kv_fp8 ? 1 : 2));
+	stmt_bind_int64(st, ":ctx", m->max_context_tokens);
+	stmt_bind_text(st, ":native", native);
+	stmt_bind_text(st, ":json", strict);
 	stmt_bind_text(st, ":source", source);
+	stmt_bind_text(st, ":mix", mix);
+	stmt_bind_double(st, ":growth", model_kv_growth_bytes_per_token(&kv));
+	if (model_kv_window_tokens(&kv) > 0)
+		stmt_bind_int64(st, ":window", (int64_t)model_kv_window_tokens(&kv));
+	else
+		stmt_bind_null(st, ":window");
+	stmt_bind_int64(st, ":state", (int64_t)kv.state_bytes_per_seq);
+	stmt_bind_double(st, ":indexer", model_kv_category_bytes(&kv, KV_INDEXER));
+	stmt_bind_int64(st, ":seq1m", (int64_t)model_kv_seq_bytes(&kv, 1048576.0));
+	stmt_bind_int64(st, ":mtp", m->mtp_layers);
+	if (m->ckpt.quant_method[0])
+		stmt_bind_text(st, ":qmethod", m->ckpt.quant_method);
+	else
+		stmt_bind_null(st, ":qmethod");
+	if (quant) {
+		char *q = xstrndup(quant, qlen);
+		model_json_strictify(q, qlen);
+		stmt_bind_text(st, ":qjson", q);
+		free(q);
+	} else {
+		stmt_bind_null(st, ":qjson");
+	}
+	if (m->note[0])
+		stmt_bind_text(st, ":note", m->note);
+	else
+		stmt_bind_null(st, ":note");
+	if (relaxed)
+		stmt_bind_text(st, ":text", json);
+	else
+		stmt_bind_null(st, ":text");
 	if (stmt_step(st) < 0) {
 		set_failure_status(EXIT_DATA);
 		goto cleanup;
 	}
+	if (refresh) {
+		ret = 0;
+		goto cleanup;
+	}
+	if (m->note[0])
+		warning("%s: %s", what, m->note);
 	ret = 1;
 cleanup:
 	stmt_finalize(st);
+	free(strict);
+	free(m);
 	return ret;
+}
+
+/* The seed "ORG--NAME.hf_quant_config.json" beside "ORG--NAME.json", or NULL. */
+static const struct embedded_file *seed_quant_config(const char *model_file)
+{
+	size_t n = strlen(model_file);
+	for (const struct embedded_file *f = seed_models; f->name; f++) {
+		size_t fn = strlen(f->name);
+		if (n > 5 && fn == n - 5 + strlen(".hf_quant_config.json") &&
+		    !strncmp(f->name, model_file, n - 5) &&
+		    !strcmp(f->name + n - 5, ".hf_quant_config.json"))
+			return f;
+	}
+	return NULL;
+}
+
+static int is_quant_config(const char *name)
+{
+	size_t n = strlen(name), s = strlen(".hf_quant_config.json");
+	return n > s && !strcmp(name + n - s, ".hf_quant_config.json");
 }
 
 int catalog_load(struct db *db, struct catalog_counts *added)
@@ -356,11 +474,16 @@ int catalog_load(struct db *db, struct catalog_counts *added)
 	    load_table(db, "engines.csv", sql_engine_insert, engine_row, &added->engines))
 		return -1;
 	for (const struct embedded_file *f = seed_models; f->name; f++) {
+		if (is_quant_config(f->name))
+			continue;
+		const struct embedded_file *q = seed_quant_config(f->name);
 		char *id = model_id_from_filename(f->name);
 		char *source = xasprintf("https://huggingface.co/%s/blob/main/config.json "
-					 "(shipped verbatim as seeds/models/%s)", id, f->name);
+					 "(shipped verbatim as seeds/models/%s%s%s)", id, f->name,
+					 q ? " with " : "", q ? q->name : "");
 		char *what = xasprintf("seeds/models/%s", f->name);
-		int r = catalog_add_model(db, id, f->data, f->len, source, MODEL_SKIP_EXISTING, what);
+		int r = catalog_add_model(db, id, f->data, f->len, q ? q->data : NULL,
+					  q ? q->len : 0, source, MODEL_SKIP_EXISTING, what);
 		free(what);
 		free(source);
 		free(id);

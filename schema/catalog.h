@@ -24,16 +24,19 @@ struct catalog_counts {
 int catalog_load(struct db *db, struct catalog_counts *added);
 
 /*
- * Insert the model `id` from the text of its config.json. The derived
+ * Insert the model `id` from the text of its config.json and, when quant is
+ * not NULL, its separate hf_quant_config.json (qlen bytes). The derived
  * columns come from planner/model.c. With replace, an existing row of that
  * id is overwritten; without it, an existing id is an error (exit 1).
- * Bad JSON or an unsupported model_type is a data error (exit 65).
+ * Bad JSON, an unsupported model_type or quantisation, or an id starting
+ * with '-' (vllm serve would read it as an option) is a data error (exit 65).
  * Returns 1 if inserted, 0 if it existed and was left alone (skip_existing),
  * -1 on error.
  */
 enum model_insert_mode { MODEL_FAIL_EXISTING, MODEL_SKIP_EXISTING, MODEL_REPLACE };
 int catalog_add_model(struct db *db, const char *id, const char *json, size_t len,
-		      const char *source, enum model_insert_mode mode, const char *what);
+		      const char *quant, size_t qlen, const char *source,
+		      enum model_insert_mode mode, const char *what);
 
 /* "deepseek-ai--DeepSeek-V3.json" -> "deepseek-ai/DeepSeek-V3" (caller frees) */
 char *model_id_from_filename(const char *name);

@@ -42,13 +42,19 @@ struct stmt *gpu_list_stmt(struct db *db, int json)
 {
 	return db_prepare(db, json ?
 		"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source"
+		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, memory_torch_bytes,"
+		"       memory_torch_basis, scaleout_bytes_per_s, gpus_per_node, form_factor, arch,"
+		"       vllm_served, source"
 		"  FROM gpu ORDER BY id" :
-		"SELECT id AS ID, printf('%.0f GiB', memory_bytes / 1073741824.0) AS \">MEMORY\","
+		"SELECT id AS ID, arch AS ARCH, form_factor AS FORM,"
+		"       printf('%.0f GiB', memory_bytes / 1073741824.0) AS \">MEMORY\","
+		"       " SQL_FMT("%.2f", "memory_torch_bytes / 1073741824.0") " AS \">TORCH GIB\","
 		"       printf('%.2f', mem_bw_bytes_per_s / 1e12) AS \">HBM TB/S\","
 		"       printf('%.0f', bf16_flops / 1e12) AS \">BF16 TFLOPS\","
 		"       " SQL_FMT("%.0f", "fp8_flops / 1e12") " AS \">FP8 TFLOPS\","
-		"       nvlink_domain_gpus AS \">NVLINK\","
+		"       nvlink_domain_gpus AS \">NVLINK\", gpus_per_node AS \">NODE\","
+		"       " SQL_FMT("%.0f", "scaleout_bytes_per_s * 8 / 1e9") " AS \">NET GB/S\","
+		"       CASE vllm_served WHEN 0 THEN 'no' ELSE 'yes' END AS VLLM,"
 		"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
 		"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
 		"         ORDER BY as_of_date DESC LIMIT 1) AS \"ON-DEMAND USD/GPU-H\""
@@ -59,7 +65,9 @@ struct stmt *gpu_show_stmt(struct db *db, const char *id)
 {
 	return prepare_text(db,
 		"SELECT id, vendor, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, source FROM gpu WHERE id = :id",
+		"       link_bytes_per_s, link, nvlink_domain_gpus, tdp_watts, memory_torch_bytes,"
+		"       memory_torch_basis, scaleout_bytes_per_s, gpus_per_node, form_factor, arch,"
+		"       vllm_served, source FROM gpu WHERE id = :id",
 		":id", id);
 }
 
@@ -84,14 +92,26 @@ struct stmt *price_list_stmt(struct db *db, const char *gpu, int json)
 struct stmt *model_list_stmt(struct db *db, int json)
 {
 	return db_prepare(db, json ?
-		"SELECT id, model_type, attention, layers, total_params, active_params, experts,"
-		"       experts_per_token, kv_bytes_per_token, max_context_tokens"
+		"SELECT id, model_type, attention, layers, layer_mix, total_params, active_params,"
+		"       experts, experts_per_token, kv_bytes_per_token, kv_growth_bytes_per_token,"
+		"       state_bytes_per_seq, seq_bytes_1m, max_context_tokens, quant_method"
 		"  FROM model ORDER BY id" :
-		"SELECT id AS ID, model_type AS TYPE, attention AS ATTN, layers AS \">LAYERS\","
+		"SELECT id AS ID, model_type AS TYPE, coalesce(layer_mix, layers) AS LAYERS,"
+		"       CASE WHEN max_context_tokens >= 1048576 AND max_context_tokens % 1048576 = 0"
+		"            THEN (max_context_tokens / 1048576) || 'M'"
+		"            WHEN max_context_tokens >= 1024 AND max_context_tokens % 1024 = 0"
+		"            THEN (max_context_tokens / 1024) || 'K'"
+		"            ELSE max_context_tokens END AS \">CONTEXT\","
 		"       " SQL_HUMAN_COUNT("total_params") " AS \">TOTAL\","
 		"       " SQL_HUMAN_COUNT("active_params") " AS \">ACTIVE\","
 		"       CASE WHEN experts > 0 THEN experts_per_token || '/' || experts END"
-		"         AS \">EXPERTS\", kv_bytes_per_token AS \">KV B/TOKEN\""
+		"         AS \">EXPERTS\","
+		"       printf('%.0f', coalesce(kv_growth_bytes_per_token, kv_bytes_per_token))"
+		"         AS \">KV B/TOKEN\","
+		"       CASE WHEN state_bytes_per_seq > 0"
+		"            THEN printf('%.1f MiB', state_bytes_per_seq / 1048576.0) END"
+		"         AS \">STATE/SEQ\","
+		"       " SQL_FMT("%.2f GiB", "seq_bytes_1m / 1073741824.0") " AS \">1M-TOKEN SEQ\""
 		"  FROM model ORDER BY id");
 }
 

@@ -21,7 +21,9 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
 	int ret = -1, r;
 	struct stmt *st = db_prepare(db,
 		"SELECT id, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
-		"       link_bytes_per_s, nvlink_domain_gpus FROM gpu WHERE id = :id");
+		"       link_bytes_per_s, nvlink_domain_gpus, memory_torch_bytes,"
+		"       scaleout_bytes_per_s, gpus_per_node, form_factor, arch, vllm_served"
+		"  FROM gpu WHERE id = :id");
 
 	if (!st)
 		return -1;
@@ -42,6 +44,12 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
 	out->fp4_flops = stmt_is_null(st, 5) ? 0 : stmt_double(st, 5);
 	out->link_bytes_per_s = stmt_double(st, 6);
 	out->nvlink_domain_gpus = (int)stmt_int64(st, 7);
+	out->memory_torch_bytes = stmt_is_null(st, 8) ? 0 : (double)stmt_int64(st, 8);
+	out->scaleout_bytes_per_s = stmt_is_null(st, 9) ? 0 : stmt_double(st, 9);
+	out->gpus_per_node = stmt_is_null(st, 10) ? 0 : (int)stmt_int64(st, 10);
+	copy_text(out->form_factor, sizeof(out->form_factor), stmt_text(st, 11));
+	copy_text(out->arch, sizeof(out->arch), stmt_text(st, 12));
+	out->not_vllm_served = !stmt_is_null(st, 13) && stmt_int64(st, 13) == 0;
 	ret = 0;
 cleanup:
 	stmt_finalize(st);

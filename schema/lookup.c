@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char pricing_kinds_help[] = "on-demand, reserved-1y, reserved-3y, spot, capacity-block, owned";
 
@@ -29,7 +30,25 @@ int pricing_valid(const char *s)
  * Try each matcher in turn on every id of `table`; the first matcher that
  * finds exactly one id wins; one that finds several is ambiguous.
  */
-enum match { MATCH_EXACT, MATCH_ICASE, MATCH_SUFFIX_ICASE, MATCH_PREFIX_ICASE };
+enum match { MATCH_EXACT, MATCH_ICASE, MATCH_SUFFIX_ICASE, MATCH_PREFIX_ICASE,
+	     MATCH_SANS_FORM_ICASE };
+
+/* "MI355X-OAM-288GB" read as "MI355X-288GB": the id without its form segment. */
+static int matches_sans_form(const char *id, const char *name)
+{
+	const char *last = strrchr(id, '-'), *prev;
+	size_t head;
+
+	if (!last || last == id)
+		return 0;
+	for (prev = last - 1; prev > id && *prev != '-'; prev--)
+		;
+	if (prev == id)
+		return 0;
+	head = (size_t)(prev - id);
+	return strlen(name) == head + strlen(last) && !strncasecmp(id, name, head) &&
+	       str_ieq(last, name + head);
+}
 
 static int matches(enum match how, const char *id, const char *name)
 {
@@ -44,6 +63,8 @@ static int matches(enum match how, const char *id, const char *name)
 		return slash && str_ieq(slash + 1, name);
 	case MATCH_PREFIX_ICASE:
 		return str_istarts(id, name);
+	case MATCH_SANS_FORM_ICASE:
+		return matches_sans_form(id, name);
 	}
 	return 0;
 }
@@ -78,6 +99,34 @@ static char *lookup(struct db *db, const char *sql, const char *what, const char
 			found = one;
 		else
 			free(one);
+		/*
+		 * A GPU name that several forms share ("h200": H200-SXM-141GB,
+		 * H200-NVL-141GB) means the SXM one, when exactly one is.
+		 */
+		if (n > 1 && how[h] == MATCH_PREFIX_ICASE && !strcmp(what, "GPU")) {
+			int sxm = 0, whole = 1;
+			char *pick = NULL;
+			size_t len = strlen(name);
+			while ((r = stmt_step(st)) == 1) {
+				const char *id = stmt_text(st, 0);
+				if (!matches(how[h], id, name))
+					continue;
+				whole &= id[len] == '-';
+				if (!str_istarts(id + len, "-SXM"))
+					continue;
+				if (sxm++ == 0)
+					pick = xstrdup(id);
+			}
+			if (!whole)
+				sxm = 0;
+			stmt_reset(st);
+			if (sxm == 1) {
+				found = pick;
+				strbuf_release(&cands);
+				break;
+			}
+			free(pick);
+		}
 		if (n > 1) {
 			error("%s '%s' is ambiguous: %s", what, name, cands.buf);
 			strbuf_release(&cands);
@@ -103,8 +152,9 @@ char *lookup_model(struct db *db, const char *name)
 
 char *lookup_gpu(struct db *db, const char *name)
 {
-	static const enum match how[] = { MATCH_EXACT, MATCH_ICASE, MATCH_PREFIX_ICASE };
-	char *id = lookup(db, "SELECT id FROM gpu ORDER BY id", "GPU", name, how, 3);
+	static const enum match how[] = { MATCH_EXACT, MATCH_ICASE, MATCH_PREFIX_ICASE,
+					  MATCH_SANS_FORM_ICASE };
+	char *id = lookup(db, "SELECT id FROM gpu ORDER BY id", "GPU", name, how, 4);
 	if (!id)
 		fprintf(stderr, "Try 'piqplan gpu list'.\n");
 	return id;
@@ -142,7 +192,8 @@ int load_model_arch(struct db *db, const char *id, struct model_arch *out)
 {
 	char err[256];
 	int ret = -1;
-	struct stmt *st = db_prepare(db, "SELECT config_json FROM model WHERE id = :id");
+	struct stmt *st = db_prepare(db, "SELECT config_json, quant_config_json FROM model"
+				     " WHERE id = :id");
 	if (!st)
 		return -1;
 	stmt_bind_text(st, ":id", id);
@@ -151,7 +202,10 @@ int load_model_arch(struct db *db, const char *id, struct model_arch *out)
 		error("unknown model '%s'", id);
 	if (r != 1)
 		goto cleanup;
-	if (model_arch_parse(stmt_text(st, 0), (size_t)stmt_bytes(st, 0), out, err, sizeof(err))) {
+	if (model_arch_parse_quant(stmt_text(st, 0), (size_t)stmt_bytes(st, 0),
+				   stmt_is_null(st, 1) ? NULL : stmt_text(st, 1),
+				   stmt_is_null(st, 1) ? 0 : (size_t)stmt_bytes(st, 1), out, err,
+				   sizeof(err))) {
 		error("stored config of model '%s': %s", id, err);
 		goto cleanup;
 	}

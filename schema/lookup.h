@@ -17,7 +17,12 @@ struct model_arch;
  */
 char *lookup_model(struct db *db, const char *name);
 
-/* The same for GPUs: exact id, id ignoring case, or a unique prefix. */
+/*
+ * The same for GPUs: exact id, id ignoring case, a unique prefix (a prefix
+ * several forms share means the SXM one when exactly one is: "h200" is
+ * H200-SXM-141GB, not H200-NVL-141GB), or the id without its form segment
+ * ("MI355X-288GB" for MI355X-OAM-288GB).
+ */
 char *lookup_gpu(struct db *db, const char *name);
 
 /*

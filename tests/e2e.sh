@@ -27,7 +27,7 @@ expect 2 model frob;            contains "unknown subcommand" "$err" "unknown su
 for c in init model gpu price cluster; do expect 0 "$c" --help; done
 
 # --- init: creates, then changes nothing -------------------------------------
-expect 0 init;                  contains "added 11 GPUs, 11 prices, 15 models, 3 engine" "$out" "first init"
+expect 0 init;                  contains "added 24 GPUs, 63 prices, 29 models, 3 engine" "$out" "first init"
 h1=$(db_hash)
 expect 0 init;                  contains "added 0 GPUs, 0 prices, 0 models, 0 engine" "$out" "second init"
 [ "$(db_hash)" = "$h1" ] && ok || bad "second init changed the database"
@@ -38,9 +38,9 @@ expect 2 init --bogus;          contains "unknown option '--bogus'" "$err" "init
 
 # --- models -------------------------------------------------------------------
 expect 0 model list
-[ "$(printf '%s\n' "$out" | tail -n +2 | wc -l)" -eq 15 ] && ok || bad "model list: 15 rows"
+[ "$(printf '%s\n' "$out" | tail -n +2 | wc -l)" -eq 29 ] && ok || bad "model list: 29 rows"
 contains "671.03B" "$out" "DeepSeek-V3 total in model list"
-expect 0 model list --json;     [ "$(json 'len(j)')" = 15 ] && ok || bad "model list --json: 15"
+expect 0 model list --json;     [ "$(json 'len(j)')" = 29 ] && ok || bad "model list --json: 29"
 expect 0 model show deepseek-ai/DeepSeek-V3 --json
 # DeepSeek-V3: 61 layers x (512 + 64) x 2 B = 70,272 B/token (DESIGN.md section 4).
 [ "$(json 'j["kv_bytes_per_token"]')" = 70272 ] && ok || bad "DeepSeek-V3 KV bytes"
@@ -78,7 +78,7 @@ contains "cannot open" "$err" "missing file"
 [ "$(db_hash)" = "$h1" ] && ok || bad "failed imports changed the database"
 
 # --- GPUs and prices -----------------------------------------------------------
-expect 0 gpu list;              [ "$(printf '%s\n' "$out" | tail -n +2 | wc -l)" -eq 11 ] && ok || bad "11 GPUs"
+expect 0 gpu list;              [ "$(printf '%s\n' "$out" | tail -n +2 | wc -l)" -eq 24 ] && ok || bad "24 GPUs"
 expect 0 gpu show h100-sxm --json
 # gpus.csv: 81,559 MiB = 85,520,809,984 B; 3.35 TB/s; 989 / 1979 dense TFLOPS.
 [ "$(json 'j["memory_bytes"]')" = 85520809984 ] && ok || bad "H100 memory bytes"
@@ -87,7 +87,7 @@ expect 0 gpu show A100-SXM-80GB --json
 [ "$(json 'j["fp8_flops"]')" = None ] && ok || bad "A100 has no FP8"
 expect 1 gpu show H300;         contains "unknown GPU 'H300'" "$err" "unknown GPU"
 expect 1 gpu show H1;           contains "ambiguous" "$err" "ambiguous GPU prefix"
-expect 0 price list --json;     [ "$(json 'len(j)')" = 11 ] && ok || bad "11 prices"
+expect 0 price list --json;     [ "$(json 'len(j)')" = 63 ] && ok || bad "63 prices"
 expect 0 price add L40S-48GB on-demand 1.49 --as-of 2026-11 --source "test quote"
 expect 0 price list --gpu L40S-48GB --json
 [ "$(json '(j[0]["usd_per_gpu_hour"], j[0]["as_of"])')" = "(1.49, '2026-11')" ] && ok || bad "price added"

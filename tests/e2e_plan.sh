@@ -33,9 +33,9 @@ grep -q "unknown workload 'nosuch'" "$TMP/err" || fail "unknown workload: $(cat 
 expect 1 plan conv --engine nosuch
 expect 1 plan conv --gpus NOPE-GPU
 
-# Every GPU: the unpriced ones (L40S, GB200 have no price: seeds/prices.csv) are named.
+# Every GPU: the unpriced ones (H20, H200 NVL, MI350X, ... have no price: seeds/prices.csv) are named.
 expect 0 plan conv --json --top 5
-grep -q "no on-demand price for .*L40S-48GB" "$TMP/err" || fail "no unpriced warning: $(cat "$TMP/err")"
+grep -q "no on-demand price for .*H20-SXM-96GB" "$TMP/err" || fail "no unpriced warning: $(cat "$TMP/err")"
 python3 - "$TMP/out" <<'PY' || fail "plan JSON"
 import json, sys
 o = json.load(open(sys.argv[1]))
@@ -51,7 +51,7 @@ for x in c:
               "usd_per_m_output_tokens", "vllm_args"):
         assert k in x, k
     assert x["ttft_ms"] <= 2000 and x["tpot_ms"] <= 100, x
-    assert x["gpu"] not in ("L40S-48GB", "GB200-186GB"), x["gpu"]
+    assert x["gpu"] not in ("H20-SXM-96GB", "H200-NVL-141GB", "MI350X-OAM-288GB"), x["gpu"]
     assert x["vllm_args"].startswith("meta-llama/Llama-3.1-70B --tensor-parallel-size")
     # USD per million output tokens = usd/h / (rate x osl x 3600) x 1e6.
     want = x["usd_per_hour"] / (x["rate_rps"] * o["osl"] * 3600) * 1e6
@@ -67,7 +67,7 @@ grep -q "candidates evaluated" "$TMP/out" || fail "plain header: $(head -2 "$TMP
 grep -q "best: vllm serve meta-llama/Llama-3.1-70B" "$TMP/out" || fail "no best line"
 grep -q "H100-SXM-80GB" "$TMP/out" || fail "no H100 row"
 # Only an unpriced GPU: nothing to plan with, exit 1.
-expect 1 plan conv --gpus L40S-48GB
+expect 1 plan conv --gpus H20-SXM-96GB
 grep -q "no candidate GPU has an on-demand price" "$TMP/err" || fail "unpriced only: $(cat "$TMP/err")"
 
 if [ "$fails" -gt 0 ]; then

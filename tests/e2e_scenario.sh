@@ -104,18 +104,18 @@ check "views show the latest run" "SELECT count(*) = 0 FROM v_shortfall WHERE ru
 expect 0 cluster remove owned
 
 # --- a GPU without a price is left out, never priced at zero ---------------------
-expect 0 scenario set fast --gpus L40S-48GB,H200-SXM-141GB
+expect 0 scenario set fast --gpus H20-SXM-96GB,H200-SXM-141GB
 expect 0 scenario run fast
-contains "L40S-48GB" "$err" "warning names the unpriced GPU"
-check "unpriced GPU never in the plan" "SELECT count(*) = 0 FROM run_config WHERE gpu_id = 'L40S-48GB'"
-check "unpriced GPU noted" "SELECT count(*) = 1 FROM run_note WHERE text LIKE '%L40S-48GB%'"
+contains "H20-SXM-96GB" "$err" "warning names the unpriced GPU"
+check "unpriced GPU never in the plan" "SELECT count(*) = 0 FROM run_config WHERE gpu_id = 'H20-SXM-96GB'"
+check "unpriced GPU noted" "SELECT count(*) = 1 FROM run_note WHERE text LIKE '%H20-SXM-96GB%'"
 expect 0 scenario compare plan fast --json
 contains '"quarters"' "$out" "compare json"
 expect 0 scenario compare plan fast
 contains "DIFF" "$out" "compare table"
 
 # --- failures leave the database as it was --------------------------------------
-expect 0 scenario create nogpu --workload conv --gpus L40S-48GB --start 2027Q1 --quarters 2
+expect 0 scenario create nogpu --workload conv --gpus H20-SXM-96GB --start 2027Q1 --quarters 2
 h=$(db_hash)
 expect 1 scenario run nogpu
 contains "no candidate GPU" "$err" "no priced GPU"

@@ -100,18 +100,22 @@ START_TEST(catalog_load_is_idempotent)
 	ck_assert_int_eq(db_begin(db), 0);
 	ck_assert_int_eq(catalog_load(db, &c), 0);
 	ck_assert_int_eq(db_commit(db), 0);
-	/* ../shared/data: 11 GPU rows in gpus.csv, 11 in prices.csv, 15 configs; 3 engines. */
-	ck_assert_int_eq(c.gpus, 11);
-	ck_assert_int_eq(c.prices, 11);
-	ck_assert_int_eq(c.models, 15);
+	/*
+	 * seeds/: 24 GPU rows in gpus.csv (the first catalog's 11 and the 13 new of
+	 * gpus-2026.csv), 63 in prices.csv, 29 configs (31 files, two of them
+	 * hf_quant_config.json beside their config); 3 engines.
+	 */
+	ck_assert_int_eq(c.gpus, 24);
+	ck_assert_int_eq(c.prices, 63);
+	ck_assert_int_eq(c.models, 29);
 	ck_assert_int_eq(c.engines, 3);
 
 	ck_assert_int_eq(db_begin(db), 0);
 	ck_assert_int_eq(catalog_load(db, &c), 0);
 	ck_assert_int_eq(db_commit(db), 0);
 	ck_assert_int_eq(c.gpus + c.prices + c.models + c.engines, 0);
-	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM model"), 15);
-	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu_price"), 11);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM model"), 29);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu_price"), 63);
 
 	/* H100 SXM: 81,559 MiB as nvidia-smi reports it (gpus.csv) = 85,520,809,984 bytes. */
 	ck_assert_int_eq(scalar(db, "SELECT memory_bytes FROM gpu WHERE id = 'H100-SXM-80GB'"),
@@ -120,7 +124,36 @@ START_TEST(catalog_load_is_idempotent)
 	ck_assert_int_eq(scalar(db, "SELECT fp8_flops IS NULL FROM gpu WHERE id = 'A100-SXM-80GB'"), 1);
 	/* '2026-Q1' is ordered as 2026-01-01. */
 	ck_assert_int_eq(scalar(db, "SELECT as_of_date = '2026-01-01' FROM gpu_price"
-				    " WHERE gpu_id = 'A100-SXM-80GB' AND pricing = 'on-demand'"), 1);
+				    " WHERE gpu_id = 'A100-SXM-80GB' AND pricing = 'on-demand'"
+				    " AND as_of = '2026-Q1'"), 1);
+	/*
+	 * Migration 005's columns. H100 SXM: torch sees 79.19 GiB (vLLM 0.19
+	 * start-up logs, shared/data/vllm/startup_logs.csv) = 79.19 x 2^30 = 85,029,615,042.6
+	 * B, stored as 85,029,615,042; 400 Gb/s ConnectX-7 per GPU = 5e10 B/s; 8 per node.
+	 * MI300X: 196,288 MiB as rocm-smi reports it = 205,822,885,888 B.
+	 */
+	ck_assert_int_eq(scalar(db, "SELECT memory_torch_bytes FROM gpu WHERE id = 'H100-SXM-80GB'"),
+			 85029615042LL);
+	ck_assert_int_eq(scalar(db, "SELECT scaleout_bytes_per_s = 5e10 AND gpus_per_node = 8"
+				    " AND form_factor = 'SXM' AND arch = 'Hopper' AND vllm_served = 1"
+				    " FROM gpu WHERE id = 'H100-SXM-80GB'"), 1);
+	ck_assert_int_eq(scalar(db, "SELECT memory_bytes FROM gpu WHERE id = 'MI300X-192GB'"),
+			 205822885888LL);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu WHERE vllm_served = 0"), 2);
+	/* At least one GPU has no price at all (H20 has none: gpus-2026-NOTES.md). */
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu_price WHERE gpu_id = 'H20-SXM-96GB'"),
+			 0);
+	/* Qwen3.5-397B-A17B: 45 Gated DeltaNet layers + 15 full attention (layer_types). */
+	ck_assert_int_eq(scalar(db, "SELECT layer_mix = '45 linear + 15 full' FROM model"
+				    " WHERE id = 'Qwen/Qwen3.5-397B-A17B'"), 1);
+	/* The ModelOpt checkpoint keeps its hf_quant_config.json beside the config. */
+	ck_assert_int_eq(scalar(db, "SELECT quant_method = 'modelopt' AND"
+				    " json_extract(quant_config_json, '$.quantization.quant_algo') = 'NVFP4'"
+				    " FROM model WHERE id = 'nvidia/Qwen3-235B-A22B-NVFP4'"), 1);
+	/* Nemotron's Infinity: config_json is strict JSON, config_text the file itself. */
+	ck_assert_int_eq(scalar(db, "SELECT json_valid(config_json) AND"
+				    " instr(config_text, 'Infinity') > 0 FROM model"
+				    " WHERE id = 'nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-FP8'"), 1);
 	/* The figures: DeepSeek-V3 671.03 B / 37.55 B, KV 61 x 576 x 2 = 70,272 B. */
 	ck_assert_int_eq(scalar(db, "SELECT abs(total_params - 671.03e9) < 0.005 * 671.03e9"
 				    " FROM model WHERE id = 'deepseek-ai/DeepSeek-V3'"), 1);

@@ -59,6 +59,21 @@ static struct gpu_spec gpu(const char *id)
 		g.fp4_flops = 10000e12;
 		g.link_bytes_per_s = 900e9;
 		g.nvlink_domain_gpus = 72;
+	} else if (!strcmp(id, "B200-SXM-180GB")) {
+		g.memory_bytes = 184320 * MIB;
+		g.mem_bw_bytes_per_s = 7.7e12;
+		g.bf16_flops = 2250e12;
+		g.fp8_flops = 4500e12;
+		g.fp4_flops = 9000e12;
+		g.link_bytes_per_s = 900e9;
+		g.nvlink_domain_gpus = 8;
+	} else if (!strcmp(id, "TPU-v6e-32GB")) {
+		g.memory_bytes = 32768 * MIB;
+		g.mem_bw_bytes_per_s = 1.638e12;
+		g.bf16_flops = 918e12;
+		g.link_bytes_per_s = 400e9;
+		g.nvlink_domain_gpus = 256;
+		g.not_vllm_served = 1;
 	} else {
 		ck_abort_msg("no such GPU in the test table: %s", id);
 	}
@@ -210,6 +225,101 @@ START_TEST(test_mla_kv_not_split)
 	l.kv_elem_bytes = 1;
 	instance_size(&m, &g, &e, &l, &rq, &in);
 	ck_assert_rel(in.kv_bytes_per_token_per_gpu, 35136.0, 1e-12);
+}
+END_TEST
+
+/*
+ * Linear-attention state counts against the KV budget per running sequence.
+ * Qwen3.5-397B-A17B at TP 8 on H200: the 15 full layers keep one of the 2 KV
+ * heads per GPU (replicated): 15*2*1*256*2 = 15,360 B per token; the 45
+ * Gated DeltaNet layers keep, per sequence, conv 3 * (2*16*128 + 64*128)/8 * 2
+ * = 9,216 B + SSM 64/8 * 128*128 * 4 = 524,288 B: 45 * 533,504 = 24,007,680 B.
+ */
+START_TEST(test_hybrid_state_per_sequence)
+{
+	struct model_arch m;
+	struct gpu_spec g = gpu("H200-SXM-141GB");
+	struct engine_profile e = engine("vllm");
+	struct instance_request rq = req(1048576, 524288);
+	struct layout l = lay(8, 1, PREC_NATIVE);
+	struct instance in;
+
+	load("Qwen--Qwen3.5-397B-A17B.json", &m);
+	ck_assert(instance_size(&m, &g, &e, &l, &rq, &in));
+	ck_assert_rel(in.kv_bytes_per_token_per_gpu, 15360.0, 1e-12);
+	ck_assert_rel(in.state_bytes_per_seq_per_gpu, 24007680.0, 1e-12);
+	ck_assert_double_eq(in.kv_window_bytes_per_seq_per_gpu, 0);
+	/* Sequences the KV holds at 1,000 tokens: budget / (1000 * 15,360 + 24,007,680). */
+	ck_assert_int_eq(instance_seqs_fit(&in, 1000),
+			 (int64_t)floor(in.kv_budget_bytes_per_gpu / (15360000.0 + 24007680.0)));
+	/* KV tokens: what is left after one sequence's state, in 16-token blocks. */
+	int64_t tokens = (int64_t)floor((in.kv_budget_bytes_per_gpu - 24007680.0) / 15360.0);
+	ck_assert_int_eq(in.kv_tokens, tokens / 16 * 16);
+}
+END_TEST
+
+/*
+ * A 1M-token request (1,048,576): DeepSeek-V4-Pro holds 5,511.4375 B per token
+ * on every TP rank (compressed entries and indexer keys, not split) + a
+ * 128-token window 61*128*584 = 4,559,872 + compressor states 18,710,528
+ * (test_model.c): 5,802,431,488 B per GPU; DeepSeek-V3 holds 61*576*2 = 70,272
+ * B per token, also whole on every rank: 73,685,532,672 B.
+ */
+START_TEST(test_v4_long_context)
+{
+	struct model_arch v4, v3;
+	struct gpu_spec g = gpu("B200-SXM-180GB");
+	struct engine_profile e = engine("vllm");
+	struct instance_request rq = req(1048576, 1048576);
+	struct layout l = lay(8, 1, PREC_NATIVE);
+	struct instance a, b;
+
+	l.ep = 1;
+	load("deepseek-ai--DeepSeek-V4-Pro.json", &v4);
+	load("deepseek-ai--DeepSeek-V3.json", &v3);
+	ck_assert(instance_size(&v4, &g, &e, &l, &rq, &a));
+	ck_assert_rel(model_kv_seq_bytes(&a.stage_kv, 1048576), 5802431488.0, 1e-12);
+	ck_assert_rel(a.kv_window_bytes_per_seq_per_gpu, 4559872.0, 1e-12);
+	ck_assert_rel(a.state_bytes_per_seq_per_gpu, 18710528.0, 1e-12);
+	instance_size(&v3, &g, &e, &l, &rq, &b);
+	ck_assert_rel(model_kv_seq_bytes(&b.stage_kv, 1048576), 73685532672.0, 1e-12);
+	ck_assert_int_gt(a.max_num_seqs, 8 * b.max_num_seqs);
+	/* vLLM's CUDA/ROCm path does not serve a TPU: refused with the reason. */
+	struct gpu_spec tpu = gpu("TPU-v6e-32GB");
+	struct layout one = lay(1, 1, PREC_BF16);
+	ck_assert(!instance_size(&v4, &tpu, &e, &one, &rq, &a));
+	ck_assert_ptr_nonnull(strstr(a.reason, "not served by vLLM"));
+}
+END_TEST
+
+/*
+ * Sparse attention: a DeepSeek-V3.2 token attends 2,048 latents whatever its
+ * context, plus an fp8 indexer pass of 2*64*128 FLOPs and 132 B per past
+ * token; DeepSeek-V3's attends the whole context at 2*(2*512 + 64)*128 FLOPs
+ * and 1,152 B per token and layer. At 1M tokens of context V3's per-token
+ * attention is over 30x V3.2's (worked in the comment of layer_kv), so one
+ * decode step of one sequence must be several times cheaper.
+ */
+START_TEST(test_dsa_decode_topk)
+{
+	struct model_arch v32, v3;
+	struct gpu_spec g = gpu("H200-SXM-141GB");
+	struct engine_profile e = engine("vllm");
+	struct instance_request rq = req(8192, 4096);
+	struct layout l = lay(8, 1, PREC_NATIVE);
+	struct instance a, b;
+
+	load("deepseek-ai--DeepSeek-V3.2.json", &v32);
+	load("deepseek-ai--DeepSeek-V3.json", &v3);
+	ck_assert(instance_size(&v32, &g, &e, &l, &rq, &a));
+	ck_assert(instance_size(&v3, &g, &e, &l, &rq, &b));
+	/* Bytes per token: 61 x (1,152 + 132) = 78,324 (not split over TP). */
+	ck_assert_rel(a.kv_bytes_per_token_per_gpu, 78324.0, 1e-12);
+	double d32 = instance_decode_step_s(&a, 1, 1048576, NULL) -
+		     instance_decode_step_s(&a, 1, 8192, NULL);
+	double d3 = instance_decode_step_s(&b, 1, 1048576, NULL) -
+		    instance_decode_step_s(&b, 1, 8192, NULL);
+	ck_assert_msg(d32 * 4 < d3, "context cost V3.2 %.3g s vs V3 %.3g s", d32, d3);
 }
 END_TEST
 
@@ -638,6 +748,9 @@ static Suite *instance_suite(void)
 	tcase_add_test(tc, test_load_shapes);
 	tcase_add_test(tc, test_against_measurements);
 	tcase_add_test(tc, test_vllm_args_ep);
+	tcase_add_test(tc, test_hybrid_state_per_sequence);
+	tcase_add_test(tc, test_v4_long_context);
+	tcase_add_test(tc, test_dsa_decode_topk);
 	suite_add_tcase(s, tc);
 	return s;
 }

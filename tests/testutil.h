@@ -19,14 +19,14 @@
 		      "%s = %.9g, want %.9g within %g%%", #got, (double)(got), \
 		      (double)(want), 100.0 * (rel))
 
-/* Read one catalog config and parse it; the test fails with the parser's reason. */
-static inline void load(const char *file, struct model_arch *m)
+/* Read a catalog file (caller frees); *n its length. */
+static inline char *read_seed(const char *file, size_t *n)
 {
 	const char *dir = getenv("PIQPLAN_MODELS_DIR");
-	char path[1024], err[256];
+	char path[1024];
 	FILE *f;
 	char *buf;
-	long n;
+	long len;
 
 	if (!dir || !*dir)
 		dir = "seeds/models";
@@ -34,17 +34,33 @@ static inline void load(const char *file, struct model_arch *m)
 	f = fopen(path, "rb");
 	ck_assert_msg(f != NULL, "cannot open %s", path);
 	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 1);
+	len = ftell(f);
+	ck_assert_int_ge(len, 1);
 	rewind(f);
-	buf = malloc((size_t)n);
+	buf = malloc((size_t)len);
 	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+	ck_assert_uint_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
 	fclose(f);
-	/* Not NUL-terminated on purpose: the parser must honour len. */
-	ck_assert_msg(model_arch_parse(buf, (size_t)n, m, err, sizeof(err)) == 0, "%s: %s",
+	*n = (size_t)len;
+	return buf;	/* not NUL-terminated on purpose: the parser must honour len */
+}
+
+/* Read one catalog config (and its hf_quant_config.json, when quant is not NULL). */
+static inline void load_quant(const char *file, const char *quant, struct model_arch *m)
+{
+	char err[256];
+	size_t n, qn = 0;
+	char *buf = read_seed(file, &n), *q = quant ? read_seed(quant, &qn) : NULL;
+
+	ck_assert_msg(model_arch_parse_quant(buf, n, q, qn, m, err, sizeof(err)) == 0, "%s: %s",
 		      file, err);
+	free(q);
 	free(buf);
+}
+
+static inline void load(const char *file, struct model_arch *m)
+{
+	load_quant(file, NULL, m);
 }
 
 #endif
