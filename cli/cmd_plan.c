@@ -1,10 +1,12 @@
 /*
  * cmd_plan.c - `piqplan plan WORKLOAD`: the configurations that could
- * serve a stored workload, ranked by what a million output tokens cost at
- * the rate one instance sustains under the SLOs. One shared pool (no
- * long-context split), the workload's peak arrival rate, one quarter from
- * the current one, no spare instances: the quick answer to "what should I
- * run this on", where `scenario run` is the full plan over quarters.
+ * serve a stored workload, ranked by what the instances its demand needs
+ * cost, then by what a million output tokens cost at the rate one instance
+ * sustains under the SLOs at their percentile. One shared pool (no
+ * long-context split), the workload's demand (p99 of its windowed rates by
+ * default), one quarter from the current one, the utilisation target as
+ * the margin (no spare instances): the quick answer to "what should I run
+ * this on", where `scenario run` is the full plan over quarters.
  *
  * GPU types without an on-demand price are left out with a warning, never
  * priced at zero.
@@ -14,6 +16,7 @@
 #include "cli/opts.h"
 #include "lib/json.h"
 #include "lib/util.h"
+#include "planner/slo.h"
 #include "run/vllm_args.h"
 #include "run/workload_plan.h"
 #include "schema/scenario.h"
@@ -22,8 +25,9 @@
 #include <stdlib.h>
 
 static const char plan_usage[] =
-	"WORKLOAD [--gpus G,...] [--ttft-ms N] [--tpot-ms N] [--utilization F]\n"
-	"       [--engine E] [--top N] [--json]";
+	"WORKLOAD [--gpus G,...] [--ttft-ms N] [--tpot-ms N] [--slo-percentile P]\n"
+	"       [--utilization F] [--demand STAT] [--max-model-len N] [--engine E] [--top N]\n"
+	"       [--json]";
 
 #define DEFAULT_TOP 10
 
@@ -36,14 +40,18 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 {
 	const char *gpus_opt = NULL, *engine_name = "vllm";
 	double ttft_ms = SCENARIO_DEFAULT_TTFT_MS, tpot_ms = SCENARIO_DEFAULT_TPOT_MS;
-	double util = SCENARIO_DEFAULT_UTILIZATION;
-	int64_t top = DEFAULT_TOP;
+	double util = SCENARIO_DEFAULT_UTILIZATION, pct = SCENARIO_DEFAULT_SLO_PERCENTILE;
+	const char *pct_opt = NULL, *demand = SCENARIO_DEFAULT_DEMAND;
+	int64_t top = DEFAULT_TOP, mml = 0;
 	int json = 0, npos;
 	const struct opt opts[] = {
 		{ "gpus", 0, OPT_STRING, &gpus_opt, 0 },
 		{ "ttft-ms", 0, OPT_DOUBLE, &ttft_ms, 0 },
 		{ "tpot-ms", 0, OPT_DOUBLE, &tpot_ms, 0 },
+		{ "slo-percentile", 0, OPT_STRING, &pct_opt, 0 },
 		{ "utilization", 0, OPT_DOUBLE, &util, 0 },
+		{ "demand", 0, OPT_STRING, &demand, 0 },
+		{ "max-model-len", 0, OPT_INT, &mml, 0 },
 		{ "engine", 0, OPT_STRING, &engine_name, 0 },
 		{ "top", 0, OPT_INT, &top, 0 },
 		{ "json", 0, OPT_FLAG, &json, 0 },
@@ -59,9 +67,23 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		      " --top at least 1");
 		return usage_error(ctx);
 	}
+	if (pct_opt && slo_percentile_parse(pct_opt, &pct)) {
+		error("--slo-percentile '%s': expected p90, p99, p99.9 or a percent from 50 to below "
+		      "100", pct_opt);
+		return usage_error(ctx);
+	}
+	if (!scenario_demand_valid(demand)) {
+		error("--demand '%s': expected mean, p50, p90, p99, p99.9 or peak", demand);
+		return usage_error(ctx);
+	}
+	if (mml < 0 || mml > 100000000) {
+		error("--max-model-len %lld: expected 0 (no cap) to 100000000 tokens", (long long)mml);
+		return usage_error(ctx);
+	}
 	struct workload_plan_request req = {
 		.workload = pos[0], .gpus = gpus_opt, .engine = engine_name,
-		.ttft_ms = ttft_ms, .tpot_ms = tpot_ms, .utilization = util,
+		.ttft_ms = ttft_ms, .tpot_ms = tpot_ms, .slo_percentile = pct, .utilization = util,
+		.demand = demand, .max_model_len = mml,
 	};
 	if (workload_plan(ctx->db, &req, &w))
 		return -1;
@@ -73,17 +95,23 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	int ncand = w.ncands, nfit = w.nfit, nrc = w.nreasons;
 	const struct workload_plan_reason *rc = w.reasons;
 	int shown = nfit < top ? nfit : (int)top;
-	char lay[32];
+	char lay[32], pname[16];
+	slo_percentile_name(pct / 100, pname);
 
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "workload", w.name);
 		cJSON_AddStringToObject(o, "model", w.model_id);
 		cJSON_AddStringToObject(o, "engine", e->id);
-		cJSON_AddNumberToObject(o, "peak_rps", w.peak_rps);
+		cJSON_AddStringToObject(o, "demand", w.demand);
+		cJSON_AddNumberToObject(o, "demand_rps", w.demand_rps);
+		cJSON_AddNumberToObject(o, "mean_rps", w.mean_rps);
 		cJSON_AddNumberToObject(o, "isl", pool->isl);
 		cJSON_AddNumberToObject(o, "osl", pool->osl);
 		cJSON_AddNumberToObject(o, "max_model_len", (double)pool->max_model_len);
+		cJSON_AddNumberToObject(o, "longest_tokens", (double)pool->longest_tokens);
+		cJSON_AddNumberToObject(o, "rejected_share", pool->rejected_share);
+		cJSON_AddStringToObject(o, "slo_percentile", pname);
 		cJSON_AddNumberToObject(o, "ttft_ms", ttft_ms);
 		cJSON_AddNumberToObject(o, "tpot_ms", tpot_ms);
 		cJSON_AddNumberToObject(o, "utilization", util);
@@ -104,12 +132,21 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddNumberToObject(x, "gpus", k->inst.gpus);
 			cJSON_AddNumberToObject(x, "max_model_len", (double)k->inst.max_model_len);
 			cJSON_AddNumberToObject(x, "max_num_seqs", k->inst.max_num_seqs);
+			cJSON_AddNumberToObject(x, "kv_max_num_seqs", k->kv_seqs);
+			cJSON_AddNumberToObject(x, "max_num_batched_tokens",
+						k->inst.max_num_batched_tokens);
 			cJSON_AddNumberToObject(x, "kv_tokens", (double)k->inst.kv_tokens);
 			cJSON_AddNumberToObject(x, "rate_rps", k->rate_rps);
+			cJSON_AddNumberToObject(x, "capacity_rps", k->at.capacity_rate);
+			cJSON_AddNumberToObject(x, "utilization", k->at.utilisation);
 			cJSON_AddNumberToObject(x, "ttft_ms", k->at.ttft_s * 1e3);
 			cJSON_AddNumberToObject(x, "tpot_ms", k->at.tpot_s * 1e3);
+			cJSON_AddNumberToObject(x, "tpot_mean_ms", k->at.tpot_mean_s * 1e3);
+			cJSON_AddNumberToObject(x, "tpot_full_ms", k->full.tpot_s * 1e3);
 			cJSON_AddNumberToObject(x, "usd_per_hour", k->usd_per_hour);
 			cJSON_AddNumberToObject(x, "usd_per_m_output_tokens",
+						workload_plan_fleet_usd_per_m_output(&w, k));
+			cJSON_AddNumberToObject(x, "usd_per_m_output_tokens_at_rate",
 						workload_plan_usd_per_m_output(k, pool->osl));
 			cJSON_AddNumberToObject(x, "instances", (double)k->instances[0]);
 			cJSON_AddStringToObject(x, "vllm_args", args);
@@ -125,32 +162,43 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		}
 		print_json(o);
 	} else {
-		printf("workload %s: %s, peak %.3g req/s, mean %.0f + %.0f tokens, "
-		       "max_model_len %lld\n", w.name, w.model_id, w.peak_rps, pool->isl,
-		       pool->osl, (long long)pool->max_model_len);
-		printf("engine %s, SLOs TTFT %.0f ms, TPOT %.0f ms, utilization %.2f; "
-		       "%d candidates evaluated, %d feasible\n\n", e->id, ttft_ms, tpot_ms, util,
-		       ncand, nfit);
+		printf("workload %s: %s, demand %.3g req/s (%s; mean %.3g), mean %.0f + %.0f tokens, "
+		       "max_model_len %lld\n", w.name, w.model_id, w.demand_rps, w.demand,
+		       w.mean_rps, pool->isl, pool->osl, (long long)pool->max_model_len);
+		if (pool->rejected_share > 0)
+			printf("max_model_len rejects %.3f%% of requests (the longest is %lld tokens)\n",
+			       100 * pool->rejected_share, (long long)pool->longest_tokens);
+		printf("engine %s, SLOs TTFT %s %.0f ms, TPOT %s %.0f ms, utilization at most %.2f; "
+		       "%d candidates evaluated, %d feasible\n\n", e->id, pname, ttft_ms, pname,
+		       tpot_ms, util, ncand, nfit);
 		if (shown > 0)
-			printf("%-3s %-16s %-11s %-6s %4s %7s %6s %9s %8s %7s %6s %9s\n", "#", "gpu",
-			       "tp/pp/dp/ep", "prec", "gpus", "mml", "seqs", "kv_tok", "req/s",
-			       "ttft", "tpot", "usd/Mtok");
+			printf("%-3s %-16s %-11s %-6s %4s %7s %6s %9s %8s %4s %5s %9s %8s %9s\n", "#",
+			       "gpu", "tp/pp/dp/ep", "prec", "gpus", "mml", "seqs", "kv_tok", "req/s",
+			       "busy", "inst", "ttft " , "tpot ", "usd/Mtok");
 		for (int i = 0; i < shown; i++) {
 			const struct candidate *k = &c[i];
 			layout_text(&k->inst.layout, lay, sizeof(lay));
-			printf("%-3d %-16.16s %-11s %-6s %4d %7lld %6d %9lld %8.3g %5.0fms %4.0fms"
-			       " %9.3f\n", i + 1, gpus[k->gpu].spec.id, lay,
+			printf("%-3d %-16.16s %-11s %-6s %4d %7lld %6d %9lld %8.3g %3.0f%% %5lld "
+			       "%4s%5.0f %4s%4.0f %9.3f\n", i + 1, gpus[k->gpu].spec.id, lay,
 			       precision_name(k->inst.layout.precision), k->inst.gpus,
 			       (long long)k->inst.max_model_len, k->inst.max_num_seqs,
-			       (long long)k->inst.kv_tokens, k->rate_rps, k->at.ttft_s * 1e3,
-			       k->at.tpot_s * 1e3, workload_plan_usd_per_m_output(k, pool->osl));
+			       (long long)k->inst.kv_tokens, k->rate_rps, 100 * k->at.utilisation,
+			       (long long)k->instances[0], pname, k->at.ttft_s * 1e3, pname,
+			       k->at.tpot_s * 1e3, workload_plan_fleet_usd_per_m_output(&w, k));
 		}
+		if (shown > 0)
+			printf("(seqs: the SLO batch, emitted as --max-num-seqs; inst: instances for the "
+			       "demand; usd/Mtok: those instances over the mean rate's output tokens)\n");
 		if (shown > 0) {
 			char *args = vllm_args_alloc(&c[0].inst, &w.arch, w.model_id);
 			printf("\nbest: vllm serve %s\n", args);
 			free(args);
 		} else {
 			printf("no candidate meets the SLOs\n");
+			if (pool->longest_tokens >= 32768)
+				printf("(requests of up to %lld tokens share one pool here, all held to "
+				       "the chat TTFT; 'piqplan scenario run' isolates long requests in a "
+				       "pool of their own SLO class)\n", (long long)pool->longest_tokens);
 		}
 		if (nrc > 0) {
 			printf("\ninfeasible (%d):\n", ncand - nfit);
@@ -166,22 +214,31 @@ static const struct subcmd plan_subs[] = {
 	{ NULL, plan_run, CMD_DB, plan_usage,
 	  "Rank the configurations that could serve a stored workload.",
 	  "Enumerates GPU type x TP x PP x EP x precision for the workload's model,\n"
-	  "sizes each instance (one shared pool; max_model_len from the workload's\n"
-	  "p99.9 prompt + output), finds the request rate it sustains under the SLOs\n"
-	  "and ranks them by USD per million output tokens at that rate (on-demand\n"
-	  "price, newest). Then the distinct reasons the others fail.\n"
+	  "sizes each instance (one shared pool; max_model_len covers the workload's\n"
+	  "longest request), sets max_num_seqs to its SLO batch (the largest running\n"
+	  "batch whose TPOT meets the target at the percentile), finds the request rate\n"
+	  "it sustains under the SLOs, and ranks them by what the instances the demand\n"
+	  "needs cost per hour (on-demand price, newest), then by USD per million output\n"
+	  "tokens at that rate. Then the distinct reasons the others fail.\n"
 	  "\n"
 	  "  --gpus G,...       candidate GPU types (default: every GPU with an\n"
 	  "                     on-demand price; those without one are left out)\n"
-	  "  --ttft-ms N        TTFT target (default 2000)\n"
+	  "  --ttft-ms N        TTFT target, queueing included (default 2000)\n"
 	  "  --tpot-ms N        TPOT target (default 100)\n"
-	  "  --utilization F    highest busy share of an instance (default 0.7)\n"
+	  "  --slo-percentile P the share of requests both hold for: p99 (default), p90,\n"
+	  "                     p99.9, or a percent from 50 to below 100\n"
+	  "  --utilization F    highest busy fraction of an instance (default 0.7)\n"
+	  "  --demand STAT      the rate planned for: p99 (default), p50, p90, p99.9 of\n"
+	  "                     the windowed rates, peak or mean\n"
+	  "  --max-model-len N  cap max_model_len (the share it rejects is shown)\n"
 	  "  --engine E         engine profile (default vllm)\n"
 	  "  --top N            how many ranked candidates to show (default 10)\n"
 	  "  --json             one object: candidates (gpu, tp, pp, dp, ep, precision,\n"
-	  "                     gpus, max_model_len, max_num_seqs, kv_tokens, rate_rps,\n"
-	  "                     ttft_ms, tpot_ms, usd_per_m_output_tokens, vllm_args)\n"
-	  "                     and infeasible (reason, candidates)\n" },
+	  "                     gpus, max_model_len, max_num_seqs, kv_max_num_seqs,\n"
+	  "                     kv_tokens, rate_rps, capacity_rps, utilization, ttft_ms,\n"
+	  "                     tpot_ms, tpot_full_ms, instances, usd_per_m_output_tokens\n"
+	  "                     (at the mean rate), vllm_args) and infeasible (reason,\n"
+	  "                     candidates)\n" },
 	{ 0 },
 };
 

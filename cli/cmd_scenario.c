@@ -12,6 +12,7 @@
 #include "cli/table.h"
 #include "lib/json.h"
 #include "lib/util.h"
+#include "planner/slo.h"
 #include "run/scenario_run.h"
 #include "schema/db.h"
 #include "schema/listings.h"
@@ -33,7 +34,11 @@
 	{ "growth", 0, OPT_STRING, &(o).growth, 0 }, \
 	{ "ttft-ms", 0, OPT_DOUBLE, &(o).ttft_ms, &(o).have_ttft }, \
 	{ "tpot-ms", 0, OPT_DOUBLE, &(o).tpot_ms, &(o).have_tpot }, \
+	{ "slo-percentile", 0, OPT_STRING, &(o).slo_percentile, 0 }, \
+	{ "long-ttft-ms-per-1k", 0, OPT_DOUBLE, &(o).long_ttft_ms_per_1k, &(o).have_long_ttft }, \
+	{ "margin", 0, OPT_STRING, &(o).margin, 0 }, \
 	{ "utilization", 0, OPT_DOUBLE, &(o).utilization, &(o).have_util }, \
+	{ "max-model-len", 0, OPT_INT, &(o).max_model_len, &(o).have_max_model_len }, \
 	{ "pricing", 0, OPT_STRING, &(o).pricing, 0 }, \
 	{ "redundancy", 0, OPT_INT, &(o).redundancy, &(o).have_redundancy }, \
 	{ "long-context", 0, OPT_STRING, &(o).long_context, 0 }, \
@@ -51,16 +56,27 @@ static const char options_help[] =
 	"  --quarters N            quarters planned, 1-40\n"
 	"  --growth PCT            demand growth per quarter, compounded: 15 or 15%\n"
 	"  --growth W=PCT,...      per workload; a bare PCT in the list is the default\n"
-	"  --ttft-ms N             time-to-first-token target (default 2000)\n"
+	"  --ttft-ms N             time-to-first-token target, queueing included (default 2000)\n"
 	"  --tpot-ms N             time-per-output-token target (default 100)\n"
-	"  --utilization F         highest planned busy share of an instance, (0,1] (default 0.7)\n"
+	"  --slo-percentile P      the share of requests both targets hold for: p99 (default),\n"
+	"                          p90, p99.9, or a percent from 50 to below 100\n"
+	"  --long-ttft-ms-per-1k N the long SLO class (a long pool's requests): TTFT at most\n"
+	"                          max(--ttft-ms, N ms per 1,000 prompt tokens) (default 500)\n"
+	"  --margin POLICY         utilization (default): instances at most --utilization busy;\n"
+	"                          spares: N+--redundancy spare instances per GPU type; both\n"
+	"  --utilization F         highest planned busy fraction of an instance, (0,1] (default 0.7)\n"
+	"  --redundancy N          spare instances per GPU type with --margin spares|both (default 1)\n"
 	"  --pricing KIND          on-demand (default), reserved-1y, reserved-3y, spot,\n"
 	"                          capacity-block, owned: the price kind for GPUs to acquire\n"
-	"  --redundancy N          spare instances per pool, N+1 is 1 (default 1)\n"
 	"  --long-context MODE     auto (default): isolate long requests in their own pool when\n"
 	"                          that is cheaper; off; or a threshold in tokens (prompt+output)\n"
+	"  --max-model-len N       cap every pool's max_model_len (default: each pool covers its\n"
+	"                          longest request, up to the model's context); the share of\n"
+	"                          requests it rejects is reported; 0 removes the cap\n"
 	"  --engine NAME           vllm (default), sglang, trtllm\n"
-	"  --demand peak|mean      plan for the workload's peak (default) or mean request rate\n"
+	"  --demand STAT           the request rate planned for: p99 (default), p50, p90 or p99.9\n"
+	"                          of the workload's windowed rates, peak (its busiest window)\n"
+	"                          or mean\n"
 	"  --lead-time-days N      from order to GPUs in service (default 90)\n"
 	"  --mfu F                 model-FLOPs utilisation for the compute floor (default 0.4)\n"
 	"  --description TEXT      what this scenario is about (opens its reports)\n";
@@ -89,8 +105,21 @@ static int check_opts(struct ctx *ctx, const struct scenario_settings *o)
 	if (o->pricing && !pricing_valid(o->pricing))
 		return error("unknown pricing '%s' (expected one of: %s)", o->pricing,
 			     pricing_kinds_help), usage_error(ctx);
-	if (o->demand && strcmp(o->demand, "peak") && strcmp(o->demand, "mean"))
-		return error("--demand '%s': expected peak or mean", o->demand), usage_error(ctx);
+	if (o->demand && !scenario_demand_valid(o->demand))
+		return error("--demand '%s': expected mean, p50, p90, p99, p99.9 or peak", o->demand),
+		       usage_error(ctx);
+	if (o->margin && !scenario_margin_valid(o->margin))
+		return error("--margin '%s': expected utilization, spares or both", o->margin),
+		       usage_error(ctx);
+	double pct;
+	if (o->slo_percentile && slo_percentile_parse(o->slo_percentile, &pct))
+		return error("--slo-percentile '%s': expected p90, p99, p99.9 or a percent from 50 "
+			     "to below 100", o->slo_percentile), usage_error(ctx);
+	if (o->have_long_ttft && !(o->long_ttft_ms_per_1k > 0 && o->long_ttft_ms_per_1k <= 1e7))
+		return error("--long-ttft-ms-per-1k must be positive"), usage_error(ctx);
+	if (o->have_max_model_len && (o->max_model_len < 0 || o->max_model_len > 100000000))
+		return error("--max-model-len %lld: expected 0 (no cap) to 100000000 tokens",
+			     (long long)o->max_model_len), usage_error(ctx);
 	if (o->long_context && strcmp(o->long_context, "auto") && strcmp(o->long_context, "off")) {
 		int64_t t;
 		if (parse_int64(o->long_context, &t) || t < 1 || t > 100000000)
@@ -228,11 +257,26 @@ static int scenario_show(struct ctx *ctx, int argc, char **argv)
 		printf("description     %s\n", sc.description);
 	printf("horizon         %d quarters from %s\n", sc.quarters, start);
 	printf("growth          %g%% per quarter, compounded\n", sc.growth_pct);
-	printf("SLOs            TTFT %g ms, TPOT %g ms, utilisation at most %g\n", sc.ttft_ms,
-	       sc.tpot_ms, sc.utilization);
-	printf("demand          the workloads' %s request rate\n", sc.demand_peak ? "peak" : "mean");
-	printf("pricing         %s; redundancy N+%d per pool; lead time %d days\n", sc.pricing,
-	       sc.redundancy, sc.lead_time_days);
+	char pct[16];
+	slo_percentile_name(sc.slo_percentile / 100, pct);
+	printf("SLOs            TTFT %s %g ms, TPOT %s %g ms; long class TTFT %s max(%g ms, "
+	       "%g ms per 1k prompt tokens)\n", pct, sc.ttft_ms, pct, sc.tpot_ms, pct, sc.ttft_ms,
+	       sc.long_ttft_ms_per_1k);
+	if (!strcmp(sc.margin, "utilization"))
+		printf("margin          instances at most %g busy, no spares\n", sc.utilization);
+	else if (!strcmp(sc.margin, "spares"))
+		printf("margin          N+%d spare instances per GPU type, no utilisation cap\n",
+		       sc.redundancy);
+	else
+		printf("margin          instances at most %g busy and N+%d spares per GPU type\n",
+		       sc.utilization, sc.redundancy);
+	if (!strcmp(sc.demand, "mean") || !strcmp(sc.demand, "peak"))
+		printf("demand          the workloads' %s request rate\n", sc.demand);
+	else
+		printf("demand          the %s of the workloads' windowed request rates\n", sc.demand);
+	if (sc.max_model_len > 0)
+		printf("max_model_len   at most %lld tokens\n", (long long)sc.max_model_len);
+	printf("pricing         %s; lead time %d days\n", sc.pricing, sc.lead_time_days);
 	if (sc.long_context_tokens > 0)
 		printf("long context    isolate requests of %lld tokens or more\n",
 		       (long long)sc.long_context_tokens);
@@ -257,32 +301,77 @@ cleanup:
 
 /* --- run, compare -------------------------------------------------------- */
 
-/* What `scenario run` prints of the run it stored: shortfall and cost per quarter. */
+/* The chosen configuration of each pool, as `scenario run` prints it. */
+static int print_pools(struct stmt *st, cJSON *arr)
+{
+	int r;
+	while ((r = stmt_step(st)) == 1) {
+		char pct[16], layout[48];
+		slo_percentile_name(stmt_double(st, 14) / 100, pct);
+		snprintf(layout, sizeof(layout), "TP %lld PP %lld DP %lld%s",
+			 (long long)stmt_int64(st, 5), (long long)stmt_int64(st, 6),
+			 (long long)stmt_int64(st, 7), stmt_int64(st, 8) ? " EP" : "");
+		if (arr) {
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "model", stmt_text(st, 0));
+			cJSON_AddStringToObject(x, "pool", stmt_text(st, 1));
+			cJSON_AddStringToObject(x, "slo_class", stmt_text(st, 2));
+			cJSON_AddStringToObject(x, "gpu", stmt_text(st, 3));
+			cJSON_AddNumberToObject(x, "gpus_per_instance", (double)stmt_int64(st, 4));
+			cJSON_AddStringToObject(x, "layout", layout);
+			cJSON_AddNumberToObject(x, "max_num_seqs", (double)stmt_int64(st, 9));
+			cJSON_AddNumberToObject(x, "kv_max_num_seqs", (double)stmt_int64(st, 10));
+			cJSON_AddNumberToObject(x, "rate_rps", stmt_double(st, 11));
+			cJSON_AddStringToObject(x, "slo_percentile", pct);
+			cJSON_AddNumberToObject(x, "ttft_ms", stmt_double(st, 12));
+			cJSON_AddNumberToObject(x, "tpot_ms", stmt_double(st, 13));
+			cJSON_AddNumberToObject(x, "utilization", stmt_double(st, 15));
+			cJSON_AddItemToArray(arr, x);
+			continue;
+		}
+		printf("%s %s pool (%s SLOs): %s x%lld, %s, max_num_seqs %lld (the KV holds %lld),\n"
+		       "    %.3g req/s per instance at TTFT %s %.0f ms, TPOT %s %.1f ms, %.0f%% busy\n",
+		       stmt_text(st, 0), stmt_text(st, 1), stmt_text(st, 2), stmt_text(st, 3),
+		       (long long)stmt_int64(st, 4), layout, (long long)stmt_int64(st, 9),
+		       (long long)stmt_int64(st, 10), stmt_double(st, 11), pct, stmt_double(st, 12),
+		       pct, stmt_double(st, 13), 100 * stmt_double(st, 15));
+	}
+	return r < 0 ? -1 : 0;
+}
+
+/* What `scenario run` prints of the run it stored: pools, shortfall, orders, cost per quarter. */
 static int print_summary(struct db *db, const char *name, const struct run_result *res, int json,
 			 const char *db_path)
 {
 	struct stmt *st = run_shortfall_stmt(db, res->run_id);
 	struct stmt *cost = run_cost_stmt(db, res->run_id);
+	struct stmt *pools = run_pools_stmt(db, res->run_id);
 	int r, ret = -1;
-	if (!st || !cost)
+	if (!st || !cost || !pools)
 		goto cleanup;
 	if (json) {
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddNumberToObject(o, "run_id", (double)res->run_id);
 		cJSON_AddStringToObject(o, "scenario", name);
 		cJSON_AddNumberToObject(o, "candidates_evaluated", (double)res->candidates);
+		if (print_pools(pools, cJSON_AddArrayToObject(o, "pools"))) {
+			cJSON_Delete(o);
+			goto cleanup;
+		}
 		cJSON *cap = cJSON_AddArrayToObject(o, "shortfall");
 		while ((r = stmt_step(st)) == 1) {
 			cJSON *x = cJSON_CreateObject();
 			cJSON_AddStringToObject(x, "quarter", stmt_text(st, 0));
 			cJSON_AddStringToObject(x, "gpu", stmt_text(st, 1));
 			cJSON_AddNumberToObject(x, "gpus_needed", (double)stmt_int64(st, 2));
-			cJSON_AddNumberToObject(x, "gpus_owned", (double)stmt_int64(st, 3));
-			cJSON_AddNumberToObject(x, "shortfall", (double)stmt_int64(st, 4));
-			if (stmt_is_null(st, 5))
-				cJSON_AddNullToObject(x, "order_by");
+			cJSON_AddNumberToObject(x, "spare_gpus", (double)stmt_int64(st, 3));
+			cJSON_AddNumberToObject(x, "gpus_owned", (double)stmt_int64(st, 4));
+			cJSON_AddNumberToObject(x, "shortfall", (double)stmt_int64(st, 5));
+			cJSON_AddNumberToObject(x, "gpus_to_order", (double)stmt_int64(st, 6));
+			if (stmt_int64(st, 6) > 0 && !stmt_is_null(st, 7))
+				cJSON_AddStringToObject(x, "order_by", stmt_text(st, 7));
 			else
-				cJSON_AddStringToObject(x, "order_by", stmt_text(st, 5));
+				cJSON_AddNullToObject(x, "order_by");
 			cJSON_AddItemToArray(cap, x);
 		}
 		cJSON *ca = cJSON_AddArrayToObject(o, "cost");
@@ -298,29 +387,36 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 		goto cleanup;
 	}
 	static const char *const headers[] = {
-		"QUARTER", "GPU", ">NEEDED", ">OWNED", ">SHORTFALL", "ORDER BY",
+		"QUARTER", "GPU", ">NEEDED", ">SPARES", ">OWNED", ">SHORTFALL", ">TO ORDER", "ORDER BY",
 	};
-	struct table *t = table_new(6, headers);
+	printf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
+	       name, (long long)res->candidates);
+	if (print_pools(pools, NULL))
+		goto cleanup;
+	putchar('\n');
+	struct table *t = table_new(8, headers);
 	while ((r = stmt_step(st)) == 1) {
 		table_cell(t, stmt_text(st, 0));
 		table_cell(t, stmt_text(st, 1));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 3));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 4));
-		table_cell(t, stmt_is_null(st, 5) ? "-" : stmt_text(st, 5));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 5));
+		table_cellf(t, "%lld", (long long)stmt_int64(st, 6));
+		table_cell(t, stmt_int64(st, 6) > 0 && !stmt_is_null(st, 7) ? stmt_text(st, 7) : "-");
 	}
-	printf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
-	       name, (long long)res->candidates);
 	table_print(t, stdout);
 	table_free(t);
 	putchar('\n');
 	while (r >= 0 && (r = stmt_step(cost)) == 1)
 		printf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
 		       stmt_text(cost, 0), stmt_double(cost, 1), stmt_double(cost, 2));
-	printf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations;\n"
+	printf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations,\n"
+	       "'select * from v_orders' what to order by when;\n"
 	       "piqplan report quarterly %s renders the report.\n", db_path, name);
 	ret = r < 0 ? -1 : 0;
 cleanup:
+	stmt_finalize(pools);
 	stmt_finalize(cost);
 	stmt_finalize(st);
 	return ret;
@@ -426,13 +522,15 @@ static const struct subcmd scenario_subs[] = {
 	{ "remove", scenario_remove, CMD_WRITES, "NAME", "Remove a scenario and all its runs.",
 	  NULL },
 	{ "run", scenario_run_cmd, CMD_WRITES, "NAME [--json]",
-	  "Plan the fleet: pools, configurations, GPUs per quarter, shortfall and cost.",
-	  "For every workload of the scenario: split it into pools (long-context isolation\n"
-	  "when that is cheaper), try every candidate GPU type x TP x PP x EP x precision,\n"
-	  "keep the configuration that meets the SLOs at the least cost over the horizon,\n"
-	  "and size the fleet quarter by quarter against the clusters you own.\n"
+	  "Plan the fleet: pools, configurations, GPUs per quarter, shortfall, orders and cost.",
+	  "For every model of the scenario's workloads (workloads on one model share its\n"
+	  "pools): split its requests into pools (long-context isolation when that is\n"
+	  "cheaper, the long pool in its own SLO class), try every candidate GPU type x TP\n"
+	  "x PP x EP x precision at its SLO batch, keep the configuration that meets the\n"
+	  "SLOs at their percentile at the least cost over the horizon, and size the fleet\n"
+	  "quarter by quarter against the clusters you own, with the margin policy's spares.\n"
 	  "Everything is written in one transaction as a new run (the newest run is what\n"
-	  "the v_fleet, v_configs, v_shortfall and v_cost views show).\n"
+	  "the v_fleet, v_configs, v_shortfall, v_orders and v_cost views show).\n"
 	  "\n"
 	  "Options:\n"
 	  "  --json   print the shortfall and cost summary as one JSON object\n" },

@@ -273,6 +273,19 @@ static void show_plain(struct stmt *w)
 		print_num(w, "peak_window_s", "%g");
 		printf(" s)");
 	}
+	if (!stmt_is_null(w, col_of(w, "rate_p99_rps"))) {
+		printf("\n%-18s", "windowed rates");
+		print_num(w, "rate_p50_rps", "%.2f");
+		printf(" p50, ");
+		print_num(w, "rate_p90_rps", "%.2f");
+		printf(" p90, ");
+		print_num(w, "rate_p99_rps", "%.2f");
+		printf(" p99, ");
+		print_num(w, "rate_p999_rps", "%.2f");
+		printf(" p99.9 req/s, over ");
+		print_num(w, "rate_windows", "%.0f");
+		printf(" windows");
+	}
 	printf("\n%-18s%lld prompt, %lld output%s\n", "token sums", INT("prompt_tokens_sum"),
 	       INT("output_tokens_sum"), INT("sums_estimated") ? " (estimated)" : " (exact)");
 	print_tokens_line(w, "prompt tokens", "prompt");

@@ -599,6 +599,12 @@ double instance_decode_step_s(const struct instance *in, double n, double ctx,
 	return round_time(in, n / in->layout.pp, ctx, 0, 0, memory_bound);
 }
 
+double instance_step_s(const struct instance *in, double n, double ctx, double prefill_tokens,
+		       double prefill_keys, int *memory_bound)
+{
+	return round_time(in, n / in->layout.pp, ctx, prefill_tokens, prefill_keys, memory_bound);
+}
+
 /*
  * Prefill of `prompts` prompts of s tokens each, in steps of at most
  * max_num_batched_tokens tokens; a prompt token attends s/2 keys on average.

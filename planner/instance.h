@@ -213,6 +213,17 @@ double moe_efficiency(double floor, double half, double tokens_per_expert);
 double instance_decode_step_s(const struct instance *in, double n, double ctx,
 			      int *memory_bound);
 
+/*
+ * One engine step with n sequences decoding (per DP rank, mean context ctx
+ * tokens) and prefill_tokens prompt tokens riding in one micro-batch, each
+ * attending prefill_keys keys on average: seconds, the engine's overhead
+ * included, split into several steps when the micro-batch exceeds
+ * max_num_batched_tokens. With no prefill it is instance_decode_step_s.
+ * planner/slo.c builds the step-time distribution of chunked prefill on it.
+ */
+double instance_step_s(const struct instance *in, double n, double ctx, double prefill_tokens,
+		       double prefill_keys, int *memory_bound);
+
 /* Prefill of one prompt of s tokens alone (chunked by max_num_batched_tokens). */
 double instance_prefill_s(const struct instance *in, double s);
 

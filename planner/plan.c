@@ -1,5 +1,7 @@
 /*
- * plan.c - pools and candidate ranking for one workload (see plan.h).
+ * plan.c - pools and candidate ranking for the workloads of one model (see
+ * plan.h). Service levels come from slo.h; sizes and step times from
+ * instance.h.
  */
 #include "plan.h"
 #include "fleet.h"
@@ -8,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Long-context thresholds are tried from here up (32k: what "long" means today). */
+#define THRESHOLD_FIRST 32768
 
 int64_t plan_max_model_len(double tokens, int64_t model_max_ctx)
 {
@@ -19,157 +24,279 @@ int64_t plan_max_model_len(double tokens, int64_t model_max_ctx)
 	return n;
 }
 
-/* Smallest and largest prompt (+ output, for totals) a bucket can hold. */
-static int64_t bucket_min(const struct wl_bucket *b, int total)
+/* Smallest and largest prompt + output a bucket can hold. */
+static int64_t bucket_min_total(const struct wl_bucket *b)
 {
-	return b->prompt_lo + (total ? b->output_lo : 0);
-}
-
-static int64_t bucket_max(const struct wl_bucket *b, int total)
-{
-	return (b->prompt_hi - 1) + (total ? b->output_hi - 1 : 0);
+	return b->prompt_lo + b->output_lo;
 }
 
 static int64_t bucket_max_total(const struct wl_bucket *b)
 {
-	return bucket_max(b, 1);
+	return (b->prompt_hi - 1) + (b->output_hi - 1);
+}
+
+/* Is bucket b part of the pool [min, max) (max 0: unbounded)? Short pools take whole buckets. */
+static int in_pool(const struct wl_bucket *b, int64_t min_total, int64_t max_total)
+{
+	if (max_total > 0)
+		return bucket_max_total(b) < max_total;
+	return min_total <= 0 || bucket_max_total(b) >= min_total;
+}
+
+static double workload_requests(const struct plan_workload *w)
+{
+	double n = 0;
+	for (int i = 0; i < w->nb; i++)
+		n += (double)w->b[i].requests;
+	return n;
+}
+
+/* Requests of workload w weigh by its demand over the horizon, per request. */
+static double workload_weight(const struct plan_workload *w, int quarters)
+{
+	double demand = 0, n = workload_requests(w);
+	for (int q = 0; q < quarters; q++)
+		demand += w->demand_rps[q];
+	if (!(n > 0))
+		return 0;
+	return demand > 0 ? demand / n : 1 / n;
+}
+
+double plan_pool_share(const struct plan_workload *w, int64_t min_total, int64_t max_total,
+		       double *isl, double *osl)
+{
+	double in = 0, ps = 0, os = 0, n = workload_requests(w);
+	for (int i = 0; i < w->nb; i++) {
+		if (!in_pool(&w->b[i], min_total, max_total))
+			continue;
+		in += (double)w->b[i].requests;
+		ps += (double)w->b[i].prompt_tokens_sum;
+		os += (double)w->b[i].output_tokens_sum;
+	}
+	if (isl)
+		*isl = in > 0 ? ps / in : 0;
+	if (osl)
+		*osl = in > 0 ? os / in : 0;
+	return n > 0 ? in / n : 0;
+}
+
+/* Mean of the density e^(beta u) on [0, 1]. */
+static double maxent_mean(double beta)
+{
+	if (fabs(beta) < 1e-6)
+		return 0.5 + beta / 12;
+	return 1 / (1 - exp(-beta)) - 1 / beta;
 }
 
 /*
- * Quantile q of prompt + output (total 1) or of the prompt (total 0) over
- * the buckets in `take`, assuming each bucket's requests spread evenly over
- * its range.
+ * Share of a bucket's requests whose prompt + output exceeds `limit`: the
+ * requests spread over the bucket's range of totals as the most even
+ * distribution with the bucket's exact mean (maximum entropy on an
+ * interval given its mean: a density e^(beta x)), so a bucket whose
+ * requests crowd its top (prompts cut at 4,096 tokens) is not read as
+ * spread evenly.
  */
-static double quantile(const struct wl_bucket *b, int nb, const char *take, int total, double q)
+static double share_above(const struct wl_bucket *b, int64_t limit)
 {
-	double n = 0, lo = 1e18, hi = 0;
-	for (int i = 0; i < nb; i++) {
-		if (!take[i])
-			continue;
-		n += (double)b[i].requests;
-		lo = fmin(lo, (double)bucket_min(&b[i], total));
-		hi = fmax(hi, (double)bucket_max(&b[i], total));
-	}
-	if (n <= 0)
+	double lo = (double)bucket_min_total(b), hi = (double)bucket_max_total(b);
+	if (limit <= 0 || hi <= limit)
 		return 0;
-	double want = q * n;
-	for (int iter = 0; iter < 60 && hi - lo > 0.5; iter++) {
-		double mid = 0.5 * (lo + hi), below = 0;
-		for (int i = 0; i < nb; i++) {
-			if (!take[i])
-				continue;
-			double a = (double)bucket_min(&b[i], total), z = (double)bucket_max(&b[i], total);
-			double f = z > a ? (mid - a) / (z - a) : (mid >= a);
-			below += (double)b[i].requests * fmin(1, fmax(0, f));
-		}
-		if (below >= want)
-			hi = mid;
+	if (lo > limit || hi <= lo)
+		return 1;
+	double mean = (double)(b->prompt_tokens_sum + b->output_tokens_sum) / (double)b->requests;
+	double mu = fmin(0.999, fmax(0.001, (mean - lo) / (hi - lo)));
+	double blo = -1000, bhi = 1000, beta = 0;
+	for (int i = 0; i < 80; i++) {
+		beta = 0.5 * (blo + bhi);
+		if (maxent_mean(beta) < mu)
+			blo = beta;
 		else
-			lo = mid;
+			bhi = beta;
 	}
-	return hi;
+	double u = ((double)limit - lo) / (hi - lo);
+	if (fabs(beta) < 1e-6)
+		return 1 - u;
+	if (beta > 0)	/* divided through by e^beta, which could overflow */
+		return -expm1(beta * (u - 1)) / -expm1(-beta);
+	return (exp(beta * u) - exp(beta)) / -expm1(beta);
 }
 
-static void pool_from(const struct wl_bucket *b, int nb, const char *take, double total_requests,
+/* The bucket's spread as a uniform width (0 for an open top bucket). */
+static double width_sq(int64_t lo, int64_t hi)
+{
+	if (hi >= WL_TOKENS_END)
+		return 0;
+	double w = (double)(hi - lo);
+	return w * w / 12;
+}
+
+/* One bin of one axis, summed over the buckets that share it: a length point to be. */
+struct bin_sum {
+	int64_t lo, hi;
+	int long_class;
+	double weight, tokens, tokens_sq;	/* sums: requests, requests x mean, x mean square */
+};
+
+struct bin_sums {
+	struct bin_sum *b;
+	int n, alloc;
+};
+
+static void bin_add(struct bin_sums *s, int64_t lo, int64_t hi, int long_class, double weight,
+		    double mean, double mean_sq)
+{
+	int i;
+	for (i = 0; i < s->n; i++)
+		if (s->b[i].lo == lo && s->b[i].hi == hi && s->b[i].long_class == long_class)
+			break;
+	if (i == s->n) {
+		if (s->n == s->alloc) {
+			int alloc = s->alloc ? 2 * s->alloc : 64;
+			struct bin_sum *b = realloc(s->b, (size_t)alloc * sizeof(*b));
+			if (!b)
+				return;	/* out of memory: the point is lost, the pool's means stand */
+			s->b = b;
+			s->alloc = alloc;
+		}
+		s->b[s->n++] = (struct bin_sum){ lo, hi, long_class, 0, 0, 0 };
+	}
+	s->b[i].weight += weight;
+	s->b[i].tokens += weight * mean;
+	s->b[i].tokens_sq += weight * mean_sq;
+}
+
+/* The bins as points of one axis: each bin's requests at their mean length. */
+static void bins_to_points(struct bin_sums *s, struct slo_traffic *t, int axis)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->b[i].weight > 0)
+			slo_traffic_add(t, axis, s->b[i].tokens / s->b[i].weight,
+					s->b[i].tokens_sq / s->b[i].weight, s->b[i].weight,
+					s->b[i].long_class);
+	free(s->b);
+	memset(s, 0, sizeof(*s));
+}
+
+static void pool_from(const struct plan_workload *w, int nw, int64_t min_total,
+		      int64_t max_total, int64_t class_tokens, int64_t limit, int quarters,
 		      struct pool_traffic *p)
 {
-	double n = 0, ps = 0, os = 0, p2 = 0;
-	for (int i = 0; i < nb; i++) {
-		if (!take[i])
-			continue;
-		double r = (double)b[i].requests, mean = (double)b[i].prompt_tokens_sum / r;
-		double width = (double)(b[i].prompt_hi - b[i].prompt_lo);
-		n += r;
-		ps += (double)b[i].prompt_tokens_sum;
-		os += (double)b[i].output_tokens_sum;
-		/* E[x²] in a bucket: its mean squared plus a uniform spread's width²/12 */
-		p2 += r * (mean * mean + width * width / 12);
+	double n = 0, sent = 0, all = 0, rejected = 0, ps = 0, p2 = 0;
+	int64_t longest = 0;
+	struct bin_sums prompts = { NULL, 0, 0 }, outputs = { NULL, 0, 0 };
+
+	memset(&p->lengths, 0, sizeof(p->lengths));
+	memset(p->demand_rps, 0, sizeof(p->demand_rps));
+	memset(p->mean_rps, 0, sizeof(p->mean_rps));
+	for (int k = 0; k < nw; k++) {
+		double weight = workload_weight(&w[k], quarters), nk = workload_requests(&w[k]);
+		double served = 0;
+		int64_t bound = 0;
+		for (int i = 0; i < w[k].nb; i++) {
+			const struct wl_bucket *b = &w[k].b[i];
+			double r = (double)b->requests * weight;
+			all += r;
+			if (!in_pool(b, min_total, max_total) || b->requests <= 0)
+				continue;
+			sent += r;
+			if (bucket_max_total(b) > bound)
+				bound = bucket_max_total(b);
+			double above = share_above(b, limit);
+			rejected += r * above;
+			if (above >= 1)
+				continue;	/* vLLM rejects them all: they take no capacity */
+			served += (double)b->requests * (1 - above);
+			double pm = (double)b->prompt_tokens_sum / (double)b->requests;
+			double om = (double)b->output_tokens_sum / (double)b->requests;
+			double pq = pm * pm + width_sq(b->prompt_lo, b->prompt_hi);
+			int long_class = class_tokens > 0 && bucket_max_total(b) >= class_tokens;
+			n += r;
+			ps += r * pm;
+			p2 += r * pq;
+			bin_add(&prompts, b->prompt_lo, b->prompt_hi, long_class, r, pm, pq);
+			bin_add(&outputs, b->output_lo, b->output_hi, 0, r, om,
+				om * om + width_sq(b->output_lo, b->output_hi));
+		}
+		/* The exact maximum where it was measured bounds every pool of the workload. */
+		if (w[k].max_total_tokens > 0 && w[k].max_total_tokens < bound)
+			bound = w[k].max_total_tokens;
+		if (bound > longest)
+			longest = bound;
+		for (int q = 0; q < quarters && nk > 0; q++) {
+			p->demand_rps[q] += w[k].demand_rps[q] * served / nk;
+			p->mean_rps[q] += w[k].mean_rps[q] * served / nk;
+		}
 	}
-	p->share = total_requests > 0 ? n / total_requests : 0;
-	p->isl = n > 0 ? ps / n : 0;
-	p->prompt_cv2 = n > 0 && p->isl > 0 ? fmax(0, p2 / n / (p->isl * p->isl) - 1) : 0;
-	p->isl_p99 = quantile(b, nb, take, 0, 0.99);
-	p->osl = n > 0 ? os / n : 0;
+	bins_to_points(&prompts, &p->lengths, 0);
+	bins_to_points(&outputs, &p->lengths, 1);
+	slo_traffic_finish(&p->lengths);
+	p->share = all > 0 ? sent / all : 0;
+	p->rejected_share = sent > 0 ? rejected / sent : 0;
+	p->isl = p->lengths.isl;
+	p->osl = p->lengths.osl;
+	p->prompt_cv2 = n > 0 && ps > 0 ? fmax(0, p2 / n / ((ps / n) * (ps / n)) - 1) : 0;
 	if (p->osl < 1)
 		p->osl = 1;	/* every request generates at least one token */
+	p->longest_tokens = longest;
 }
 
-int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999_total,
-	       int64_t model_max_ctx, struct pool_traffic pools[2])
+/* The cap on every max_model_len: the model's context, and the scenario's. */
+static int64_t length_limit(int64_t model_max_ctx, const struct plan_params *p)
 {
-	if (nb <= 0)
+	int64_t limit = model_max_ctx > 0 ? model_max_ctx : INT64_MAX / 4;
+	if (p->max_model_len > 0 && p->max_model_len < limit)
+		limit = p->max_model_len;
+	return limit;
+}
+
+int plan_pools(const struct plan_workload *w, int nw, int64_t threshold, int64_t class_tokens,
+	       int64_t model_max_ctx, const struct plan_params *p, struct pool_traffic pools[2])
+{
+	int64_t limit = length_limit(model_max_ctx, p);
+	int nb = 0, nshort = 0;
+	for (int k = 0; k < nw; k++)
+		for (int i = 0; i < w[k].nb; i++, nb++)
+			nshort += threshold > 0 && bucket_max_total(&w[k].b[i]) < threshold;
+	if (nb == 0)
 		return 0;
-	char *take = calloc((size_t)nb, 1);
-	double total = 0;
-	int npools = 0;
-	if (!take)
+	if (threshold > 0 && (nshort == 0 || nshort == nb))
 		return 0;
-	for (int i = 0; i < nb; i++)
-		total += (double)b[i].requests;
 
-	/*
-	 * TTFT targets hold for 99 % of the workload's requests: a pool judges
-	 * them on its own p99 prompt, but never on one longer than the
-	 * workload's p99 (an isolated long pool may let its longest go slower,
-	 * as the shared pool would have).
-	 */
-	memset(take, 1, (size_t)nb);
-	double workload_p99 = quantile(b, nb, take, 0, 0.99);
-
-	if (threshold <= 0) {
-		memset(&pools[0], 0, sizeof(pools[0]));
-		pool_from(b, nb, take, total, &pools[0]);
-		double need = isfinite(p999_total) && p999_total > 0 ? p999_total
-					: quantile(b, nb, take, 1, 0.999);
-		pools[0].max_model_len = plan_max_model_len(need, model_max_ctx);
-		pools[0].isl_p99 = fmin(pools[0].isl_p99, workload_p99);
-		free(take);
-		return 1;
+	int npools = threshold > 0 ? 2 : 1;
+	memset(pools, 0, (size_t)npools * sizeof(*pools));
+	for (int k = 0; k < npools; k++) {
+		struct pool_traffic *t = &pools[k];
+		if (npools == 2) {
+			t->min_total_tokens = k ? threshold : 0;
+			t->max_total_tokens = k ? 0 : threshold;
+			t->long_class = k;
+			t->class_tokens = k ? threshold : 0;
+		} else {
+			t->class_tokens = class_tokens;
+		}
+		pool_from(w, nw, t->min_total_tokens, t->max_total_tokens, t->class_tokens, limit,
+			  p->quarters, t);
+		int64_t mml = plan_max_model_len((double)t->longest_tokens, model_max_ctx);
+		t->max_model_len = mml < limit ? mml : limit;
 	}
-
-	/* Short pool: buckets whose every request is below the threshold. */
-	int nshort = 0;
-	for (int i = 0; i < nb; i++) {
-		take[i] = bucket_max_total(&b[i]) < threshold;
-		nshort += take[i];
-	}
-	if (nshort == 0 || nshort == nb) {
-		free(take);
-		return 0;
-	}
-	memset(pools, 0, 2 * sizeof(*pools));
-	pool_from(b, nb, take, total, &pools[0]);
-	pools[0].min_total_tokens = 0;
-	pools[0].max_total_tokens = threshold;
-	pools[0].max_model_len = plan_max_model_len((double)threshold, model_max_ctx);
-	npools++;
-
-	for (int i = 0; i < nb; i++)
-		take[i] = !take[i];
-	pool_from(b, nb, take, total, &pools[1]);
-	pools[1].min_total_tokens = threshold;
-	pools[1].max_total_tokens = 0;
-	pools[1].max_model_len = plan_max_model_len(quantile(b, nb, take, 1, 0.999),
-						    model_max_ctx);
-	npools++;
-	for (int k = 0; k < 2; k++)
-		pools[k].isl_p99 = fmin(pools[k].isl_p99, workload_p99);
-	free(take);
 	return npools;
 }
 
-int plan_thresholds(const struct wl_bucket *b, int nb, int64_t model_max_ctx,
+int plan_thresholds(const struct plan_workload *w, int nw, int64_t model_max_ctx,
 		    int64_t *out, int max)
 {
-	double total = 0;
 	int n = 0;
-	for (int i = 0; i < nb; i++)
-		total += (double)b[i].requests;
-	for (int64_t t = 4096; t <= model_max_ctx && n < max; t *= 2) {
-		double longer = 0;
-		for (int i = 0; i < nb; i++)
-			if (bucket_max_total(&b[i]) >= t)
-				longer += (double)b[i].requests;
+	for (int64_t t = THRESHOLD_FIRST; t <= model_max_ctx && n < max; t *= 2) {
+		double longer = 0, total = 0;
+		for (int k = 0; k < nw; k++) {
+			double weight = workload_weight(&w[k], PLAN_MAX_QUARTERS);
+			for (int i = 0; i < w[k].nb; i++) {
+				double r = (double)w[k].b[i].requests * weight;
+				total += r;
+				if (bucket_max_total(&w[k].b[i]) >= t)
+					longer += r;
+			}
+		}
 		double share = total > 0 ? longer / total : 0;
 		if (share >= 1e-4 && share <= 0.5)
 			out[n++] = t;
@@ -197,10 +324,10 @@ static void add_layout(struct layout_set *s, int tp, int pp, int dp, int ep, enu
 }
 
 /*
- * TP within the NVLink domain (powers of two), PP 1, 2, 4 across nodes, and
- * for MoE models expert parallelism over TP x DP. Precision: the
- * checkpoint's own, and fp8 where the GPU has FP8 tensor cores and the
- * checkpoint is not fp8 already.
+ * TP within the NVLink domain (powers of two), PP 1, 2, 4, and for MoE
+ * models expert parallelism over TP x DP. Precision: the checkpoint's own,
+ * and fp8 where the GPU has FP8 tensor cores and the checkpoint is not fp8
+ * already.
  */
 static void layouts_for(const struct model_arch *m, const struct gpu_spec *g,
 			const struct plan_params *p, struct layout_set *s)
@@ -237,12 +364,38 @@ int plan_candidate_count(const struct model_arch *m, const struct plan_gpu *gpus
 
 double plan_gpu_quarter_usd(const struct plan_gpu *g, int q, int quarter_index, int64_t gpus)
 {
-	int64_t owned = g->owned[q] < gpus ? g->owned[q] : gpus;
-	int64_t more = gpus - owned;
-	if (more > 0 && isnan(g->usd_per_gpu_hour))
+	int64_t more = gpus - g->owned[q];
+	if (more <= 0)
+		return 0;
+	if (isnan(g->usd_per_gpu_hour))
 		return NAN;
-	return quarter_cost_usd(owned, g->owned_usd_per_gpu_hour, quarter_index) +
-	       (more > 0 ? quarter_cost_usd(more, g->usd_per_gpu_hour, quarter_index) : 0);
+	return quarter_cost_usd(more, g->usd_per_gpu_hour, quarter_index);
+}
+
+/* Quarter q's serving instances and their spares, priced; 0, or -1 with the reason. */
+static int cost_quarters(const struct plan_gpu *g, const struct pool_traffic *t,
+			 const struct plan_params *p, struct candidate *c)
+{
+	c->serving_usd = c->spare_usd = 0;
+	for (int q = 0; q < p->quarters; q++) {
+		int64_t inst = fleet_instances(t->demand_rps[q], c->rate_rps, 0);
+		int64_t spare = inst > 0 ? p->spares : 0;
+		int qi = p->start_quarter + q;
+		c->instances[q] = inst;
+		double serving = plan_gpu_quarter_usd(g, q, qi, inst * c->inst.gpus);
+		double all = plan_gpu_quarter_usd(g, q, qi, (inst + spare) * c->inst.gpus);
+		if (isnan(all)) {
+			snprintf(c->reason, sizeof(c->reason), "needs %lld GPUs in quarter %d, more "
+				 "than the %lld owned, and more cannot be priced",
+				 (long long)((inst + spare) * c->inst.gpus), q + 1,
+				 (long long)g->owned[q]);
+			return -1;
+		}
+		c->serving_usd += serving;
+		c->spare_usd += all - serving;
+	}
+	c->total_usd = c->serving_usd + c->spare_usd;
+	return 0;
 }
 
 static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
@@ -250,10 +403,10 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 		     const struct plan_params *p, struct candidate *c)
 {
 	struct instance_request rq = INSTANCE_REQUEST_INIT;
+	char pct[16];
 	rq.max_model_len = t->max_model_len;
 	rq.resident_tokens_per_seq = t->isl + t->osl / 2;
 	rq.prompt_cv2 = t->prompt_cv2;
-	rq.ttft_prompt_tokens = t->isl_p99;
 	struct layout l = c->inst.layout;	/* instance_size writes c->inst whole */
 	instance_size(m, &g->spec, e, &l, &rq, &c->inst);
 	c->usd_per_hour = (isnan(g->usd_per_gpu_hour) ? g->owned_usd_per_gpu_hour
@@ -262,33 +415,85 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 		snprintf(c->reason, sizeof(c->reason), "%s", c->inst.reason);
 		return;
 	}
-	c->rate_rps = instance_sustainable_rate(&c->inst, t->isl, t->osl, &p->slo, &c->at);
-	if (c->rate_rps <= 0) {
-		struct load_point lone;
-		instance_open_loop(&c->inst, t->isl, t->osl, 1e-6, &lone);
-		snprintf(c->reason, sizeof(c->reason),
-			 "misses the SLOs even unloaded (TTFT %.0f ms, TPOT %.1f ms)",
-			 lone.ttft_s * 1e3, lone.tpot_s * 1e3);
+	slo_percentile_name(p->slo.quantile, pct);
+	c->kv_seqs = c->inst.max_num_seqs;
+	int batch = slo_batch(&c->inst, &t->lengths, &p->slo, c->kv_seqs);
+	if (batch < 1) {
+		slo_at_running(&c->inst, &t->lengths, &p->slo, 1, &c->full);
+		snprintf(c->reason, sizeof(c->reason), "TPOT %s %.1f ms even at one running "
+			 "sequence, above the %g ms target", pct, c->full.tpot_s * 1e3,
+			 p->slo.tpot_s * 1e3);
 		return;
 	}
-	c->total_usd = 0;
-	for (int q = 0; q < p->quarters; q++) {
-		double demand = p->demand_rps[q] * t->share;
-		c->instances[q] = fleet_instances(demand, c->rate_rps, p->redundancy);
-		double usd = plan_gpu_quarter_usd(g, q, p->start_quarter + q,
-						  c->instances[q] * c->inst.gpus);
-		if (isnan(usd)) {
-			snprintf(c->reason, sizeof(c->reason), "needs %lld GPUs in quarter %d, more than "
-				 "the %lld owned, and more cannot be priced",
-				 (long long)(c->instances[q] * c->inst.gpus), q + 1,
-				 (long long)g->owned[q]);
-			return;
-		}
-		c->total_usd += usd;
+	/* The SLO batch is the emitted max_num_seqs: bursts queue (TTFT), TPOT holds. */
+	c->inst.max_num_seqs = batch;
+	slo_at_running(&c->inst, &t->lengths, &p->slo, batch, &c->full);
+	c->rate_rps = slo_sustainable_rate(&c->inst, &t->lengths, &p->slo, &c->at);
+	if (c->rate_rps <= 0) {
+		snprintf(c->reason, sizeof(c->reason), "misses the TTFT target even unloaded "
+			 "(TTFT %s %.0f ms; %.1f%% of requests over their target)", pct,
+			 c->at.ttft_s * 1e3, 100 * c->at.ttft_miss_share);
+		return;
 	}
+	if (cost_quarters(g, t, p, c))
+		return;
 	c->fits = 1;
-	snprintf(c->reason, sizeof(c->reason), "%.3g req/s per instance at TTFT %.0f ms, "
-		 "TPOT %.1f ms", c->rate_rps, c->at.ttft_s * 1e3, c->at.tpot_s * 1e3);
+	snprintf(c->reason, sizeof(c->reason), "%.3g req/s per instance at TTFT %s %.0f ms, "
+		 "TPOT %s %.1f ms, %.0f%% busy; max_num_seqs %d (the SLO batch; the KV holds %d)",
+		 c->rate_rps, pct, c->at.ttft_s * 1e3, pct, c->at.tpot_s * 1e3,
+		 100 * c->at.utilisation, batch, c->kv_seqs);
+}
+
+/* What one layout does in the three load shapes, for the PP rule. */
+struct shapes {
+	double offline_tok_s, closed_tok_s, rate_rps;
+};
+
+static void load_shapes(const struct candidate *c, const struct pool_traffic *t, double clients,
+			struct shapes *s)
+{
+	struct load_point lp;
+	instance_offline(&c->inst, t->isl, t->osl, 1000, &lp);
+	s->offline_tok_s = lp.output_tok_s;
+	instance_closed_loop(&c->inst, t->isl, t->osl, clients, &lp);
+	s->closed_tok_s = lp.output_tok_s;
+	s->rate_rps = c->rate_rps;
+}
+
+/*
+ * Keep pipeline parallelism only where the model says it wins: against the
+ * layout on the same GPUs with twice the TP and half the PP, in every load
+ * shape. A PP layout without such a sibling (TP at the node's limit, or
+ * not dividing the heads) stays: across nodes PP is the way to more memory.
+ */
+static void pp_rule(struct candidate *c, int n, const struct pool_traffic *t)
+{
+	for (int i = 0; i < n; i++) {
+		const struct layout *a = &c[i].inst.layout;
+		if (!c[i].fits || a->pp < 2)
+			continue;
+		for (int j = 0; j < n; j++) {
+			const struct layout *b = &c[j].inst.layout;
+			if (c[j].gpu != c[i].gpu || b->tp != 2 * a->tp || b->pp * 2 != a->pp ||
+			    b->dp != a->dp || b->ep != a->ep || b->precision != a->precision ||
+			    !c[j].inst.fits || c[j].inst.max_num_seqs < 1)
+				continue;
+			struct shapes x, y;
+			double clients = (double)a->dp * c[i].inst.max_num_seqs;
+			load_shapes(&c[i], t, clients, &x);
+			load_shapes(&c[j], t, clients, &y);
+			const char *lost = x.rate_rps <= y.rate_rps ? "the sustainable rate" :
+					   x.offline_tok_s <= y.offline_tok_s ? "offline throughput" :
+					   x.closed_tok_s <= y.closed_tok_s ? "a closed loop" : NULL;
+			if (lost) {
+				c[i].fits = 0;
+				snprintf(c[i].reason, sizeof(c[i].reason), "pipeline parallel: TP %d PP %d "
+					 "on the same GPUs does as well in %s (vLLM: TP inside a node, "
+					 "PP across nodes)", b->tp, b->pp, lost);
+			}
+			break;
+		}
+	}
 }
 
 static int by_cost(const void *pa, const void *pb)
@@ -329,6 +534,7 @@ int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus
 		}
 	}
 	free(s);
+	pp_rule(c, n, t);
 	/* qsort is not stable: ties fall back to enumeration order. */
 	qsort(c, (size_t)n, sizeof(*c), by_cost);
 	*out = c;
@@ -340,6 +546,18 @@ static double best_cost(const struct candidate *c, int n)
 	return n > 0 && c[0].fits ? c[0].total_usd : INFINITY;
 }
 
+/* A split's cost: spares once per GPU type, for the larger of two instances on one type. */
+static double split_cost(struct candidate *const split[2], const int nsplit[2])
+{
+	double a = best_cost(split[0], nsplit[0]), b = best_cost(split[1], nsplit[1]);
+	if (!isfinite(a) || !isfinite(b))
+		return INFINITY;
+	if (split[0][0].gpu != split[1][0].gpu)
+		return a + b;
+	return split[0][0].serving_usd + split[1][0].serving_usd +
+	       fmax(split[0][0].spare_usd, split[1][0].spare_usd);
+}
+
 void plan_decision_free(struct plan_decision *d)
 {
 	for (int k = 0; k < 2; k++) {
@@ -349,54 +567,59 @@ void plan_decision_free(struct plan_decision *d)
 	}
 }
 
-int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
-		const struct engine_profile *e, const struct wl_bucket *b, int nb,
-		double p999_total, int64_t long_context, const struct plan_params *p,
-		struct plan_decision *d)
+/* The best candidate of a pool that lost, kept for the words (its first, fitting or not). */
+static void keep_alt(struct plan_decision *d, int k, const struct pool_traffic *t,
+		     const struct candidate *c, int n)
 {
-	struct pool_traffic tp[2];
-	struct candidate *shared = NULL, *split[2];
-	int nshared, nsplit[2];
-	int64_t thresholds[16];
+	d->alt_pool[k] = *t;
+	memset(&d->alt[k], 0, sizeof(d->alt[k]));
+	if (n > 0)
+		d->alt[k] = c[0];
+	else
+		snprintf(d->alt[k].reason, sizeof(d->alt[k].reason), "no candidate");
+}
+
+int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
+		const struct engine_profile *e, const struct plan_workload *w, int nw,
+		int64_t long_context, const struct plan_params *p, struct plan_decision *d)
+{
+	struct pool_traffic shared_t[2], split_t[2], best_t[2];
+	struct candidate *shared = NULL, *split[2], *best[2] = { NULL, NULL };
+	int nshared, nsplit[2], nbest[2] = { 0, 0 };
+	int64_t thresholds[16], ctx = length_limit(m->max_context_tokens, p);
 	int nt = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->split_usd = INFINITY;
-	plan_pools(b, nb, 0, p999_total, m->max_context_tokens, tp);
-	nshared = plan_pool(m, gpus, ngpus, e, &tp[0], p, &shared);
-	if (nshared < 0)
-		return -1;
-	d->candidates += nshared;
-	d->shared_usd = best_cost(shared, nshared);
-
 	if (long_context > 0)
 		thresholds[nt++] = long_context;
 	else if (long_context == 0)
-		nt = plan_thresholds(b, nb, m->max_context_tokens, thresholds, 16);
+		nt = plan_thresholds(w, nw, ctx, thresholds, 16);
 
 	for (int i = 0; i < nt; i++) {
-		struct pool_traffic sp[2];
-		if (plan_pools(b, nb, thresholds[i], p999_total, m->max_context_tokens, sp) != 2) {
+		if (plan_pools(w, nw, thresholds[i], 0, m->max_context_tokens, p, split_t) != 2) {
 			d->forced_empty = long_context > 0;
 			continue;
 		}
-		nsplit[0] = plan_pool(m, gpus, ngpus, e, &sp[0], p, &split[0]);
-		nsplit[1] = nsplit[0] < 0 ? -1 : plan_pool(m, gpus, ngpus, e, &sp[1], p, &split[1]);
+		nsplit[0] = plan_pool(m, gpus, ngpus, e, &split_t[0], p, &split[0]);
+		nsplit[1] = nsplit[0] < 0 ? -1 : plan_pool(m, gpus, ngpus, e, &split_t[1], p,
+							   &split[1]);
 		if (nsplit[0] < 0 || nsplit[1] < 0) {
 			if (nsplit[0] >= 0)
 				free(split[0]);
-			free(shared);
-			plan_decision_free(d);
+			free(best[0]);
+			free(best[1]);
 			return -1;
 		}
 		d->candidates += nsplit[0] + nsplit[1];
-		double cost = best_cost(split[0], nsplit[0]) + best_cost(split[1], nsplit[1]);
-		if (cost < d->split_usd) {
-			plan_decision_free(d);
+		double cost = split_cost(split, nsplit);
+		if (!d->threshold || cost < d->split_usd) {
+			free(best[0]);
+			free(best[1]);
 			for (int k = 0; k < 2; k++) {
-				d->pool[k] = sp[k];
-				d->cands[k] = split[k];
-				d->ncands[k] = nsplit[k];
+				best_t[k] = split_t[k];
+				best[k] = split[k];
+				nbest[k] = nsplit[k];
 			}
 			d->split_usd = cost;
 			d->threshold = thresholds[i];
@@ -406,16 +629,44 @@ int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngp
 		}
 	}
 
+	/*
+	 * The shared pool it is weighed against keeps the same requests in the
+	 * long class: isolation is then chosen for cost, never for an SLO the
+	 * shared pool would not have had to meet.
+	 */
+	plan_pools(w, nw, 0, d->threshold, m->max_context_tokens, p, shared_t);
+	nshared = plan_pool(m, gpus, ngpus, e, &shared_t[0], p, &shared);
+	if (nshared < 0) {
+		free(best[0]);
+		free(best[1]);
+		return -1;
+	}
+	d->candidates += nshared;
+	d->shared_usd = best_cost(shared, nshared);
+
 	/* A split stands when it works and is cheaper -- or when the scenario fixed it. */
 	if (d->threshold && isfinite(d->split_usd) &&
 	    (long_context > 0 || d->split_usd < d->shared_usd)) {
 		d->npools = 2;
+		for (int k = 0; k < 2; k++) {
+			d->pool[k] = best_t[k];
+			d->cands[k] = best[k];
+			d->ncands[k] = nbest[k];
+		}
+		d->alt_pools = 1;
+		keep_alt(d, 0, &shared_t[0], shared, nshared);
 		free(shared);
 		return 0;
 	}
-	plan_decision_free(d);
+	if (d->threshold) {
+		d->alt_pools = 2;
+		for (int k = 0; k < 2; k++)
+			keep_alt(d, k, &best_t[k], best[k], nbest[k]);
+	}
+	free(best[0]);
+	free(best[1]);
 	d->npools = 1;
-	d->pool[0] = tp[0];
+	d->pool[0] = shared_t[0];
 	d->cands[0] = shared;
 	d->ncands[0] = nshared;
 	return 0;

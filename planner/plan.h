@@ -1,12 +1,13 @@
 /*
- * plan.h - choosing how to serve one workload over a planning horizon:
- * splitting its requests into pools (long-context isolation), enumerating
- * candidate instances for each pool (GPU type x TP x PP x EP x precision),
- * finding each one's sustainable rate at the SLOs and its cost over the
- * horizon, and ranking them.
+ * plan.h - choosing how to serve the workloads of one model over a
+ * planning horizon: splitting their requests into pools (long-context
+ * isolation, each pool with its SLO class), enumerating candidate
+ * instances for each pool (GPU type x TP x PP x EP x precision), sizing
+ * each at its SLO batch, finding its sustainable rate at the SLOs'
+ * percentile (slo.h) and its cost over the horizon, and ranking them.
  *
- * Pure arithmetic on top of instance.h and fleet.h: no SQLite, no stdio,
- * no globals. Allocates with malloc; a NULL from it is reported as -1.
+ * Pure arithmetic on top of instance.h, slo.h and fleet.h: no SQLite, no
+ * stdio, no globals. Allocates with malloc; a NULL from it is reported as -1.
  */
 #ifndef PIQPLAN_PLAN_H
 #define PIQPLAN_PLAN_H
@@ -14,68 +15,94 @@
 #include <stdint.h>
 
 #include "instance.h"
+#include "slo.h"
 #include "workload.h"
 
 #define PLAN_MAX_QUARTERS 40
 
 /*
  * A candidate GPU type: the price more of it would be bought or rented at,
- * and how many are already owned (used first, at their own rate).
+ * and how many are already owned. Owned GPUs are paid for whether they
+ * serve or not, so a plan adds no cost by using them: candidates are
+ * charged only for the GPUs beyond what is owned.
  */
 struct plan_gpu {
 	struct gpu_spec spec;
 	double usd_per_gpu_hour;	/* the scenario's pricing kind; NaN: cannot acquire more */
-	double owned_usd_per_gpu_hour;	/* what an owned GPU costs per hour (0: sunk) */
+	double owned_usd_per_gpu_hour;	/* what an owned GPU costs per hour (0: not stated) */
 	int64_t owned[PLAN_MAX_QUARTERS]; /* owned GPUs still free, per quarter of the horizon */
+};
+
+/* One workload of the model, as the pools are cut from it. */
+struct plan_workload {
+	const struct wl_bucket *b;	/* its non-empty buckets */
+	int nb;
+	int64_t max_total_tokens;	/* its longest prompt + output when measured exactly; 0: unknown */
+	double demand_rps[PLAN_MAX_QUARTERS];	/* requests/s planned for, growth applied */
+	double mean_rps[PLAN_MAX_QUARTERS];	/* its mean rate, growth applied */
 };
 
 /* A pool: requests whose prompt + output falls in [min_total, max_total). */
 struct pool_traffic {
 	int64_t min_total_tokens;
 	int64_t max_total_tokens;	/* 0: no upper bound */
-	double share;			/* of the workload's requests, (0, 1] */
+	double share;			/* of the workloads' requests (demand-weighted), (0, 1] */
 	double isl, osl;		/* mean prompt and output tokens */
 	double prompt_cv2;		/* squared coefficient of variation of prompt lengths */
-	double isl_p99;			/* 99th percentile prompt: TTFT targets are judged on it */
 	int64_t max_model_len;		/* what the pool's instances must serve */
+	int64_t longest_tokens;		/* the longest prompt + output the pool receives */
+	double rejected_share;		/* of the requests sent to it, longer than max_model_len */
+	int long_class;			/* 1: the long SLO class (a long pool) */
+	int64_t class_tokens;		/* requests of this many tokens or more are of the long
+					 * class (0: none); a long pool's min_total_tokens */
+	struct slo_traffic lengths;	/* prompt and output points, with each prompt's class */
+	double demand_rps[PLAN_MAX_QUARTERS];	/* sum over the workloads of their share */
+	double mean_rps[PLAN_MAX_QUARTERS];
 };
 
-/* What the scenario asks of every pool of one workload. */
+/* What the scenario asks of every pool. */
 struct plan_params {
-	struct slo slo;
-	int redundancy;			/* spare instances per pool */
+	struct slo_target slo;		/* percentile, TTFT (and its long class), TPOT, utilisation */
+	int spares;			/* spare instances per GPU type (N+k); 0: none */
 	int start_quarter;		/* quarter index (fleet.h) */
 	int quarters;			/* <= PLAN_MAX_QUARTERS */
-	double demand_rps[PLAN_MAX_QUARTERS]; /* the workload's requests/s per quarter */
 	int allow_fp8;			/* try --quantization fp8 on GPUs with FP8 */
+	int64_t max_model_len;		/* every pool's max_model_len at most this; 0: no cap */
 };
 
 /* One evaluated candidate. */
 struct candidate {
 	int gpu;			/* index into the plan_gpu array */
 	int order;			/* enumeration order, for stable ranking */
-	struct instance inst;		/* sized; inst.fits and inst.reason */
+	struct instance inst;		/* sized; inst.max_num_seqs is the SLO batch */
 	int fits;			/* fits in memory, serves the SLOs, has a price */
-	char reason[200];		/* why not; or, for the ranked, a summary */
+	char reason[240];		/* why not; or, for the ranked, a summary */
+	int kv_seqs;			/* sequences per rank the KV (and the engine cap) allows */
 	double rate_rps;		/* sustainable requests/s per instance */
-	struct load_point at;		/* the operating point at that rate */
+	struct slo_load at;		/* the operating point at that rate */
+	struct slo_load full;		/* the operating point with every slot busy */
 	double usd_per_hour;		/* one instance at the market price (owned rate without one) */
-	double total_usd;		/* the pool over the horizon: owned GPUs first at their
-					 * rate, the rest at the price */
-	int64_t instances[PLAN_MAX_QUARTERS];
+	double serving_usd;		/* the pool's instances over the horizon, beyond owned GPUs */
+	double spare_usd;		/* its N+k spares, were it the largest on its GPU type */
+	double total_usd;		/* serving + spares */
+	int64_t instances[PLAN_MAX_QUARTERS];	/* serving instances (spares are per GPU type) */
 };
 
 /*
- * GPU cost of `gpus` GPUs of type g in quarter q (index into the horizon):
- * the owned ones first at their rate, the rest at the price. NaN when more
- * are needed than owned and the type has no price.
+ * What `gpus` GPUs of type g add in quarter q (index into the horizon):
+ * nothing for those owned, the price for the rest. NaN when more are
+ * needed than owned and the type has no price.
  */
 double plan_gpu_quarter_usd(const struct plan_gpu *g, int q, int quarter_index, int64_t gpus);
 
 /*
  * Every candidate for one pool, sized and costed, in *out (caller frees),
  * sorted: those that fit by total cost (then fewer GPUs), then the rest.
- * Returns the number of candidates, or -1 when out of memory.
+ * Pipeline parallelism stays only where it beats the layout with twice the
+ * TP and half the PP on the same GPUs in every load shape (offline
+ * throughput, a closed loop at the full batch, the sustainable rate):
+ * vLLM's rule, TP inside a node and PP across nodes. Returns the number of
+ * candidates, or -1 when out of memory.
  */
 int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
 	      const struct engine_profile *e, const struct pool_traffic *t,
@@ -86,29 +113,37 @@ int plan_candidate_count(const struct model_arch *m, const struct plan_gpu *gpus
 			 const struct plan_params *p);
 
 /*
- * Pools of a workload (its non-empty histogram buckets b[0..nb-1]).
- * threshold 0: one shared pool; else requests whose bucket lies wholly
- * below `threshold` total tokens go to a short pool and the rest to a long
- * pool. p999_total is the workload's measured p99.9 of prompt + output
- * (used for the shared pool's max_model_len); model_max_ctx caps every
- * max_model_len. Each pool's isl_p99 (the prompt its TTFT target is judged
- * on) is its own p99 prompt, capped at the workload's p99 prompt, so a
- * split never asks more of the long requests than the shared pool did.
- * Returns the number of pools written (1 or 2; 0 when the threshold leaves
- * one side empty, or there are no buckets).
+ * Pools of a model's workloads w[0..nw-1]. threshold 0: one shared pool,
+ * whose requests of class_tokens tokens or more (0: none) are of the long
+ * SLO class; else requests whose bucket lies wholly below `threshold`
+ * total tokens go to a short pool and the rest to a long pool (the long
+ * class). Workloads weigh in by their demand over the horizon. A pool's
+ * max_model_len covers its longest request (the exact maximum where the
+ * workload measured it, else its bucket's bound), capped by model_max_ctx
+ * and p->max_model_len; requests beyond it are its rejected_share.
+ * Returns the number of pools written (1 or 2; 0 when the threshold
+ * leaves one side empty, or there are no buckets).
  */
-int plan_pools(const struct wl_bucket *b, int nb, int64_t threshold, double p999_total,
-	       int64_t model_max_ctx, struct pool_traffic pools[2]);
+int plan_pools(const struct plan_workload *w, int nw, int64_t threshold, int64_t class_tokens,
+	       int64_t model_max_ctx, const struct plan_params *p, struct pool_traffic pools[2]);
+
+/*
+ * Share of workload w's requests that a pool [min_total, max_total) (max 0:
+ * unbounded) receives, by the rule plan_pools cuts pools with, and their
+ * mean prompt and output tokens in *isl and *osl (either may be NULL).
+ */
+double plan_pool_share(const struct plan_workload *w, int64_t min_total, int64_t max_total,
+		       double *isl, double *osl);
 
 /*
  * Thresholds worth trying for long-context isolation: powers of two from
  * 4,096 tokens up to model_max_ctx that leave between 0.01 % and 50 % of
  * requests in the long pool. Returns how many were written (at most max).
  */
-int plan_thresholds(const struct wl_bucket *b, int nb, int64_t model_max_ctx,
+int plan_thresholds(const struct plan_workload *w, int nw, int64_t model_max_ctx,
 		    int64_t *out, int max);
 
-/* A workload's pools as decided: one shared pool, or a short and a long one. */
+/* A model's pools as decided: one shared pool, or a short and a long one. */
 struct plan_decision {
 	int npools;			/* 1 (shared) or 2 (short, long) */
 	struct pool_traffic pool[2];
@@ -119,20 +154,30 @@ struct plan_decision {
 	int64_t threshold;		/* that split's threshold in tokens; 0: none */
 	int64_t candidates;		/* evaluated in all, shared and splits */
 	int forced_empty;		/* the fixed threshold left one side empty */
+	/*
+	 * The alternative that lost, for the words: the shared pool's best
+	 * candidate when a split was chosen (alt_pools 1), or the best split's
+	 * two when the shared pool was (alt_pools 2); alt[k].fits 0 and its
+	 * reason when that pool could not be served at all.
+	 */
+	int alt_pools;
+	struct pool_traffic alt_pool[2];
+	struct candidate alt[2];
 };
 
 /*
- * Decide one workload's pools. long_context: 0 tries every threshold
- * plan_thresholds() offers and keeps a split only when it costs less over
- * the horizon than the shared pool; -1 keeps the shared pool; > 0 splits
- * at that threshold whenever both sides are non-empty and servable. The
- * shared pool is always evaluated, so its cost can be shown beside a split.
+ * Decide the pools of a model's workloads. long_context: 0 tries every
+ * threshold plan_thresholds() offers, then weighs the cheapest split
+ * against one shared pool in which the same long requests keep their long
+ * SLO class, and keeps the cheaper; -1 keeps one shared pool (every
+ * request of the chat class); > 0 splits at that threshold whenever both
+ * sides are non-empty and servable. Spares are counted once per GPU type
+ * (a split on one type pays for its larger instance's spares only).
  * 0, or -1 when out of memory (d is then freed).
  */
 int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
-		const struct engine_profile *e, const struct wl_bucket *b, int nb,
-		double p999_total, int64_t long_context, const struct plan_params *p,
-		struct plan_decision *d);
+		const struct engine_profile *e, const struct plan_workload *w, int nw,
+		int64_t long_context, const struct plan_params *p, struct plan_decision *d);
 void plan_decision_free(struct plan_decision *d);
 
 /*

@@ -196,6 +196,7 @@ struct wl_hist {
 	int32_t *index;			/* open addressing into b; -1 empty */
 	size_t index_size;		/* power of two */
 	int64_t requests, prompt_sum, output_sum;
+	int64_t max[3];			/* WL_AXIS_* longest request (binned kind); -1: none */
 	double *sk[3];			/* WL_AXIS_* sketches */
 	int marginals_sketched;		/* prompt/output sketches set by add_independent */
 	int finished;
@@ -210,6 +211,7 @@ struct wl_hist *wl_hist_new(const struct wl_edges *edges)
 		h->binned = 1;
 		h->edges = *edges;
 	}
+	h->max[0] = h->max[1] = h->max[2] = -1;
 	for (int i = 0; i < 3; i++) {
 		h->sk[i] = calloc(SK_CELLS, sizeof(double));
 		if (!h->sk[i]) {
@@ -343,6 +345,10 @@ int wl_hist_add_request(struct wl_hist *h, int64_t prompt_tokens, int64_t output
 	h->sk[WL_AXIS_PROMPT][sk_index(prompt_tokens)] += 1;
 	h->sk[WL_AXIS_OUTPUT][sk_index(output_tokens)] += 1;
 	h->sk[WL_AXIS_TOTAL][sk_index(prompt_tokens + output_tokens)] += 1;
+	int64_t v[3] = { prompt_tokens, output_tokens, prompt_tokens + output_tokens };
+	for (int k = 0; k < 3; k++)
+		if (v[k] > h->max[k])
+			h->max[k] = v[k];
 	return 0;
 }
 
@@ -568,6 +574,28 @@ int wl_hist_sums_estimated(const struct wl_hist *h)
 	return !h->binned;
 }
 
+/* A bucket's last token: hi - 1, or lo when it is open-ended. */
+static int64_t bucket_last(int64_t lo, int64_t hi)
+{
+	return hi >= WL_TOKENS_END ? lo : hi - 1;
+}
+
+int64_t wl_hist_max(const struct wl_hist *h, enum wl_axis axis)
+{
+	if (h->binned)
+		return h->max[axis];
+	int64_t m = -1;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct wl_bucket *b = &h->b[i];
+		int64_t p = bucket_last(b->prompt_lo, b->prompt_hi);
+		int64_t o = bucket_last(b->output_lo, b->output_hi);
+		int64_t v = axis == WL_AXIS_PROMPT ? p : axis == WL_AXIS_OUTPUT ? o : p + o;
+		if (b->requests > 0 && v > m)
+			m = v;
+	}
+	return m;
+}
+
 void wl_hist_percentiles(const struct wl_hist *h, enum wl_axis axis,
 			 struct wl_percentiles *out)
 {
@@ -587,6 +615,8 @@ struct slot {
 };
 
 #define SLOT_EMPTY INT64_MIN
+/* A window count above this is clamped in the sketch (its top cell). */
+#define SK_MAX_VALUE (((int64_t)1 << 25) - 1)
 
 enum { MODE_NONE, MODE_SLOTS, MODE_WINDOWS };
 
@@ -597,6 +627,14 @@ struct wl_arrivals {
 	size_t size, used;	/* size: power of two */
 	int any;
 	int64_t first_ns, last_ns;
+	/* Slots mode: what has been folded into the window histogram. */
+	int64_t min_slot, max_slot;	/* occupied slots placed so far */
+	int folded;			/* 1 once a fold happened */
+	int64_t frontier;		/* slots below it are final: a later arrival there is late */
+	int64_t next_w;			/* the next window start to count */
+	double *sk;			/* window counts (the token sketch's cells); NULL until a fold */
+	double windows, peak_count;	/* windows counted so far, the largest count */
+	int64_t late;
 };
 
 struct wl_arrivals *wl_arrivals_new(int64_t window_ns)
@@ -614,6 +652,7 @@ void wl_arrivals_free(struct wl_arrivals *a)
 {
 	if (!a)
 		return;
+	free(a->sk);
 	free(a->t);
 	free(a);
 }
@@ -630,30 +669,38 @@ static struct slot *slot_find(const struct wl_arrivals *a, int64_t key)
 	return NULL;
 }
 
+/* Rehash into `size` slots, keeping the entries whose key is keep_from or more. */
+static int slots_rehash(struct wl_arrivals *a, size_t size, int64_t keep_from)
+{
+	struct slot *t = malloc(size * sizeof(*t));
+	if (!t)
+		return WL_ENOMEM;
+	for (size_t s = 0; s < size; s++)
+		t[s].key = SLOT_EMPTY;
+	a->used = 0;
+	for (size_t k = 0; k < a->size; k++) {
+		if (a->t[k].key == SLOT_EMPTY || a->t[k].key < keep_from)
+			continue;
+		size_t s = mix64((uint64_t)a->t[k].key) & (size - 1);
+		while (t[s].key != SLOT_EMPTY)
+			s = (s + 1) & (size - 1);
+		t[s] = a->t[k];
+		a->used++;
+	}
+	free(a->t);
+	a->t = t;
+	a->size = size;
+	return 0;
+}
+
 static struct slot *slot_get(struct wl_arrivals *a, int64_t key)
 {
 	struct slot *found = slot_find(a, key);
 	if (found)
 		return found;
-	if ((a->used + 1) * 2 > a->size) {
-		size_t size = a->size ? a->size * 2 : 256;
-		struct slot *t = malloc(size * sizeof(*t));
-		if (!t)
-			return NULL;
-		for (size_t s = 0; s < size; s++)
-			t[s].key = SLOT_EMPTY;
-		for (size_t k = 0; k < a->size; k++) {
-			if (a->t[k].key == SLOT_EMPTY)
-				continue;
-			size_t s = mix64((uint64_t)a->t[k].key) & (size - 1);
-			while (t[s].key != SLOT_EMPTY)
-				s = (s + 1) & (size - 1);
-			t[s] = a->t[k];
-		}
-		free(a->t);
-		a->t = t;
-		a->size = size;
-	}
+	if ((a->used + 1) * 2 > a->size &&
+	    slots_rehash(a, a->size ? a->size * 2 : 256, INT64_MIN))
+		return NULL;
 	size_t mask = a->size - 1;
 	size_t s = mix64((uint64_t)key) & mask;
 	while (a->t[s].key != SLOT_EMPTY)
@@ -672,17 +719,117 @@ void wl_arrivals_extend(struct wl_arrivals *a, int64_t start_ns, int64_t end_ns)
 	a->any = 1;
 }
 
+static int by_key(const void *pa, const void *pb)
+{
+	const struct slot *x = pa, *y = pb;
+	return (x->key > y->key) - (x->key < y->key);
+}
+
+static int by_count(const void *pa, const void *pb)
+{
+	const struct slot *x = pa, *y = pb;
+	return (x->count > y->count) - (x->count < y->count);
+}
+
+/* The table's entries with key < below (INT64_MAX: all), sorted; *n of them. NULL: ENOMEM. */
+static struct slot *sorted_slots(const struct wl_arrivals *a, int64_t below, size_t *n)
+{
+	struct slot *s = malloc((a->used ? a->used : 1) * sizeof(*s));
+	*n = 0;
+	if (!s)
+		return NULL;
+	for (size_t k = 0; k < a->size; k++)
+		if (a->t[k].key != SLOT_EMPTY && a->t[k].key < below)
+			s[(*n)++] = a->t[k];
+	qsort(s, *n, sizeof(*s), by_key);
+	return s;
+}
+
+/*
+ * Count the windows starting at *next_w .. last_w into sk, from the sorted
+ * occupied slots s[0..n-1] (every slot those windows touch). Runs of empty
+ * windows are counted at once, so a gap costs nothing however long.
+ */
+static void count_windows(const struct slot *s, size_t n, int64_t *next_w, int64_t last_w,
+			  double *sk, double *windows, double *peak)
+{
+	size_t i = 0;
+	int64_t w = *next_w;
+	while (w <= last_w) {
+		while (i < n && s[i].key < w)
+			i++;
+		if (i == n || s[i].key > w + (WL_PEAK_STEPS - 1)) {
+			int64_t until = i < n ? s[i].key - (WL_PEAK_STEPS - 1) : last_w + 1;
+			if (until > last_w + 1)
+				until = last_w + 1;
+			sk[0] += (double)(until - w);
+			*windows += (double)(until - w);
+			w = until;
+			continue;
+		}
+		double c = 0;
+		for (size_t j = i; j < n && s[j].key <= w + (WL_PEAK_STEPS - 1); j++)
+			c += s[j].count;
+		int64_t v = c < (double)SK_MAX_VALUE ? (int64_t)llround(c) : SK_MAX_VALUE;
+		sk[sk_index(v)] += 1;
+		*windows += 1;
+		if (c > *peak)
+			*peak = c;
+		w++;
+	}
+	*next_w = w;
+}
+
+/*
+ * The table is full: fold the slots more than WL_SLOT_CAP / 2 behind the
+ * newest. Windows wholly below the new frontier are counted; the last
+ * WL_PEAK_STEPS - 1 slots below it stay, for the windows that straddle it.
+ */
+static int fold(struct wl_arrivals *a)
+{
+	int64_t frontier = a->max_slot - WL_SLOT_CAP / 2;
+	size_t n;
+	if (a->folded && frontier <= a->frontier)
+		return 0;
+	if (!a->sk && !(a->sk = calloc(SK_CELLS, sizeof(double))))
+		return WL_ENOMEM;
+	struct slot *s = sorted_slots(a, frontier, &n);
+	if (!s)
+		return WL_ENOMEM;
+	if (!a->folded)
+		a->next_w = a->min_slot;
+	count_windows(s, n, &a->next_w, frontier - WL_PEAK_STEPS, a->sk, &a->windows,
+		      &a->peak_count);
+	free(s);
+	a->folded = 1;
+	a->frontier = frontier;
+	return slots_rehash(a, a->size, frontier - (WL_PEAK_STEPS - 1));
+}
+
 int wl_arrivals_add(struct wl_arrivals *a, int64_t t_ns)
 {
 	if (a->mode == MODE_WINDOWS)
 		return WL_EUSAGE;
-	a->mode = MODE_SLOTS;
 	int64_t key = t_ns / a->slot_ns - (t_ns % a->slot_ns < 0);
+	wl_arrivals_extend(a, t_ns, t_ns);
+	if (a->folded && key < a->frontier) {
+		a->late++;
+		return 0;
+	}
+	if (a->mode == MODE_NONE || key < a->min_slot)
+		a->min_slot = key;
+	if (a->mode == MODE_NONE || key > a->max_slot)
+		a->max_slot = key;
+	a->mode = MODE_SLOTS;
+	if (a->used >= WL_SLOT_CAP && !slot_find(a, key)) {
+		int r = fold(a);
+		if (r)
+			return r;
+	}
 	struct slot *s = slot_get(a, key);
 	if (!s)
 		return WL_ENOMEM;
 	s->count += 1;
-	wl_arrivals_extend(a, t_ns, t_ns);
 	return 0;
 }
 
@@ -719,30 +866,86 @@ int64_t wl_arrivals_last_ns(const struct wl_arrivals *a)
 	return a->last_ns;
 }
 
+/* Explicit windows: rates weighted by length, nearest rank by weight. */
+static int window_rates(const struct wl_arrivals *a, struct wl_rates *out)
+{
+	size_t n;
+	struct slot *s = sorted_slots(a, INT64_MAX, &n);
+	double total = 0;
+	if (!s)
+		return WL_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		double len = (double)(s[i].end_ns - s[i].key) / 1e9;
+		s[i].count /= len;		/* now a rate */
+		s[i].end_ns = s[i].end_ns - s[i].key;
+		total += len;
+		if (isnan(out->peak) || s[i].count > out->peak)
+			out->peak = s[i].count;
+	}
+	qsort(s, n, sizeof(*s), by_count);
+	double q[4] = { 0.50, 0.90, 0.99, 0.999 }, *dst[4] = { &out->p50, &out->p90, &out->p99,
+							      &out->p999 };
+	for (int k = 0; k < 4 && n > 0; k++) {
+		double want = q[k] * total, cum = 0;
+		for (size_t i = 0; i < n; i++) {
+			cum += (double)s[i].end_ns / 1e9;
+			if (cum + 1e-9 * total >= want || i + 1 == n) {
+				*dst[k] = s[i].count;
+				break;
+			}
+		}
+	}
+	out->windows = (double)n;
+	free(s);
+	return 0;
+}
+
+int wl_arrivals_rates(const struct wl_arrivals *a, struct wl_rates *out)
+{
+	*out = (struct wl_rates){ NAN, NAN, NAN, NAN, NAN, 0, a->late };
+	if (a->mode == MODE_WINDOWS)
+		return window_rates(a, out);
+	if (a->mode != MODE_SLOTS)
+		return 0;
+	/* The slots not yet folded, counted into a copy: reading changes nothing. */
+	size_t n;
+	double *sk = malloc(SK_CELLS * sizeof(double));
+	struct slot *s = sorted_slots(a, INT64_MAX, &n);
+	int ret = WL_ENOMEM;
+	if (!sk || !s)
+		goto cleanup;
+	if (a->sk)
+		memcpy(sk, a->sk, SK_CELLS * sizeof(double));
+	else
+		memset(sk, 0, SK_CELLS * sizeof(double));
+	double windows = a->windows, peak = a->peak_count, placed = 0;
+	int64_t next_w = a->folded ? a->next_w : a->min_slot;
+	for (size_t i = 0; i < n; i++)
+		placed += s[i].count;
+	count_windows(s, n, &next_w, a->max_slot - (WL_PEAK_STEPS - 1), sk, &windows, &peak);
+	double window_s = (double)(a->slot_ns * WL_PEAK_STEPS) / 1e9;
+	out->windows = windows;
+	if (windows > 0) {
+		out->peak = peak / window_s;
+		out->p50 = sk_quantile(sk, 0.50, 1) / window_s;
+		out->p90 = sk_quantile(sk, 0.90, 1) / window_s;
+		out->p99 = sk_quantile(sk, 0.99, 1) / window_s;
+		out->p999 = sk_quantile(sk, 0.999, 1) / window_s;
+	} else {
+		/* Shorter than a window: every arrival falls in one. */
+		out->peak = placed / window_s;
+	}
+	ret = 0;
+cleanup:
+	free(s);
+	free(sk);
+	return ret;
+}
+
 double wl_arrivals_peak_rps(const struct wl_arrivals *a)
 {
-	double peak = NAN;
-	for (size_t k = 0; k < a->size; k++) {
-		const struct slot *s = &a->t[k];
-		if (s->key == SLOT_EMPTY)
-			continue;
-		double rps;
-		if (a->mode == MODE_WINDOWS) {
-			rps = s->count / ((double)(s->end_ns - s->key) / 1e9);
-		} else {
-			/* The busiest window starts at an occupied slot. */
-			double n = s->count;
-			for (int d = 1; d < WL_PEAK_STEPS; d++) {
-				const struct slot *next = slot_find(a, s->key + d);
-				if (next)
-					n += next->count;
-			}
-			rps = n / ((double)(a->slot_ns * WL_PEAK_STEPS) / 1e9);
-		}
-		if (isnan(peak) || rps > peak)
-			peak = rps;
-	}
-	return peak;
+	struct wl_rates r;
+	return wl_arrivals_rates(a, &r) ? NAN : r.peak;
 }
 
 /* ---- block set -------------------------------------------------------- */
@@ -788,6 +991,9 @@ void wl_summary_init(struct workload_summary *s)
 	s->mean_rps = s->peak_rps = NAN;
 	s->prompt_tokens_mean = s->output_tokens_mean = NAN;
 	s->prompt = s->output = s->total = (struct wl_percentiles){ NAN, NAN, NAN, NAN };
+	s->rate = (struct wl_percentiles){ NAN, NAN, NAN, NAN };
+	s->rate_windows = NAN;
+	s->prompt_max = s->output_max = s->total_max = -1;
 	s->prefix_reuse_share = NAN;
 }
 
@@ -803,13 +1009,22 @@ void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
 	wl_hist_percentiles(h, WL_AXIS_PROMPT, &s->prompt);
 	wl_hist_percentiles(h, WL_AXIS_OUTPUT, &s->output);
 	wl_hist_percentiles(h, WL_AXIS_TOTAL, &s->total);
+	s->prompt_max = wl_hist_max(h, WL_AXIS_PROMPT);
+	s->output_max = wl_hist_max(h, WL_AXIS_OUTPUT);
+	s->total_max = wl_hist_max(h, WL_AXIS_TOTAL);
 	if (!a || !a->any)
 		return;
 	s->first_s = (double)a->first_ns / 1e9;
 	s->last_s = (double)a->last_ns / 1e9;
 	s->span_s = (double)(a->last_ns - a->first_ns) / 1e9;
 	s->mean_rps = s->span_s > 0 ? (double)h->requests / s->span_s : NAN;
-	s->peak_rps = wl_arrivals_peak_rps(a);
+	struct wl_rates r;
+	if (wl_arrivals_rates(a, &r) == 0) {
+		s->peak_rps = r.peak;
+		s->rate = (struct wl_percentiles){ r.p50, r.p90, r.p99, r.p999 };
+		s->rate_windows = isnan(r.p50) ? NAN : r.windows;
+		s->arrivals_late = r.late;
+	}
 	if (a->mode != MODE_WINDOWS) {
 		s->window_s = (double)(a->slot_ns * WL_PEAK_STEPS) / 1e9;
 		/*

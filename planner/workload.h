@@ -8,8 +8,9 @@
  * here grows with the number of rows. What does grow, and with what:
  *   - buckets: with distinct (prompt, output) bucket rectangles, at most
  *     WL_MAX_BUCKETS (a binned grid of WL_MAX_EDGES edges fits);
- *   - arrivals: with distinct occupied time slots (span / slot width,
- *     never more than the rows);
+ *   - arrivals: at most WL_SLOT_CAP occupied time slots; older ones are
+ *     folded into a fixed-size histogram of windowed rates as the trace
+ *     goes by, so a long or sparse trace costs no more than a short one;
  *   - block set (Mooncake prefix reuse): one bit per hash id up to the
  *     largest id seen, i.e. with distinct prefix-cache blocks.
  *
@@ -31,6 +32,8 @@
 #define WL_MAX_BUCKETS	65536
 /* Peak rate: a --window is cut into this many slots, see wl_arrivals. */
 #define WL_PEAK_STEPS	4
+/* Occupied arrival slots kept at once (see wl_arrivals); half of them may be late. */
+#define WL_SLOT_CAP	32768
 /* Largest Mooncake hash id accepted (the block set is a bitset: 128 MiB). */
 #define WL_MAX_BLOCK_ID	((int64_t)1 << 30)
 
@@ -171,33 +174,49 @@ int64_t wl_hist_output_tokens_sum(const struct wl_hist *h);
 /* 1 when sums are requests x midpoint estimates (rectangles kind). */
 int wl_hist_sums_estimated(const struct wl_hist *h);
 
+/*
+ * The longest prompt, output or prompt + output: exact for the binned kind,
+ * the largest bucket's last token (its lower bound when open-ended) for
+ * the rectangles kind. -1 when empty.
+ */
+int64_t wl_hist_max(const struct wl_hist *h, enum wl_axis axis);
+
 /* Percentiles of prompt, output or prompt + output (after wl_hist_finish). */
 void wl_hist_percentiles(const struct wl_hist *h, enum wl_axis axis,
 			 struct wl_percentiles *out);
 
 /*
- * Arrivals: first/last timestamp and the peak rate.
+ * Arrivals: first/last timestamp, the peak rate and the distribution of
+ * windowed rates.
  *
- * Peak rate is the busiest `window` of time, sliding in steps of window /
- * WL_PEAK_STEPS: arrivals are counted per slot floor(t / slot) (slot =
- * window / WL_PEAK_STEPS, aligned to the epoch) in a hash table of occupied
- * slots, and the peak is the largest count of WL_PEAK_STEPS consecutive
- * slots, divided by the window. Unlike tumbling windows (which can cut a
- * burst in two and report half of it) this finds any burst to within one
- * slot; memory grows with occupied slots, i.e. with the time span (one
- * month at 60 s: 172,800 slots at most, ~4 MiB), never with the rows, and
- * timestamps may come in any order.
+ * A window of `window` seconds slides in steps of window / WL_PEAK_STEPS:
+ * arrivals are counted per slot floor(t / slot) (slot = window /
+ * WL_PEAK_STEPS, aligned to the epoch), and a window is WL_PEAK_STEPS
+ * consecutive slots. Unlike tumbling windows (which can cut a burst in two
+ * and report half of it) this finds any burst to within one slot. The
+ * windows counted are those wholly inside the trace, from the first
+ * arrival's slot to the last's, empty ones included: their rates' p50,
+ * p90, p99 and p99.9 (nearest rank, exact below 2,048 requests a window,
+ * within 1/1024 above) and their largest, the peak.
  *
- * Explicit windows (prometheus, buckets periods) are recorded instead with
- * wl_arrivals_add_window: the peak is then the largest total of the windows
- * that share a start, divided by their length.
+ * Memory is bounded whatever the trace: occupied slots live in a hash
+ * table of at most WL_SLOT_CAP; when it fills, the slots more than
+ * WL_SLOT_CAP / 2 slots older than the newest are folded into the
+ * histogram of window counts (a fixed-size sketch). Timestamps may come in
+ * any order within those WL_SLOT_CAP / 2 slots (8.5 days at the 60 s
+ * default); an arrival older than what was folded is counted in the
+ * span, the mean and the late count, not in any window.
+ *
+ * Explicit windows (prometheus) are recorded instead with
+ * wl_arrivals_add_window: the rates are then those of the windows that
+ * share a start (their counts add up), weighted by their length.
  */
 struct wl_arrivals;
 
 /* window_ns > 0, nanoseconds. NULL on ENOMEM or a bad window. */
 struct wl_arrivals *wl_arrivals_new(int64_t window_ns);
 void wl_arrivals_free(struct wl_arrivals *a);
-/* One arrival at t_ns (ns since the epoch, or since the trace's origin). */
+/* One arrival at t_ns (ns since the epoch, or since the trace's origin). 0 or WL_ENOMEM. */
 int wl_arrivals_add(struct wl_arrivals *a, int64_t t_ns);
 /* `requests` in [start_ns, end_ns); end_ns > start_ns. */
 int wl_arrivals_add_window(struct wl_arrivals *a, int64_t start_ns, int64_t end_ns,
@@ -210,6 +229,16 @@ int64_t wl_arrivals_first_ns(const struct wl_arrivals *a);
 int64_t wl_arrivals_last_ns(const struct wl_arrivals *a);
 /* Peak requests per second as described above; NaN when nothing was counted. */
 double wl_arrivals_peak_rps(const struct wl_arrivals *a);
+
+/* The windowed rates, requests/s. */
+struct wl_rates {
+	double p50, p90, p99, p999;	/* NaN when the trace holds no whole window */
+	double peak;			/* NaN when nothing was counted */
+	double windows;			/* window positions counted (slots mode), or windows */
+	int64_t late;			/* arrivals left out of every window (out of order) */
+};
+/* Fill *out (reads, does not change a). 0, or WL_ENOMEM (out is then all NaN). */
+int wl_arrivals_rates(const struct wl_arrivals *a, struct wl_rates *out);
 
 /*
  * Prefix-cache block set (Mooncake hash_ids): counts every block and every
@@ -237,6 +266,12 @@ struct workload_summary {
 	double window_s;		/* peak-rate window used, s */
 	double mean_rps;		/* requests / span; NaN without a span */
 	double peak_rps;		/* see wl_arrivals; NaN when unknown */
+	struct wl_percentiles rate;	/* windowed rates, requests/s (wl_rates); NaN: unknown */
+	double rate_windows;		/* windows those percentiles are of; NaN: unknown */
+	int64_t arrivals_late;		/* arrivals out of order beyond the table, in no window */
+	int64_t prompt_max, output_max, total_max; /* longest, tokens: exact from requests
+						    * and mooncake, a bucket's bound from
+						    * histograms; -1 unknown */
 	int64_t prompt_tokens_sum, output_tokens_sum;
 	double prompt_tokens_mean, output_tokens_mean;	/* sums / requests */
 	int sums_estimated;		/* 1: sums are bucket midpoints (buckets, prometheus) */

@@ -4,9 +4,17 @@
  * A run reads the scenario and everything it depends on (models, GPUs,
  * prices, engine profile, workloads, clusters), hands plain structs to the
  * planner (planner/plan.h, planner/fleet.h), and writes what it decided --
- * pools, ranked configurations, fleet per quarter, capacity and cost --
- * as rows of one savepoint, with the SHA-256 of every input it read. The
- * words of the run's notes and of each pool's decision are written here.
+ * pools, ranked configurations, fleet per quarter, capacity, orders and
+ * cost -- as rows of one savepoint, with the SHA-256 of every input it
+ * read. The words of the run's notes and of each pool's decision are
+ * written here.
+ *
+ * Workloads on one model are planned together: their requests share the
+ * model's pools, instances and spares (the scenario's SLOs hold for all of
+ * them). Spares (margin spares or both) are counted per GPU type across
+ * every pool on it; owned GPUs are costed at their stated rate in every
+ * quarter, serving or not, and the types the scenario does not list are
+ * reported as unused capacity.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "run/scenario_run.h"
@@ -39,6 +47,9 @@
 #define KEEP_RANKED 10
 #define KEEP_INFEASIBLE 10
 
+/* A trace shorter than this is "short": its percentiles are of few windows (a note says so). */
+#define SHORT_TRACE_S 86400.0
+
 /* One input the run read, for run_input and the run's overall hash. */
 struct input_hash {
 	char kind[16];
@@ -51,9 +62,11 @@ struct run_state {
 	struct db *db;
 	struct scenario sc;
 	struct engine_profile engine;
-	struct plan_gpu *gpus;
+	struct plan_gpu *gpus;		/* the candidates: the scenario's list */
 	char **price_as_of;		/* per gpu */
 	int ngpus;
+	char **unlisted;		/* owned types the scenario does not list */
+	int nunlisted;
 	struct input_hash *inputs;
 	int ninputs;
 	char **notes;			/* "kind\ttext" */
@@ -62,16 +75,19 @@ struct run_state {
 	struct run_store *store;	/* the run's rows; NULL until the run row exists */
 	int64_t run_id;
 	char today[11];			/* YYYY-MM-DD, for order-by dates already past */
+	char pct[16];			/* "p99" */
 };
 
-/* A pool decided for a workload. */
+/* A pool decided for a model's workloads. */
 struct decided_pool {
 	struct pool_traffic t;
 	char name[8];			/* "shared", "short", "long" */
 	struct candidate *cands;	/* ranked; cands[0] chosen */
 	int ncands;
 	double shared_alternative_usd;	/* NaN when not computed */
+	double split_alternative_usd;	/* NaN when none */
 	char choice[240];
+	char lost[600];			/* why the alternative lost; "" when there was none */
 };
 
 static void add_note(struct run_state *rs, const char *kind, const char *fmt, ...)
@@ -80,7 +96,7 @@ static void add_note(struct run_state *rs, const char *kind, const char *fmt, ..
 static void add_note(struct run_state *rs, const char *kind, const char *fmt, ...)
 {
 	va_list ap;
-	char buf[600];
+	char buf[800];
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
@@ -124,10 +140,40 @@ static int hash_input(struct run_state *rs, const char *kind, const char *name,
 	return 0;
 }
 
+static int margin_utilization(const struct scenario *sc)
+{
+	return strcmp(sc->margin, "spares") != 0;
+}
+
+static int margin_spares(const struct scenario *sc)
+{
+	return strcmp(sc->margin, "utilization") != 0;
+}
+
+/* The owned GPUs of type id in each quarter of the horizon. */
+static int owned_per_quarter(struct run_state *rs, const char *id, int64_t owned[],
+			     double *rate)
+{
+	*rate = NAN;
+	for (int q = 0; q < rs->sc.quarters; q++) {
+		char qs[QUARTER_BUF];
+		double r;
+		int64_t unstated;
+		quarter_format(rs->sc.start_quarter + q, qs);
+		if (cluster_owned(rs->db, id, qs, &owned[q], &r, &unstated))
+			return -1;
+		if (isfinite(r))
+			*rate = r;
+	}
+	return 0;
+}
+
 /*
- * The candidate GPUs: the scenario's (or every type), with their newest
- * price of the scenario's kind, plus every type the team owns (usable up to
- * what is owned even without a price). A type with neither is left out.
+ * The candidate GPUs: the scenario's list (or every type), with their
+ * newest price of the scenario's kind; a listed type without one can serve
+ * up to what is owned. Owned types the scenario does not list are kept
+ * aside as unused capacity. A listed type with neither price nor owned
+ * GPUs is left out.
  */
 static int load_gpus(struct run_state *rs)
 {
@@ -139,6 +185,12 @@ static int load_gpus(struct run_state *rs)
 		return -1;
 	for (int i = 0; i < nrows; i++) {
 		const char *id = rows[i].id;
+		if (!rows[i].listed) {
+			rs->unlisted = xrealloc(rs->unlisted,
+						(size_t)(rs->nunlisted + 1) * sizeof(*rs->unlisted));
+			rs->unlisted[rs->nunlisted++] = xstrdup(id);
+			continue;
+		}
 		if (isnan(rows[i].usd_per_gpu_hour) && !rows[i].owned) {
 			strbuf_addf(&unpriced, "%s%s", unpriced.len ? ", " : "", id);
 			continue;
@@ -150,18 +202,10 @@ static int load_gpus(struct run_state *rs)
 		g->usd_per_gpu_hour = rows[i].usd_per_gpu_hour;
 		rs->price_as_of[rs->ngpus] = rows[i].price_as_of ? xstrdup(rows[i].price_as_of) : NULL;
 		rs->ngpus++;
-		if (load_gpu_spec(rs->db, id, &g->spec))
+		double rate;
+		if (load_gpu_spec(rs->db, id, &g->spec) || owned_per_quarter(rs, id, g->owned, &rate))
 			goto cleanup;
-		for (int q = 0; q < rs->sc.quarters; q++) {
-			char qs[QUARTER_BUF];
-			double rate;
-			int unstated;
-			quarter_format(rs->sc.start_quarter + q, qs);
-			if (cluster_owned(rs->db, id, qs, &g->owned[q], &rate, &unstated))
-				goto cleanup;
-			if (isfinite(rate))
-				g->owned_usd_per_gpu_hour = rate;
-		}
+		g->owned_usd_per_gpu_hour = isfinite(rate) ? rate : 0;
 		char *pname = xasprintf("%s %s", id, rs->sc.pricing);
 		int h = hash_input(rs, "gpu", id, RUN_INPUT_GPU, id) ||
 			hash_input(rs, "price", pname, RUN_INPUT_PRICES, id);
@@ -186,19 +230,6 @@ cleanup:
 	return ret;
 }
 
-/* What the chosen configurations of a workload take from the owned GPUs. */
-static void take_owned(struct run_state *rs, const struct decided_pool *pools, int npools)
-{
-	for (int k = 0; k < npools; k++) {
-		const struct candidate *c = &pools[k].cands[0];
-		struct plan_gpu *g = &rs->gpus[c->gpu];
-		for (int q = 0; q < rs->sc.quarters; q++) {
-			int64_t used = c->instances[q] * c->inst.gpus;
-			g->owned[q] = g->owned[q] > used ? g->owned[q] - used : 0;
-		}
-	}
-}
-
 /* A workload's figures and buckets, as the planner needs them. */
 struct wl_input {
 	int64_t id;
@@ -207,8 +238,9 @@ struct wl_input {
 	struct model_params params;
 	struct wl_bucket *buckets;
 	int nbuckets;
-	double base_rps;		/* peak or mean, per the scenario */
-	double p999_total;
+	double demand_rps, mean_rps;	/* at the start, before growth */
+	double growth_pct;
+	int64_t max_total_tokens;
 	int independent, sums_estimated;
 };
 
@@ -218,6 +250,56 @@ static void wl_input_free(struct wl_input *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* Say which rate stands for the workload's demand, and what it rests on. */
+static int choose_demand(struct run_state *rs, const struct workload_rates *wr,
+			 struct wl_input *w)
+{
+	const char *stat = rs->sc.demand;
+	double rate = workload_rate_for(wr, stat);
+	w->mean_rps = wr->mean_rps;
+	if (!(rate > 0) && strcmp(stat, "mean") && strcmp(stat, "peak") && wr->peak_rps > 0) {
+		rate = wr->peak_rps;
+		add_note(rs, "assumption", "workload %s has no distribution of windowed rates (%s); "
+			 "its busiest window (%.3f req/s) stands for its %s.", w->name,
+			 !strcmp(wr->format, "buckets") ? "a buckets file" :
+			 isfinite(wr->span_s) && isfinite(wr->window_s) && wr->span_s < wr->window_s
+				 ? "the trace is shorter than one window"
+				 : "imported before piqplan measured it: re-import to have it",
+			 rate, stat);
+	} else if (rate > 0 && stat[0] == 'p' && strcmp(stat, "peak")) {
+		char window[48];
+		if (isfinite(wr->window_s))
+			snprintf(window, sizeof(window), "%g-s windows", wr->window_s);
+		else
+			snprintf(window, sizeof(window), "its export's windows");
+		if (isfinite(wr->span_s) && wr->span_s < SHORT_TRACE_S)
+			add_note(rs, "assumption", "workload %s: demand is the %s of %s over a %.2f-hour "
+				 "trace (%.0f windows): at that length it is its busiest few minutes "
+				 "(peak %.3f req/s, mean %.3f), not a daily peak; import a day or more "
+				 "to plan for the daily cycle.", w->name, stat, window,
+				 wr->span_s / 3600, wr->rate_windows, wr->peak_rps, wr->mean_rps);
+		else
+			add_note(rs, "assumption", "workload %s: demand is the %s of %s (%.0f windows, "
+				 "peak %.3f req/s, mean %.3f).", w->name, stat, window,
+				 wr->rate_windows, wr->peak_rps, wr->mean_rps);
+	}
+	if (!(rate > 0) && wr->mean_rps > 0) {
+		rate = wr->mean_rps;
+		add_note(rs, "assumption", "workload %s has no %s request rate; its mean rate "
+			 "(%.3f req/s) was planned for instead.", w->name, stat, rate);
+	}
+	if (!(rate > 0))
+		return error("workload '%s' has no arrival rate (import it from timestamped "
+			     "requests, or a buckets file with period or peak_rps columns)", w->name);
+	if (!(w->mean_rps > 0)) {
+		w->mean_rps = rate;
+		add_note(rs, "assumption", "workload %s has no mean rate: token volumes and cost per "
+			 "token are at its planned rate.", w->name);
+	}
+	w->demand_rps = rate;
+	return 0;
+}
+
 static int load_workload(struct run_state *rs, const struct scenario_workload *sw,
 			 struct wl_input *w)
 {
@@ -225,6 +307,7 @@ static int load_workload(struct run_state *rs, const struct scenario_workload *s
 	w->id = sw->id;
 	w->name = sw->name;
 	w->model_id = sw->model_id;
+	w->growth_pct = sw->growth_pct;
 	if (load_model_arch(rs->db, sw->model_id, &w->arch))
 		return -1;
 	model_params_count(&w->arch, &w->params);
@@ -233,20 +316,9 @@ static int load_workload(struct run_state *rs, const struct scenario_workload *s
 	if (workload_rates(rs->db, w->id, &wr))
 		return -1;
 	free(wr.model_id);
-	double rate[2] = { wr.peak_rps, wr.mean_rps };
-	int want = rs->sc.demand_peak ? 0 : 1, other = 1 - want;
-	if (rate[want] > 0) {
-		w->base_rps = rate[want];
-	} else if (rate[other] > 0) {
-		w->base_rps = rate[other];
-		add_note(rs, "assumption", "workload %s has no %s request rate; its %s rate "
-			 "(%.3f req/s) was planned for instead.", w->name,
-			 want ? "mean" : "peak", want ? "peak" : "mean", w->base_rps);
-	} else {
-		return error("workload '%s' has no arrival rate (import it from timestamped "
-			     "requests, or a buckets file with period or peak_rps columns)", w->name);
-	}
-	w->p999_total = wr.total_tokens_p999;
+	if (choose_demand(rs, &wr, w))
+		return -1;
+	w->max_total_tokens = wr.total_tokens_max;
 	w->independent = wr.independent_marginals;
 	w->sums_estimated = wr.sums_estimated;
 
@@ -266,19 +338,45 @@ static int load_workload(struct run_state *rs, const struct scenario_workload *s
 	return 0;
 }
 
-static void plan_params_for(const struct run_state *rs, const struct scenario_workload *sw,
-			    const struct wl_input *w, struct plan_params *p)
+/* The workloads of one model, as indices into the run's workloads. */
+struct model_group {
+	const char *model_id;
+	const struct model_arch *arch;
+	int *idx;
+	int n;
+};
+
+static void plan_params_for(const struct run_state *rs, struct plan_params *p)
 {
+	const struct scenario *sc = &rs->sc;
 	memset(p, 0, sizeof(*p));
-	p->slo.ttft_s = rs->sc.ttft_ms / 1e3;
-	p->slo.tpot_s = rs->sc.tpot_ms / 1e3;
-	p->slo.utilisation = rs->sc.utilization;
-	p->redundancy = rs->sc.redundancy;
-	p->start_quarter = rs->sc.start_quarter;
-	p->quarters = rs->sc.quarters;
+	p->slo.quantile = sc->slo_percentile / 100;
+	p->slo.ttft_s = sc->ttft_ms / 1e3;
+	p->slo.long_ttft_s_per_token = sc->long_ttft_ms_per_1k / 1e6;
+	p->slo.tpot_s = sc->tpot_ms / 1e3;
+	p->slo.utilisation = margin_utilization(sc) ? sc->utilization : 0;
+	p->spares = margin_spares(sc) ? sc->redundancy : 0;
+	p->start_quarter = sc->start_quarter;
+	p->quarters = sc->quarters;
 	p->allow_fp8 = 1;
-	for (int q = 0; q < p->quarters; q++)
-		p->demand_rps[q] = w->base_rps * growth_factor(sw->growth_pct, q);
+	p->max_model_len = sc->max_model_len;
+}
+
+static void plan_workloads_for(const struct run_state *rs, const struct wl_input *wls,
+			       const struct model_group *g, struct plan_workload *pw)
+{
+	for (int k = 0; k < g->n; k++) {
+		const struct wl_input *w = &wls[g->idx[k]];
+		memset(&pw[k], 0, sizeof(pw[k]));
+		pw[k].b = w->buckets;
+		pw[k].nb = w->nbuckets;
+		pw[k].max_total_tokens = w->max_total_tokens;
+		for (int q = 0; q < rs->sc.quarters; q++) {
+			double f = growth_factor(w->growth_pct, q);
+			pw[k].demand_rps[q] = w->demand_rps * f;
+			pw[k].mean_rps[q] = w->mean_rps * f;
+		}
+	}
 }
 
 static void decided_free(struct decided_pool *d)
@@ -288,33 +386,88 @@ static void decided_free(struct decided_pool *d)
 	d->ncands = 0;
 }
 
+/* "H200-SXM-141GB x8 (TP 1, DP 8, EP) at 8.6 req/s per instance" */
+static void describe(const struct run_state *rs, const struct candidate *c, char *buf, size_t n)
+{
+	const struct layout *l = &c->inst.layout;
+	snprintf(buf, n, "%s x%d (TP %d%s%s%s) at %.3g req/s per instance, TTFT %s %.0f ms",
+		 rs->gpus[c->gpu].spec.id, c->inst.gpus, l->tp,
+		 l->pp > 1 ? ", PP" : "", l->pp > 1 ? (l->pp == 2 ? " 2" : " 4") : "",
+		 l->dp > 1 ? (l->ep ? ", DP+EP" : ", DP") : (l->ep ? ", EP" : ""),
+		 c->rate_rps, rs->pct, c->at.ttft_s * 1e3);
+}
+
+/* Why the alternative the planner did not choose lost, in words. */
+static void alternative_words(const struct run_state *rs, const struct plan_decision *d,
+			      double chosen_usd, char *buf, size_t n)
+{
+	char a[200], b[200];
+	buf[0] = '\0';
+	if (d->alt_pools == 1) {
+		const struct candidate *s = &d->alt[0];
+		if (!s->fits) {
+			snprintf(buf, n, "one shared pool cannot serve the requests: %s", s->reason);
+			return;
+		}
+		describe(rs, s, a, sizeof(a));
+		describe(rs, &d->cands[0][0], b, sizeof(b));
+		snprintf(buf, n, "one shared pool would cost %.0f USD over the horizon, %.2fx the "
+			 "split: its best is %s, against %s for the short requests alone -- in one "
+			 "pool they would queue behind prefills of %.0f-token prompts (the long "
+			 "pool's mean)", d->shared_usd, d->shared_usd / chosen_usd, a, b,
+			 d->pool[1].isl);
+	} else if (d->alt_pools == 2) {
+		for (int k = 0; k < 2; k++)
+			if (!d->alt[k].fits) {
+				snprintf(buf, n, "isolating requests of %lld+ tokens fails: no "
+					 "configuration serves its %s pool (%s)", (long long)d->threshold,
+					 k ? "long" : "short", d->alt[k].reason);
+				return;
+			}
+		describe(rs, &d->alt[0], a, sizeof(a));
+		describe(rs, &d->alt[1], b, sizeof(b));
+		snprintf(buf, n, "isolating requests of %lld+ tokens would cost %.0f USD over the "
+			 "horizon, %.2fx one shared pool: short pool %s, long pool %s (spares counted "
+			 "once per GPU type)", (long long)d->threshold, d->split_usd,
+			 d->split_usd / chosen_usd, a, b);
+	}
+}
+
 /*
- * Decide the pools of one workload (planner/plan.h's plan_decide) and say
- * in words how the split was chosen. Writes 1 or 2 pools into out[].
+ * Decide the pools of a model's workloads (planner/plan.h's plan_decide)
+ * and say in words how the split was chosen and why the other way lost.
  */
-static int decide_pools(struct run_state *rs, const struct wl_input *w,
-			const struct plan_params *p, struct decided_pool out[2], int *nout)
+static int decide_pools(struct run_state *rs, const struct model_group *g,
+			const struct plan_workload *pw, const struct plan_params *p,
+			struct decided_pool out[2], int *nout)
 {
 	struct plan_decision d;
 	static const char *const split_names[] = { "short", "long" };
 
-	if (plan_decide(&w->arch, rs->gpus, rs->ngpus, &rs->engine, w->buckets, w->nbuckets,
-			w->p999_total, rs->sc.long_context_tokens, p, &d))
-		return error("out of memory planning workload '%s'", w->name);
+	if (plan_decide(g->arch, rs->gpus, rs->ngpus, &rs->engine, pw, g->n,
+			rs->sc.long_context_tokens, p, &d))
+		return error("out of memory planning model '%s'", g->model_id);
 	rs->candidates += d.candidates;
 	if (d.forced_empty)
-		add_note(rs, "warning", "workload %s: the long-context threshold %lld leaves one pool "
-			 "empty; one shared pool serves it.", w->name,
+		add_note(rs, "warning", "model %s: the long-context threshold %lld leaves one pool "
+			 "empty; one shared pool serves it.", g->model_id,
 			 (long long)rs->sc.long_context_tokens);
 
 	memset(out, 0, 2 * sizeof(*out));
 	*nout = d.npools;
+	double chosen = 0;
+	for (int k = 0; k < d.npools; k++)
+		chosen += d.ncands[k] > 0 && d.cands[k][0].fits ? d.cands[k][0].total_usd : 0;
+	char lost[600];
+	alternative_words(rs, &d, chosen > 0 ? chosen : 1, lost, sizeof(lost));
 	for (int k = 0; k < d.npools; k++) {
 		struct decided_pool *o = &out[k];
 		o->t = d.pool[k];
 		o->cands = d.cands[k];
 		o->ncands = d.ncands[k];
-		o->shared_alternative_usd = d.shared_usd;
+		o->shared_alternative_usd = d.npools == 2 ? d.shared_usd : chosen;
+		o->split_alternative_usd = d.npools == 1 && d.threshold ? d.split_usd : NAN;
+		snprintf(o->lost, sizeof(o->lost), "%s", lost);
 		snprintf(o->name, sizeof(o->name), "%s", d.npools == 2 ? split_names[k] : "shared");
 		if (d.npools == 2)
 			snprintf(o->choice, sizeof(o->choice),
@@ -340,7 +493,7 @@ static int decide_pools(struct run_state *rs, const struct wl_input *w,
 
 static const char *const precision_names[] = { "native", "bf16", "fp8", "fp4" };
 
-static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_t pool_id,
+static int insert_configs(struct run_state *rs, const struct model_group *g, int64_t pool_id,
 			  const struct decided_pool *d)
 {
 	int rank = 0, infeasible = 0;
@@ -359,13 +512,13 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 		}
 		rank++;
 		const struct instance *in = &c->inst;
-		const struct plan_gpu *g = &rs->gpus[c->gpu];
+		const struct plan_gpu *gpu = &rs->gpus[c->gpu];
 		struct run_config_row row = {
 			.pool_id = pool_id,
 			.rank = rank,
 			.chosen = i == 0 && c->fits,
 			.fits = c->fits,
-			.gpu = g->spec.id,
+			.gpu = gpu->spec.id,
 			.tp = in->layout.tp,
 			.pp = in->layout.pp,
 			.dp = in->layout.dp,
@@ -373,17 +526,18 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 			.precision = precision_names[in->layout.precision],
 			.kv_dtype = in->layout.kv_elem_bytes == 1 ? "fp8" : "auto",
 			.gpus_per_instance = in->gpus,
-			.usd_per_gpu_hour = g->usd_per_gpu_hour,
+			.usd_per_gpu_hour = gpu->usd_per_gpu_hour,
 			.sized = in->fits,
 		};
 		char *cmd = NULL;
 		if (in->fits) {
 			row.max_model_len = in->max_model_len;
 			row.max_num_seqs = in->max_num_seqs;
+			row.kv_max_num_seqs = c->kv_seqs;
 			row.max_num_batched_tokens = in->max_num_batched_tokens;
 			row.gpu_memory_utilization = in->gpu_memory_utilization;
 			row.kv_tokens = in->kv_tokens;
-			char *args = vllm_args_alloc(in, &w->arch, w->model_id);
+			char *args = vllm_args_alloc(in, g->arch, g->model_id);
 			row.vllm_args = cmd = xasprintf("vllm serve %s", args);
 			free(args);
 		}
@@ -395,8 +549,12 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 			row.total_usd = c->total_usd;
 			row.usd_per_mtok_output = usd_per_million_tokens(c->usd_per_hour,
 									 c->rate_rps * d->t.osl);
+			row.slo_percentile = rs->sc.slo_percentile;
+			row.tpot_full_ms = c->full.tpot_s * 1e3;
+			row.capacity_rps = c->at.capacity_rate;
+			row.utilization = c->at.utilisation;
 		}
-		char why[400];
+		char why[480];
 		if (i == 0 && c->fits)
 			snprintf(why, sizeof(why), "chosen: cheapest over the horizon; %s", c->reason);
 		else if (c->fits && c->total_usd <= d->cands[0].total_usd)
@@ -407,7 +565,9 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 		else if (c->fits)
 			snprintf(why, sizeof(why), "costs %.0f USD more over the horizon (%+.1f%%); %s",
 				 c->total_usd - d->cands[0].total_usd,
-				 100 * (c->total_usd / d->cands[0].total_usd - 1), c->reason);
+				 d->cands[0].total_usd > 0
+					 ? 100 * (c->total_usd / d->cands[0].total_usd - 1) : 100.0,
+				 c->reason);
 		else
 			snprintf(why, sizeof(why), "cannot serve: %s", c->reason);
 		row.reason = why;
@@ -419,156 +579,354 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 	return 0;
 }
 
-/* Per quarter x GPU type: what the pools need. */
+/* Per quarter x GPU type: what the pools on it need and serve. */
 struct capacity_acc {
-	int64_t gpus;
-	double input_tokens, output_tokens;
+	int64_t gpus;				/* serving */
+	int largest_instance;			/* GPUs of the largest instance on the type */
+	double input_tokens, output_tokens;	/* at the mean rate */
 	double input_gpu_share_weighted;	/* sum of gpus x input time share */
 	double floor_gpu_hours;
 };
 
-static int write_pools(struct run_state *rs, const struct wl_input *w, const struct plan_params *p,
-		       struct decided_pool *pools, int npools, struct capacity_acc *acc)
+/* The error of a pool nothing serves, with the best candidates' reasons. */
+static int unservable(const struct run_state *rs, const struct model_group *g,
+		      const struct decided_pool *d)
+{
+	struct strbuf why = STRBUF_INIT;
+	for (int i = 0; i < d->ncands && i < 3; i++)
+		strbuf_addf(&why, "\n  %s x%d TP%d PP%d%s %s: %s",
+			    rs->gpus[d->cands[i].gpu].spec.id, d->cands[i].inst.gpus,
+			    d->cands[i].inst.layout.tp, d->cands[i].inst.layout.pp,
+			    d->cands[i].inst.layout.ep ? " EP" : "",
+			    precision_names[d->cands[i].inst.layout.precision], d->cands[i].reason);
+	error("no configuration can serve the %s pool of model %s (max_model_len %lld) at TTFT "
+	      "%s %g ms / TPOT %s %g ms on the candidate GPUs:%s", d->name, g->model_id,
+	      (long long)d->t.max_model_len, rs->pct, rs->sc.ttft_ms, rs->pct, rs->sc.tpot_ms,
+	      why.buf ? why.buf : "");
+	strbuf_release(&why);
+	return -1;
+}
+
+static int write_pool_row(struct run_state *rs, const struct model_group *g,
+			  const struct wl_input *wls, const struct decided_pool *d, int64_t *pool_id)
+{
+	const struct pool_traffic *t = &d->t;
+	struct run_pool_row pool = {
+		.workload_id = wls[g->idx[0]].id,
+		.pool = d->name,
+		.min_total_tokens = t->min_total_tokens,
+		.max_total_tokens = t->max_total_tokens,
+		.request_share = t->share,
+		.prompt_tokens_mean = t->isl,
+		.output_tokens_mean = t->osl,
+		.max_model_len = t->max_model_len,
+		.threshold_choice = d->choice,
+		.shared_alternative_usd = isfinite(d->shared_alternative_usd)
+			? d->shared_alternative_usd : NAN,
+		.model_id = g->model_id,
+		.slo_class = t->long_class ? "long" : "chat",
+		.slo_percentile = rs->sc.slo_percentile,
+		.ttft_target_ms = rs->sc.ttft_ms,
+		.tpot_target_ms = rs->sc.tpot_ms,
+		.long_ttft_ms_per_1k = t->class_tokens > 0 ? rs->sc.long_ttft_ms_per_1k : NAN,
+		.long_class_tokens = t->class_tokens,
+		.longest_tokens = t->longest_tokens,
+		.rejected_share = t->rejected_share,
+		.split_alternative_usd = isfinite(d->split_alternative_usd)
+			? d->split_alternative_usd : NAN,
+		.alternative_lost = d->lost[0] ? d->lost : NULL,
+	};
+	if (run_store_pool(rs->store, &pool, pool_id))
+		return -1;
+	for (int k = 0; k < g->n; k++) {
+		struct plan_workload pw = { wls[g->idx[k]].buckets, wls[g->idx[k]].nbuckets, 0,
+					    { 0 }, { 0 } };
+		double share = plan_pool_share(&pw, t->min_total_tokens, t->max_total_tokens,
+					       NULL, NULL);
+		if (share > 0 && run_store_pool_workload(rs->store, *pool_id, wls[g->idx[k]].id,
+							 share > 1 ? 1 : share))
+			return -1;
+	}
+	if (t->rejected_share > 0)
+		add_note(rs, "risk", "the %s pool of %s rejects %.3f%% of its requests: longer than "
+			 "its max_model_len %lld (%s).", d->name, g->model_id, 100 * t->rejected_share,
+			 (long long)t->max_model_len,
+			 rs->sc.max_model_len > 0 && rs->sc.max_model_len < g->arch->max_context_tokens
+				 ? "the scenario's --max-model-len" : "the model's context");
+	return 0;
+}
+
+/* Each workload's part of a pool in one quarter. */
+static int write_shares(struct run_state *rs, const struct model_group *g,
+			const struct wl_input *wls, const struct plan_workload *pw,
+			const struct decided_pool *d, int64_t pool_id, int q, const char *qs)
+{
+	const struct pool_traffic *t = &d->t;
+	for (int k = 0; k < g->n; k++) {
+		double isl, osl;
+		double sent = plan_pool_share(&pw[k], t->min_total_tokens, t->max_total_tokens,
+					      &isl, &osl);
+		if (sent <= 0)
+			continue;
+		double served = sent * (1 - t->rejected_share);
+		double rps = pw[k].demand_rps[q] * served, mean = pw[k].mean_rps[q] * served;
+		struct run_fleet_share_row row = {
+			.quarter = qs,
+			.pool_id = pool_id,
+			.workload_id = wls[g->idx[k]].id,
+			.demand_rps = rps,
+			.mean_rps = mean,
+			.input_tok_s = mean * isl,
+			.output_tok_s = mean * osl,
+			.share = t->demand_rps[q] > 0 ? fmin(1, rps / t->demand_rps[q]) : 0,
+		};
+		if (run_store_fleet_share(rs->store, &row))
+			return -1;
+	}
+	return 0;
+}
+
+static int write_pools(struct run_state *rs, const struct model_group *g,
+		       const struct wl_input *wls, const struct plan_workload *pw,
+		       const struct plan_params *p, struct decided_pool *pools, int npools,
+		       struct capacity_acc *acc)
 {
 	for (int k = 0; k < npools; k++) {
 		struct decided_pool *d = &pools[k];
 		const struct candidate *c = &d->cands[0];
-		if (d->ncands == 0 || !c->fits) {
-			struct strbuf why = STRBUF_INIT;
-			int shown = 0;
-			for (int i = 0; i < d->ncands && shown < 3; i++, shown++)
-				strbuf_addf(&why, "\n  %s x%d TP%d PP%d%s %s: %s",
-					    rs->gpus[d->cands[i].gpu].spec.id, d->cands[i].inst.gpus,
-					    d->cands[i].inst.layout.tp, d->cands[i].inst.layout.pp,
-					    d->cands[i].inst.layout.ep ? " EP" : "",
-					    precision_names[d->cands[i].inst.layout.precision],
-					    d->cands[i].reason);
-			error("no configuration can serve the %s pool of workload '%s' (model %s, "
-			      "max_model_len %lld) at TTFT %g ms / TPOT %g ms on the candidate GPUs:%s",
-			      d->name, w->name, w->model_id, (long long)d->t.max_model_len,
-			      rs->sc.ttft_ms, rs->sc.tpot_ms, why.buf ? why.buf : "");
-			strbuf_release(&why);
-			return -1;
-		}
-		struct run_pool_row pool = {
-			.workload_id = w->id,
-			.pool = d->name,
-			.min_total_tokens = d->t.min_total_tokens,
-			.max_total_tokens = d->t.max_total_tokens,
-			.request_share = d->t.share,
-			.prompt_tokens_mean = d->t.isl,
-			.output_tokens_mean = d->t.osl,
-			.max_model_len = d->t.max_model_len,
-			.threshold_choice = d->choice,
-			.shared_alternative_usd = isfinite(d->shared_alternative_usd)
-				? d->shared_alternative_usd : NAN,
-		};
 		int64_t pool_id;
-		if (run_store_pool(rs->store, &pool, &pool_id) || insert_configs(rs, w, pool_id, d))
+		if (d->ncands == 0 || !c->fits)
+			return unservable(rs, g, d);
+		if (write_pool_row(rs, g, wls, d, &pool_id) || insert_configs(rs, g, pool_id, d))
 			return -1;
 
 		/* GPU time split between prefill (input) and decode (output), per request. */
 		double prefill_s = instance_prefill_s(&c->inst, d->t.isl);
 		double running = c->at.running > 1 ? c->at.running : 1;
-		double decode_s = d->t.osl * c->at.tpot_s / running;
+		double decode_s = d->t.osl * c->at.tpot_mean_s / running;
 		double input_share = prefill_s + decode_s > 0 ? prefill_s / (prefill_s + decode_s) : 0;
-		const struct plan_gpu *g = &rs->gpus[c->gpu];
-		double peak = c->inst.compute_fp8 && g->spec.fp8_flops > 0 ? g->spec.fp8_flops
-									   : g->spec.bf16_flops;
+		const struct plan_gpu *gpu = &rs->gpus[c->gpu];
+		double peak = c->inst.compute_fp8 && gpu->spec.fp8_flops > 0 ? gpu->spec.fp8_flops
+									     : gpu->spec.bf16_flops;
+		double active = (double)wls[g->idx[0]].params.active;
 		for (int q = 0; q < p->quarters; q++) {
 			char qs[QUARTER_BUF];
-			double rps = p->demand_rps[q] * d->t.share;
 			int64_t inst = c->instances[q];
+			double mean = d->t.mean_rps[q];
 			quarter_format(p->start_quarter + q, qs);
 			struct run_fleet_row fleet = {
 				.quarter = qs,
 				.pool_id = pool_id,
-				.gpu = g->spec.id,
-				.demand_rps = rps,
-				.input_tok_s = rps * d->t.isl,
-				.output_tok_s = rps * d->t.osl,
+				.gpu = gpu->spec.id,
+				.demand_rps = d->t.demand_rps[q],
+				.mean_rps = mean,
+				.input_tok_s = mean * d->t.isl,
+				.output_tok_s = mean * d->t.osl,
 				.instances = inst,
 				.gpus = inst * c->inst.gpus,
-				.utilization = fleet_utilization(rps, c->rate_rps, inst, p->redundancy),
+				.utilization = fleet_utilization(d->t.demand_rps[q], c->at.capacity_rate,
+								 inst, 0),
 			};
-			if (run_store_fleet(rs->store, &fleet))
+			if (run_store_fleet(rs->store, &fleet) ||
+			    write_shares(rs, g, wls, pw, d, pool_id, q, qs))
 				return -1;
 
 			struct capacity_acc *a = &acc[q * rs->ngpus + c->gpu];
 			double secs = quarter_hours(p->start_quarter + q) * 3600;
 			a->gpus += inst * c->inst.gpus;
-			a->input_tokens += rps * d->t.isl * secs;
-			a->output_tokens += rps * d->t.osl * secs;
+			if (inst > 0 && c->inst.gpus > a->largest_instance)
+				a->largest_instance = c->inst.gpus;
+			a->input_tokens += mean * d->t.isl * secs;
+			a->output_tokens += mean * d->t.osl * secs;
 			a->input_gpu_share_weighted += (double)(inst * c->inst.gpus) * input_share;
-			a->floor_gpu_hours += compute_floor_gpu_hours((double)w->params.active,
-				rps * (d->t.isl + d->t.osl) * secs, peak, rs->sc.mfu);
+			a->floor_gpu_hours += compute_floor_gpu_hours(active,
+				mean * (d->t.isl + d->t.osl) * secs, peak, rs->sc.mfu);
 		}
 	}
 	return 0;
 }
 
-static int write_capacity(struct run_state *rs, struct capacity_acc *acc)
+/* What the chosen configurations take from the owned GPUs (serving instances). */
+static void take_owned(struct run_state *rs, const struct decided_pool *pools, int npools)
 {
-	const char *today = rs->today;
-	int unstated_noted = 0, late_noted = 0;
-	for (int q = 0; q < rs->sc.quarters; q++) {
-		int qi = rs->sc.start_quarter + q;
-		char qs[QUARTER_BUF], order[11];
-		quarter_format(qi, qs);
-		for (int g = 0; g < rs->ngpus; g++) {
-			struct capacity_acc *a = &acc[q * rs->ngpus + g];
-			int64_t owned;
-			double owned_rate;
-			int unstated;
-			if (cluster_owned(rs->db, rs->gpus[g].spec.id, qs, &owned, &owned_rate,
-					  &unstated))
+	for (int k = 0; k < npools; k++) {
+		const struct candidate *c = &pools[k].cands[0];
+		struct plan_gpu *g = &rs->gpus[c->gpu];
+		for (int q = 0; q < rs->sc.quarters; q++) {
+			int64_t used = c->instances[q] * c->inst.gpus;
+			g->owned[q] = g->owned[q] > used ? g->owned[q] - used : 0;
+		}
+	}
+}
+
+/* One quarter of one GPU type, as written to run_capacity and run_cost. */
+struct quarter_gpu {
+	const char *gpu, *quarter, *price_as_of;
+	int qi, listed;
+	double price;				/* NaN: none */
+	int64_t serving, spare, owned, owned_unstated, prev_shortfall;
+	double owned_rate;			/* NaN: none stated */
+	const struct capacity_acc *acc;		/* NULL: nothing planned on the type */
+};
+
+/* The owned and acquired rows of run_cost for one quarter of one type. */
+static int write_costs(struct run_state *rs, const struct quarter_gpu *x, int64_t needed,
+		       int64_t shortfall, double hours, double owned_usd, double acquired_usd)
+{
+	const struct capacity_acc *a = x->acc;
+	double in_share = a && a->gpus ? a->input_gpu_share_weighted / (double)a->gpus : 0;
+	int64_t in_service = x->owned < needed ? x->owned : needed;
+	for (int k = 0; k < 2; k++) {
+		int64_t gpus = k ? shortfall : x->owned, busy = k ? shortfall : in_service;
+		double cost = k ? acquired_usd : owned_usd;
+		double rate = k ? x->price : x->owned_rate;
+		if (gpus <= 0)
+			continue;
+		double part = needed > 0 ? (double)busy / (double)needed : 0;
+		double in_tok = a ? a->input_tokens * part : 0, out_tok = a ? a->output_tokens * part : 0;
+		struct run_cost_row row = {
+			.quarter = x->quarter,
+			.gpu = x->gpu,
+			.source = k ? "acquired" : "owned",
+			.gpus = gpus,
+			.gpus_in_service = busy,
+			.pricing = k ? rs->sc.pricing : "owned",
+			.usd_per_gpu_hour = rate,
+			.price_as_of = k ? x->price_as_of : NULL,
+			.hours = hours,
+			.cost_usd = cost,
+			.input_tokens = in_tok,
+			.output_tokens = out_tok,
+			.usd_per_mtok_input = in_tok > 0 ? cost * in_share / in_tok * 1e6 : NAN,
+			.usd_per_mtok_output = out_tok > 0 ? cost * (1 - in_share) / out_tok * 1e6 : NAN,
+			.compute_floor_usd = a ? a->floor_gpu_hours * part * (isfinite(rate) ? rate : 0)
+					       : 0,
+		};
+		if (run_store_cost(rs->store, &row))
+			return -1;
+	}
+	return 0;
+}
+
+static int write_quarter_gpu(struct run_state *rs, const struct quarter_gpu *x,
+			     int64_t *shortfall_out)
+{
+	const struct capacity_acc *a = x->acc;
+	int64_t needed = x->serving + x->spare;
+	int64_t shortfall = fleet_shortfall(needed, x->owned);
+	int64_t to_order = shortfall > x->prev_shortfall ? shortfall - x->prev_shortfall : 0;
+	double hours = quarter_hours(x->qi);
+	double owned_rate = isfinite(x->owned_rate) ? x->owned_rate : 0;
+	double owned_usd = quarter_cost_usd(x->owned - x->owned_unstated, owned_rate, x->qi);
+	double acquired_usd = shortfall > 0 && isfinite(x->price)
+		? quarter_cost_usd(shortfall, x->price, x->qi) : 0;
+	double cost = owned_usd + acquired_usd;
+	double in_share = a && a->gpus ? a->input_gpu_share_weighted / (double)a->gpus : 0;
+	int64_t in_service = x->owned < needed ? x->owned : needed;
+	double busy_rate = needed > 0 ? ((double)in_service * owned_rate +
+					 (double)shortfall * (isfinite(x->price) ? x->price : 0)) /
+					(double)needed : 0;
+	char order[11];
+	struct run_capacity_row row = {
+		.quarter = x->quarter,
+		.gpu = x->gpu,
+		.gpus_needed = needed,
+		.gpus_owned = x->owned,
+		.shortfall = shortfall,
+		.spare_gpus = x->spare,
+		.listed = x->listed,
+		.pricing = rs->sc.pricing,
+		.usd_per_gpu_hour = x->price,
+		.price_as_of = x->price_as_of,
+		.owned_usd_per_gpu_hour = x->owned_rate,
+		.hours = hours,
+		.cost_usd = cost,
+		.input_tokens = a ? a->input_tokens : 0,
+		.output_tokens = a ? a->output_tokens : 0,
+		.usd_per_mtok_input = a && a->input_tokens > 0
+			? cost * in_share / a->input_tokens * 1e6 : NAN,
+		.usd_per_mtok_output = a && a->output_tokens > 0
+			? cost * (1 - in_share) / a->output_tokens * 1e6 : NAN,
+		.compute_floor_usd = a ? a->floor_gpu_hours * busy_rate : 0,
+	};
+	if (shortfall > 0 && !isfinite(x->price))
+		add_note(rs, "risk", "%s in %s needs %lld GPUs more than the %lld owned (its "
+			 "spares), and the type has no %s price: that capacity is not costed.",
+			 x->gpu, x->quarter, (long long)shortfall, (long long)x->owned,
+			 rs->sc.pricing);
+	if (to_order > 0) {
+		order_by_date(x->qi, rs->sc.lead_time_days, order);
+		row.order_by = order;
+	}
+	*shortfall_out = shortfall;
+	if (run_store_capacity(rs->store, &row) ||
+	    write_costs(rs, x, needed, shortfall, hours, owned_usd, acquired_usd))
+		return -1;
+	if (to_order > 0 && strcmp(order, rs->today) < 0)
+		return 1;	/* the caller notes it once */
+	return 0;
+}
+
+/*
+ * Per quarter x GPU type: need (serving + N+k spares: k x the largest
+ * instance on the type) against owned, every quarter of the horizon for a
+ * type used or owned in any, so orders are the shortfall's increase.
+ */
+static int write_capacity(struct run_state *rs, const struct capacity_acc *acc)
+{
+	int late_noted = 0, unstated_noted = 0;
+	int spares = margin_spares(&rs->sc) ? rs->sc.redundancy : 0;
+	for (int g = 0; g < rs->ngpus + rs->nunlisted; g++) {
+		int listed = g < rs->ngpus;
+		const char *id = listed ? rs->gpus[g].spec.id : rs->unlisted[g - rs->ngpus];
+		int64_t owned[PLAN_MAX_QUARTERS], prev = 0, any = 0;
+		double rate;
+		if (owned_per_quarter(rs, id, owned, &rate))
+			return -1;
+		for (int q = 0; q < rs->sc.quarters; q++)
+			any += owned[q] + (listed ? acc[q * rs->ngpus + g].gpus : 0);
+		if (!any)
+			continue;
+		double unused_usd = 0;
+		for (int q = 0; q < rs->sc.quarters; q++) {
+			char qs[QUARTER_BUF];
+			int64_t o, unstated;
+			double r;
+			quarter_format(rs->sc.start_quarter + q, qs);
+			if (cluster_owned(rs->db, id, qs, &o, &r, &unstated))
 				return -1;
-			if (a->gpus == 0 && owned == 0)
-				continue;
-			int64_t shortfall = fleet_shortfall(a->gpus, owned);
-			int64_t used_owned = a->gpus - shortfall;
-			double hours = quarter_hours(qi);
-			double cost = (shortfall > 0 ? quarter_cost_usd(shortfall,
-						rs->gpus[g].usd_per_gpu_hour, qi) : 0) +
-				      (isfinite(owned_rate) ? quarter_cost_usd(used_owned, owned_rate, qi)
-							    : 0);
-			if (used_owned > 0 && unstated && !unstated_noted++)
-				add_note(rs, "assumption", "owned GPUs without a stated --usd-per-hour are "
-					 "counted at no cost; state their amortised cost for a fair "
-					 "comparison.");
-			double in_share = a->gpus ? a->input_gpu_share_weighted / (double)a->gpus : 0;
-			double rate = a->gpus ? cost / ((double)a->gpus * hours) : 0;
-			struct run_capacity_row row = {
-				.quarter = qs,
-				.gpu = rs->gpus[g].spec.id,
-				.gpus_needed = a->gpus,
-				.gpus_owned = owned,
-				.shortfall = shortfall,
-				.pricing = rs->sc.pricing,
-				.usd_per_gpu_hour = rs->gpus[g].usd_per_gpu_hour,
-				.price_as_of = rs->price_as_of[g],
-				.owned_usd_per_gpu_hour = isfinite(owned_rate) ? owned_rate : NAN,
-				.hours = hours,
-				.cost_usd = cost,
-				.input_tokens = a->input_tokens,
-				.output_tokens = a->output_tokens,
-				.usd_per_mtok_input = a->input_tokens > 0
-					? cost * in_share / a->input_tokens * 1e6 : NAN,
-				.usd_per_mtok_output = a->output_tokens > 0
-					? cost * (1 - in_share) / a->output_tokens * 1e6 : NAN,
-				.compute_floor_usd = a->floor_gpu_hours * rate,
+			const struct capacity_acc *a = listed ? &acc[q * rs->ngpus + g] : NULL;
+			struct quarter_gpu x = {
+				.gpu = id, .quarter = qs, .qi = rs->sc.start_quarter + q,
+				.listed = listed,
+				.price = listed ? rs->gpus[g].usd_per_gpu_hour : NAN,
+				.price_as_of = listed ? rs->price_as_of[g] : NULL,
+				.serving = a ? a->gpus : 0,
+				.spare = a && a->gpus > 0 ? (int64_t)spares * a->largest_instance : 0,
+				.owned = o, .owned_unstated = unstated, .owned_rate = r,
+				.prev_shortfall = prev, .acc = a,
 			};
-			if (shortfall > 0) {
-				order_by_date(qi, rs->sc.lead_time_days, order);
-				row.order_by = order;
-				if (strcmp(order, today) < 0 && !late_noted++)
-					add_note(rs, "risk", "order-by dates already past (%s for %s in %s, "
-						 "today is %s): that capacity cannot arrive in time with a "
-						 "%d-day lead time.", order, rs->gpus[g].spec.id, qs, today,
-						 rs->sc.lead_time_days);
-			}
-			if (run_store_capacity(rs->store, &row))
+			int w = write_quarter_gpu(rs, &x, &prev);
+			if (w < 0)
 				return -1;
+			if (w > 0 && !late_noted++)
+				add_note(rs, "risk", "order-by dates already past (%s in %s, today is %s): "
+					 "that capacity cannot arrive in time with a %d-day lead time.",
+					 id, qs, rs->today, rs->sc.lead_time_days);
+			if (unstated > 0 && !unstated_noted++)
+				add_note(rs, "assumption", "owned GPUs without a stated --usd-per-hour are "
+					 "costed at nothing; state their amortised cost for a fair "
+					 "comparison.");
+			if (isfinite(r))
+				unused_usd += quarter_cost_usd(o - unstated, r, x.qi);
+		}
+		if (!listed) {
+			char first[QUARTER_BUF];
+			quarter_format(rs->sc.start_quarter, first);
+			add_note(rs, "warning", "owned %s GPUs (%lld in %s) are not in the scenario's GPU "
+				 "list: reported as unused capacity costing %.0f USD over the horizon, "
+				 "not planned on; list the type to use them.", id, (long long)owned[0],
+				 first, unused_usd);
 		}
 	}
 	return 0;
@@ -609,12 +967,40 @@ static int write_inputs_and_notes(struct run_state *rs, char overall[65])
 static void standing_notes(struct run_state *rs)
 {
 	struct scenario *sc = &rs->sc;
-	add_note(rs, "assumption", "demand grows %g%% per quarter, compounded, from the workloads' "
-		 "measured %s request rate.", sc->growth_pct, sc->demand_peak ? "peak" : "mean");
-	add_note(rs, "assumption", "engine %s %s; SLOs TTFT %g ms and TPOT %g ms (means under load, "
-		 "modelled), instances planned at most %g busy, N+%d spares per pool.",
-		 rs->engine.id, rs->engine.version, sc->ttft_ms, sc->tpot_ms, sc->utilization,
-		 sc->redundancy);
+	const char *pct = rs->pct;
+	if (!strcmp(sc->demand, "mean") || !strcmp(sc->demand, "peak"))
+		add_note(rs, "assumption", "demand: the workloads' %s request rate, growing %g%% per "
+			 "quarter, compounded; token volumes, cost per token and the compute floor "
+			 "at their mean rate.", sc->demand, sc->growth_pct);
+	else
+		add_note(rs, "assumption", "demand: the %s of the workloads' windowed request rates, "
+			 "growing %g%% per quarter, compounded; token volumes, cost per token and "
+			 "the compute floor at their mean rate. Workloads on one model share its "
+			 "pools: their %s rates add up, as if their busiest windows coincided.",
+			 sc->demand, sc->growth_pct, sc->demand);
+	add_note(rs, "assumption", "SLOs at %s of requests: TTFT at most %g ms (slot and "
+		 "prefill queueing plus the prompt's own prefill), TPOT at most %g ms (each "
+		 "request's mean time per output token under chunked prefill); a long pool's "
+		 "requests (the long class) have TTFT at most max(%g ms, %g ms per 1,000 prompt "
+		 "tokens). Engine %s %s.", pct, sc->ttft_ms, sc->tpot_ms, sc->ttft_ms,
+		 sc->long_ttft_ms_per_1k, rs->engine.id, rs->engine.version);
+	if (!strcmp(sc->margin, "utilization"))
+		add_note(rs, "assumption", "margin: instances planned at most %g busy (requests/s "
+			 "over capacity at the SLO batch); no spare instances.", sc->utilization);
+	else if (!strcmp(sc->margin, "spares"))
+		add_note(rs, "assumption", "margin: N+%d spare instances per GPU type across pools "
+			 "(%d x the largest instance on the type); instances run as busy as the "
+			 "SLOs allow.", sc->redundancy, sc->redundancy);
+	else
+		add_note(rs, "assumption", "margin: both -- instances planned at most %g busy, and "
+			 "N+%d spare instances per GPU type across pools (%d x the largest instance "
+			 "on the type).", sc->utilization, sc->redundancy, sc->redundancy);
+	add_note(rs, "assumption", "max_num_seqs is the SLO batch: the largest running batch "
+		 "whose TPOT %s meets the target (at most what the KV holds); a burst beyond it "
+		 "queues for a slot and shows in TTFT, not TPOT.", pct);
+	add_note(rs, "assumption", "pipeline parallelism is kept only where it beats twice the "
+		 "TP on the same GPUs in every load shape (offline, closed loop, open loop): TP "
+		 "inside a node, PP across nodes.");
 	for (int g = 0; g < rs->ngpus; g++) {
 		if (!isnan(rs->gpus[g].usd_per_gpu_hour))
 			add_note(rs, "assumption", "%s priced %s at %.3f USD/GPU-hour as of %s.",
@@ -625,13 +1011,11 @@ static void standing_notes(struct run_state *rs)
 				 "used.", rs->gpus[g].spec.id, sc->pricing);
 	}
 	add_note(rs, "risk", "prices go stale: check the as-of dates above before ordering.");
-	add_note(rs, "risk", "requests longer than a pool's max_model_len (its p99.9) are "
-		 "rejected by vLLM; the tail beyond it is not served.");
 	add_note(rs, "assumption", "throughput and latency come from piqplan's roofline model "
 		 "with the engine's fitted efficiencies, not from a benchmark of this deployment.");
-	add_note(rs, "assumption", "owned GPUs are used first, at their stated cost (no cost when "
-		 "none is stated), workload by workload in name order; more are acquired at the "
-		 "scenario's price.");
+	add_note(rs, "assumption", "owned GPUs cost their stated rate every quarter, serving or "
+		 "not; the plan uses them first (they add nothing), model by model in name order, "
+		 "and acquires the rest at the scenario's price.");
 }
 
 static double now_ms(void)
@@ -653,7 +1037,51 @@ static void run_state_free(struct run_state *rs)
 		free(rs->price_as_of[i]);
 	free(rs->price_as_of);
 	free(rs->gpus);
+	for (int i = 0; i < rs->nunlisted; i++)
+		free(rs->unlisted[i]);
+	free(rs->unlisted);
 	scenario_free(&rs->sc);
+}
+
+/* Plan one model's workloads: pools, configurations, fleet rows. */
+static int plan_model(struct run_state *rs, const struct wl_input *wls, const struct model_group *g,
+		      struct capacity_acc *acc)
+{
+	struct plan_params p;
+	struct decided_pool pools[2];
+	int npools = 0;
+	struct plan_workload *pw = xcalloc((size_t)g->n, sizeof(*pw));
+	plan_params_for(rs, &p);
+	plan_workloads_for(rs, wls, g, pw);
+	int ret = decide_pools(rs, g, pw, &p, pools, &npools);
+	if (!ret)
+		ret = write_pools(rs, g, wls, pw, &p, pools, npools, acc);
+	if (!ret)
+		take_owned(rs, pools, npools);
+	for (int k = 0; k < npools; k++)
+		decided_free(&pools[k]);
+	free(pw);
+	return ret;
+}
+
+/* Group the workloads by model, in the order the models first appear (by workload name). */
+static int group_by_model(const struct wl_input *wls, int n, struct model_group *groups)
+{
+	int ng = 0;
+	for (int i = 0; i < n; i++) {
+		int k;
+		for (k = 0; k < ng && strcmp(groups[k].model_id, wls[i].model_id); k++)
+			;
+		if (k == ng) {
+			groups[ng].model_id = wls[i].model_id;
+			groups[ng].arch = &wls[i].arch;
+			groups[ng].idx = xcalloc((size_t)n, sizeof(int));
+			groups[ng].n = 0;
+			ng++;
+		}
+		groups[k].idx[groups[k].n++] = i;
+	}
+	return ng;
 }
 
 /* The run itself, inside the caller's savepoint. */
@@ -661,12 +1089,15 @@ static int run(struct run_state *rs, const char *name)
 {
 	struct capacity_acc *acc = NULL;
 	struct wl_input *wls = NULL;
+	struct model_group *groups = NULL;
+	int ngroups = 0;
 	double t0 = now_ms();
 	int ret = -1;
 
 	int64_t sid = scenario_lookup(rs->db, name);
 	if (sid < 0 || scenario_load(rs->db, sid, &rs->sc))
 		return -1;
+	slo_percentile_name(rs->sc.slo_percentile / 100, rs->pct);
 	if (rs->sc.nworkloads == 0) {
 		error("scenario '%s' has no workloads (piqplan scenario set %s --workload W)",
 		      rs->sc.name, rs->sc.name);
@@ -692,30 +1123,23 @@ static int run(struct run_state *rs, const char *name)
 
 	acc = xcalloc((size_t)(rs->sc.quarters * rs->ngpus), sizeof(*acc));
 	wls = xcalloc((size_t)rs->sc.nworkloads, sizeof(*wls));
-	for (int i = 0; i < rs->sc.nworkloads; i++) {
-		struct scenario_workload *sw = &rs->sc.workloads[i];
-		struct plan_params p;
-		struct decided_pool pools[2];
-		int npools = 0;
-		if (load_workload(rs, sw, &wls[i]))
+	for (int i = 0; i < rs->sc.nworkloads; i++)
+		if (load_workload(rs, &rs->sc.workloads[i], &wls[i]))
 			goto cleanup;
-		plan_params_for(rs, sw, &wls[i], &p);
-		if (decide_pools(rs, &wls[i], &p, pools, &npools))
+	groups = xcalloc((size_t)rs->sc.nworkloads, sizeof(*groups));
+	ngroups = group_by_model(wls, rs->sc.nworkloads, groups);
+	for (int k = 0; k < ngroups; k++)
+		if (plan_model(rs, wls, &groups[k], acc))
 			goto cleanup;
-		int w = write_pools(rs, &wls[i], &p, pools, npools, acc);
-		if (!w)
-			take_owned(rs, pools, npools);
-		for (int k = 0; k < npools; k++)
-			decided_free(&pools[k]);
-		if (w)
-			goto cleanup;
-	}
 	char overall[65];
 	if (write_capacity(rs, acc) || write_inputs_and_notes(rs, overall) ||
 	    run_store_finish(rs->store, overall, rs->candidates, now_ms() - t0))
 		goto cleanup;
 	ret = 0;
 cleanup:
+	for (int k = 0; k < ngroups; k++)
+		free(groups[k].idx);
+	free(groups);
 	if (wls)
 		for (int i = 0; i < rs->sc.nworkloads; i++)
 			wl_input_free(&wls[i]);

@@ -12,6 +12,7 @@
 #include "schema/workload.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,9 +22,18 @@ double workload_plan_usd_per_m_output(const struct candidate *c, double osl)
 	return c->usd_per_hour / (c->rate_rps * osl * 3600) * 1e6;
 }
 
+double workload_plan_fleet_usd_per_m_output(const struct workload_plan *w,
+					    const struct candidate *c)
+{
+	return (double)c->instances[0] * c->usd_per_hour /
+	       (w->mean_rps * w->pool.osl * 3600) * 1e6;
+}
+
 /*
- * Cheapest per output token first. One pool has one mean output length, so
- * USD per million output tokens orders as USD per hour / request rate.
+ * Cheapest fleet for the demand first; among equals (one instance serves a
+ * small demand whichever is chosen) cheapest per output token at its rate:
+ * one pool has one mean output length, so that orders as USD per hour /
+ * request rate.
  */
 static int by_usd_per_token(const void *pa, const void *pb)
 {
@@ -32,6 +42,10 @@ static int by_usd_per_token(const void *pa, const void *pb)
 		return b->fits - a->fits;
 	if (!a->fits)
 		return a->order - b->order;
+	double fa = (double)a->instances[0] * a->usd_per_hour;
+	double fb = (double)b->instances[0] * b->usd_per_hour;
+	if (fa != fb)
+		return fa < fb ? -1 : 1;
 	double x = a->usd_per_hour / a->rate_rps, y = b->usd_per_hour / b->rate_rps;
 	if (x != y)
 		return x < y ? -1 : 1;
@@ -40,8 +54,30 @@ static int by_usd_per_token(const void *pa, const void *pb)
 	return a->order - b->order;
 }
 
-static int load_input(struct db *db, const char *name, struct workload_plan *w,
-		      double *p999_total, struct wl_bucket **buckets, int *nbuckets)
+/*
+ * The rate the demand statistic names, falling back as a scenario run
+ * does: a percentile not measured -> the peak -> the mean.
+ */
+static void choose_demand(const struct workload_rates *wr, const char *stat,
+			  struct workload_plan *w)
+{
+	double rate = workload_rate_for(wr, stat);
+	snprintf(w->demand, sizeof(w->demand), "%s", stat);
+	if (!(rate > 0) && wr->peak_rps > 0) {
+		rate = wr->peak_rps;
+		snprintf(w->demand, sizeof(w->demand), "peak");
+	}
+	if (!(rate > 0) && wr->mean_rps > 0) {
+		rate = wr->mean_rps;
+		snprintf(w->demand, sizeof(w->demand), "mean");
+	}
+	w->demand_rps = rate > 0 ? rate : 0;
+	w->mean_rps = wr->mean_rps > 0 ? wr->mean_rps : w->demand_rps;
+}
+
+static int load_input(struct db *db, const char *name, const char *demand,
+		      struct workload_plan *w, int64_t *max_total, struct wl_bucket **buckets,
+		      int *nbuckets)
 {
 	struct workload_rates wr;
 	int64_t id;
@@ -53,11 +89,9 @@ static int load_input(struct db *db, const char *name, struct workload_plan *w,
 		return -1;
 	w->name = xstrdup(name);
 	w->model_id = wr.model_id;
-	*p999_total = wr.total_tokens_p999;
-	w->peak_rps = isnan(wr.peak_rps) ? 0 : wr.peak_rps;
-	if (!(w->peak_rps > 0) && !isnan(wr.mean_rps))
-		w->peak_rps = wr.mean_rps;
-	if (!(w->peak_rps > 0))
+	*max_total = wr.total_tokens_max;
+	choose_demand(&wr, demand ? demand : "p99", w);
+	if (!(w->demand_rps > 0))
 		return error("workload '%s' has no arrival rate (import it from timestamped "
 			     "requests, or a buckets file with period or peak_rps columns)", name);
 	if (load_model_arch(db, w->model_id, &w->arch))
@@ -191,27 +225,29 @@ int workload_plan(struct db *db, const struct workload_plan_request *req,
 {
 	struct wl_bucket *buckets = NULL;
 	int nbuckets = 0, ret = -1;
-	double p999_total = NAN;
+	int64_t max_total = 0;
 	struct pool_traffic pool[2];
 	struct plan_params p;
 
 	memset(w, 0, sizeof(*w));
-	if (load_input(db, req->workload, w, &p999_total, &buckets, &nbuckets) ||
+	if (load_input(db, req->workload, req->demand, w, &max_total, &buckets, &nbuckets) ||
 	    load_engine_profile(db, req->engine, &w->engine) ||
 	    load_gpus(db, req->gpus, &w->gpus, &w->ngpus))
 		goto cleanup;
 
-	plan_pools(buckets, nbuckets, 0, p999_total, w->arch.max_context_tokens, pool);
-	w->pool = pool[0];
 	memset(&p, 0, sizeof(p));
+	p.slo.quantile = (req->slo_percentile > 0 ? req->slo_percentile : 99) / 100;
 	p.slo.ttft_s = req->ttft_ms / 1e3;
 	p.slo.tpot_s = req->tpot_ms / 1e3;
 	p.slo.utilisation = req->utilization;
-	p.redundancy = 0;
 	p.start_quarter = current_quarter();
 	p.quarters = 1;
-	p.demand_rps[0] = w->peak_rps;
 	p.allow_fp8 = 1;
+	p.max_model_len = req->max_model_len;
+	struct plan_workload pw = { buckets, nbuckets, max_total, { w->demand_rps },
+				    { w->mean_rps } };
+	plan_pools(&pw, 1, 0, 0, w->arch.max_context_tokens, &p, pool);
+	w->pool = pool[0];
 	w->ncands = plan_pool(&w->arch, w->gpus, w->ngpus, &w->engine, &w->pool, &p, &w->cands);
 	if (w->ncands < 0) {
 		w->ncands = 0;

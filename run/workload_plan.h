@@ -1,10 +1,13 @@
 /*
  * workload_plan.h - `piqplan plan`'s quick answer to "what should this
- * workload run on": one shared pool (no long-context split), the
- * workload's peak arrival rate, one quarter from the current one, no spare
- * instances, every candidate GPU at its newest on-demand price; the
- * candidates ranked by what a million output tokens cost at the rate one
- * instance sustains under the SLOs. Reads the database, writes nothing.
+ * workload run on": one shared pool (no long-context split, every request
+ * of the chat SLO class), the workload's demand (by default the p99 of its
+ * windowed arrival rates), one quarter from the current one, the
+ * utilisation target as the one margin (no spare instances), every
+ * candidate GPU at its newest on-demand price; the candidates ranked by
+ * what the instances that demand needs cost per hour, then by what a
+ * million output tokens cost at the rate one instance sustains under the
+ * SLOs at their percentile. Reads the database, writes nothing.
  */
 #ifndef PIQPLAN_WORKLOAD_PLAN_H
 #define PIQPLAN_WORKLOAD_PLAN_H
@@ -25,7 +28,10 @@ struct workload_plan_request {
 	const char *gpus;
 	const char *engine;		/* engine profile id ("vllm") */
 	double ttft_ms, tpot_ms;	/* SLO targets, > 0 */
-	double utilization;		/* highest busy share of an instance, (0, 1] */
+	double slo_percentile;		/* percent of requests they hold for, [50, 100) */
+	double utilization;		/* highest busy fraction of an instance, (0, 1] */
+	const char *demand;		/* mean, p50, p90, p99, p99.9 or peak (scenario.h) */
+	int64_t max_model_len;		/* cap on max_model_len; 0: the workload's longest */
 };
 
 /* A reason candidates fail, and how many share it (up to the first digit). */
@@ -39,14 +45,17 @@ struct workload_plan_reason {
 struct workload_plan {
 	char *name, *model_id;
 	struct model_arch arch;
-	double peak_rps;		/* the rate planned for (the mean when there is no peak) */
+	double demand_rps;		/* the rate planned for */
+	char demand[16];		/* which rate that is ("p99", "peak", "mean") */
+	double mean_rps;		/* the mean rate: token volumes and cost per token */
 	struct engine_profile engine;
 	struct plan_gpu *gpus;		/* candidates[i].gpu indexes this */
 	int ngpus;
 	struct pool_traffic pool;	/* the one shared pool */
 	/*
-	 * Every candidate: the feasible ones first, cheapest per output token
-	 * (then fewer GPUs per instance), then the rest in enumeration order.
+	 * Every candidate: the feasible ones first, cheapest for the demand
+	 * (instances x USD per hour), then per output token at its rate, then
+	 * fewer GPUs per instance; then the rest in enumeration order.
 	 */
 	struct candidate *cands;
 	int ncands, nfit;
@@ -65,5 +74,12 @@ void workload_plan_free(struct workload_plan *p);
 
 /* USD per million output tokens of candidate c at its sustainable rate, for output length osl. */
 double workload_plan_usd_per_m_output(const struct candidate *c, double osl);
+
+/*
+ * USD per million output tokens of the fleet candidate c needs for the
+ * plan's demand, at the workload's mean rate: what a token really costs.
+ */
+double workload_plan_fleet_usd_per_m_output(const struct workload_plan *w,
+					    const struct candidate *c);
 
 #endif

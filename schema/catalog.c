@@ -568,7 +568,7 @@ cleanup:
 }
 
 int cluster_owned(struct db *db, const char *gpu, const char *quarter, int64_t *gpus,
-		  double *usd_per_gpu_hour, int *unstated)
+		  double *usd_per_gpu_hour, int64_t *unstated)
 {
 	struct stmt *st = db_prepare(db,
 		"SELECT coalesce(sum(gpus), 0),"
@@ -584,7 +584,7 @@ int cluster_owned(struct db *db, const char *gpu, const char *quarter, int64_t *
 	if (r == 1) {
 		*gpus = stmt_int64(st, 0);
 		*usd_per_gpu_hour = stmt_is_null(st, 1) ? NAN : stmt_double(st, 1);
-		*unstated = stmt_int64(st, 2) > 0;
+		*unstated = stmt_int64(st, 2);
 	}
 	stmt_finalize(st);
 	return r == 1 ? 0 : -1;

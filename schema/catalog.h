@@ -66,11 +66,11 @@ int cluster_insert(struct db *db, const char *name, const char *gpu, int64_t gpu
 int cluster_delete(struct db *db, const char *name);
 
 /*
- * The GPUs of type gpu owned in quarter ("2027Q1"): how many, their
- * GPU-weighted stated cost per hour (NaN when none is stated), and whether
- * some have no stated cost. 0, or -1 after error().
+ * The GPUs of type gpu owned in quarter ("2027Q1"): how many, the
+ * GPU-weighted stated cost per hour of those with one (NaN when none is
+ * stated), and how many have no stated cost. 0, or -1 after error().
  */
 int cluster_owned(struct db *db, const char *gpu, const char *quarter, int64_t *gpus,
-		  double *usd_per_gpu_hour, int *unstated);
+		  double *usd_per_gpu_hour, int64_t *unstated);
 
 #endif

@@ -17,90 +17,158 @@ struct section_def {
 	const char *id, *title, *intro, *sql;
 };
 
+/* The workloads a pool p serves, comma-separated by name. */
+#define POOL_WORKLOADS \
+	"(SELECT group_concat(name, ',') FROM (SELECT w.name FROM run_pool_workload pw" \
+	"  JOIN workload w ON w.id = pw.workload_id WHERE pw.pool_id = p.id ORDER BY w.name))"
+/* The workloads run :run planned for. */
+#define RUN_WORKLOADS "(SELECT workload_id FROM run_pool_workload WHERE run_id = :run)"
+
 /*
  * The sections, in the order the report shows them. Each query takes :run.
  * Column names are what readers see (Markdown/HTML headers, JSON keys).
  */
 static const struct section_def sections[] = {
 	{ "summary", "Summary: GPUs per quarter",
-	  "GPUs needed against GPUs owned, the shortfall to acquire and the date to order it by; "
-	  "cost is for every GPU needed (owned at their stated rate, the rest at the scenario's price); "
-	  "usd_per_mtok_all_in charges every GPU-hour to the output tokens.",
-	  "SELECT quarter, sum(gpus_needed) AS gpus_needed, sum(gpus_owned) AS gpus_owned,"
-	  "       sum(shortfall) AS shortfall, min(order_by) AS order_by,"
-	  "       round(sum(cost_usd), 2) AS cost_usd,"
-	  "       round(sum(cost_usd) / nullif(sum(output_tokens), 0) * 1e6, 4) AS usd_per_mtok_all_in,"
-	  "       round(sum(compute_floor_usd), 2) AS compute_floor_usd,"
-	  "       round(sum(cost_usd) / nullif(sum(compute_floor_usd), 0), 2) AS memory_tax"
-	  "  FROM run_capacity WHERE run_id = :run GROUP BY quarter ORDER BY quarter" },
+	  "GPUs needed (spares included) against GPUs owned, the shortfall (cumulative) and what to "
+	  "order that quarter (its increase); cost is every GPU owned (at its stated rate, serving "
+	  "or not) plus the shortfall at the scenario's price; token figures are at the mean rate, "
+	  "and usd_per_mtok_all_in charges every GPU-hour to the output tokens.",
+	  "SELECT c.quarter, sum(c.gpus_needed) AS gpus_needed, sum(c.spare_gpus) AS spare_gpus,"
+	  "       sum(c.gpus_owned) AS gpus_owned, sum(c.shortfall) AS shortfall,"
+	  "       coalesce((SELECT sum(o.gpus_to_order) FROM v_run_orders o"
+	  "                  WHERE o.run_id = c.run_id AND o.quarter = c.quarter), 0) AS gpus_to_order,"
+	  "       round(sum(c.cost_usd), 2) AS cost_usd,"
+	  "       round(sum(c.cost_usd) / nullif(sum(c.output_tokens), 0) * 1e6, 4) AS usd_per_mtok_all_in,"
+	  "       round(sum(c.compute_floor_usd), 2) AS compute_floor_usd,"
+	  "       round(sum(c.cost_usd) / nullif(sum(c.compute_floor_usd), 0), 2) AS memory_tax"
+	  "  FROM run_capacity c WHERE c.run_id = :run GROUP BY c.quarter ORDER BY c.quarter" },
+	{ "policy", "Service levels, demand and margin",
+	  "What the plan holds to: the SLOs at their percentile of requests, the demand planned for, "
+	  "and the one margin policy.",
+	  "SELECT 'SLO percentile' AS setting,"
+	  "       'p' || printf('%g', json_extract(assumptions_json, '$.slo_percentile')) AS value"
+	  "  FROM run WHERE id = :run"
+	  " UNION ALL SELECT 'TTFT target', printf('%g ms at p%g, queueing included',"
+	  "       json_extract(assumptions_json, '$.ttft_ms'),"
+	  "       json_extract(assumptions_json, '$.slo_percentile')) FROM run WHERE id = :run"
+	  " UNION ALL SELECT 'TPOT target', printf('%g ms at p%g, each request''s mean over its tokens',"
+	  "       json_extract(assumptions_json, '$.tpot_ms'),"
+	  "       json_extract(assumptions_json, '$.slo_percentile')) FROM run WHERE id = :run"
+	  " UNION ALL SELECT 'long SLO class (a long pool''s requests)',"
+	  "       printf('TTFT at most max(%g ms, %g ms per 1,000 prompt tokens)',"
+	  "       json_extract(assumptions_json, '$.ttft_ms'),"
+	  "       json_extract(assumptions_json, '$.long_ttft_ms_per_1k')) FROM run WHERE id = :run"
+	  " UNION ALL SELECT 'demand', CASE json_extract(assumptions_json, '$.demand')"
+	  "       WHEN 'mean' THEN 'the workloads'' mean request rate'"
+	  "       WHEN 'peak' THEN 'the workloads'' busiest window'"
+	  "       ELSE 'the ' || json_extract(assumptions_json, '$.demand') ||"
+	  "            ' of the workloads'' windowed request rates' END ||"
+	  "       printf(', growing %g%% a quarter; tokens and cost per token at the mean rate',"
+	  "       json_extract(assumptions_json, '$.growth_pct_per_quarter')) FROM run WHERE id = :run"
+	  " UNION ALL SELECT 'margin', CASE json_extract(assumptions_json, '$.margin')"
+	  "       WHEN 'utilization' THEN printf('instances at most %g busy; no spare instances',"
+	  "            json_extract(assumptions_json, '$.utilization'))"
+	  "       WHEN 'spares' THEN printf('N+%d spare instances per GPU type across pools;"
+	  " instances as busy as the SLOs allow', json_extract(assumptions_json, '$.redundancy'))"
+	  "       ELSE printf('instances at most %g busy, and N+%d spare instances per GPU type',"
+	  "            json_extract(assumptions_json, '$.utilization'),"
+	  "            json_extract(assumptions_json, '$.redundancy')) END FROM run WHERE id = :run"
+	  " UNION ALL SELECT 'max_num_seqs', 'the SLO batch: the largest running batch meeting"
+	  " the TPOT target at the percentile, at most what the KV holds'" },
 	{ "capacity", "Need, ownership and shortfall per GPU type",
-	  "Per quarter and GPU type. Order-by dates are the quarter's first day minus the lead time.",
-	  "SELECT quarter, gpu_id AS gpu, gpus_needed, gpus_owned, shortfall, order_by"
+	  "Per quarter and GPU type; listed 0 marks owned GPUs of a type the scenario does not list "
+	  "(unused capacity).",
+	  "SELECT quarter, gpu_id AS gpu, gpus_needed, spare_gpus, gpus_owned, shortfall, listed"
 	  "  FROM run_capacity WHERE run_id = :run ORDER BY quarter, gpu_id" },
+	{ "orders", "What to order, and by when",
+	  "The increase of the shortfall over the previous quarter, by the quarter's first day minus "
+	  "the lead time; summed, the last quarter's shortfall.",
+	  "SELECT quarter, gpu, gpus_to_order, order_by FROM v_run_orders WHERE run_id = :run"
+	  " ORDER BY quarter, gpu" },
 	{ "demand", "Demand, instances and utilisation per pool",
-	  "Demand has the scenario's growth applied. Utilisation is of the serving instances at the "
-	  "planned rate; headroom is what is left below the scenario's utilisation target.",
+	  "Per quarter, workload and pool: the workload's planned demand (growth applied) and mean "
+	  "rate, its share of the pool's demand, and the pool's serving instances (spares are per "
+	  "GPU type, above). Utilisation is the busy fraction of the pool's serving capacity at the "
+	  "SLO batch; token rates are at the mean.",
 	  "SELECT f.quarter, w.name AS workload, p.pool, f.gpu_id AS gpu,"
-	  "       round(f.demand_rps, 3) AS demand_rps, round(f.input_tok_s, 1) AS input_tok_s,"
-	  "       round(f.output_tok_s, 1) AS output_tok_s, f.instances, f.gpus,"
+	  "       round(s.demand_rps, 3) AS demand_rps, round(s.mean_rps, 3) AS mean_rps,"
+	  "       round(s.share, 4) AS share, round(s.input_tok_s, 1) AS input_tok_s,"
+	  "       round(s.output_tok_s, 1) AS output_tok_s, f.instances, f.gpus,"
 	  "       round(f.utilization, 3) AS utilization"
 	  "  FROM run_fleet f JOIN run_pool p ON p.id = f.pool_id"
-	  "  JOIN workload w ON w.id = p.workload_id"
+	  "  JOIN run_fleet_share s ON s.run_id = f.run_id AND s.quarter = f.quarter"
+	  "   AND s.pool_id = f.pool_id"
+	  "  JOIN workload w ON w.id = s.workload_id"
 	  " WHERE f.run_id = :run ORDER BY f.quarter, w.name, p.pool" },
 	{ "configs", "Chosen configuration per pool",
-	  "The per-instance vLLM configuration each pool runs, and the exact command line.",
-	  "SELECT w.name AS workload, p.pool, c.gpu_id AS gpu, c.tp, c.pp, c.dp, c.ep, c.precision,"
-	  "       c.kv_dtype, c.gpus_per_instance, c.max_model_len, c.max_num_seqs,"
-	  "       c.max_num_batched_tokens, c.gpu_memory_utilization, c.kv_tokens,"
-	  "       round(c.rate_rps, 3) AS rate_rps, round(c.output_tok_s, 1) AS output_tok_s,"
+	  "The per-instance vLLM configuration each pool runs, and the exact command line. "
+	  "max_num_seqs is the SLO batch (kv_max_num_seqs what the KV would hold); ttft_ms and "
+	  "tpot_ms are at slo_percentile at the sustainable rate, tpot_full_ms with every slot busy.",
+	  "SELECT " POOL_WORKLOADS " AS workload, p.pool, p.slo_class, c.gpu_id AS gpu, c.tp, c.pp,"
+	  "       c.dp, c.ep, c.precision, c.kv_dtype, c.gpus_per_instance, c.max_model_len,"
+	  "       c.max_num_seqs, c.kv_max_num_seqs, c.max_num_batched_tokens,"
+	  "       c.gpu_memory_utilization, c.kv_tokens,"
+	  "       round(c.rate_rps, 3) AS rate_rps, round(c.capacity_rps, 3) AS capacity_rps,"
+	  "       round(c.utilization, 3) AS utilization,"
+	  "       'p' || printf('%g', c.slo_percentile) AS slo_percentile,"
 	  "       round(c.ttft_ms, 1) AS ttft_ms, round(c.tpot_ms, 2) AS tpot_ms,"
+	  "       round(c.tpot_full_ms, 2) AS tpot_full_ms,"
 	  "       round(c.usd_per_mtok_output, 4) AS usd_per_mtok_output, c.reason, c.vllm_args"
 	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
-	  "  JOIN workload w ON w.id = p.workload_id"
-	  " WHERE c.run_id = :run AND c.chosen = 1 ORDER BY w.name, p.pool" },
+	  " WHERE c.run_id = :run AND c.chosen = 1 ORDER BY workload, p.pool" },
 	{ "candidates", "Runners-up and why they lost",
 	  "The next candidates of each pool by total cost over the horizon, and a sample of those "
 	  "that cannot work, with the reason.",
-	  "SELECT w.name AS workload, p.pool, c.rank, c.gpu_id AS gpu, c.tp, c.pp, c.ep,"
+	  "SELECT " POOL_WORKLOADS " AS workload, p.pool, c.rank, c.gpu_id AS gpu, c.tp, c.pp, c.ep,"
 	  "       c.precision, c.fits, round(c.rate_rps, 3) AS rate_rps,"
 	  "       round(c.total_usd, 0) AS total_usd, c.reason"
 	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
-	  "  JOIN workload w ON w.id = p.workload_id"
 	  " WHERE c.run_id = :run AND c.chosen = 0 AND c.rank <= 8"
-	  " ORDER BY w.name, p.pool, c.rank" },
-	{ "pools", "Pools and long-context isolation",
-	  "How each workload's requests were split between pools (by prompt + output tokens).",
-	  "SELECT w.name AS workload, p.pool, p.min_total_tokens, p.max_total_tokens,"
+	  " ORDER BY workload, p.pool, c.rank" },
+	{ "pools", "Pools, SLO classes and long-context isolation",
+	  "How each model's requests were split between pools (by prompt + output tokens), the SLO "
+	  "class each holds, the share max_model_len rejects, and the alternative that lost and why.",
+	  "SELECT " POOL_WORKLOADS " AS workload, p.model_id AS model, p.pool, p.slo_class,"
+	  "       p.min_total_tokens, p.max_total_tokens,"
 	  "       round(p.request_share, 4) AS request_share,"
 	  "       round(p.prompt_tokens_mean, 1) AS prompt_tokens_mean,"
-	  "       round(p.output_tokens_mean, 1) AS output_tokens_mean, p.max_model_len,"
-	  "       round(p.shared_alternative_usd, 0) AS shared_alternative_usd, p.threshold_choice"
-	  "  FROM run_pool p JOIN workload w ON w.id = p.workload_id"
-	  " WHERE p.run_id = :run ORDER BY w.name, p.pool" },
-	{ "cost", "Cost per quarter and GPU type",
-	  "USD per GPU-hour at the price's date, cost of the quarter, cost per million input and "
-	  "output tokens (the GPU time each request spends in prefill is charged to its input "
-	  "tokens, its share of decode steps to its output tokens) and the compute floor by active parameters: "
-	  "2 x active parameters x tokens / (peak FLOP/s x MFU) priced at the same rate. "
-	  "Their ratio is the memory tax a model pays for parameters it holds but does not use "
-	  "per token.",
-	  "SELECT quarter, gpu_id AS gpu, pricing, usd_per_gpu_hour, price_as_of, hours,"
-	  "       round(cost_usd, 2) AS cost_usd, round(usd_per_mtok_input, 4) AS usd_per_mtok_input,"
+	  "       round(p.output_tokens_mean, 1) AS output_tokens_mean,"
+	  "       p.ttft_target_ms, p.long_ttft_ms_per_1k, p.long_class_tokens, p.max_model_len,"
+	  "       p.longest_tokens, round(p.rejected_share, 6) AS rejected_share,"
+	  "       round(p.shared_alternative_usd, 0) AS shared_alternative_usd,"
+	  "       round(p.split_alternative_usd, 0) AS split_alternative_usd, p.threshold_choice,"
+	  "       p.alternative_lost"
+	  "  FROM run_pool p WHERE p.run_id = :run ORDER BY workload, p.pool" },
+	{ "cost", "Cost per quarter, GPU type and source",
+	  "Owned GPUs (every one, at its stated rate, serving or not) and acquired ones (the "
+	  "shortfall at the scenario's price, with its date), each with the rate it pays; cost per "
+	  "million input and output tokens at the mean rate (the GPU time each request spends in "
+	  "prefill is charged to its input tokens, its share of decode steps to its output tokens) "
+	  "and the compute floor by active parameters: 2 x active parameters x tokens / (peak "
+	  "FLOP/s x MFU) priced at the same rate. Their ratio is the memory tax a model pays for "
+	  "parameters it holds but does not use per token.",
+	  "SELECT quarter, gpu_id AS gpu, source, gpus, gpus_in_service, pricing, usd_per_gpu_hour,"
+	  "       price_as_of, hours, round(cost_usd, 2) AS cost_usd,"
+	  "       round(usd_per_mtok_input, 4) AS usd_per_mtok_input,"
 	  "       round(usd_per_mtok_output, 4) AS usd_per_mtok_output,"
 	  "       round(compute_floor_usd, 2) AS compute_floor_usd,"
 	  "       round(cost_usd / nullif(compute_floor_usd, 0), 2) AS memory_tax"
-	  "  FROM run_capacity WHERE run_id = :run ORDER BY quarter, gpu_id" },
+	  "  FROM run_cost WHERE run_id = :run ORDER BY quarter, gpu_id, source" },
 	{ "workloads", "Workloads",
-	  "The traffic each workload was measured as, and how.",
+	  "The traffic each workload was measured as, and how: its mean rate, the percentiles of "
+	  "its windowed rates (window_s long, over rate_windows windows) and its busiest window.",
 	  "SELECT w.name AS workload, w.model_id AS model, w.format, w.requests,"
-	  "       round(w.mean_rps, 3) AS mean_rps, round(w.peak_rps, 3) AS peak_rps,"
+	  "       round(w.span_s / 3600, 2) AS span_hours, w.peak_window_s AS window_s,"
+	  "       w.rate_windows, round(w.mean_rps, 3) AS mean_rps,"
+	  "       round(w.rate_p50_rps, 3) AS rate_p50_rps, round(w.rate_p99_rps, 3) AS rate_p99_rps,"
+	  "       round(w.peak_rps, 3) AS peak_rps,"
 	  "       round(w.prompt_tokens_mean, 1) AS prompt_tokens_mean,"
 	  "       round(w.output_tokens_mean, 1) AS output_tokens_mean,"
-	  "       round(w.total_tokens_p99, 0) AS total_tokens_p99,"
-	  "       round(w.total_tokens_p999, 0) AS total_tokens_p999,"
+	  "       round(w.total_tokens_p99, 0) AS total_tokens_p99, w.total_tokens_max,"
 	  "       w.independent_marginals, w.sums_estimated,"
 	  "       round(w.prefix_reuse_share, 3) AS prefix_reuse_share"
-	  "  FROM workload w WHERE w.id IN (SELECT workload_id FROM run_pool WHERE run_id = :run)"
+	  "  FROM workload w WHERE w.id IN " RUN_WORKLOADS
 	  " ORDER BY w.name" },
 	{ "notes", "Risks and assumptions",
 	  NULL,
@@ -110,7 +178,7 @@ static const struct section_def sections[] = {
 	  "SELECT kind, name, sha256 FROM run_input WHERE run_id = :run"
 	  " UNION ALL"
 	  " SELECT 'workload file', w.name || ': ' || w.source_file, w.source_sha256"
-	  "   FROM workload w WHERE w.id IN (SELECT workload_id FROM run_pool WHERE run_id = :run)"
+	  "   FROM workload w WHERE w.id IN " RUN_WORKLOADS
 	  " ORDER BY 1, 2" },
 };
 

@@ -25,7 +25,9 @@ int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu
 		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
 		"       (SELECT as_of FROM gpu_price p WHERE p.gpu_id = g.id"
 		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
-		"       EXISTS (SELECT 1 FROM cluster WHERE gpu_id = g.id)"
+		"       EXISTS (SELECT 1 FROM cluster WHERE gpu_id = g.id),"
+		"       NOT EXISTS (SELECT 1 FROM scenario_gpu WHERE scenario_id = :s)"
+		"         OR g.id IN (SELECT gpu_id FROM scenario_gpu WHERE scenario_id = :s)"
 		"  FROM gpu g"
 		" WHERE NOT EXISTS (SELECT 1 FROM scenario_gpu WHERE scenario_id = :s)"
 		"    OR g.id IN (SELECT gpu_id FROM scenario_gpu WHERE scenario_id = :s)"
@@ -46,6 +48,7 @@ int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu
 		g->usd_per_gpu_hour = stmt_is_null(st, 1) ? NAN : stmt_double(st, 1);
 		g->price_as_of = stmt_is_null(st, 2) ? NULL : xstrdup(stmt_text(st, 2));
 		g->owned = (int)stmt_int64(st, 3);
+		g->listed = (int)stmt_int64(st, 4);
 	}
 	stmt_finalize(st);
 	if (r < 0) {
@@ -73,11 +76,12 @@ static const char *const input_sql[] = {
 	[RUN_INPUT_MODEL] = "SELECT config_json FROM model WHERE id = :k",
 	[RUN_INPUT_WORKLOAD] =
 		"SELECT w.name, w.model_id, w.source_sha256, w.requests, w.mean_rps,"
-		"       w.peak_rps, w.total_tokens_p999, b.prompt_tokens_lo,"
+		"       w.peak_rps, w.total_tokens_p999, w.rate_p50_rps, w.rate_p90_rps,"
+		"       w.rate_p99_rps, w.rate_p999_rps, w.total_tokens_max, b.prompt_tokens_lo,"
 		"       b.output_tokens_lo, b.requests, b.prompt_tokens_sum,"
 		"       b.output_tokens_sum"
 		"  FROM workload w JOIN workload_bucket b ON b.workload_id = w.id"
-		" WHERE w.name = :k ORDER BY 8, 9",
+		" WHERE w.name = :k ORDER BY 13, 14",
 	[RUN_INPUT_ENGINE] = "SELECT * FROM engine WHERE id = :k",
 	[RUN_INPUT_CLUSTERS] = "SELECT * FROM cluster ORDER BY name",
 };
@@ -114,6 +118,7 @@ struct run_store {
 	struct db *db;
 	int64_t run_id;
 	struct stmt *pool, *config, *fleet, *capacity, *input, *note;
+	struct stmt *pool_workload, *fleet_share, *cost;
 };
 
 struct run_store *run_store_begin(struct db *db, int64_t sid, const char *version,
@@ -140,33 +145,52 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 	rs->pool = db_prepare(db,
 		"INSERT INTO run_pool (run_id, workload_id, pool, min_total_tokens, max_total_tokens,"
 		"   request_share, prompt_tokens_mean, output_tokens_mean, max_model_len,"
-		"   threshold_choice, shared_alternative_usd)"
-		" VALUES (:run, :w, :pool, :min, :max, :share, :isl, :osl, :mml, :choice, :alt)");
+		"   threshold_choice, shared_alternative_usd, model_id, slo_class, slo_percentile,"
+		"   ttft_target_ms, long_ttft_ms_per_1k, long_class_tokens, tpot_target_ms,"
+		"   longest_tokens, rejected_share, split_alternative_usd, alternative_lost)"
+		" VALUES (:run, :w, :pool, :min, :max, :share, :isl, :osl, :mml, :choice, :alt,"
+		"   :model, :class, :pct, :ttft, :long_ttft, :class_tokens, :tpot, :longest,"
+		"   :rejected, :split_alt, :lost)");
 	rs->config = db_prepare(db,
 		"INSERT INTO run_config (run_id, pool_id, rank, chosen, gpu_id, tp, pp, dp, ep,"
 		"   precision, kv_dtype, gpus_per_instance, fits, max_model_len, max_num_seqs,"
 		"   max_num_batched_tokens, gpu_memory_utilization, kv_tokens, rate_rps,"
 		"   output_tok_s, ttft_ms, tpot_ms, usd_per_gpu_hour, total_usd,"
-		"   usd_per_mtok_output, reason, vllm_args)"
+		"   usd_per_mtok_output, reason, vllm_args, slo_percentile, kv_max_num_seqs,"
+		"   tpot_full_ms, capacity_rps, utilization)"
 		" VALUES (:run, :pool, :rank, :chosen, :gpu, :tp, :pp, :dp, :ep, :prec, :kv, :gpus,"
 		"   :fits, :mml, :seqs, :mbt, :gmu, :kvtok, :rate, :otok, :ttft, :tpot, :usd, :total,"
-		"   :permtok, :reason, :args)");
+		"   :permtok, :reason, :args, :pct, :kvseqs, :tpot_full, :cap, :util)");
 	rs->fleet = db_prepare(db,
 		"INSERT INTO run_fleet (run_id, quarter, pool_id, gpu_id, demand_rps, input_tok_s,"
-		"   output_tok_s, instances, gpus, utilization)"
-		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util)");
+		"   output_tok_s, instances, gpus, utilization, mean_rps)"
+		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util, :mean)");
 	rs->capacity = db_prepare(db,
 		"INSERT INTO run_capacity (run_id, quarter, gpu_id, gpus_needed, gpus_owned, shortfall,"
 		"   order_by, pricing, usd_per_gpu_hour, price_as_of, owned_usd_per_gpu_hour, hours,"
 		"   cost_usd, input_tokens, output_tokens, usd_per_mtok_input, usd_per_mtok_output,"
-		"   compute_floor_usd)"
+		"   compute_floor_usd, spare_gpus, listed)"
 		" VALUES (:run, :q, :gpu, :need, :owned, :short, :order, :pricing, :usd, :asof,"
-		"   :owned_usd, :hours, :cost, :in, :out, :per_in, :per_out, :floor)");
+		"   :owned_usd, :hours, :cost, :in, :out, :per_in, :per_out, :floor, :spare, :listed)");
+	rs->pool_workload = db_prepare(db,
+		"INSERT INTO run_pool_workload (run_id, pool_id, workload_id, request_share)"
+		" VALUES (:run, :pool, :w, :share)");
+	rs->fleet_share = db_prepare(db,
+		"INSERT INTO run_fleet_share (run_id, quarter, pool_id, workload_id, demand_rps,"
+		"   mean_rps, input_tok_s, output_tok_s, share)"
+		" VALUES (:run, :q, :pool, :w, :rps, :mean, :in, :out, :share)");
+	rs->cost = db_prepare(db,
+		"INSERT INTO run_cost (run_id, quarter, gpu_id, source, gpus, gpus_in_service,"
+		"   pricing, usd_per_gpu_hour, price_as_of, hours, cost_usd, input_tokens,"
+		"   output_tokens, usd_per_mtok_input, usd_per_mtok_output, compute_floor_usd)"
+		" VALUES (:run, :q, :gpu, :source, :gpus, :busy, :pricing, :usd, :asof, :hours,"
+		"   :cost, :in, :out, :per_in, :per_out, :floor)");
 	rs->input = db_prepare(db,
 		"INSERT INTO run_input (run_id, kind, name, sha256) VALUES (:run, :k, :n, :s)");
 	rs->note = db_prepare(db,
 		"INSERT INTO run_note (run_id, seq, kind, text) VALUES (:run, :seq, :k, :t)");
-	if (!rs->pool || !rs->config || !rs->fleet || !rs->capacity || !rs->input || !rs->note) {
+	if (!rs->pool || !rs->config || !rs->fleet || !rs->capacity || !rs->input || !rs->note ||
+	    !rs->pool_workload || !rs->fleet_share || !rs->cost) {
 		run_store_free(rs);
 		return NULL;
 	}
@@ -199,6 +223,18 @@ int run_store_pool(struct run_store *rs, const struct run_pool_row *p, int64_t *
 	stmt_bind_int64(st, ":mml", p->max_model_len);
 	stmt_bind_text(st, ":choice", p->threshold_choice);
 	stmt_bind_double(st, ":alt", p->shared_alternative_usd);
+	stmt_bind_text(st, ":model", p->model_id);
+	stmt_bind_text(st, ":class", p->slo_class);
+	stmt_bind_double(st, ":pct", p->slo_percentile);
+	stmt_bind_double(st, ":ttft", p->ttft_target_ms);
+	stmt_bind_double(st, ":long_ttft", p->long_ttft_ms_per_1k);
+	if (p->long_class_tokens > 0)
+		stmt_bind_int64(st, ":class_tokens", p->long_class_tokens);
+	stmt_bind_double(st, ":tpot", p->tpot_target_ms);
+	stmt_bind_int64(st, ":longest", p->longest_tokens);
+	stmt_bind_double(st, ":rejected", p->rejected_share);
+	stmt_bind_double(st, ":split_alt", p->split_alternative_usd);
+	stmt_bind_text(st, ":lost", p->alternative_lost);
 	if (step_reset(st))
 		return -1;
 	*pool_id = db_last_insert_rowid(rs->db);
@@ -229,6 +265,7 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_double(st, ":gmu", c->gpu_memory_utilization);
 		stmt_bind_int64(st, ":kvtok", c->kv_tokens);
 		stmt_bind_text(st, ":args", c->vllm_args);
+		stmt_bind_int64(st, ":kvseqs", c->kv_max_num_seqs);
 	}
 	if (c->fits) {
 		stmt_bind_double(st, ":rate", c->rate_rps);
@@ -237,6 +274,10 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_double(st, ":tpot", c->tpot_ms);
 		stmt_bind_double(st, ":total", c->total_usd);
 		stmt_bind_double(st, ":permtok", c->usd_per_mtok_output);
+		stmt_bind_double(st, ":pct", c->slo_percentile);
+		stmt_bind_double(st, ":tpot_full", c->tpot_full_ms);
+		stmt_bind_double(st, ":cap", c->capacity_rps);
+		stmt_bind_double(st, ":util", c->utilization);
 	}
 	stmt_bind_text(st, ":reason", c->reason);
 	return step_reset(st);
@@ -255,6 +296,55 @@ int run_store_fleet(struct run_store *rs, const struct run_fleet_row *f)
 	stmt_bind_int64(st, ":inst", f->instances);
 	stmt_bind_int64(st, ":gpus", f->gpus);
 	stmt_bind_double(st, ":util", f->utilization);
+	stmt_bind_double(st, ":mean", f->mean_rps);
+	return step_reset(st);
+}
+
+int run_store_pool_workload(struct run_store *rs, int64_t pool_id, int64_t workload_id,
+			    double request_share)
+{
+	struct stmt *st = rs->pool_workload;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_int64(st, ":pool", pool_id);
+	stmt_bind_int64(st, ":w", workload_id);
+	stmt_bind_double(st, ":share", request_share);
+	return step_reset(st);
+}
+
+int run_store_fleet_share(struct run_store *rs, const struct run_fleet_share_row *f)
+{
+	struct stmt *st = rs->fleet_share;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_text(st, ":q", f->quarter);
+	stmt_bind_int64(st, ":pool", f->pool_id);
+	stmt_bind_int64(st, ":w", f->workload_id);
+	stmt_bind_double(st, ":rps", f->demand_rps);
+	stmt_bind_double(st, ":mean", f->mean_rps);
+	stmt_bind_double(st, ":in", f->input_tok_s);
+	stmt_bind_double(st, ":out", f->output_tok_s);
+	stmt_bind_double(st, ":share", f->share);
+	return step_reset(st);
+}
+
+int run_store_cost(struct run_store *rs, const struct run_cost_row *c)
+{
+	struct stmt *st = rs->cost;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_text(st, ":q", c->quarter);
+	stmt_bind_text(st, ":gpu", c->gpu);
+	stmt_bind_text(st, ":source", c->source);
+	stmt_bind_int64(st, ":gpus", c->gpus);
+	stmt_bind_int64(st, ":busy", c->gpus_in_service);
+	stmt_bind_text(st, ":pricing", c->pricing);
+	stmt_bind_double(st, ":usd", c->usd_per_gpu_hour);
+	stmt_bind_text(st, ":asof", c->price_as_of);
+	stmt_bind_double(st, ":hours", c->hours);
+	stmt_bind_double(st, ":cost", c->cost_usd);
+	stmt_bind_double(st, ":in", c->input_tokens);
+	stmt_bind_double(st, ":out", c->output_tokens);
+	stmt_bind_double(st, ":per_in", c->usd_per_mtok_input);
+	stmt_bind_double(st, ":per_out", c->usd_per_mtok_output);
+	stmt_bind_double(st, ":floor", c->compute_floor_usd);
 	return step_reset(st);
 }
 
@@ -279,6 +369,8 @@ int run_store_capacity(struct run_store *rs, const struct run_capacity_row *c)
 	stmt_bind_double(st, ":per_in", c->usd_per_mtok_input);
 	stmt_bind_double(st, ":per_out", c->usd_per_mtok_output);
 	stmt_bind_double(st, ":floor", c->compute_floor_usd);
+	stmt_bind_int64(st, ":spare", c->spare_gpus);
+	stmt_bind_int64(st, ":listed", c->listed);
 	return step_reset(st);
 }
 
@@ -323,6 +415,9 @@ void run_store_free(struct run_store *rs)
 {
 	if (!rs)
 		return;
+	stmt_finalize(rs->cost);
+	stmt_finalize(rs->fleet_share);
+	stmt_finalize(rs->pool_workload);
 	stmt_finalize(rs->note);
 	stmt_finalize(rs->input);
 	stmt_finalize(rs->capacity);
@@ -337,8 +432,24 @@ void run_store_free(struct run_store *rs)
 struct stmt *run_shortfall_stmt(struct db *db, int64_t run_id)
 {
 	struct stmt *st = db_prepare(db,
-		"SELECT quarter, gpu, gpus_needed, gpus_owned, shortfall, order_by"
-		"  FROM v_shortfall WHERE run_id = :run");
+		"SELECT c.quarter, c.gpu_id, c.gpus_needed, c.spare_gpus, c.gpus_owned, c.shortfall,"
+		"       coalesce(o.gpus_to_order, 0), o.order_by"
+		"  FROM run_capacity c LEFT JOIN v_run_orders o ON o.run_id = c.run_id"
+		"   AND o.quarter = c.quarter AND o.gpu = c.gpu_id"
+		" WHERE c.run_id = :run ORDER BY c.quarter, c.gpu_id");
+	if (st)
+		stmt_bind_int64(st, ":run", run_id);
+	return st;
+}
+
+struct stmt *run_pools_stmt(struct db *db, int64_t run_id)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT p.model_id, p.pool, p.slo_class, c.gpu_id, c.gpus_per_instance, c.tp, c.pp,"
+		"       c.dp, c.ep, c.max_num_seqs, c.kv_max_num_seqs, c.rate_rps, c.ttft_ms,"
+		"       c.tpot_ms, c.slo_percentile, c.utilization"
+		"  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
+		" WHERE c.run_id = :run AND c.chosen = 1 ORDER BY p.id");
 	if (st)
 		stmt_bind_int64(st, ":run", run_id);
 	return st;

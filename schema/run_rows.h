@@ -27,13 +27,16 @@ struct run_gpu_row {
 	double usd_per_gpu_hour;	/* the newest price of the scenario's kind; NaN: none */
 	char *price_as_of;		/* that price's as_of; NULL: none */
 	int owned;			/* some cluster holds this type */
+	int listed;			/* a candidate: in the scenario's list (or it has none) */
 };
 
 /*
  * The GPU types of scenario sid by id: its candidate list (every type when
- * it has none) and every type a cluster holds, each with its newest price
- * of pricing kind `pricing`; with sid < 0 (no scenario), every GPU type. *rows is a new array the caller frees with
- * run_gpu_rows_free().
+ * it has none), and every type a cluster holds -- with listed 0 when the
+ * scenario lists GPUs and not this one (its owned GPUs are then unused
+ * capacity) -- each with its newest price of pricing kind `pricing`; with
+ * sid < 0 (no scenario), every GPU type. *rows is a new array the caller
+ * frees with run_gpu_rows_free().
  */
 int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu_row **rows,
 		 int *n);
@@ -69,6 +72,16 @@ struct run_pool_row {
 	int64_t max_model_len;
 	const char *threshold_choice;		/* how the split was decided, in words */
 	double shared_alternative_usd;		/* NaN: not computed */
+	const char *model_id;
+	const char *slo_class;			/* "chat" or "long" */
+	double slo_percentile;			/* percent */
+	double ttft_target_ms, tpot_target_ms;
+	double long_ttft_ms_per_1k;		/* NaN: no long class */
+	int64_t long_class_tokens;		/* 0: no long class */
+	int64_t longest_tokens;
+	double rejected_share;
+	double split_alternative_usd;		/* NaN: none */
+	const char *alternative_lost;		/* NULL: none */
 };
 
 /* One ranked or infeasible configuration of a pool (run_config). */
@@ -86,8 +99,10 @@ struct run_config_row {
 	int max_num_seqs, max_num_batched_tokens;
 	double gpu_memory_utilization;
 	const char *vllm_args;			/* the whole `vllm serve ...` line */
+	int kv_max_num_seqs;			/* what the KV holds (when sized) */
 	/* When fits (it meets the SLOs); else NULL: */
 	double rate_rps, output_tok_s, ttft_ms, tpot_ms, total_usd, usd_per_mtok_output;
+	double slo_percentile, tpot_full_ms, capacity_rps, utilization;
 	const char *reason;
 };
 
@@ -96,9 +111,30 @@ struct run_fleet_row {
 	const char *quarter;			/* "2027Q1" */
 	int64_t pool_id;
 	const char *gpu;
-	double demand_rps, input_tok_s, output_tok_s;
-	int64_t instances, gpus;
-	double utilization;
+	double demand_rps, mean_rps, input_tok_s, output_tok_s;	/* tokens at the mean */
+	int64_t instances, gpus;		/* serving */
+	double utilization;			/* busy fraction */
+};
+
+/* One workload's share of a pool in one quarter (run_fleet_share). */
+struct run_fleet_share_row {
+	const char *quarter;
+	int64_t pool_id, workload_id;
+	double demand_rps, mean_rps, input_tok_s, output_tok_s, share;
+};
+
+/* Owned or acquired GPUs of one type in one quarter, and their cost (run_cost). */
+struct run_cost_row {
+	const char *quarter;
+	const char *gpu;
+	const char *source;			/* "owned" or "acquired" */
+	int64_t gpus, gpus_in_service;
+	const char *pricing;
+	double usd_per_gpu_hour;		/* NaN: owned at no stated rate */
+	const char *price_as_of;		/* NULL: none */
+	double hours, cost_usd, input_tokens, output_tokens;
+	double usd_per_mtok_input, usd_per_mtok_output;	/* NaN: no tokens */
+	double compute_floor_usd;
 };
 
 /* One quarter of one GPU type: need, ownership and cost (run_capacity). */
@@ -106,6 +142,8 @@ struct run_capacity_row {
 	const char *quarter;
 	const char *gpu;
 	int64_t gpus_needed, gpus_owned, shortfall;
+	int64_t spare_gpus;			/* of gpus_needed */
+	int listed;				/* 0: owned, not a candidate of the scenario */
 	const char *order_by;			/* "YYYY-MM-DD"; NULL: nothing to order */
 	const char *pricing;
 	double usd_per_gpu_hour;		/* NaN: no price */
@@ -132,6 +170,10 @@ int run_store_pool(struct run_store *rs, const struct run_pool_row *row, int64_t
 int run_store_config(struct run_store *rs, const struct run_config_row *row);
 int run_store_fleet(struct run_store *rs, const struct run_fleet_row *row);
 int run_store_capacity(struct run_store *rs, const struct run_capacity_row *row);
+int run_store_pool_workload(struct run_store *rs, int64_t pool_id, int64_t workload_id,
+			    double request_share);
+int run_store_fleet_share(struct run_store *rs, const struct run_fleet_share_row *row);
+int run_store_cost(struct run_store *rs, const struct run_cost_row *row);
 int run_store_input(struct run_store *rs, const char *kind, const char *name, const char *sha256);
 int run_store_note(struct run_store *rs, int seq, const char *kind, const char *text);
 int run_store_finish(struct run_store *rs, const char *inputs_sha256, int64_t candidates,
@@ -140,8 +182,18 @@ void run_store_free(struct run_store *rs);	/* NULL is fine */
 
 /* --- showing a stored run --------------------------------------------------------- */
 
-/* quarter, gpu, gpus_needed, gpus_owned, shortfall, order_by of run_id (v_shortfall). */
+/*
+ * quarter, gpu, gpus_needed, spare_gpus, gpus_owned, shortfall,
+ * gpus_to_order, order_by of run_id (v_shortfall beside v_orders; order_by
+ * NULL when nothing is to be ordered that quarter).
+ */
 struct stmt *run_shortfall_stmt(struct db *db, int64_t run_id);
+/*
+ * The chosen configuration of every pool of run_id: model, pool, slo_class,
+ * gpu, gpus_per_instance, tp, pp, dp, ep, max_num_seqs, kv_max_num_seqs,
+ * rate_rps, ttft_ms, tpot_ms, slo_percentile (percent), utilization.
+ */
+struct stmt *run_pools_stmt(struct db *db, int64_t run_id);
 /* quarter, cost_usd, compute_floor_usd of run_id summed per quarter, rounded to cents. */
 struct stmt *run_cost_stmt(struct db *db, int64_t run_id);
 

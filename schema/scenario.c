@@ -53,7 +53,8 @@ int scenario_load(struct db *db, int64_t id, struct scenario *s)
 	st = db_prepare(db,
 		"SELECT name, coalesce(description, ''), start_quarter, quarters,"
 		"       growth_pct_per_quarter, ttft_ms, tpot_ms, utilization, pricing, redundancy,"
-		"       long_context, engine_id, demand, lead_time_days, mfu"
+		"       long_context, engine_id, demand_stat, lead_time_days, mfu, slo_percentile,"
+		"       long_ttft_ms_per_1k, margin, coalesce(max_model_len, 0)"
 		"  FROM scenario WHERE id = :id");
 	if (!st)
 		goto cleanup;
@@ -77,9 +78,13 @@ int scenario_load(struct db *db, int64_t id, struct scenario *s)
 	const char *lc = stmt_text(st, 10);
 	s->long_context_tokens = !strcmp(lc, "auto") ? 0 : !strcmp(lc, "off") ? -1 : atoll(lc);
 	s->engine = xstrdup(stmt_text(st, 11));
-	s->demand_peak = !strcmp(stmt_text(st, 12), "peak");
+	s->demand = xstrdup(stmt_text(st, 12));
 	s->lead_time_days = (int)stmt_int64(st, 13);
 	s->mfu = stmt_double(st, 14);
+	s->slo_percentile = stmt_double(st, 15);
+	s->long_ttft_ms_per_1k = stmt_double(st, 16);
+	s->margin = xstrdup(stmt_text(st, 17));
+	s->max_model_len = stmt_int64(st, 18);
 	stmt_finalize(st);
 
 	st = db_prepare(db,
@@ -134,6 +139,8 @@ void scenario_free(struct scenario *s)
 	free(s->description);
 	free(s->pricing);
 	free(s->engine);
+	free(s->demand);
+	free(s->margin);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -149,6 +156,9 @@ cJSON *scenario_json(const struct scenario *s)
 	cJSON_AddNumberToObject(o, "growth_pct_per_quarter", s->growth_pct);
 	cJSON_AddNumberToObject(o, "ttft_ms", s->ttft_ms);
 	cJSON_AddNumberToObject(o, "tpot_ms", s->tpot_ms);
+	cJSON_AddNumberToObject(o, "slo_percentile", s->slo_percentile);
+	cJSON_AddNumberToObject(o, "long_ttft_ms_per_1k", s->long_ttft_ms_per_1k);
+	cJSON_AddStringToObject(o, "margin", s->margin);
 	cJSON_AddNumberToObject(o, "utilization", s->utilization);
 	cJSON_AddStringToObject(o, "pricing", s->pricing);
 	cJSON_AddNumberToObject(o, "redundancy", s->redundancy);
@@ -157,9 +167,13 @@ cJSON *scenario_json(const struct scenario *s)
 	else
 		cJSON_AddStringToObject(o, "long_context", s->long_context_tokens ? "off" : "auto");
 	cJSON_AddStringToObject(o, "engine", s->engine);
-	cJSON_AddStringToObject(o, "demand", s->demand_peak ? "peak" : "mean");
+	cJSON_AddStringToObject(o, "demand", s->demand);
 	cJSON_AddNumberToObject(o, "lead_time_days", s->lead_time_days);
 	cJSON_AddNumberToObject(o, "mfu", s->mfu);
+	if (s->max_model_len > 0)
+		cJSON_AddNumberToObject(o, "max_model_len", (double)s->max_model_len);
+	else
+		cJSON_AddNullToObject(o, "max_model_len");
 	cJSON *wa = cJSON_AddArrayToObject(o, "workloads");
 	for (int i = 0; i < s->nworkloads; i++) {
 		cJSON *w = cJSON_CreateObject();
@@ -175,6 +189,36 @@ cJSON *scenario_json(const struct scenario *s)
 }
 
 /* --- writing scenarios ------------------------------------------------------ */
+
+int scenario_demand_valid(const char *s)
+{
+	static const char *const kinds[] = { "mean", "p50", "p90", "p99", "p99.9", "peak" };
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
+		if (s && !strcmp(s, kinds[i]))
+			return 1;
+	return 0;
+}
+
+int scenario_margin_valid(const char *s)
+{
+	return s && (!strcmp(s, "utilization") || !strcmp(s, "spares") || !strcmp(s, "both"));
+}
+
+int slo_percentile_parse(const char *s, double *out)
+{
+	char buf[64];
+	size_t n = strlen(s);
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	const char *digits = s[0] == 'p' || s[0] == 'P' ? s + 1 : s;
+	n = strlen(digits);
+	memcpy(buf, digits, n + 1);
+	if (n && buf[n - 1] == '%')
+		buf[n - 1] = '\0';
+	if (parse_double(buf, out) || !(*out >= 50 && *out < 100))
+		return -1;
+	return 0;
+}
 
 int growth_pct_parse(const char *s, double *out)
 {
@@ -327,9 +371,15 @@ static int set_fields(struct db *db, int64_t sid, const struct scenario_settings
 		"  redundancy = coalesce(:redundancy, redundancy),"
 		"  long_context = coalesce(:long_context, long_context),"
 		"  engine_id = coalesce(:engine, engine_id),"
-		"  demand = coalesce(:demand, demand),"
+		"  demand_stat = coalesce(:demand, demand_stat),"
+		"  demand = CASE WHEN :demand IS NULL THEN demand WHEN :demand = 'mean' THEN 'mean'"
+		"           ELSE 'peak' END,"
 		"  lead_time_days = coalesce(:lead, lead_time_days),"
-		"  mfu = coalesce(:mfu, mfu)"
+		"  mfu = coalesce(:mfu, mfu),"
+		"  slo_percentile = coalesce(:pct, slo_percentile),"
+		"  long_ttft_ms_per_1k = coalesce(:long_ttft, long_ttft_ms_per_1k),"
+		"  margin = coalesce(:margin, margin),"
+		"  max_model_len = CASE WHEN :have_mml THEN nullif(:mml, 0) ELSE max_model_len END"
 		" WHERE id = :id");
 	if (!st)
 		return -1;
@@ -353,6 +403,16 @@ static int set_fields(struct db *db, int64_t sid, const struct scenario_settings
 		stmt_bind_int64(st, ":lead", o->lead_time_days);
 	if (o->have_mfu)
 		stmt_bind_double(st, ":mfu", o->mfu);
+	stmt_bind_text(st, ":margin", o->margin);
+	if (o->slo_percentile) {
+		double pct;
+		slo_percentile_parse(o->slo_percentile, &pct);	/* validated by the caller */
+		stmt_bind_double(st, ":pct", pct);
+	}
+	if (o->have_long_ttft)
+		stmt_bind_double(st, ":long_ttft", o->long_ttft_ms_per_1k);
+	stmt_bind_int64(st, ":have_mml", o->have_max_model_len);
+	stmt_bind_int64(st, ":mml", o->max_model_len);
 	stmt_bind_int64(st, ":id", sid);
 	int r = stmt_step(st);
 	stmt_finalize(st);
@@ -403,9 +463,10 @@ int scenario_insert(struct db *db, const char *name, const struct scenario_setti
 
 	struct stmt *st = db_prepare(db,
 		"INSERT INTO scenario (name, start_quarter, quarters, ttft_ms, tpot_ms, utilization,"
-		"   pricing, redundancy, long_context, engine_id, lead_time_days, mfu)"
+		"   pricing, redundancy, long_context, engine_id, lead_time_days, mfu, slo_percentile,"
+		"   long_ttft_ms_per_1k, margin, demand_stat)"
 		" VALUES (:name, upper(:start), :quarters, :ttft, :tpot, :util, 'on-demand',"
-		"   :redundancy, 'auto', 'vllm', :lead, :mfu)");
+		"   :redundancy, 'auto', 'vllm', :lead, :mfu, :pct, :long_ttft, :margin, :demand)");
 	if (!st)
 		return -1;
 	stmt_bind_text(st, ":name", name);
@@ -417,6 +478,10 @@ int scenario_insert(struct db *db, const char *name, const struct scenario_setti
 	stmt_bind_int64(st, ":redundancy", SCENARIO_DEFAULT_REDUNDANCY);
 	stmt_bind_int64(st, ":lead", SCENARIO_DEFAULT_LEAD_TIME_DAYS);
 	stmt_bind_double(st, ":mfu", SCENARIO_DEFAULT_MFU);
+	stmt_bind_double(st, ":pct", SCENARIO_DEFAULT_SLO_PERCENTILE);
+	stmt_bind_double(st, ":long_ttft", SCENARIO_DEFAULT_LONG_TTFT_MS_PER_1K);
+	stmt_bind_text(st, ":margin", SCENARIO_DEFAULT_MARGIN);
+	stmt_bind_text(st, ":demand", SCENARIO_DEFAULT_DEMAND);
 	int r = stmt_step(st);
 	stmt_finalize(st);
 	if (r < 0)
@@ -429,10 +494,12 @@ int scenario_insert_copy(struct db *db, int64_t sid, const char *new_name)
 	static const char *const copies[] = {
 		"INSERT INTO scenario (name, description, start_quarter, quarters,"
 		"   growth_pct_per_quarter, ttft_ms, tpot_ms, utilization, pricing, redundancy,"
-		"   long_context, engine_id, demand, lead_time_days, mfu)"
+		"   long_context, engine_id, demand, lead_time_days, mfu, slo_percentile,"
+		"   long_ttft_ms_per_1k, margin, demand_stat, max_model_len)"
 		" SELECT :new, description, start_quarter, quarters, growth_pct_per_quarter, ttft_ms,"
 		"   tpot_ms, utilization, pricing, redundancy, long_context, engine_id, demand,"
-		"   lead_time_days, mfu FROM scenario WHERE id = :s",
+		"   lead_time_days, mfu, slo_percentile, long_ttft_ms_per_1k, margin, demand_stat,"
+		"   max_model_len FROM scenario WHERE id = :s",
 		"INSERT INTO scenario_workload (scenario_id, workload_id, growth_pct_per_quarter)"
 		" SELECT (SELECT id FROM scenario WHERE name = :new), workload_id, growth_pct_per_quarter"
 		"   FROM scenario_workload WHERE scenario_id = :s",

@@ -25,12 +25,16 @@ struct scenario {
 	int quarters;
 	double growth_pct;	/* per quarter, compounded */
 	double ttft_ms, tpot_ms;
+	double slo_percentile;	/* percent of requests the TTFT and TPOT targets hold for */
+	double long_ttft_ms_per_1k;	/* long SLO class: TTFT target per 1,000 prompt tokens */
 	double utilization;	/* (0, 1] */
+	char *margin;		/* "utilization", "spares" or "both" */
 	char *pricing;
-	int redundancy;
+	int redundancy;		/* spare instances per GPU type (margin spares or both) */
 	int64_t long_context_tokens;	/* 0: auto, -1: off, else the threshold */
 	char *engine;
-	int demand_peak;	/* 1: plan for peak rps, 0: mean */
+	char *demand;		/* "mean", "p50", "p90", "p99", "p99.9" or "peak" */
+	int64_t max_model_len;	/* cap on every pool's max_model_len; 0: none */
 	int lead_time_days;
 	double mfu;
 	struct scenario_workload *workloads;
@@ -55,6 +59,20 @@ cJSON *scenario_json(const struct scenario *s);
 #define SCENARIO_DEFAULT_REDUNDANCY 1
 #define SCENARIO_DEFAULT_LEAD_TIME_DAYS 90
 #define SCENARIO_DEFAULT_MFU 0.4
+#define SCENARIO_DEFAULT_SLO_PERCENTILE 99.0
+#define SCENARIO_DEFAULT_LONG_TTFT_MS_PER_1K 500.0
+#define SCENARIO_DEFAULT_MARGIN "utilization"
+#define SCENARIO_DEFAULT_DEMAND "p99"
+
+/* 1 when s is a --demand value: mean, p50, p90, p99, p99.9 or peak. */
+int scenario_demand_valid(const char *s);
+/* 1 when s is a --margin value: utilization, spares or both. */
+int scenario_margin_valid(const char *s);
+/*
+ * A --slo-percentile: "p99", "99", "p99.9", "90%" -> percent in (0, 100),
+ * at least 50. 0, or -1 if it is none of those.
+ */
+int slo_percentile_parse(const char *s, double *out);
 
 /*
  * What `scenario create` and `scenario set` change: a NULL string or an
@@ -65,10 +83,11 @@ cJSON *scenario_json(const struct scenario *s);
  */
 struct scenario_settings {
 	const char *workloads, *gpus, *start, *growth, *pricing, *long_context, *engine;
-	const char *description, *demand;
-	int64_t quarters, redundancy, lead_time_days;
-	double ttft_ms, tpot_ms, utilization, mfu;
+	const char *description, *demand, *margin, *slo_percentile;
+	int64_t quarters, redundancy, lead_time_days, max_model_len;
+	double ttft_ms, tpot_ms, utilization, mfu, long_ttft_ms_per_1k;
 	int have_quarters, have_redundancy, have_lead, have_ttft, have_tpot, have_util, have_mfu;
+	int have_long_ttft, have_max_model_len;
 };
 
 /*

@@ -22,6 +22,15 @@ static void bind_real(struct stmt *st, const char *param, double v)
 		stmt_bind_null(st, param);
 }
 
+/* A count, NULL when negative (unknown). */
+static void bind_count(struct stmt *st, const char *param, int64_t v)
+{
+	if (v >= 0)
+		stmt_bind_int64(st, param, v);
+	else
+		stmt_bind_null(st, param);
+}
+
 /*
  * Names of the scenarios that use workload `id` (directly or through a
  * stored run), comma-separated; NULL when none. *failed set on error.
@@ -33,7 +42,9 @@ static char *workload_users(struct db *db, int64_t id, int *failed)
 		"SELECT name FROM scenario WHERE id IN"
 		" (SELECT scenario_id FROM scenario_workload WHERE workload_id = :id"
 		"  UNION SELECT r.scenario_id FROM run_pool p JOIN run r ON r.id = p.run_id"
-		"        WHERE p.workload_id = :id)"
+		"        WHERE p.workload_id = :id"
+		"  UNION SELECT r.scenario_id FROM run_pool_workload pw JOIN run r ON r.id = pw.run_id"
+		"        WHERE pw.workload_id = :id)"
 		" ORDER BY name");
 	int r;
 	*failed = 0;
@@ -78,7 +89,10 @@ int workload_find(struct db *db, const char *name, int64_t *id)
 	" output_tokens_p99 = :o99, output_tokens_p999 = :o999, total_tokens_p50 = :t50," \
 	" total_tokens_p90 = :t90, total_tokens_p99 = :t99, total_tokens_p999 = :t999," \
 	" sums_estimated = :estimated, independent_marginals = :independent," \
-	" prefix_reuse_share = :reuse"
+	" prefix_reuse_share = :reuse, rate_p50_rps = :r50, rate_p90_rps = :r90," \
+	" rate_p99_rps = :r99, rate_p999_rps = :r999, rate_windows = :rwin," \
+	" arrivals_late = :late, prompt_tokens_max = :pmax, output_tokens_max = :omax," \
+	" total_tokens_max = :tmax"
 
 /* The workload row's values, shared by the INSERT and the in-place UPDATE. */
 static void bind_row(struct stmt *st, const struct workload_row *w)
@@ -118,6 +132,15 @@ static void bind_row(struct stmt *st, const struct workload_row *w)
 	stmt_bind_int64(st, ":estimated", s->sums_estimated ? 1 : 0);
 	stmt_bind_int64(st, ":independent", s->independent_marginals ? 1 : 0);
 	bind_real(st, ":reuse", s->prefix_reuse_share);
+	bind_real(st, ":r50", s->rate.p50);
+	bind_real(st, ":r90", s->rate.p90);
+	bind_real(st, ":r99", s->rate.p99);
+	bind_real(st, ":r999", s->rate.p999);
+	bind_real(st, ":rwin", s->rate_windows);
+	stmt_bind_int64(st, ":late", s->arrivals_late);
+	bind_count(st, ":pmax", s->prompt_max);
+	bind_count(st, ":omax", s->output_max);
+	bind_count(st, ":tmax", s->total_max);
 }
 
 int workload_store(struct db *db, int64_t old_id, const struct workload_row *w,
@@ -168,11 +191,14 @@ int workload_store(struct db *db, int64_t old_id, const struct workload_row *w,
 			" prompt_tokens_p99, prompt_tokens_p999, output_tokens_p50, output_tokens_p90,"
 			" output_tokens_p99, output_tokens_p999, total_tokens_p50, total_tokens_p90,"
 			" total_tokens_p99, total_tokens_p999, sums_estimated, independent_marginals,"
-			" prefix_reuse_share)"
+			" prefix_reuse_share, rate_p50_rps, rate_p90_rps, rate_p99_rps, rate_p999_rps,"
+			" rate_windows, arrivals_late, prompt_tokens_max, output_tokens_max,"
+			" total_tokens_max)"
 			" VALUES (:name, :model, :description, :format, :source_file, :sha256, :bytes,"
 			" :edges, :requests, :first, :last, :span, :mean_rps, :peak_rps, :window,"
 			" :psum, :osum, :pmean, :omean, :p50, :p90, :p99, :p999, :o50, :o90, :o99,"
-			" :o999, :t50, :t90, :t99, :t999, :estimated, :independent, :reuse)");
+			" :o999, :t50, :t90, :t99, :t999, :estimated, :independent, :reuse, :r50, :r90,"
+			" :r99, :r999, :rwin, :late, :pmax, :omax, :tmax)");
 		if (!st)
 			goto cleanup;
 		bind_row(st, w);
@@ -244,11 +270,21 @@ cleanup:
 	return ret;
 }
 
+double workload_rate_for(const struct workload_rates *wr, const char *stat)
+{
+	static const char *const pcts[] = { "p50", "p90", "p99", "p99.9" };
+	for (int k = 0; k < 4; k++)
+		if (!strcmp(stat, pcts[k]))
+			return wr->rate_rps[k];
+	return !strcmp(stat, "mean") ? wr->mean_rps : wr->peak_rps;
+}
+
 int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 {
 	struct stmt *st = db_prepare(db,
 		"SELECT peak_rps, mean_rps, total_tokens_p999, independent_marginals, sums_estimated,"
-		"       model_id"
+		"       model_id, rate_p50_rps, rate_p90_rps, rate_p99_rps, rate_p999_rps,"
+		"       rate_windows, peak_window_s, span_s, total_tokens_max, format"
 		"  FROM workload WHERE id = :id");
 	int r;
 	if (!st)
@@ -262,6 +298,13 @@ int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 		out->independent_marginals = (int)stmt_int64(st, 3);
 		out->sums_estimated = (int)stmt_int64(st, 4);
 		out->model_id = xstrdup(stmt_text(st, 5));
+		for (int k = 0; k < 4; k++)
+			out->rate_rps[k] = stmt_is_null(st, 6 + k) ? NAN : stmt_double(st, 6 + k);
+		out->rate_windows = stmt_is_null(st, 10) ? NAN : stmt_double(st, 10);
+		out->window_s = stmt_is_null(st, 11) ? NAN : stmt_double(st, 11);
+		out->span_s = stmt_is_null(st, 12) ? NAN : stmt_double(st, 12);
+		out->total_tokens_max = stmt_is_null(st, 13) ? 0 : stmt_int64(st, 13);
+		snprintf(out->format, sizeof(out->format), "%s", stmt_text(st, 14));
 	} else if (r == 0) {
 		error("no workload with id %lld", (long long)id);
 	}

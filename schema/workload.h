@@ -50,7 +50,19 @@ struct workload_rates {
 	double total_tokens_p999;		/* p99.9 of prompt + output tokens */
 	int independent_marginals;		/* prompt and output measured separately */
 	int sums_estimated;			/* token sums from bucket midpoints */
+	double rate_rps[4];			/* p50, p90, p99, p99.9 of windowed rates, requests/s */
+	double rate_windows;			/* windows they are of */
+	double window_s;			/* those windows' length, s (NaN: the export's own) */
+	double span_s;				/* first to last arrival, s */
+	int64_t total_tokens_max;		/* longest prompt + output; 0: unknown */
+	char format[16];			/* 'requests', 'buckets', 'prometheus', 'mooncake' */
 };
+
+/*
+ * The rate a demand statistic ("mean", "p50", "p90", "p99", "p99.9",
+ * "peak"; scenario.h) names in wr, requests/s; NaN when not measured.
+ */
+double workload_rate_for(const struct workload_rates *wr, const char *stat);
 
 /* The rates of workload id. 0, or -1 after error(). */
 int workload_rates(struct db *db, int64_t id, struct workload_rates *out);

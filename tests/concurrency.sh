@@ -49,7 +49,8 @@ expect0 scenario run short
 expect0 scenario run long
 
 # What a complete run of each scenario writes, from the two clean runs.
-tables="run_pool run_config run_fleet run_capacity run_input run_note"
+tables="run_pool run_config run_fleet run_capacity run_input run_note run_pool_workload
+	run_fleet_share run_cost"
 want_rows=""
 for sid in 1 2; do
 	row="($sid"
@@ -63,10 +64,12 @@ done
 chosen=$(q "SELECT count(*) FROM run_config WHERE chosen = 1")
 fleet=$(q "SELECT count(*) FROM run_fleet")
 capacity=$(q "SELECT count(*) FROM run_capacity")
+cost=$(q "SELECT count(*) FROM run_cost")
 
 # One SELECT, one snapshot: 1 when every run is complete and the views show
 # two complete latest runs.
-consistent="WITH want(sid, pool, config, fleet, capacity, input, note) AS (VALUES $want_rows)
+consistent="WITH want(sid, pool, config, fleet, capacity, input, note, pool_workload, fleet_share,
+	cost) AS (VALUES $want_rows)
 SELECT (SELECT count(*) FROM run r JOIN want w ON w.sid = r.scenario_id
 	WHERE (SELECT count(*) FROM run_pool x WHERE x.run_id = r.id) != w.pool
 	   OR (SELECT count(*) FROM run_config x WHERE x.run_id = r.id) != w.config
@@ -74,11 +77,14 @@ SELECT (SELECT count(*) FROM run r JOIN want w ON w.sid = r.scenario_id
 	   OR (SELECT count(*) FROM run_capacity x WHERE x.run_id = r.id) != w.capacity
 	   OR (SELECT count(*) FROM run_input x WHERE x.run_id = r.id) != w.input
 	   OR (SELECT count(*) FROM run_note x WHERE x.run_id = r.id) != w.note
+	   OR (SELECT count(*) FROM run_pool_workload x WHERE x.run_id = r.id) != w.pool_workload
+	   OR (SELECT count(*) FROM run_fleet_share x WHERE x.run_id = r.id) != w.fleet_share
+	   OR (SELECT count(*) FROM run_cost x WHERE x.run_id = r.id) != w.cost
 	   OR r.inputs_sha256 = printf('%064d', 0)) = 0
    AND (SELECT count(*) FROM run WHERE scenario_id NOT IN (SELECT sid FROM want)) = 0
    AND (SELECT count(*) FROM v_fleet) = $fleet
    AND (SELECT count(*) FROM v_shortfall) = $capacity
-   AND (SELECT count(*) FROM v_cost) = $capacity
+   AND (SELECT count(*) FROM v_cost) = $cost
    AND (SELECT count(*) FROM v_configs) = $chosen
    AND (SELECT count(DISTINCT run_id) FROM v_fleet) = 2
    AND (SELECT count(*) FROM v_configs WHERE vllm_args IS NULL OR vllm_args = '') = 0;"

@@ -124,7 +124,8 @@ expect0 scenario create long \
 t0=$(now_ms)
 expect0 scenario run long
 run_ms=$(( $(now_ms) - t0 ))
-tables="run_pool run_config run_fleet run_capacity run_input run_note"
+tables="run_pool run_config run_fleet run_capacity run_input run_note run_pool_workload
+	run_fleet_share run_cost"
 declare -A want
 for t in $tables; do
 	want[$t]=$(q "SELECT count(*) FROM $t WHERE run_id = 1")

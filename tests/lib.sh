@@ -29,5 +29,10 @@ contains() { # contains WHAT TEXT LABEL
 lacks() { # lacks WHAT TEXT LABEL
 	case "$2" in *"$1"*) bad "$3: did not expect '$1'" ;; *) ok ;; esac
 }
+# q SQL: run a query on the test's database. check LABEL SQL: the query must print 1.
+q() { sqlite3 "$PIQPLAN_DB" "$1"; }
+check() {
+	local v; v=$(q "$2"); [ "$v" = 1 ] && ok || bad "$1: got '$v' from: $2"
+}
 # The database's contents, to prove a failed command changed nothing.
 db_hash() { sqlite3 "$PIQPLAN_DB" .dump | sha256sum; }

@@ -34,15 +34,44 @@ START_TEST(max_model_len_rounding)
 }
 END_TEST
 
+/* A workload of those buckets, demand_rps the first quarter's (and the mean half of it). */
+static struct plan_workload workload(const struct wl_bucket *b, int nb, double demand_rps)
+{
+	struct plan_workload w;
+	memset(&w, 0, sizeof(w));
+	w.b = b;
+	w.nb = nb;
+	w.demand_rps[0] = demand_rps;
+	w.mean_rps[0] = demand_rps / 2;
+	return w;
+}
+
+static struct plan_params one_quarter(void)
+{
+	struct plan_params p;
+	memset(&p, 0, sizeof(p));
+	p.quarters = 1;
+	p.start_quarter = 2027 * 4;
+	return p;
+}
+
 START_TEST(shared_pool)
 {
 	struct pool_traffic p[2];
-	ck_assert_int_eq(plan_pools(two, 2, 0, 6347, 131072, p), 1);
+	struct plan_workload w = workload(two, 2, 10);
+	struct plan_params pp = one_quarter();
+	ck_assert_int_eq(plan_pools(&w, 1, 0, 0, 131072, &pp, p), 1);
 	ck_assert_double_eq_tol(p[0].share, 1.0, 1e-12);
 	/* (45,000 + 100,000) / 100 = 1,450; (9,000 + 3,000) / 100 = 120 */
 	ck_assert_double_eq_tol(p[0].isl, 1450, 1e-9);
 	ck_assert_double_eq_tol(p[0].osl, 120, 1e-9);
-	ck_assert_int_eq(p[0].max_model_len, 7168);
+	/* The longest request the buckets allow, 16,894, rounded up to 1,024s: 17,408. */
+	ck_assert_int_eq(p[0].longest_tokens, 16894);
+	ck_assert_int_eq(p[0].max_model_len, 17408);
+	ck_assert_double_eq_tol(p[0].rejected_share, 0, 1e-300);
+	/* Demand and mean pass through whole: every request is in the one pool. */
+	ck_assert_double_eq_tol(p[0].demand_rps[0], 10, 1e-12);
+	ck_assert_double_eq_tol(p[0].mean_rps[0], 5, 1e-12);
 	/*
 	 * Prompt variability, each bucket spread evenly over its width:
 	 * E[x²] of A = 500² + 1024²/12 = 337,381.33; of B = 10,000² + 8192²/12
@@ -50,48 +79,112 @@ START_TEST(shared_pool)
 	 * cv² = 10,862,883.7 / 1450² - 1 = 4.16665.
 	 */
 	ck_assert_double_eq_tol(p[0].prompt_cv2, 4.16665, 1e-4);
-	/* p99 prompt: rank 99 of 100 is the 9th of B's 10, 8,192 + 0.9 x 8,191 = 15,563.9. */
-	ck_assert_double_eq_tol(p[0].isl_p99, 15563.9, 1.0);
+	/* The SLO points: two prompt points of 90 % and 10 %, no long class. */
+	ck_assert_int_eq(p[0].lengths.nprompt, 2);
+	ck_assert_double_eq_tol(p[0].lengths.prompt[1].weight, 0.1, 1e-12);
+	ck_assert_int_eq(p[0].lengths.prompt[1].long_class, 0);
+	/* Requests of 8,192 tokens or more in the long class: bucket B's. */
+	ck_assert_int_eq(plan_pools(&w, 1, 0, 8192, 131072, &pp, p), 1);
+	ck_assert_int_eq(p[0].lengths.prompt[1].long_class, 1);
+	ck_assert_int_eq(p[0].lengths.prompt[0].long_class, 0);
+
+	/* Measured exactly, the longest is 12,000 tokens: max_model_len 12,288. */
+	w.max_total_tokens = 12000;
+	plan_pools(&w, 1, 0, 0, 131072, &pp, p);
+	ck_assert_int_eq(p[0].max_model_len, 12288);
+
+	/*
+	 * A lower --max-model-len of 12,000 with the buckets' bound only:
+	 * bucket B spans totals 8,448-16,894 with a mean of 103,000 / 10 =
+	 * 10,300, at u = (10,300 - 8,448) / 8,446 = 0.219275 of its range. The
+	 * most even spread with that mean is the density e^(beta u) whose mean
+	 * 1 / (1 - e^-beta) - 1 / beta is 0.219275: beta = -4.288248 (by
+	 * bisection). 12,000 is at u = 0.420554, and the share above it is
+	 * (e^(beta 0.420554) - e^beta) / (1 - e^beta) = 15.3104 % of B's 10
+	 * requests: 1.53104 % of all. (Spread evenly it would be 57.9 %: B's
+	 * mean sits low in its range.)
+	 */
+	w.max_total_tokens = 0;
+	pp.max_model_len = 12000;
+	plan_pools(&w, 1, 0, 0, 131072, &pp, p);
+	ck_assert_int_eq(p[0].max_model_len, 12000);
+	ck_assert_int_eq(p[0].longest_tokens, 16894);
+	ck_assert_double_eq_tol(p[0].rejected_share, 0.015310418, 1e-8);
+	/* What is served of the demand: 1 - 0.0153104. */
+	ck_assert_double_eq_tol(p[0].demand_rps[0], 10 * (1 - 0.015310418), 1e-7);
 }
 END_TEST
 
 START_TEST(split_pools)
 {
 	struct pool_traffic p[2];
-	ck_assert_int_eq(plan_pools(two, 2, 4096, 6347, 131072, p), 2);
-	/* Short: bucket A only (its largest total 1,278 < 4,096). */
+	struct plan_workload w = workload(two, 2, 10);
+	struct plan_params pp = one_quarter();
+	ck_assert_int_eq(plan_pools(&w, 1, 4096, 0, 131072, &pp, p), 2);
+	/* Short: bucket A only (its largest total 1,278 < 4,096), chat class. */
 	ck_assert_double_eq_tol(p[0].share, 0.9, 1e-12);
 	ck_assert_double_eq_tol(p[0].isl, 500, 1e-9);
 	ck_assert_double_eq_tol(p[0].osl, 100, 1e-9);
-	ck_assert_int_eq(p[0].max_model_len, 4096);
+	ck_assert_int_eq(p[0].max_model_len, 2048);	/* 1,278, at least 2,048 */
 	ck_assert_int_eq(p[0].max_total_tokens, 4096);
+	ck_assert_int_eq(p[0].long_class, 0);
+	ck_assert_double_eq_tol(p[0].demand_rps[0], 9, 1e-12);
 	/* Short pool: A alone, cv² = 337,381.33 / 500² - 1 = 0.349525. */
 	ck_assert_double_eq_tol(p[0].prompt_cv2, 0.349525, 1e-5);
-	/* Long: bucket B, 10,000 prompt and 300 output tokens on average. */
+	/* Long: bucket B, 10,000 prompt and 300 output tokens on average, long class. */
 	ck_assert_double_eq_tol(p[1].share, 0.1, 1e-12);
 	ck_assert_double_eq_tol(p[1].isl, 10000, 1e-9);
 	ck_assert_double_eq_tol(p[1].osl, 300, 1e-9);
-	/*
-	 * p99.9 of totals spread evenly over [8,448, 16,894]:
-	 * 8,448 + 0.999 x 8,446 = 16,885.6 -> next multiple of 1,024 = 17,408.
-	 */
+	ck_assert_int_eq(p[1].long_class, 1);
+	ck_assert_int_eq(p[1].class_tokens, 4096);
+	ck_assert_double_eq_tol(p[1].demand_rps[0], 1, 1e-12);
+	/* It covers its longest request: 16,894 -> 17,408. */
 	ck_assert_int_eq(p[1].max_model_len, 17408);
 	ck_assert_int_eq(p[1].min_total_tokens, 4096);
 	/* A threshold below every bucket leaves the short pool empty. */
-	ck_assert_int_eq(plan_pools(two, 2, 1000, 6347, 131072, p), 0);
+	ck_assert_int_eq(plan_pools(&w, 1, 1000, 0, 131072, &pp, p), 0);
+
+	/*
+	 * Two workloads of the model: A-only at 10 req/s and the two buckets at
+	 * 10 req/s. The shared pool is their sum, 20 req/s; the long pool
+	 * receives only the second's 10 % (1 req/s), the short pool 10 + 9.
+	 */
+	struct plan_workload both[2] = { workload(two, 1, 10), workload(two, 2, 10) };
+	ck_assert_int_eq(plan_pools(both, 2, 0, 0, 131072, &pp, p), 1);
+	ck_assert_double_eq_tol(p[0].demand_rps[0], 20, 1e-12);
+	ck_assert_int_eq(plan_pools(both, 2, 4096, 0, 131072, &pp, p), 2);
+	ck_assert_double_eq_tol(p[0].demand_rps[0], 19, 1e-12);
+	ck_assert_double_eq_tol(p[1].demand_rps[0], 1, 1e-12);
+	/* Each workload's share of the long pool, as plan_pools cuts it. */
+	double isl;
+	ck_assert_double_eq_tol(plan_pool_share(&both[0], 4096, 0, NULL, NULL), 0, 1e-300);
+	ck_assert_double_eq_tol(plan_pool_share(&both[1], 4096, 0, &isl, NULL), 0.1, 1e-12);
+	ck_assert_double_eq_tol(isl, 10000, 1e-9);
 }
 END_TEST
+
+/* 9,800 short requests (prompt 512-1,023, output 64-127), 200 of 65,536-98,303 tokens. */
+static const struct wl_bucket tail[] = {
+	{ 512, 1024, 64, 128, 9800, 9800LL * 768, 9800LL * 96, 0 },
+	{ 65536, 98304, 64, 128, 200, 200LL * 81920, 200LL * 96, 0 },
+};
 
 START_TEST(thresholds)
 {
 	int64_t t[16];
-	/* 4,096, 8,192 and 16,384 leave bucket B (10 %) in the long pool; 32,768 leaves none. */
-	ck_assert_int_eq(plan_thresholds(two, 2, 131072, t, 16), 3);
-	ck_assert_int_eq(t[0], 4096);
-	ck_assert_int_eq(t[1], 8192);
-	ck_assert_int_eq(t[2], 16384);
+	struct plan_workload w = workload(tail, 2, 1);
+	/*
+	 * From 32,768 (what "long" means) by powers of two while some requests
+	 * (2 %) are longer: 32,768 and 65,536; 131,072 leaves none (98,430 at most).
+	 */
+	ck_assert_int_eq(plan_thresholds(&w, 1, 1 << 20, t, 16), 2);
+	ck_assert_int_eq(t[0], 32768);
+	ck_assert_int_eq(t[1], 65536);
 	/* The model's context caps the search. */
-	ck_assert_int_eq(plan_thresholds(two, 2, 8192, t, 16), 2);
+	ck_assert_int_eq(plan_thresholds(&w, 1, 40000, t, 16), 1);
+	/* The two-bucket workload is never long enough to isolate. */
+	w = workload(two, 2, 1);
+	ck_assert_int_eq(plan_thresholds(&w, 1, 131072, t, 16), 0);
 }
 END_TEST
 
@@ -155,18 +248,22 @@ START_TEST(ranking_and_costs)
 	gpus[1].usd_per_gpu_hour = 5.98;
 	struct engine_profile e;
 	vllm(&e);
-	struct pool_traffic t = { .share = 1.0, .isl = 1000, .osl = 200, .max_model_len = 4096 };
-	struct plan_params p;
-	memset(&p, 0, sizeof(p));
-	p.slo.ttft_s = 2;
-	p.slo.tpot_s = 0.1;
-	p.slo.utilisation = 0.7;
-	p.redundancy = 1;
-	p.start_quarter = 2027 * 4;
+	struct plan_params p = one_quarter();
+	p.slo = (struct slo_target){ 0.99, 2, 0, 0.1, 0.7 };
+	p.spares = 1;
 	p.quarters = 2;
-	p.demand_rps[0] = 50;
-	p.demand_rps[1] = 100;
 	p.allow_fp8 = 1;
+	struct pool_traffic t;
+	memset(&t, 0, sizeof(t));
+	t.share = 1;
+	t.isl = 1000;
+	t.osl = 200;
+	t.max_model_len = 4096;
+	slo_traffic_add(&t.lengths, 0, 1000, 1e6, 1, 0);
+	slo_traffic_add(&t.lengths, 1, 200, 4e4, 1, 0);
+	slo_traffic_finish(&t.lengths);
+	t.demand_rps[0] = 50;
+	t.demand_rps[1] = 100;
 
 	struct candidate *c = NULL;
 	int n = plan_pool(&m, gpus, 2, &e, &t, &p, &c);
@@ -181,23 +278,41 @@ START_TEST(ranking_and_costs)
 			ck_assert(c[i - 1].total_usd <= c[i].total_usd);
 	}
 	for (int i = 0; i < n && c[i].fits; i++) {
-		double total = 0;
+		double serving = 0, spares = 0;
 		for (int q = 0; q < 2; q++) {
-			/* instances = ceil(demand / rate) + 1 spare */
-			int64_t want = (int64_t)ceil(p.demand_rps[q] / c[i].rate_rps - 1e-9) + 1;
+			/* serving instances = ceil(demand / rate); the one spare is priced apart */
+			int64_t want = (int64_t)ceil(t.demand_rps[q] / c[i].rate_rps - 1e-9);
+			double h = quarter_hours(p.start_quarter + q);
 			ck_assert_int_eq(c[i].instances[q], want);
-			total += (double)want * c[i].inst.gpus * gpus[c[i].gpu].usd_per_gpu_hour *
-				 quarter_hours(p.start_quarter + q);
+			serving += (double)want * c[i].inst.gpus * gpus[c[i].gpu].usd_per_gpu_hour * h;
+			spares += c[i].inst.gpus * gpus[c[i].gpu].usd_per_gpu_hour * h;
 		}
-		ck_assert_double_eq_tol(c[i].total_usd, total, 1e-6 * total);
+		ck_assert_double_eq_tol(c[i].serving_usd, serving, 1e-6 * serving);
+		ck_assert_double_eq_tol(c[i].spare_usd, spares, 1e-6 * spares);
+		ck_assert_double_eq_tol(c[i].total_usd, serving + spares, 1e-6 * serving);
 		/* Demand doubles; instances never shrink. */
 		ck_assert_int_ge(c[i].instances[1], c[i].instances[0]);
+		/* The SLO batch is what the instance runs: within what the KV holds. */
+		ck_assert_int_le(c[i].inst.max_num_seqs, c[i].kv_seqs);
+		ck_assert_double_le(c[i].full.tpot_s, p.slo.tpot_s);
+		ck_assert_double_le(c[i].at.utilisation, 0.7 + 1e-9);
+		ck_assert_double_le(c[i].at.ttft_s, 2);
+		/* vLLM's rule: a PP layout stays only where it beats twice the TP, half the PP. */
+		const struct layout *l = &c[i].inst.layout;
+		for (int j = 0; j < n && l->pp > 1; j++) {
+			const struct layout *s = &c[j].inst.layout;
+			if (c[j].gpu == c[i].gpu && s->tp == 2 * l->tp && 2 * s->pp == l->pp &&
+			    s->dp == l->dp && s->ep == l->ep && s->precision == l->precision &&
+			    c[j].inst.fits)
+				ck_assert_double_gt(c[i].rate_rps, c[j].rate_rps);
+		}
 	}
 	/*
-	 * Pollaczek-Khinchine: the queueing part of TTFT scales with 1 + cv².
-	 * At half the capacity rate mu (rho = 0.5) the M/D/1 wait is
-	 * rho / (2 mu (1 - rho)) = 1 / (2 mu); with cv² = 1 it doubles, so the
-	 * difference of the two TTFTs is exactly that wait.
+	 * Pollaczek-Khinchine in instance.c's open loop (estimate --rate): the
+	 * queueing part of TTFT scales with 1 + cv². At half the capacity rate
+	 * mu (rho = 0.5) the M/D/1 wait is rho / (2 mu (1 - rho)) = 1 / (2 mu);
+	 * with cv² = 1 it doubles, so the difference of the two TTFTs is
+	 * exactly that wait.
 	 */
 	struct instance a = c[0].inst, b = c[0].inst;
 	a.prompt_cv2 = 0;
@@ -212,9 +327,9 @@ START_TEST(ranking_and_costs)
 	free(c);
 
 	/*
-	 * Owned GPUs come first at their own rate: with 1,000 owned H100s at
-	 * 1.00 USD/h the winner costs instances x GPUs x 1.00 x hours, and the
-	 * pricey type (none owned) still never wins.
+	 * Owned GPUs are paid for whether they serve or not: with 1,000 owned
+	 * H100s the winner adds nothing, and the pricey type (none owned)
+	 * still never wins.
 	 */
 	for (int q = 0; q < 2; q++)
 		gpus[0].owned[q] = 1000;
@@ -222,11 +337,7 @@ START_TEST(ranking_and_costs)
 	n = plan_pool(&m, gpus, 2, &e, &t, &p, &c);
 	ck_assert(c[0].fits);
 	ck_assert_int_eq(c[0].gpu, 0);
-	double owned_total = 0;
-	for (int q = 0; q < 2; q++)
-		owned_total += (double)(c[0].instances[q] * c[0].inst.gpus) * 1.0 *
-			       quarter_hours(p.start_quarter + q);
-	ck_assert_double_eq_tol(c[0].total_usd, owned_total, 1e-6 * owned_total);
+	ck_assert_double_eq_tol(c[0].total_usd, 0, 1e-300);
 	free(c);
 
 	/*
@@ -246,29 +357,14 @@ START_TEST(ranking_and_costs)
 END_TEST
 
 /*
- * Long-context isolation is chosen when it is cheaper and not otherwise.
- * Workload: 9,800 short requests (prompt 512-1,023, output 64-127) and 200
- * long ones (prompt 65,536-98,303): 2 % of requests. What the decision
- * rests on, worked by hand:
- *  - the shared pool judges TTFT on the workload's p99 prompt, rank 9,900
- *    of 10,000 = the 100th of the 200 long ones: 65,536 + 0.5 x 32,767 =
- *    81,919.5 tokens;
- *  - the long prompts dominate the second moment of prompt length:
- *    E[x] = (9,800 x 768 + 200 x 81,920) / 10,000 = 2,391.04,
- *    E[x²] = 0.98 x (768² + 512²/12) + 0.02 x (81,920² + 32,768²/12)
- *          = 136,606,733.6, cv² = E[x²]/E[x]² - 1 = 22.894,
- *    so a short request queues 23.9 times as long as M/D/1 says;
- *  - split at 4,096: the short pool's p99 prompt is its own (under 1,024),
- *    the long pool's is capped at the workload's p99 (81,919.5), not its
- *    own 98k, so isolating never asks more of the long requests than the
- *    shared pool did.
+ * Long-context isolation is chosen when it is cheaper and not otherwise,
+ * and the shared pool it is weighed against keeps the long requests in
+ * their long SLO class. Workload `tail` (above): 2 % of requests of
+ * 65,536-98,303 prompt tokens; the long class has TTFT at most
+ * max(2 s, 500 ms per 1,000 prompt tokens): 41 s for an 82k prompt.
  */
 START_TEST(isolation_when_cheaper)
 {
-	static const struct wl_bucket tail[] = {
-		{ 512, 1024, 64, 128, 9800, 9800LL * 768, 9800LL * 96, 0 },
-		{ 65536, 98304, 64, 128, 200, 200LL * 81920, 200LL * 96, 0 },
-	};
 	struct model_arch m;
 	load("meta-llama--Llama-3.1-8B.json", &m);
 	struct plan_gpu g;
@@ -277,58 +373,59 @@ START_TEST(isolation_when_cheaper)
 	g.usd_per_gpu_hour = 2.99;
 	struct engine_profile e;
 	vllm(&e);
-	struct plan_params p;
-	memset(&p, 0, sizeof(p));
-	p.slo.ttft_s = 2;
-	p.slo.tpot_s = 0.1;
-	p.slo.utilisation = 0.7;
-	p.start_quarter = 2027 * 4;
-	p.quarters = 1;
-	p.demand_rps[0] = 200;
+	struct plan_params p = one_quarter();
+	p.slo = (struct slo_target){ 0.99, 2, 500e-6, 0.1, 0.7 };
 	p.allow_fp8 = 1;
-
-	struct pool_traffic pools[2];
-	ck_assert_int_eq(plan_pools(tail, 2, 0, NAN, m.max_context_tokens, pools), 1);
-	ck_assert_double_eq_tol(pools[0].prompt_cv2, 22.894, 0.001);
-	ck_assert_double_eq_tol(pools[0].isl_p99, 81919.5, 1.0);
-	ck_assert_int_eq(plan_pools(tail, 2, 4096, NAN, m.max_context_tokens, pools), 2);
-	ck_assert_double_le(pools[0].isl_p99, 1023);
-	ck_assert_double_eq_tol(pools[1].isl_p99, 81919.5, 1.0);
+	struct plan_workload w = workload(tail, 2, 200);
 
 	/*
-	 * auto: every threshold from 4,096 to 65,536 leaves the 2 % long pool
-	 * (98,430 < 131,072 = the model's context stops there); a split is kept
-	 * exactly when it costs less than the shared pool.
+	 * auto: thresholds 32,768 and 65,536 both leave the 2 % long pool; a
+	 * split is kept exactly when it costs less than the shared pool.
 	 */
 	struct plan_decision d;
-	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 2, NAN, 0, &p, &d), 0);
-	ck_assert_int_eq(d.threshold >= 4096 && d.threshold <= 65536, 1);
-	ck_assert(isfinite(d.shared_usd) && isfinite(d.split_usd));
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, &w, 1, 0, &p, &d), 0);
+	ck_assert_int_eq(d.threshold == 32768 || d.threshold == 65536, 1);
+	ck_assert(isfinite(d.split_usd));
 	ck_assert_int_eq(d.npools, d.split_usd < d.shared_usd ? 2 : 1);
 	double chosen = 0;
 	for (int k = 0; k < d.npools; k++)
-		chosen += d.cands[k][0].total_usd;
+		chosen += d.cands[k][0].serving_usd;
 	ck_assert_double_eq_tol(chosen, fmin(d.split_usd, d.shared_usd), 1e-6 * chosen);
+	/* The losing alternative is kept for the words, with the same long class. */
+	if (d.npools == 2) {
+		ck_assert_int_eq(d.alt_pools, 1);
+		ck_assert_int_eq(d.alt_pool[0].class_tokens, d.threshold);
+		ck_assert_int_eq(d.pool[1].long_class, 1);
+	}
 	plan_decision_free(&d);
 
 	/* A fixed threshold splits whatever it costs; off never does. */
-	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 2, NAN, 4096, &p, &d), 0);
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, &w, 1, 32768, &p, &d), 0);
 	ck_assert_int_eq(d.npools, 2);
 	ck_assert_double_eq_tol(d.pool[0].share, 0.98, 1e-12);
 	ck_assert_double_eq_tol(d.pool[1].share, 0.02, 1e-12);
+	ck_assert_double_eq_tol(d.pool[0].demand_rps[0], 196, 1e-9);
 	ck_assert_double_eq_tol(d.cands[0][0].total_usd + d.cands[1][0].total_usd, d.split_usd,
 				1e-6 * d.split_usd);
 	plan_decision_free(&d);
-	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 2, NAN, -1, &p, &d), 0);
+	/*
+	 * Off: one shared pool where every request holds the chat TTFT (an
+	 * 82k-token prefill fits in 2 s only with wide TP), with no
+	 * alternative weighed.
+	 */
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, &w, 1, -1, &p, &d), 0);
 	ck_assert_int_eq(d.npools, 1);
 	ck_assert_int_eq(d.threshold, 0);
-	ck_assert_double_eq_tol(d.cands[0][0].total_usd, d.shared_usd, 1e-6 * d.shared_usd);
+	ck_assert_int_eq(d.alt_pools, 0);
+	ck_assert_int_eq(d.pool[0].class_tokens, 0);
 	plan_decision_free(&d);
 
 	/* No tail, nothing to isolate: the short bucket alone offers no threshold. */
-	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, tail, 1, NAN, 0, &p, &d), 0);
+	w = workload(tail, 1, 200);
+	ck_assert_int_eq(plan_decide(&m, &g, 1, &e, &w, 1, 0, &p, &d), 0);
 	ck_assert_int_eq(d.npools, 1);
 	ck_assert_int_eq(d.threshold, 0);
+	ck_assert(d.cands[0][0].fits);
 	plan_decision_free(&d);
 }
 END_TEST

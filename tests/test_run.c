@@ -11,12 +11,17 @@
  * Figures asserted below follow from that by hand:
  *   - long-context isolation (auto) tries thresholds from 4096 tokens, and
  *     every request is shorter, so each workload is one shared pool;
- *   - the busiest 60 s window holds at most 5 requests (0.083 req/s, 1.46x
- *     that after four quarters of 10% growth): one instance of an 8B model
- *     on an H100 or H200 serves far more, so each quarter needs
- *     ceil(demand / rate) = 1 instance, plus the scenario's N+1 spare = 2;
+ *   - at 15 s slots the arrivals fall in slots 0, 2, 4, 6 and 8; every
+ *     whole 60 s window (starts 0 to 5) holds 2 of them, so the p99 of
+ *     windowed rates, the demand planned for, is 2/60 = 0.0333 req/s
+ *     (1.33x that after three quarters of 10% growth); the mean is
+ *     5 / 120 s = 0.0417 req/s;
+ *   - one instance of an 8B model on an H100 or H200 serves far more, so
+ *     each quarter needs ceil(demand / rate) = 1 instance; the default
+ *     margin is the utilisation target alone: no spare instances;
  *   - no clusters are owned, so every quarter's need is all shortfall, on
- *     one GPU type (the chosen one): one run_capacity row per quarter;
+ *     one GPU type (the chosen one): one run_capacity row per quarter, and
+ *     the first quarter orders all of it, the others nothing (v_orders);
  *   - the inputs hashed are the scenario, its engine, the clusters (one
  *     input "all"), the model, the workload, and for each of the 2
  *     candidate GPU types its gpu row and its prices: 5 + 2 x 2 = 9.
@@ -54,7 +59,8 @@ static int64_t run_rows(struct db *db)
 	return scalar(db, "SELECT (SELECT count(*) FROM run) + (SELECT count(*) FROM run_pool)"
 			  " + (SELECT count(*) FROM run_config) + (SELECT count(*) FROM run_fleet)"
 			  " + (SELECT count(*) FROM run_capacity) + (SELECT count(*) FROM run_input)"
-			  " + (SELECT count(*) FROM run_note)");
+			  " + (SELECT count(*) FROM run_note) + (SELECT count(*) FROM run_pool_workload)"
+			  " + (SELECT count(*) FROM run_fleet_share) + (SELECT count(*) FROM run_cost)");
 }
 
 /* A catalog and the tiny workload "tiny", imported as `piqplan workload import` does. */
@@ -86,10 +92,11 @@ static struct db *setup(void)
 }
 
 /* Scenario `name` over `tiny` on the two GPU types, 4 quarters from 2027Q1, 10% growth. */
-static int64_t create_scenario(struct db *db, const char *name, const char *workloads,
-			       double tpot_ms)
+static int64_t create_scenario_margin(struct db *db, const char *name, const char *workloads,
+				      double tpot_ms, const char *margin)
 {
 	struct scenario_settings o = { 0 };
+	o.margin = margin;
 	o.workloads = workloads;
 	o.gpus = GPUS;
 	o.start = "2027Q1";
@@ -103,6 +110,12 @@ static int64_t create_scenario(struct db *db, const char *name, const char *work
 	if (scenario_insert(db, name, &o))
 		return -1;
 	return scenario_lookup(db, name);
+}
+
+static int64_t create_scenario(struct db *db, const char *name, const char *workloads,
+			       double tpot_ms)
+{
+	return create_scenario_margin(db, name, workloads, tpot_ms, NULL);
 }
 
 START_TEST(run_writes_pools_configs_fleet_and_capacity)
@@ -124,22 +137,39 @@ START_TEST(run_writes_pools_configs_fleet_and_capacity)
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_pool"), 1);
 	ck_assert_int_eq(scalar(db, "SELECT pool = 'shared' FROM run_pool"), 1);
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_config WHERE chosen = 1"), 1);
-	/* One fleet row per quarter x pool, each 2 instances (1 + N+1). */
+	/* One fleet row per quarter x pool, each 1 instance, no spares. */
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_fleet"), 4);
 	ck_assert_int_eq(scalar(db, "SELECT count(DISTINCT quarter) FROM run_fleet"), 4);
 	ck_assert_int_eq(scalar(db, "SELECT min(quarter) = '2027Q1' AND max(quarter) = '2027Q4'"
 				    " FROM run_fleet"), 1);
-	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_fleet WHERE instances = 2"), 4);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_fleet WHERE instances = 1"), 4);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_capacity WHERE spare_gpus = 0"), 4);
+	/* Demand: the p99 of windowed rates, 2/60 req/s, grown 10 % a quarter; mean 5/120. */
+	ck_assert_int_eq(scalar(db, "SELECT abs(demand_rps - 2.0 / 60) < 1e-9"
+				    " AND abs(mean_rps - 5.0 / 120) < 1e-9"
+				    " FROM run_fleet WHERE quarter = '2027Q1'"), 1);
+	ck_assert_int_eq(scalar(db, "SELECT abs(demand_rps - 2.0 / 60 * 1.1 * 1.1 * 1.1) < 1e-9"
+				    " FROM run_fleet WHERE quarter = '2027Q4'"), 1);
+	/* The one workload has all of its pool. */
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_fleet_share WHERE share = 1"), 4);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_pool_workload"
+				    " WHERE request_share = 1"), 1);
+	/* Orders: the first quarter's shortfall, then nothing more. */
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM v_orders"), 1);
+	ck_assert_int_eq(scalar(db, "SELECT (SELECT sum(gpus_to_order) FROM v_orders) ="
+				    " (SELECT shortfall FROM run_capacity WHERE quarter = '2027Q4')"),
+			 1);
 	/* Every GPU a run chose or plans with is one of the scenario's. */
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_config WHERE gpu_id NOT IN"
 				    " ('H100-SXM-80GB', 'H200-SXM-141GB')"), 0);
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_fleet WHERE gpu_id NOT IN"
 				    " (SELECT gpu_id FROM run_config WHERE chosen = 1)"), 0);
-	/* Nothing owned: one capacity row per quarter, all of it shortfall, with an order date. */
+	/* Nothing owned: one capacity row per quarter, all of it shortfall, acquired. */
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_capacity"), 4);
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_capacity"
-				    " WHERE shortfall = gpus_needed AND gpus_owned = 0"
-				    " AND order_by IS NOT NULL"), 4);
+				    " WHERE shortfall = gpus_needed AND gpus_owned = 0"), 4);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_cost WHERE source = 'acquired'"), 4);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_cost WHERE source = 'owned'"), 0);
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_capacity c JOIN run_fleet f"
 				    " ON f.quarter = c.quarter WHERE c.gpus_needed <> f.gpus"), 0);
 	/* 5 + 2 x 2 inputs, and the run's hash is no longer the placeholder. */
@@ -153,6 +183,29 @@ START_TEST(run_writes_pools_configs_fleet_and_capacity)
 	ck_assert_int_eq(db_begin(db), 0);
 	db_rollback(db);
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM v_fleet"), 4);
+	db_close(db);
+}
+END_TEST
+
+START_TEST(spares_per_gpu_type)
+{
+	struct db *db = setup();
+	struct run_request req = { "sp", "2000-01-01" };
+	struct run_result res;
+	/*
+	 * --margin spares: N+1 per GPU type, one instance as large as the
+	 * chosen one, on top of the one serving instance in every quarter.
+	 */
+	ck_assert_int_gt(create_scenario_margin(db, "sp", "tiny", 0, "spares"), 0);
+	ck_assert_int_eq(scenario_run(db, &req, &res), 0);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_fleet WHERE instances = 1"), 4);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_capacity c JOIN run_fleet f"
+				    " ON f.quarter = c.quarter JOIN run_config g ON g.pool_id = f.pool_id"
+				    " AND g.chosen = 1 WHERE c.spare_gpus = g.gpus_per_instance"
+				    " AND c.gpus_needed = f.gpus + c.spare_gpus"), 4);
+	/* No utilisation target with spares alone: only the SLOs limit an instance. */
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM run_note"
+				    " WHERE text LIKE 'margin: N+1 spare instances per GPU type%'"), 1);
 	db_close(db);
 }
 END_TEST
@@ -244,6 +297,7 @@ int main(void)
 	Suite *s = suite_create("run");
 	TCase *tc = tcase_create("scenario_run");
 	tcase_add_test(tc, run_writes_pools_configs_fleet_and_capacity);
+	tcase_add_test(tc, spares_per_gpu_type);
 	tcase_add_test(tc, run_judges_order_dates_against_the_day_given);
 	tcase_add_test(tc, unknown_workload_or_scenario_changes_nothing);
 	tcase_add_test(tc, failing_run_rolls_back_what_it_wrote);

@@ -118,6 +118,10 @@ START_TEST(binned_exact_sums)
 	ck_assert_double_eq(p.p90, 1500);
 	wl_hist_percentiles(h, WL_AXIS_TOTAL, &p);
 	ck_assert_double_eq(p.p50, 99);
+	/* The longest, exactly: prompt 10^7, output 1,500, one request's total 10^7 + 100. */
+	ck_assert_int_eq(wl_hist_max(h, WL_AXIS_PROMPT), WL_TOKENS_MAX);
+	ck_assert_int_eq(wl_hist_max(h, WL_AXIS_OUTPUT), 1500);
+	ck_assert_int_eq(wl_hist_max(h, WL_AXIS_TOTAL), WL_TOKENS_MAX + 100);
 	wl_hist_free(h);
 }
 END_TEST
@@ -175,6 +179,10 @@ START_TEST(rectangles_and_overlap)
 	ck_assert_int_eq(b->prompt_tokens_sum, 200);
 	ck_assert_int_eq(b->output_tokens_sum, 28);
 	ck_assert_int_eq(wl_hist_sums_estimated(h), 1);
+	/* The longest a bucket allows: prompt 100 (an open top counts at its lo), output 19. */
+	ck_assert_int_eq(wl_hist_max(h, WL_AXIS_PROMPT), 100);
+	ck_assert_int_eq(wl_hist_max(h, WL_AXIS_OUTPUT), 19);
+	ck_assert_int_eq(wl_hist_max(h, WL_AXIS_TOTAL), 119);
 	/*
 	 * Prompt: 10 requests spread over 0..99 (0.1 each), 2 at 100.
 	 * p50: rank 6 -> cumulative 0.1 x (v+1) >= 6 -> v = 59.
@@ -291,6 +299,99 @@ START_TEST(arrivals_peak)
 }
 END_TEST
 
+START_TEST(arrivals_rates)
+{
+	/*
+	 * Window 60 s, slots of 15 s. Arrivals at 0, 1, 2 s (slot 0), 20 s (slot
+	 * 1), 100 s (slot 6) and 200 s (slot 13). Whole windows start at slots
+	 * 0..10 (4 slots each, the last ending at slot 13): counts 4, 1, 0, 1,
+	 * 1, 1, 1, 0, 0, 0, 1 -- sorted 0 0 0 0 1 1 1 1 1 1 4, 11 windows.
+	 * Nearest rank: p50 the 6th (1), p90 the 10th (1), p99 and p99.9 the
+	 * 11th (4); the peak 4. Divided by 60 s.
+	 */
+	struct wl_arrivals *a = wl_arrivals_new(60000000000LL);
+	struct wl_rates r;
+	int64_t t[] = { 200, 0, 1, 20, 2, 100 };	/* any order */
+	for (size_t i = 0; i < 6; i++)
+		ck_assert_int_eq(wl_arrivals_add(a, t[i] * 1000000000LL), 0);
+	ck_assert_int_eq(wl_arrivals_rates(a, &r), 0);
+	ck_assert_double_eq_tol(r.windows, 11, 1e-12);
+	ck_assert_double_eq_tol(r.p50, 1.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(r.p90, 1.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(r.p99, 4.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(r.p999, 4.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(r.peak, 4.0 / 60, 1e-12);
+	ck_assert_int_eq(r.late, 0);
+	/* Reading changes nothing: more arrivals count as if it had not been read. */
+	ck_assert_int_eq(wl_arrivals_add(a, 201000000000LL), 0);	/* slot 13 again */
+	ck_assert_int_eq(wl_arrivals_rates(a, &r), 0);
+	ck_assert_double_eq_tol(r.windows, 11, 1e-12);
+	ck_assert_double_eq_tol(r.p99, 4.0 / 60, 1e-12);
+	wl_arrivals_free(a);
+
+	/* Shorter than a window: no whole window, so no percentiles; every arrival in the peak. */
+	a = wl_arrivals_new(60000000000LL);
+	wl_arrivals_add(a, 0);
+	wl_arrivals_add(a, 30000000000LL);
+	ck_assert_int_eq(wl_arrivals_rates(a, &r), 0);
+	ck_assert(isnan(r.p99));
+	ck_assert_double_eq_tol(r.peak, 2.0 / 60, 1e-12);
+	wl_arrivals_free(a);
+
+	/*
+	 * Windows (prometheus): [0,60) with 12 (0.2/s) and [60,180) with 18
+	 * (0.15/s), weighted by length: 120 s of 0.15 and 60 s of 0.2. p50:
+	 * 90 s of 180 reached within the 0.15 window; p90 (162 s) needs 0.2.
+	 */
+	a = wl_arrivals_new(60000000000LL);
+	wl_arrivals_add_window(a, 0, 60000000000LL, 12);
+	wl_arrivals_add_window(a, 60000000000LL, 180000000000LL, 18);
+	ck_assert_int_eq(wl_arrivals_rates(a, &r), 0);
+	ck_assert_double_eq_tol(r.p50, 0.15, 1e-12);
+	ck_assert_double_eq_tol(r.p90, 0.2, 1e-12);
+	ck_assert_double_eq_tol(r.peak, 0.2, 1e-12);
+	ck_assert_double_eq_tol(r.windows, 2, 1e-12);
+	wl_arrivals_free(a);
+}
+END_TEST
+
+START_TEST(arrivals_sparse_and_long)
+{
+	/*
+	 * 200,000 arrivals one every 15 s (a sparse 35-day trace): every slot
+	 * holds one, every window four. That is six times WL_SLOT_CAP occupied
+	 * slots, so the table folds its oldest slots into the window histogram
+	 * as it goes; the windows (200,000 - 3 of them) and their rates come
+	 * out as if it had kept them all: 4 / 60 at every percentile. Neighbours
+	 * swapped (out of order by one slot) change nothing.
+	 */
+	struct wl_arrivals *a = wl_arrivals_new(60000000000LL);
+	struct wl_rates r;
+	const int n = 200000;
+	ck_assert_int_gt(n, 6 * WL_SLOT_CAP);
+	for (int i = 0; i < n; i += 2) {
+		ck_assert_int_eq(wl_arrivals_add(a, (int64_t)(i + 1) * 15000000000LL), 0);
+		ck_assert_int_eq(wl_arrivals_add(a, (int64_t)i * 15000000000LL), 0);
+	}
+	ck_assert_int_eq(wl_arrivals_rates(a, &r), 0);
+	ck_assert_double_eq_tol(r.windows, n - 3, 1e-9);
+	ck_assert_double_eq_tol(r.p50, 4.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(r.p999, 4.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(r.peak, 4.0 / 60, 1e-12);
+	ck_assert_int_eq(r.late, 0);
+	/*
+	 * An arrival from the first day, after 35 days have gone by: its slot
+	 * was folded long ago. It counts in the span, not in any window.
+	 */
+	ck_assert_int_eq(wl_arrivals_add(a, 7 * 15000000000LL + 1), 0);
+	ck_assert_int_eq(wl_arrivals_rates(a, &r), 0);
+	ck_assert_int_eq(r.late, 1);
+	ck_assert_double_eq_tol(r.peak, 4.0 / 60, 1e-12);
+	ck_assert_int_eq(wl_arrivals_first_ns(a), 0);
+	wl_arrivals_free(a);
+}
+END_TEST
+
 START_TEST(blockset)
 {
 	/* ids 0,1,0,2,1,1,70000: 7 blocks, 3 repeats (0, 1, 1). */
@@ -365,6 +466,8 @@ static Suite *workload_suite(void)
 	tcase_add_test(tc, rectangles_and_overlap);
 	tcase_add_test(tc, independent_marginals);
 	tcase_add_test(tc, arrivals_peak);
+	tcase_add_test(tc, arrivals_rates);
+	tcase_add_test(tc, arrivals_sparse_and_long);
 	tcase_add_test(tc, blockset);
 	tcase_add_test(tc, summary_fill);
 	suite_add_tcase(s, tc);
