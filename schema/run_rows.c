@@ -113,7 +113,7 @@ int run_input_sha256(struct db *db, enum run_input_kind kind, const char *key, c
 struct run_store {
 	struct db *db;
 	int64_t run_id;
-	struct stmt *pool, *config, *fleet, *capacity, *input, *note;
+	struct stmt *pool, *config, *fleet, *capacity, *input, *note, *launch;
 };
 
 struct run_store *run_store_begin(struct db *db, int64_t sid, const char *version,
@@ -147,10 +147,10 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 		"   precision, kv_dtype, gpus_per_instance, fits, max_model_len, max_num_seqs,"
 		"   max_num_batched_tokens, gpu_memory_utilization, kv_tokens, rate_rps,"
 		"   output_tok_s, ttft_ms, tpot_ms, usd_per_gpu_hour, total_usd,"
-		"   usd_per_mtok_output, reason, vllm_args)"
+		"   usd_per_mtok_output, reason, vllm_args, nodes)"
 		" VALUES (:run, :pool, :rank, :chosen, :gpu, :tp, :pp, :dp, :ep, :prec, :kv, :gpus,"
 		"   :fits, :mml, :seqs, :mbt, :gmu, :kvtok, :rate, :otok, :ttft, :tpot, :usd, :total,"
-		"   :permtok, :reason, :args)");
+		"   :permtok, :reason, :args, :nodes)");
 	rs->fleet = db_prepare(db,
 		"INSERT INTO run_fleet (run_id, quarter, pool_id, gpu_id, demand_rps, input_tok_s,"
 		"   output_tok_s, instances, gpus, utilization)"
@@ -166,7 +166,11 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 		"INSERT INTO run_input (run_id, kind, name, sha256) VALUES (:run, :k, :n, :s)");
 	rs->note = db_prepare(db,
 		"INSERT INTO run_note (run_id, seq, kind, text) VALUES (:run, :seq, :k, :t)");
-	if (!rs->pool || !rs->config || !rs->fleet || !rs->capacity || !rs->input || !rs->note) {
+	rs->launch = db_prepare(db,
+		"INSERT INTO run_launch (run_id, pool_id, rank, node, engine, command)"
+		" VALUES (:run, :pool, :rank, :node, :engine, :cmd)");
+	if (!rs->pool || !rs->config || !rs->fleet || !rs->capacity || !rs->input || !rs->note ||
+	    !rs->launch) {
 		run_store_free(rs);
 		return NULL;
 	}
@@ -229,6 +233,7 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_double(st, ":gmu", c->gpu_memory_utilization);
 		stmt_bind_int64(st, ":kvtok", c->kv_tokens);
 		stmt_bind_text(st, ":args", c->vllm_args);
+		stmt_bind_int64(st, ":nodes", c->nodes);
 	}
 	if (c->fits) {
 		stmt_bind_double(st, ":rate", c->rate_rps);
@@ -239,6 +244,19 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_double(st, ":permtok", c->usd_per_mtok_output);
 	}
 	stmt_bind_text(st, ":reason", c->reason);
+	return step_reset(st);
+}
+
+int run_store_launch(struct run_store *rs, int64_t pool_id, int rank, int node,
+		     const char *engine, const char *command)
+{
+	struct stmt *st = rs->launch;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_int64(st, ":pool", pool_id);
+	stmt_bind_int64(st, ":rank", rank);
+	stmt_bind_int64(st, ":node", node);
+	stmt_bind_text(st, ":engine", engine);
+	stmt_bind_text(st, ":cmd", command);
 	return step_reset(st);
 }
 
@@ -323,6 +341,7 @@ void run_store_free(struct run_store *rs)
 {
 	if (!rs)
 		return;
+	stmt_finalize(rs->launch);
 	stmt_finalize(rs->note);
 	stmt_finalize(rs->input);
 	stmt_finalize(rs->capacity);
