@@ -26,6 +26,13 @@ struct workload_plan_request {
 	const char *engine;		/* engine profile id ("vllm") */
 	double ttft_ms, tpot_ms;	/* SLO targets, > 0 */
 	double utilization;		/* highest busy share of an instance, (0, 1] */
+	/*
+	 * Engine flags, 0 for the engine's defaults: the largest max_num_seqs
+	 * (the planner emits at most this), max_num_batched_tokens, the KV
+	 * block size, and enforce_eager (no CUDA graphs). The memory model
+	 * sizes every candidate with them.
+	 */
+	int max_num_seqs, max_num_batched_tokens, block_size, enforce_eager;
 };
 
 /* A reason candidates fail, and how many share it (up to the first digit). */

@@ -47,13 +47,21 @@ check tp 1
 check gpus 1
 check kv_bytes_per_token_per_gpu 131072
 check kv_tokens 458336
+check kv_blocks 28646
+check block_size 16
 check max_num_seqs 299
 check max_model_len 2048
 check weights_bytes_per_gpu 16094076928
+check nodes 1
 check bound '"memory"'
 want='"meta-llama/Llama-3.1-8B --tensor-parallel-size 1 --max-model-len 2048'
 want+=' --max-num-seqs 299 --max-num-batched-tokens 8192 --gpu-memory-utilization 0.92"'
 check vllm_args "$want"
+python3 - "$TMP/out" <<'PY' || fail "launch: one node, the vllm serve line"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["launch"] == [{"node": 0, "engine": "vllm", "command": "vllm serve " + o["vllm_args"]}], o
+PY
 python3 - "$TMP/out" <<'PY' || fail "performance fields missing or not positive"
 import json, sys
 o = json.load(open(sys.argv[1]))
