@@ -20,27 +20,7 @@
 #define EFF 0.82
 #define ALPHA 10e-6
 
-static struct gpu_spec gpu(const char *id)
-{
-	struct gpu_spec g = { 0 };
-	snprintf(g.id, sizeof(g.id), "%s", id);
-	g.gpus_per_node = 8;
-	if (!strcmp(id, "H100-SXM-80GB")) {
-		g.link_bytes_per_s = 450e9;
-		g.nvlink_domain_gpus = 8;
-		g.scaleout_bytes_per_s = 400e9 / 8;
-		snprintf(g.arch, sizeof(g.arch), "Hopper");
-	} else if (!strcmp(id, "L40S-48GB")) {
-		g.link_bytes_per_s = 32e9;
-		g.nvlink_domain_gpus = 1;
-		snprintf(g.arch, sizeof(g.arch), "Ada");
-	} else if (!strcmp(id, "H200-NVL-141GB")) {
-		g.link_bytes_per_s = 450e9;
-		g.nvlink_domain_gpus = 4;
-		snprintf(g.arch, sizeof(g.arch), "Hopper");
-	}
-	return g;
-}
+#define gpu test_gpu	/* seeds/gpus.csv rows (testutil.h) */
 
 /* Ring all-reduce: 2 (n-1)/n x bytes / bw + alpha. */
 START_TEST(test_allreduce)

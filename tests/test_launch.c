@@ -24,8 +24,6 @@
 #include "planner/model.h"
 #include "testutil.h"
 
-#define GIB 1073741824.0
-#define MIB 1048576.0
 #define MAX_FLAGS 512
 
 /* ---- an engine's argument list, from seeds/ENGINE_args.csv ---------------------- */
@@ -188,77 +186,9 @@ static int check_words(const struct arglist *a, const struct launch_cmd *c, cons
 	return flags;
 }
 
-/* ---- GPUs and engines (seeds/gpus.csv, seeds/engines.csv), by hand --------------- */
-
-static struct gpu_spec gpu(const char *id)
-{
-	struct gpu_spec g = { 0 };
-	snprintf(g.id, sizeof(g.id), "%s", id);
-	g.gpus_per_node = 8;
-	g.scaleout_bytes_per_s = 400e9 / 8;
-	if (!strcmp(id, "H100-SXM-80GB")) {
-		g.memory_bytes = 81559 * MIB;
-		g.memory_torch_bytes = 79.19 * GIB;
-		g.mem_bw_bytes_per_s = 3.35e12;
-		g.bf16_flops = 989e12;
-		g.fp8_flops = 1979e12;
-		g.link_bytes_per_s = 450e9;
-		g.nvlink_domain_gpus = 8;
-		snprintf(g.arch, sizeof(g.arch), "Hopper");
-	} else if (!strcmp(id, "B200-SXM-180GB")) {
-		g.memory_bytes = 184320 * MIB;
-		g.memory_torch_bytes = 178.35 * GIB;
-		g.mem_bw_bytes_per_s = 7.7e12;
-		g.bf16_flops = 2250e12;
-		g.fp8_flops = 4500e12;
-		g.fp4_flops = 9000e12;
-		g.link_bytes_per_s = 900e9;
-		g.nvlink_domain_gpus = 8;
-		snprintf(g.arch, sizeof(g.arch), "Blackwell");
-	} else if (!strcmp(id, "L40S-48GB")) {
-		g.memory_bytes = 46068 * MIB;
-		g.memory_torch_bytes = 44.42 * GIB;
-		g.mem_bw_bytes_per_s = 0.864e12;
-		g.bf16_flops = 362.05e12;
-		g.fp8_flops = 733e12;
-		g.link_bytes_per_s = 32e9;
-		g.nvlink_domain_gpus = 1;
-		g.scaleout_bytes_per_s = 0;
-		snprintf(g.arch, sizeof(g.arch), "Ada");
-	} else {
-		ck_abort_msg("no such GPU in the test table: %s", id);
-	}
-	return g;
-}
-
-static struct engine_profile engine(const char *id)
-{
-	struct engine_profile e = { 0 };
-	snprintf(e.id, sizeof(e.id), "%s", id);
-	snprintf(e.version, sizeof(e.version), "0.21");
-	e.gpu_memory_utilization = !strcmp(id, "trtllm") ? 0.9 : 0.92;
-	e.fraction_of_free = !strcmp(id, "trtllm");
-	e.max_num_seqs_large = 1024;
-	e.max_num_seqs_small = 256;
-	e.large_gpu_min_bytes = 70 * GIB;
-	snprintf(e.large_gpu_exclude, sizeof(e.large_gpu_exclude), "A100");
-	e.max_num_batched_tokens_large = 8192;
-	e.max_num_batched_tokens_small = 2048;
-	e.block_size_tokens = 16;
-	e.non_torch_tp1_bytes = 0.15 * GIB;
-	e.non_torch_tpn_bytes = 0.4 * GIB;
-	e.cuda_graph_bytes = 0.5 * GIB;
-	e.activation_bytes_per_token_dense = 0.15 * GIB / 1000;
-	e.activation_bytes_per_token_moe = 0.3 * GIB / 1000;
-	e.bw_efficiency = 0.5;
-	e.flops_efficiency = 0.4;
-	e.moe_efficiency_floor = 0.05;
-	e.moe_tokens_per_expert_half = 800;
-	e.step_overhead_s = 3e-3;
-	e.allreduce_alpha_s = 10e-6;
-	e.link_efficiency = 0.82;
-	return e;
-}
+/* GPUs and engines: seeds/gpus.csv and seeds/engines.csv rows (testutil.h). */
+#define gpu test_gpu
+#define engine test_engine
 
 static void render(const struct launch_cmd *c, char *buf, size_t n)
 {

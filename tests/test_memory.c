@@ -26,6 +26,7 @@
 #include "planner/instance.h"
 #include "planner/memory.h"
 #include "planner/model.h"
+#include "testutil.h"
 
 #define GIB 1073741824.0
 #define MIB 1048576.0
@@ -124,38 +125,8 @@ static double num(const struct table *t, const struct row *r, const char *name)
 	return *s ? atof(s) : NAN;
 }
 
-/* ---- the catalog rows the logs ran on (seeds/gpus.csv) --------------------------- */
-
-static struct gpu_spec gpu(const char *id)
-{
-	struct gpu_spec g = { 0 };
-	snprintf(g.id, sizeof(g.id), "%s", id);
-	g.gpus_per_node = 8;
-	if (!strcmp(id, "H100-SXM-80GB")) {
-		g.memory_bytes = 81559 * MIB;
-		g.memory_torch_bytes = 79.19 * GIB;
-		g.nvlink_domain_gpus = 8;
-		snprintf(g.arch, sizeof(g.arch), "Hopper");
-	} else if (!strcmp(id, "A100-SXM-80GB")) {
-		g.memory_bytes = 81920 * MIB;
-		g.memory_torch_bytes = 79.25 * GIB;
-		g.nvlink_domain_gpus = 8;
-		snprintf(g.arch, sizeof(g.arch), "Ampere");
-	} else if (!strcmp(id, "L40S-48GB")) {
-		g.memory_bytes = 46068 * MIB;
-		g.memory_torch_bytes = 44.42 * GIB;
-		g.nvlink_domain_gpus = 1;
-		snprintf(g.arch, sizeof(g.arch), "Ada");
-	} else if (!strcmp(id, "RTX-PRO-6000-SE-96GB")) {
-		g.memory_bytes = 97887 * MIB;
-		g.memory_torch_bytes = 95.01 * GIB;
-		g.nvlink_domain_gpus = 1;
-		snprintf(g.arch, sizeof(g.arch), "Blackwell");
-	} else {
-		ck_abort_msg("no such GPU in the test table: %s", id);
-	}
-	return g;
-}
+/* The catalog rows the logs ran on: seeds/gpus.csv (testutil.h). */
+#define gpu test_gpu
 
 static void load_config(const char *file, struct model_arch *m)
 {
