@@ -80,15 +80,18 @@ static inline struct gpu_spec test_gpu(const char *id)
 		int domain, node;
 		double scaleout_gbps;
 		const char *arch;
+		int not_served;
 	} rows[] = {
-		{ "H100-SXM-80GB", 81559, 79.19, 3.35, 989, 1979, 0, 450, 8, 8, 400, "Hopper" },
-		{ "H200-SXM-141GB", 143771, 139.81, 4.8, 989, 1979, 0, 450, 8, 8, 400, "Hopper" },
-		{ "H200-NVL-141GB", 143771, 139.81, 4.8, 835.5, 1670.5, 0, 450, 4, 8, 0, "Hopper" },
-		{ "A100-SXM-80GB", 81920, 79.25, 2.039, 312, 0, 0, 300, 8, 8, 200, "Ampere" },
-		{ "L40S-48GB", 46068, 44.42, 0.864, 362.05, 733, 0, 32, 1, 8, 0, "Ada" },
-		{ "B200-SXM-180GB", 184320, 178.35, 7.7, 2250, 4500, 9000, 900, 8, 8, 400, "Blackwell" },
+		{ "H100-SXM-80GB", 81559, 79.19, 3.35, 989, 1979, 0, 450, 8, 8, 400, "Hopper", 0 },
+		{ "H200-SXM-141GB", 143771, 139.81, 4.8, 989, 1979, 0, 450, 8, 8, 400, "Hopper", 0 },
+		{ "H200-NVL-141GB", 143771, 139.81, 4.8, 835.5, 1670.5, 0, 450, 4, 8, 0, "Hopper", 0 },
+		{ "A100-SXM-80GB", 81920, 79.25, 2.039, 312, 0, 0, 300, 8, 8, 200, "Ampere", 0 },
+		{ "L40S-48GB", 46068, 44.42, 0.864, 362.05, 733, 0, 32, 1, 8, 0, "Ada", 0 },
+		{ "B200-SXM-180GB", 184320, 178.35, 7.7, 2250, 4500, 9000, 900, 8, 8, 400, "Blackwell", 0 },
 		{ "RTX-PRO-6000-SE-96GB", 97887, 95.01, 1.792, 467.8, 935.6, 1871.2, 64, 1, 8, 0,
-		  "Blackwell" },
+		  "Blackwell", 0 },
+		{ "GB200-186GB", 189471, 184.43, 8.0, 2500, 5000, 10000, 900, 72, 4, 400, "Blackwell", 0 },
+		{ "TPU-v6e-32GB", 32768, 0, 1.638, 918, 0, 0, 400, 256, 8, 0, "TPU", 1 },
 	};
 	struct gpu_spec g;
 
@@ -108,6 +111,7 @@ static inline struct gpu_spec test_gpu(const char *id)
 		g.gpus_per_node = rows[i].node;
 		g.scaleout_bytes_per_s = rows[i].scaleout_gbps * 1e9 / 8;
 		snprintf(g.arch, sizeof(g.arch), "%s", rows[i].arch);
+		g.not_vllm_served = rows[i].not_served;
 		return g;
 	}
 	ck_abort_msg("no such GPU in the test table: %s", id);
