@@ -11,26 +11,17 @@ set -u
 PIQPLAN=${1:?usage: e2e_vllm.sh PATH/TO/piqplan}
 . "$(dirname "$0")/lib.sh"
 DATA=${PIQPLAN_TEST_DATA:?}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export PIQPLAN_DB="$TMP/test.db"
-fails=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export PIQPLAN_DB="$tmp/test.db"
+TMP=$tmp
 
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-
-expect() {
-	local want=$1; shift
-	"$PIQPLAN" "$@" >"$TMP/out" 2>"$TMP/err"
-	local got=$?
-	[ "$got" = "$want" ] ||
-		fail "exit $got, want $want: piqplan $* ($(head -c 300 "$TMP/err"))"
-}
-
-# py EXPR: evaluate a Python assertion on the last JSON output (j).
+# py EXPR [LABEL]: a Python assertion on the last JSON output (j).
 py() {
-	python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert $1, j" "$TMP/out" \
-		2>/dev/null || fail "${2:-$1}: $(head -c 600 "$TMP/out")"
+	python3 -c "import json,sys; j=json.load(open(sys.argv[1])); assert $1, j" "$tmp/out" \
+		2>/dev/null && ok || bad "${2:-$1}: ${out:0:600}"
 }
+fail() { bad "$@"; }
 
 expect 0 init
 
@@ -183,8 +174,5 @@ v=$(sqlite3 "$PIQPLAN_DB" "SELECT count(*) FROM v_launch WHERE scenario = 's' AN
 	AND command LIKE 'vllm serve meta-llama/Llama-3.1-8B %'")
 [ "$v" = 1 ] || fail "v_launch: $v"
 
-if [ "$fails" -gt 0 ]; then
-	echo "e2e_vllm: $fails failure(s)" >&2
-	exit 1
-fi
-echo "e2e_vllm: all checks passed"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
