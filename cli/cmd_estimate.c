@@ -27,7 +27,9 @@ static const char estimate_usage[] =
 	"       [--precision native|bf16|fp8|fp4] [--kv-dtype auto|fp8]\n"
 	"       [--engine vllm|sglang|trtllm]\n"
 	"       [--offline [--requests N] | --concurrency N | --rate R]\n"
-	"       [--max-model-len N] [--gpu-memory-utilization F] [--json]";
+	"       [--max-model-len N] [--gpu-memory-utilization F] [--max-num-seqs N]\n"
+	"       [--max-num-batched-tokens N] [--block-size N] [--enforce-eager]\n"
+	"       [--cross-node-tp] [--json]";
 
 static const char *const mode_names[] = { "offline", "concurrency", "rate" };
 
@@ -53,9 +55,63 @@ static double ms(double s)
 	return s * 1e3;
 }
 
+/*
+ * The memory split per GPU, term by term as vLLM's start-up log prints it
+ * (the binding pipeline stage: the one with the fewest KV blocks); for
+ * SGLang and TensorRT-LLM their flat overheads.
+ */
+static void print_memory(const struct estimate *est)
+{
+	const struct instance *in = &est->in;
+	const struct engine_profile *e = &est->engine;
+	const struct mem_stage *ms = &in->mem;
+	int vllm = !strcmp(e->id, "vllm");
+	char a[40], b[40];
+
+	printf("\nmemory per GPU");
+	if (vllm && in->layout.pp > 1)
+		printf(" (stage %d of %d, layers %d-%d: the fewest KV blocks)", ms->stage + 1,
+		       in->layout.pp, ms->first_layer, ms->first_layer + ms->layers - 1);
+	printf("      GiB\n");
+	printf("  torch sees                   %9.2f (the driver: %.2f)\n", in->memory_bytes / GIB,
+	       est->gpu.memory_bytes / GIB);
+	if (e->fraction_of_free)
+		printf("  KV share of free memory      %9.2f (fraction)\n",
+		       in->gpu_memory_utilization);
+	else
+		printf("  x gpu_memory_utilization %.3g %9.2f\n", in->gpu_memory_utilization,
+		       (vllm ? ms->requested_bytes : in->gpu_memory_utilization * in->memory_bytes) /
+		       GIB);
+	printf("  - weights                    %9.2f\n", in->weights_bytes_per_gpu / GIB);
+	printf("  - activation peak            %9.2f (%d batched tokens, %d sequences)\n",
+	       in->activation_bytes / GIB, in->max_num_batched_tokens, in->max_num_seqs);
+	printf("  - non-torch                  %9.2f\n", in->non_torch_bytes / GIB);
+	if (!vllm)
+		printf("  - CUDA graphs                %9.2f\n", in->cuda_graph_bytes / GIB);
+	else if (in->enforce_eager)
+		printf("  - CUDA graphs                %9.2f (--enforce-eager)\n", 0.0);
+	else if (in->cuda_graph_in_budget)
+		printf("  - CUDA graphs (estimate)     %9.2f (vLLM %s counts it in the budget; the "
+		       "%d graphs take about %.2f)\n", in->cuda_graph_estimate_bytes / GIB,
+		       e->version, ms->cuda_graphs, in->cuda_graph_bytes / GIB);
+	else
+		printf("  (CUDA graphs                 %9.2f: %d graphs captured after the budget, "
+		       "outside it before v0.21)\n", in->cuda_graph_bytes / GIB, ms->cuda_graphs);
+	fmt_int_commas(a, sizeof(a), (long long)in->kv_tokens);
+	fmt_int_commas(b, sizeof(b), (long long)in->kv_blocks);
+	if (vllm)
+		printf("  = KV cache                   %9.2f (%s blocks of %d tokens, %d group%s -> "
+		       "%s tokens; %.1f x max_model_len)\n", in->kv_budget_bytes_per_gpu / GIB, b,
+		       in->block_size_tokens, in->kv_groups, in->kv_groups == 1 ? "" : "s", a,
+		       in->max_concurrency);
+	else
+		printf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
+		       in->kv_budget_bytes_per_gpu / GIB, in->kv_bytes_per_token_per_gpu, a);
+}
+
 static void print_plain(const struct estimate *est, const struct estimate_request *t, int chosen)
 {
-	const char *model_id = est->model_id, *args = est->vllm_args;
+	const char *model_id = est->model_id;
 	const struct gpu_spec *g = &est->gpu;
 	const struct engine_profile *e = &est->engine;
 	const struct estimate *c = est;
@@ -68,6 +124,8 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	printf("gpu         %s x %d (tp %d, pp %d, dp %d%s)%s\n", g->id, in->gpus, l->tp, l->pp,
 	       l->dp, l->ep ? ", expert parallel" : "",
 	       chosen ? "  [chosen: fewest GPUs, then tok/s per GPU]" : "");
+	if (in->nodes > 1)
+		printf("nodes       %d of %d GPUs\n", in->nodes, in->comm.node_gpus);
 	printf("engine      %s %s\n", e->id, e->version);
 	printf("precision   %s weights, %s KV cache\n", precision_name(l->precision),
 	       l->kv_elem_bytes == 1 ? "fp8" : "bf16");
@@ -80,22 +138,7 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	if (in->note[0])
 		printf("note        %s\n", in->note);
 
-	printf("\nmemory per GPU                      GiB\n");
-	printf("  capacity                     %9.2f\n", in->memory_bytes / GIB);
-	if (e->fraction_of_free)
-		printf("  KV share of free memory      %9.2f (fraction)\n",
-		       in->gpu_memory_utilization);
-	else
-		printf("  x gpu_memory_utilization %.3g %9.2f\n", in->gpu_memory_utilization,
-		       in->gpu_memory_utilization * in->memory_bytes / GIB);
-	printf("  - weights                    %9.2f\n", in->weights_bytes_per_gpu / GIB);
-	printf("  - activation peak            %9.2f (%d batched tokens)\n",
-	       in->activation_bytes / GIB, in->max_num_batched_tokens);
-	printf("  - non-torch                  %9.2f\n", in->non_torch_bytes / GIB);
-	printf("  - CUDA graphs                %9.2f\n", in->cuda_graph_bytes / GIB);
-	fmt_int_commas(a, sizeof(a), (long long)in->kv_tokens);
-	printf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
-	       in->kv_budget_bytes_per_gpu / GIB, in->kv_bytes_per_token_per_gpu, a);
+	print_memory(est);
 	/* One max_model_len sequence per GPU, by term (model show has them per layer kind). */
 	double seq = model_kv_seq_bytes(&in->stage_kv, (double)in->max_model_len);
 	fmt_int_commas(a, sizeof(a), (long long)in->max_model_len);
@@ -108,9 +151,15 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	printf("  max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d,"
 	       " gpu_memory_utilization %.3g\n", (long long)in->max_model_len, in->max_num_seqs,
 	       in->max_num_batched_tokens, in->gpu_memory_utilization);
-	printf("  vllm serve %s\n", args);
-	if (strcmp(e->id, "vllm"))
-		printf("  (the vLLM equivalent; the estimate is for %s)\n", e->id);
+	if (est->launch.n > 1)
+		printf("  %d commands, one per node (node 0's address in $HEAD_IP on every node):\n",
+		       est->launch.n);
+	for (int k = 0; k < est->launch.n; k++) {
+		if (est->launch.n > 1)
+			printf("  node %d: %s\n", k, est->launch.line[k]);
+		else
+			printf("  %s\n", est->launch.line[k]);
+	}
 
 	printf("\nperformance (%s", mode_names[t->mode]);
 	if (t->mode == ESTIMATE_OFFLINE)
@@ -161,6 +210,8 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	cJSON_AddNumberToObject(o, "dp", l->dp);
 	cJSON_AddBoolToObject(o, "ep", l->ep);
 	cJSON_AddNumberToObject(o, "gpus", in->gpus);
+	cJSON_AddNumberToObject(o, "nodes", in->nodes);
+	cJSON_AddStringToObject(o, "engine_version", e->version);
 	cJSON_AddStringToObject(o, "precision", precision_name(l->precision));
 	cJSON_AddStringToObject(o, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
 	cJSON_AddNumberToObject(o, "weights_bytes_per_gpu", round(in->weights_bytes_per_gpu));
@@ -175,11 +226,20 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 		print_json(o);
 		return;
 	}
+	cJSON_AddNumberToObject(o, "memory_torch_bytes", round(in->memory_bytes));
 	cJSON_AddNumberToObject(o, "activation_bytes", round(in->activation_bytes));
 	cJSON_AddNumberToObject(o, "non_torch_bytes", round(in->non_torch_bytes));
 	cJSON_AddNumberToObject(o, "cuda_graph_bytes", round(in->cuda_graph_bytes));
+	cJSON_AddNumberToObject(o, "cuda_graph_estimate_bytes",
+				round(in->cuda_graph_estimate_bytes));
+	cJSON_AddBoolToObject(o, "cuda_graph_in_budget", in->cuda_graph_in_budget);
 	cJSON_AddNumberToObject(o, "kv_budget_bytes_per_gpu", round(in->kv_budget_bytes_per_gpu));
 	cJSON_AddNumberToObject(o, "kv_tokens", (double)in->kv_tokens);
+	cJSON_AddNumberToObject(o, "kv_blocks", (double)in->kv_blocks);
+	cJSON_AddNumberToObject(o, "kv_groups", in->kv_groups);
+	cJSON_AddNumberToObject(o, "block_size", in->block_size_tokens);
+	cJSON_AddNumberToObject(o, "max_concurrency", in->max_concurrency);
+	cJSON_AddBoolToObject(o, "enforce_eager", in->enforce_eager);
 	cJSON_AddNumberToObject(o, "max_num_seqs", in->max_num_seqs);
 	cJSON_AddNumberToObject(o, "max_num_batched_tokens", in->max_num_batched_tokens);
 	cJSON_AddNumberToObject(o, "gpu_memory_utilization", in->gpu_memory_utilization);
@@ -200,6 +260,14 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	cJSON_AddBoolToObject(o, "saturated", lp->saturated);
 	cJSON_AddStringToObject(o, "bound", instance_bound_name(lp->memory_bound));
 	cJSON_AddStringToObject(o, "vllm_args", args);
+	cJSON *launch = cJSON_AddArrayToObject(o, "launch");
+	for (int k = 0; k < est->launch.n; k++) {
+		cJSON *x = cJSON_CreateObject();
+		cJSON_AddNumberToObject(x, "node", k);
+		cJSON_AddStringToObject(x, "engine", est->launch.engine);
+		cJSON_AddStringToObject(x, "command", est->launch.line[k]);
+		cJSON_AddItemToArray(launch, x);
+	}
 	print_json(o);
 }
 
@@ -211,6 +279,8 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	int64_t concurrency = 0, mml = 0;
 	double rate = 0, gmu = 0;
 	int ep = 0, offline = 0, json = 0;
+	int64_t max_seqs = 0, max_batched = 0, block = 0;
+	int eager = 0, cross_tp = 0, dp_seen = 0;
 	int tp_seen = 0, pp_seen = 0, ep_seen = 0, isl_seen = 0, osl_seen = 0;
 	int req_seen = 0, conc_seen = 0, rate_seen = 0, mml_seen = 0, gmu_seen = 0;
 	const struct opt opts[] = {
@@ -218,7 +288,7 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		{ "gpu", 0, OPT_STRING, &gpu_name, 0 },
 		{ "tp", 0, OPT_INT, &tp, &tp_seen },
 		{ "pp", 0, OPT_INT, &pp, &pp_seen },
-		{ "dp", 0, OPT_INT, &dp, 0 },
+		{ "dp", 0, OPT_INT, &dp, &dp_seen },
 		{ "ep", 0, OPT_FLAG, &ep, &ep_seen },
 		{ "precision", 0, OPT_STRING, &prec_name, 0 },
 		{ "kv-dtype", 0, OPT_STRING, &kv_name, 0 },
@@ -231,6 +301,11 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		{ "rate", 0, OPT_DOUBLE, &rate, &rate_seen },
 		{ "max-model-len", 0, OPT_INT, &mml, &mml_seen },
 		{ "gpu-memory-utilization", 0, OPT_DOUBLE, &gmu, &gmu_seen },
+		{ "max-num-seqs", 0, OPT_INT, &max_seqs, 0 },
+		{ "max-num-batched-tokens", 0, OPT_INT, &max_batched, 0 },
+		{ "block-size", 0, OPT_INT, &block, 0 },
+		{ "enforce-eager", 0, OPT_FLAG, &eager, 0 },
+		{ "cross-node-tp", 0, OPT_FLAG, &cross_tp, 0 },
 		{ "json", 0, OPT_FLAG, &json, 0 },
 		OPT_END,
 	};
@@ -282,6 +357,13 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	}
 
+	if (max_seqs < 0 || max_seqs > 1000000 || max_batched < 0 || max_batched > 10000000 ||
+	    block < 0 || block > 65536) {
+		error("--max-num-seqs, --max-num-batched-tokens and --block-size must be positive"
+		      " whole numbers");
+		return usage_error(ctx);
+	}
+
 	t.model = model_name;
 	t.gpu = gpu_name;
 	t.engine = engine_name;
@@ -303,6 +385,12 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	l->pp = (int)pp;
 	l->dp = (int)dp;
 	l->ep = ep;
+	t.max_num_seqs = (int)max_seqs;
+	t.max_num_batched_tokens = (int)max_batched;
+	t.block_size = (int)block;
+	t.enforce_eager = eager;
+	t.cross_node_tp = cross_tp;
+	t.dp_given = dp_seen;
 	t.tp_given = tp_seen;
 	t.pp_given = pp_seen;
 	t.ep_given = ep_seen;
@@ -324,12 +412,16 @@ static const struct subcmd estimate_subs[] = {
 	  "latency for prompts of --isl and outputs of --osl tokens.\n"
 	  "\n"
 	  "Layout:\n"
-	  "  --tp N          tensor parallel (power of two, within one NVLink domain);\n"
-	  "                  without it the layout is chosen: fewest GPUs that fit,\n"
-	  "                  then the most output tokens/s per GPU\n"
-	  "  --pp N          pipeline stages (default 1)\n"
-	  "  --dp N          data-parallel ranks in the server (default 1)\n"
-	  "  --ep            expert parallelism (routed experts over tp x dp GPUs)\n"
+	  "  --tp N          tensor parallel (power of two, within a node; over PCIe\n"
+	  "                  where the GPU has no NVLink); without it the layout is\n"
+	  "                  chosen: fewest GPUs that fit, then the most output\n"
+	  "                  tokens/s per GPU (MoE models: DP and EP tried too)\n"
+	  "  --pp N          pipeline stages (default 1; across nodes when needed)\n"
+	  "  --dp N          data-parallel ranks in the server (default 1); routed\n"
+	  "                  experts are split over tp x dp GPUs\n"
+	  "  --ep            expert parallelism: whole experts spread over tp x dp\n"
+	  "                  GPUs (across nodes over the scale-out network)\n"
+	  "  --cross-node-tp allow tensor parallelism across nodes\n"
 	  "  --precision P   native (the checkpoint's, default), bf16, fp8, fp4\n"
 	  "  --kv-dtype D    auto (the model dtype, default) or fp8\n"
 	  "  --engine E      engine profile: vllm (default), sglang, trtllm\n"
@@ -344,10 +436,15 @@ static const struct subcmd estimate_subs[] = {
 	  "  --max-model-len N            default isl + osl rounded up to 256\n"
 	  "  --gpu-memory-utilization F   default the engine's (0.92 vLLM), minus 0.02\n"
 	  "                               for MoE models\n"
+	  "  --max-num-seqs N             default what the KV holds, capped by the\n"
+	  "                               engine's default (vLLM 1024 / 256)\n"
+	  "  --max-num-batched-tokens N   default the engine's for the GPU\n"
+	  "  --block-size N               KV block; default the engine's for the model\n"
+	  "  --enforce-eager              no CUDA graphs (their memory goes to KV)\n"
 	  "  --json                       one JSON object (fits, reason, tp, pp, dp, ep,\n"
 	  "                               gpus, weights_bytes_per_gpu, kv_tokens,\n"
 	  "                               max_num_seqs, output_tok_s, ttft_ms, tpot_ms,\n"
-	  "                               bound, vllm_args, ...)\n"
+	  "                               bound, vllm_args, launch, ...)\n"
 	  "\n"
 	  "A configuration that does not fit is reported with its reason and exit 0.\n" },
 	{ 0 },

@@ -26,8 +26,9 @@
 
 static const char plan_usage[] =
 	"WORKLOAD [--gpus G,...] [--ttft-ms N] [--tpot-ms N] [--slo-percentile P]\n"
-	"       [--utilization F] [--demand STAT] [--max-model-len N] [--engine E] [--top N]\n"
-	"       [--json]";
+	"       [--utilization F] [--demand STAT] [--max-model-len N] [--engine E]\n"
+	"       [--max-num-seqs N] [--max-num-batched-tokens N] [--block-size N]\n"
+	"       [--enforce-eager] [--top N] [--json]";
 
 #define DEFAULT_TOP 10
 
@@ -42,8 +43,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	double ttft_ms = SCENARIO_DEFAULT_TTFT_MS, tpot_ms = SCENARIO_DEFAULT_TPOT_MS;
 	double util = SCENARIO_DEFAULT_UTILIZATION, pct = SCENARIO_DEFAULT_SLO_PERCENTILE;
 	const char *pct_opt = NULL, *demand = SCENARIO_DEFAULT_DEMAND;
-	int64_t top = DEFAULT_TOP, mml = 0;
-	int json = 0, npos;
+	int64_t top = DEFAULT_TOP, mml = 0, max_seqs = 0, max_batched = 0, block = 0;
+	int json = 0, npos, eager = 0;
 	const struct opt opts[] = {
 		{ "gpus", 0, OPT_STRING, &gpus_opt, 0 },
 		{ "ttft-ms", 0, OPT_DOUBLE, &ttft_ms, 0 },
@@ -54,6 +55,10 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		{ "max-model-len", 0, OPT_INT, &mml, 0 },
 		{ "engine", 0, OPT_STRING, &engine_name, 0 },
 		{ "top", 0, OPT_INT, &top, 0 },
+		{ "max-num-seqs", 0, OPT_INT, &max_seqs, 0 },
+		{ "max-num-batched-tokens", 0, OPT_INT, &max_batched, 0 },
+		{ "block-size", 0, OPT_INT, &block, 0 },
+		{ "enforce-eager", 0, OPT_FLAG, &eager, 0 },
 		{ "json", 0, OPT_FLAG, &json, 0 },
 		OPT_END,
 	};
@@ -80,10 +85,18 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		error("--max-model-len %lld: expected 0 (no cap) to 100000000 tokens", (long long)mml);
 		return usage_error(ctx);
 	}
+	if (max_seqs < 0 || max_seqs > 1000000 || max_batched < 0 || max_batched > 10000000 ||
+	    block < 0 || block > 65536) {
+		error("--max-num-seqs, --max-num-batched-tokens and --block-size must be positive"
+		      " whole numbers");
+		return usage_error(ctx);
+	}
 	struct workload_plan_request req = {
 		.workload = pos[0], .gpus = gpus_opt, .engine = engine_name,
 		.ttft_ms = ttft_ms, .tpot_ms = tpot_ms, .slo_percentile = pct, .utilization = util,
 		.demand = demand, .max_model_len = mml,
+		.max_num_seqs = (int)max_seqs, .max_num_batched_tokens = (int)max_batched,
+		.block_size = (int)block, .enforce_eager = eager,
 	};
 	if (workload_plan(ctx->db, &req, &w))
 		return -1;
@@ -151,6 +164,18 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddNumberToObject(x, "instances", (double)k->instances[0]);
 			cJSON_AddStringToObject(x, "vllm_args", args);
 			free(args);
+			cJSON_AddNumberToObject(x, "nodes", k->inst.nodes);
+			struct launch_lines launch;
+			launch_lines_alloc(&k->inst, &w.arch, w.model_id, e->id, &launch);
+			cJSON *cmds = cJSON_AddArrayToObject(x, "launch");
+			for (int n = 0; n < launch.n; n++) {
+				cJSON *y = cJSON_CreateObject();
+				cJSON_AddNumberToObject(y, "node", n);
+				cJSON_AddStringToObject(y, "engine", launch.engine);
+				cJSON_AddStringToObject(y, "command", launch.line[n]);
+				cJSON_AddItemToArray(cmds, y);
+			}
+			launch_lines_free(&launch);
 			cJSON_AddItemToArray(arr, x);
 		}
 		cJSON *inf = cJSON_AddArrayToObject(o, "infeasible");
@@ -190,9 +215,16 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			printf("(seqs: the SLO batch, emitted as --max-num-seqs; inst: instances for the "
 			       "demand; usd/Mtok: those instances over the mean rate's output tokens)\n");
 		if (shown > 0) {
-			char *args = vllm_args_alloc(&c[0].inst, &w.arch, w.model_id);
-			printf("\nbest: vllm serve %s\n", args);
-			free(args);
+			struct launch_lines launch;
+			launch_lines_alloc(&c[0].inst, &w.arch, w.model_id, e->id, &launch);
+			for (int n = 0; n < launch.n; n++) {
+				if (launch.n > 1)
+					printf("%s node %d: %s\n", n ? "    " : "\nbest:", n,
+					       launch.line[n]);
+				else
+					printf("\nbest: %s\n", launch.line[n]);
+			}
+			launch_lines_free(&launch);
 		} else {
 			printf("no candidate meets the SLOs\n");
 			if (pool->longest_tokens >= 32768)
@@ -232,13 +264,19 @@ static const struct subcmd plan_subs[] = {
 	  "                     the windowed rates, peak or mean\n"
 	  "  --max-model-len N  cap max_model_len (the share it rejects is shown)\n"
 	  "  --engine E         engine profile (default vllm)\n"
+	  "  --max-num-seqs N   the largest running batch per DP rank (default the\n"
+	  "                     engine's: vLLM 1024 or 256)\n"
+	  "  --max-num-batched-tokens N   the engine's step budget (default the\n"
+	  "                     engine's for the GPU)\n"
+	  "  --block-size N     KV block (default the engine's for the model)\n"
+	  "  --enforce-eager    no CUDA graphs\n"
 	  "  --top N            how many ranked candidates to show (default 10)\n"
 	  "  --json             one object: candidates (gpu, tp, pp, dp, ep, precision,\n"
-	  "                     gpus, max_model_len, max_num_seqs, kv_max_num_seqs,\n"
+	  "                     gpus, nodes, max_model_len, max_num_seqs, kv_max_num_seqs,\n"
 	  "                     kv_tokens, rate_rps, capacity_rps, utilization, ttft_ms,\n"
 	  "                     tpot_ms, tpot_full_ms, instances, usd_per_m_output_tokens\n"
-	  "                     (at the mean rate), vllm_args) and infeasible (reason,\n"
-	  "                     candidates)\n" },
+	  "                     (at the mean rate), vllm_args, launch: one command per\n"
+	  "                     node) and infeasible (reason, candidates)\n" },
 	{ 0 },
 };
 

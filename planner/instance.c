@@ -20,7 +20,8 @@
  * speed: the weights are read once per micro-batch.
  */
 #include "instance.h"
-#include "lib/escape.h"
+#include "comm.h"
+#include "memory.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -97,28 +98,11 @@ static int is_pow2(int v)
 	return v > 0 && (v & (v - 1)) == 0;
 }
 
-static int uses_format(const struct model_arch *m, enum precision p, enum weight_format f,
-		       int experts_only)
-{
-	switch (p) {
-	case PREC_FP8:
-		return f == WF_FP8;
-	case PREC_FP4:
-		return f == WF_MXFP4;
-	case PREC_NATIVE:
-		if (experts_only)
-			return m->experts > 0 && m->native_experts == f;
-		return m->native_linear == f || (m->experts > 0 && m->native_experts == f);
-	case PREC_BF16:
-		break;
-	}
-	return 0;
-}
-
 /*
  * The FLOP/s a group of linear layers runs at, given how its weights are
- * stored. FP8 weights run on FP8 tensor cores (the caller has checked they
- * exist); INT8 (W8A8) at the 8-bit rate where there is one. FP4 weights
+ * stored. FP8 weights run on FP8 tensor cores, or weight-only where there
+ * are none (vLLM's FP8 Marlin, W8A16, on Ampere: fp8.py use_marlin below
+ * capability 8.9); INT8 (W8A8) at the 8-bit rate where there is one. FP4 weights
  * (MXFP4, NVFP4) run on FP4 tensor cores where there are some, else
  * weight-only: dequantised to bf16 in the kernel (Marlin-style W4A16), as
  * INT4 (AWQ, GPTQ, compressed-tensors W4A16) always does.
@@ -127,7 +111,10 @@ static double linear_peak(const struct gpu_spec *g, enum weight_format f, int *w
 {
 	switch (f) {
 	case WF_FP8:
-		return g->fp8_flops;
+		if (g->fp8_flops > 0)
+			return g->fp8_flops;
+		*weight_only = 1;
+		return g->bf16_flops;
 	case WF_INT8:
 		return g->fp8_flops > 0 ? g->fp8_flops : g->bf16_flops;
 	case WF_MXFP4:
@@ -162,10 +149,38 @@ static enum weight_format format_of(const struct model_arch *m, enum precision p
 	return WF_BF16;
 }
 
-/* Why a layout cannot run at all, before any memory arithmetic; 0 if it can. */
-static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
-			  const struct layout *l, char *why, size_t n)
+int instance_max_tp(const struct gpu_spec *g)
 {
+	int node = comm_node_gpus(g);
+	return g->nvlink_domain_gpus > node ? g->nvlink_domain_gpus : node;
+}
+
+int instance_max_expert_group(const struct gpu_spec *g)
+{
+	int one = instance_max_tp(g);
+	return g->scaleout_bytes_per_s > 0 ? 4 * comm_node_gpus(g) > one ? 4 * comm_node_gpus(g)
+									  : one : one;
+}
+
+/*
+ * Why vLLM would not start this layout at all, before any memory
+ * arithmetic; 0 if it would. The rules and where vLLM enforces them:
+ * config/model.py verify_with_parallel_config (heads / TP, EP needs
+ * experts), linear.py QKVParallelLinear (K/V heads and TP divide each
+ * other), vocab_parallel_embedding.py (the padded vocabulary / TP),
+ * fused_moe/config.py FusedMoEConfig (without EP the expert width / (TP x
+ * DP)), quantization/fp8.py (block-fp8 shards stay whole 128 blocks), and
+ * the launch: a DP rank's TP x PP GPUs live in one node (each node runs
+ * --data-parallel-size-local whole ranks), nodes talk over the scale-out
+ * network, and TP across nodes is only planned when asked for.
+ */
+static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
+			  const struct layout *l, const struct instance_request *rq, char *why,
+			  size_t n)
+{
+	int node = comm_node_gpus(g);
+	int gpus = l->tp * l->pp * l->dp;
+
 	if (l->tp < 1 || l->pp < 1 || l->dp < 1 || !is_pow2(l->tp)) {
 		snprintf(why, n, "invalid layout tp %d pp %d dp %d (tp a power of two, all >= 1)",
 			 l->tp, l->pp, l->dp);
@@ -180,23 +195,25 @@ static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
 			 g->arch[0] ? g->arch : "other backend");
 		return 1;
 	}
-	if (l->tp > g->nvlink_domain_gpus) {
-		snprintf(why, n, "tp %d exceeds the NVLink domain of %d", l->tp,
-			 g->nvlink_domain_gpus);
+	if (l->tp > node && l->tp > g->nvlink_domain_gpus && !rq->cross_node_tp) {
+		snprintf(why, n, "tp %d spans %d nodes of %d GPUs: tensor parallelism across nodes "
+			 "is planned only when asked (--cross-node-tp)", l->tp,
+			 (l->tp + node - 1) / node, node);
+		return 1;
+	}
+	if (gpus > node && gpus > g->nvlink_domain_gpus && g->scaleout_bytes_per_s <= 0) {
+		snprintf(why, n, "%d GPUs span %d nodes, but %s has no scale-out network in the "
+			 "catalog", gpus, (gpus + node - 1) / node, g->id);
+		return 1;
+	}
+	if (l->dp > 1 && gpus > node && (l->tp * l->pp > node || node % (l->tp * l->pp))) {
+		snprintf(why, n, "a data-parallel rank (tp x pp = %d GPUs) does not fit whole in a "
+			 "%d-GPU node: vLLM runs whole ranks per node", l->tp * l->pp, node);
 		return 1;
 	}
 	if (l->ep && m->experts == 0) {
 		snprintf(why, n, "expert parallelism needs routed experts (%s is dense)",
 			 m->model_type);
-		return 1;
-	}
-	/*
-	 * Expert all-to-all across nodes runs over the scale-out network, whose
-	 * bandwidth the catalog does not hold: not modelled, so refused.
-	 */
-	if (l->ep && l->tp * l->dp > g->nvlink_domain_gpus) {
-		snprintf(why, n, "expert parallel group %d (tp x dp) exceeds the NVLink domain of "
-			 "%d", l->tp * l->dp, g->nvlink_domain_gpus);
 		return 1;
 	}
 	/* vLLM shards query heads evenly; K/V heads split or replicate evenly. */
@@ -209,8 +226,82 @@ static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
 			 m->kv_heads);
 		return 1;
 	}
+	int64_t vpad = (m->vocab + 63) / 64 * 64;
+	if (vpad % l->tp) {
+		snprintf(why, n, "tp %d does not divide the vocabulary padded to %lld", l->tp,
+			 (long long)vpad);
+		return 1;
+	}
+	int group = l->tp * l->dp;
+	if (m->experts > 0 && !l->ep && m->expert_intermediate % group) {
+		snprintf(why, n, "without expert parallelism each expert is split over tp x dp = %d "
+			 "GPUs, which does not divide its width %d (use --ep)", group,
+			 m->expert_intermediate);
+		return 1;
+	}
+	if (m->experts > 0 && l->ep && group > m->experts) {
+		snprintf(why, n, "expert parallel group %d (tp x dp) exceeds the %d experts", group,
+			 m->experts);
+		return 1;
+	}
+	int block_fp8 = l->precision == PREC_NATIVE && strstr(m->ckpt.scheme, "block");
+	if (block_fp8 && m->experts > 0 && !l->ep && m->ckpt.fmt[MOD_ROUTED] == WF_FP8 &&
+	    (m->expert_intermediate / group) % 128) {
+		snprintf(why, n, "the fp8 checkpoint's 128 x 128 blocks do not split over tp x dp "
+			 "= %d: the expert width per GPU %d / %d is not a multiple of 128 (use --ep)",
+			 group, m->expert_intermediate, group);
+		return 1;
+	}
+	if (block_fp8 && m->dense_layers > 0 && m->ckpt.fmt[MOD_DENSE] == WF_FP8 &&
+	    (m->dense_intermediate / l->tp) % 128) {
+		snprintf(why, n, "the fp8 checkpoint's 128 x 128 blocks do not split over tp %d: "
+			 "the MLP width per GPU %d / %d is not a multiple of 128", l->tp,
+			 m->dense_intermediate, l->tp);
+		return 1;
+	}
 	if (l->pp > m->layers) {
 		snprintf(why, n, "pp %d exceeds the %d layers", l->pp, m->layers);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The precision the instance really runs, or why vLLM would not: the
+ * checkpoint decides (config/model.py _verify_quantization). --quantization
+ * fp8 is online quantisation of a bf16 checkpoint (fp8.py, on every GPU
+ * vLLM serves: weight-only W8A16 Marlin on Ampere); a checkpoint quantised
+ * otherwise is refused by vLLM ("Quantization method specified in the model
+ * config (mxfp4) does not match ... (fp8)"), an fp8 one is simply run as
+ * stored. fp4 comes only from a pre-quantised MXFP4 / NVFP4 checkpoint.
+ */
+static int effective_precision(const struct model_arch *m, enum precision p,
+			       enum precision *out, char *why, size_t n)
+{
+	const char *qm = m->ckpt.quant_method;
+	int fp4 = m->native_linear == WF_MXFP4 || m->native_linear == WF_NVFP4 ||
+		  (m->experts > 0 && (m->native_experts == WF_MXFP4 ||
+				      m->native_experts == WF_NVFP4));
+	int fp8 = m->native_linear == WF_FP8 || (m->experts > 0 && m->native_experts == WF_FP8);
+
+	*out = p;
+	if (p == PREC_FP8 && qm[0]) {
+		if (fp8) {
+			*out = PREC_NATIVE;
+			return 0;
+		}
+		snprintf(why, n, "--quantization fp8 needs a bf16 checkpoint: this one is %s "
+			 "(quant_method '%s'), and vLLM refuses another method", m->ckpt.scheme, qm);
+		return 1;
+	}
+	if (p == PREC_FP4) {
+		if (fp4) {
+			*out = PREC_NATIVE;
+			return 0;
+		}
+		snprintf(why, n, "fp4 needs a pre-quantised MXFP4 or NVFP4 checkpoint: vLLM does "
+			 "not quantise a %s checkpoint to fp4 (import one with model import)",
+			 qm[0] ? m->ckpt.scheme : "bf16");
 		return 1;
 	}
 	return 0;
@@ -266,7 +357,7 @@ static void fill_perf(const struct model_arch *m, const struct model_params *p,
 			}
 	q->experts = m->experts;
 	q->experts_per_token = m->experts_per_token;
-	q->moe_tokens_scale = l->ep ? l->dp : 1;
+	q->moe_tokens_scale = l->dp;	/* DP ranks' tokens meet in the expert group, EP or not */
 
 	q->peak_dense_flops = linear_peak(g, format_of(m, l->precision, 0), &wo);
 	q->peak_routed_flops = linear_peak(g, format_of(m, l->precision, 1), &wo);
@@ -304,95 +395,12 @@ int64_t instance_seqs_fit(const struct instance *in, double resident)
 	return (int64_t)floor(in->kv_budget_bytes_per_gpu / per_seq);
 }
 
-/*
- * The layers of pipeline stage `stage` as vLLM splits them (distributed/
- * utils.py get_pp_indices): L / pp each, the remainder one more each on
- * the stages before the last.
- */
-static void stage_range(int layers, int pp, int stage, int *first, int *count)
+/* Set the busiest stage's per-layer-kind terms (what a sequence holds on one of its GPUs). */
+static void set_stage_kv(const struct model_arch *m, int kv_bytes, const struct layout *l,
+			 int first, int count, struct instance *out)
 {
-	int base = layers / pp, rem = layers % pp, f = 0;
-
-	for (int s = 0; s < stage; s++)
-		f += base + (s >= pp - 1 - rem && s < pp - 1);
-	*first = f;
-	*count = base + (stage >= pp - 1 - rem && stage < pp - 1);
-}
-
-int instance_size(const struct model_arch *m, const struct gpu_spec *g,
-		  const struct engine_profile *e, const struct layout *l,
-		  const struct instance_request *rq, struct instance *out)
-{
-	struct model_weights w;
-	struct model_params p;
-	char a[32], b[32], c[32];
-
-	memset(out, 0, sizeof(*out));
-	out->layout = *l;
-	out->gpus = l->tp * l->pp * l->dp;
-	out->moe = m->experts > 0;
-	out->memory_bytes = g->memory_bytes;
-	out->max_model_len = rq->max_model_len;
-	out->prompt_cv2 = rq->prompt_cv2 > 0 ? rq->prompt_cv2 : 0;
-	out->ttft_prompt_tokens = rq->ttft_prompt_tokens > 0 ? rq->ttft_prompt_tokens : 0;
-	out->block_size_tokens = e->block_size_tokens > 0 ? e->block_size_tokens : 1;
-
-	if (layout_refused(m, g, l, out->reason, sizeof(out->reason)))
-		return 0;
-	/*
-	 * The brief's rule: FP8 needs FP8 tensor cores. (vLLM can run FP8
-	 * checkpoints weight-only on Ampere via FP8 Marlin, slower; piqplan
-	 * does not plan that path.)
-	 */
-	if (uses_format(m, l->precision, WF_FP8, 0) && g->fp8_flops <= 0) {
-		snprintf(out->reason, sizeof(out->reason),
-			 "fp8 needs FP8 tensor cores (%s has none)", g->id);
-		return 0;
-	}
-
-	model_weights_bytes(m, l->precision, &w);
-	model_params_count(m, &p);
-
-	/* Weights of the busiest stage. */
-	int tp = l->tp, pp = l->pp;
-	int expert_shards = l->ep ? tp * l->dp : tp;
-	int stage_layers = (m->layers + pp - 1) / pp;
-	double f = (double)stage_layers / m->layers;
-	double vocab;
-	if (pp == 1)
-		vocab = (w.embedding + w.lm_head) / tp;
-	else	/* first stage: embedding; last: LM head (a copy when tied) */
-		vocab = fmax(w.embedding, w.lm_head > 0 ? w.lm_head : w.embedding) / tp;
-	/*
-	 * Router, indexer, V4 compressors and norms are replicated on every
-	 * rank (vLLM ReplicatedLinear); linear-attention and Mamba mixers
-	 * shard over TP like attention.
-	 */
-	out->weights_bytes_per_gpu = f * ((w.attention + w.mixers + w.dense_mlp +
-					   w.shared_experts) / tp + w.indexer + w.router +
-					  w.norms + w.routed_experts / expert_shards) + vocab;
-
-	/*
-	 * What a sequence holds on one GPU of the busiest stage, per layer kind
-	 * (model_kv_terms): GQA heads split over TP (at least one), MLA/DSA/V4
-	 * latents whole on every rank, linear and Mamba states split by heads.
-	 * An fp8-KV checkpoint (ModelOpt kv_cache_quant_algo FP8) gets fp8 KV
-	 * under "auto", as vLLM reads it from the checkpoint.
-	 */
-	int kv_bytes = l->kv_elem_bytes == 2 && m->ckpt.kv_fp8 ? 1 : l->kv_elem_bytes;
-	double busiest = -1;
-	for (int st = 0; st < pp; st++) {
-		struct model_kv kv;
-		int first, count;
-		stage_range(m->layers, pp, st, &first, &count);
-		model_kv_terms(m, kv_bytes, tp, first, count, &kv);
-		double bytes = model_kv_seq_bytes(&kv, (double)rq->max_model_len);
-		if (bytes > busiest) {
-			busiest = bytes;
-			out->stage_kv = kv;
-			out->stage_layers = count;
-		}
-	}
+	model_kv_terms(m, kv_bytes, l->tp, first, count, &out->stage_kv);
+	out->stage_layers = count;
 	out->kv_bytes_per_token_per_gpu = model_kv_growth_bytes_per_token(&out->stage_kv);
 	out->kv_window_tokens = model_kv_window_tokens(&out->stage_kv);
 	out->state_bytes_per_seq_per_gpu = out->stage_kv.state_bytes_per_seq;
@@ -401,77 +409,288 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 		if (!isinf(out->stage_kv.term[t].cap))
 			out->kv_window_bytes_per_seq_per_gpu += out->stage_kv.term[t].mem_bytes *
 								out->stage_kv.term[t].cap;
+}
 
-	fill_perf(m, &p, &w, g, e, l, expert_shards, kv_bytes, out);
-	if (out->weight_only)
-		snprintf(out->note, sizeof(out->note),
-			 "fp4 weights run weight-only (bf16 compute): %s has no FP4 tensor cores",
-			 g->id);
+/* "KV holds N tokens < max_model_len M" (or, when blocks not tokens fall short, that). */
+static void kv_short_reason(const struct instance *out, int64_t blocks, int64_t needed,
+			    int64_t max_model_len, char *why, size_t n)
+{
+	char a[32], b[32], c[32];
 
-	/* Engine defaults that depend on the GPU. */
-	int large = gpu_is_large(g, e);
-	out->max_num_batched_tokens = rq->max_num_batched_tokens > 0 ? rq->max_num_batched_tokens :
-		large ? e->max_num_batched_tokens_large : e->max_num_batched_tokens_small;
-	int seqs_cap = large ? e->max_num_seqs_large : e->max_num_seqs_small;
+	fmt_thousands(a, sizeof(a), out->kv_tokens);
+	fmt_thousands(b, sizeof(b), max_model_len);
+	if (out->kv_tokens < max_model_len || needed <= 0) {
+		snprintf(why, n, "KV holds %s tokens < max_model_len %s", a, b);
+		return;
+	}
+	fmt_thousands(a, sizeof(a), blocks);
+	fmt_thousands(c, sizeof(c), needed);
+	snprintf(why, n, "KV holds %s blocks < the %s one max_model_len %s request needs", a, c, b);
+}
 
-	double margin = rq->gmu_margin >= 0 ? rq->gmu_margin : out->moe ? 0.02 : 0.0;
-	out->gpu_memory_utilization = rq->gpu_memory_utilization > 0 ?
-		rq->gpu_memory_utilization : e->gpu_memory_utilization - margin;
-	double gmu = out->gpu_memory_utilization;
+/*
+ * vLLM: the memory terms of every pipeline stage (memory.h, for the
+ * engine's version), each rank's KV blocks, and every rank given the
+ * smallest count. Fills the instance from the binding stage. 0, or 1 with
+ * the reason when it does not fit.
+ */
+static int size_vllm(const struct model_arch *m, const struct gpu_spec *g,
+		     const struct engine_profile *e, const struct layout *l, int kv_bytes,
+		     int max_num_seqs, struct instance *out)
+{
+	struct mem_input mi;
+	struct mem_stage st, bind;
+	int64_t blocks = -1, need = 0;
+	double heaviest = 0;
+	char a[32], b[32];
 
+	memset(&mi, 0, sizeof(mi));
+	mi.m = m;
+	mi.g = g;
+	vllm_version_parse(e->version, &mi.version);
+	mi.tp = l->tp;
+	mi.pp = l->pp;
+	mi.dp = l->dp;
+	mi.ep = l->ep;
+	mi.precision = l->precision;
+	mi.kv_elem_bytes = kv_bytes;
+	mi.gpu_memory_utilization = out->gpu_memory_utilization;
+	mi.max_num_seqs = max_num_seqs;
+	mi.max_num_batched_tokens = out->max_num_batched_tokens;
+	mi.block_size_tokens = out->block_size_given;
+	mi.enforce_eager = out->enforce_eager;
+	mi.max_model_len = out->max_model_len;
+	memset(&bind, 0, sizeof(bind));
+	for (int s = 0; s < l->pp; s++) {
+		vllm_memory_stage(&mi, s, &st);
+		if (s == 0)
+			out->mem_first = st;
+		heaviest = fmax(heaviest, st.weights_bytes);
+		if (blocks < 0 || st.blocks < blocks ||
+		    (st.blocks == blocks && st.blocks_per_request > need)) {
+			blocks = st.blocks;
+			need = st.blocks_per_request;
+			bind = st;
+		}
+	}
+	out->mem = bind;
+	out->memory_bytes = bind.total_bytes;
+	out->weights_bytes_per_gpu = bind.weights_bytes;
+	out->activation_bytes = bind.activation_bytes;
+	out->non_torch_bytes = bind.non_torch_bytes;
+	out->cuda_graph_bytes = bind.cuda_graph_bytes;
+	out->cuda_graph_estimate_bytes = bind.cuda_graph_estimate_bytes;
+	out->cuda_graph_in_budget = bind.cuda_graph_in_budget;
+	out->kv_budget_bytes_per_gpu = bind.kv_bytes;
+	out->block_size_tokens = bind.block_size;
+	out->kv_blocks = blocks > 0 ? blocks : 0;
+	out->kv_groups = bind.groups;
+	out->kv_tokens = bind.groups > 0 ? out->kv_blocks / bind.groups * bind.block_size : 0;
+	out->max_concurrency = need > 0 ? (double)out->kv_blocks / (double)need : 0;
+	set_stage_kv(m, kv_bytes, l, bind.first_layer, bind.layers, out);
+
+	fmt_gib(a, sizeof(a), heaviest);
+	fmt_gib(b, sizeof(b), bind.total_bytes);
+	if (heaviest > bind.requested_bytes) {
+		out->weights_bytes_per_gpu = heaviest;
+		snprintf(out->reason, sizeof(out->reason), "weights %s GiB exceed %.2f x %s GiB", a,
+			 out->gpu_memory_utilization, b);
+		return 1;
+	}
+	double context = vllm_context_bytes(out->gpus);
+	if (bind.requested_bytes > bind.total_bytes - context) {
+		snprintf(out->reason, sizeof(out->reason), "gpu_memory_utilization %.3g asks more "
+			 "than the %.2f GiB free after the CUDA context%s: vLLM refuses to start",
+			 out->gpu_memory_utilization, (bind.total_bytes - context) / GIB,
+			 out->gpus > 1 ? " and NCCL" : "");
+		return 1;
+	}
+	if (bind.kv_bytes <= 0) {
+		fmt_gib(b, sizeof(b), bind.activation_bytes + bind.non_torch_bytes +
+			(bind.cuda_graph_in_budget ? bind.cuda_graph_estimate_bytes : 0));
+		snprintf(out->reason, sizeof(out->reason), "no memory left for KV: weights %s GiB + "
+			 "activations and overheads %s GiB", a, b);
+		return 1;
+	}
+	if (blocks < need) {
+		kv_short_reason(out, blocks, need, out->max_model_len, out->reason,
+				sizeof(out->reason));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * SGLang and TensorRT-LLM: flat overheads from the engine profile, on the
+ * busiest stage (the stage holding the most of a max_model_len sequence).
+ */
+static int size_flat(const struct model_arch *m, const struct gpu_spec *g,
+		     const struct engine_profile *e, const struct layout *l, int kv_bytes,
+		     struct instance *out)
+{
+	struct model_weights w;
+	char a[32], b[32], c[32];
+	int tp = l->tp, pp = l->pp, first = 0, count = m->layers;
+	double busiest = -1;
+
+	for (int st = 0; st < pp; st++) {
+		struct model_kv kv;
+		int f, k;
+		vllm_stage_layers(m->layers, pp, st, &f, &k);
+		model_kv_terms(m, kv_bytes, tp, f, k, &kv);
+		double bytes = model_kv_seq_bytes(&kv, (double)out->max_model_len);
+		if (bytes > busiest) {
+			busiest = bytes;
+			first = f;
+			count = k;
+		}
+	}
+	set_stage_kv(m, kv_bytes, l, first, count, out);
+	model_weights_bytes(m, l->precision, &w);
+	int stage_layers = (m->layers + pp - 1) / pp;
+	double f = (double)stage_layers / m->layers;
+	double vocab = pp == 1 ? (w.embedding + w.lm_head) / tp :
+		       fmax(w.embedding, w.lm_head > 0 ? w.lm_head : w.embedding) / tp;
+	out->weights_bytes_per_gpu = f * ((w.attention + w.mixers + w.dense_mlp +
+					   w.shared_experts) / tp + w.indexer + w.router +
+					  w.norms + w.routed_experts / ((double)tp * l->dp)) + vocab;
+	out->memory_bytes = g->memory_torch_bytes > 0 ? g->memory_torch_bytes : g->memory_bytes;
 	out->activation_bytes = out->max_num_batched_tokens * (out->moe ?
 		e->activation_bytes_per_token_moe : e->activation_bytes_per_token_dense);
 	out->non_torch_bytes = out->gpus > 1 ? e->non_torch_tpn_bytes : e->non_torch_tp1_bytes;
-	out->cuda_graph_bytes = e->cuda_graph_bytes;
+	out->cuda_graph_bytes = out->enforce_eager ? 0 : e->cuda_graph_bytes;
+	out->cuda_graph_in_budget = 1;
+	out->cuda_graph_estimate_bytes = out->cuda_graph_bytes;
 	double overheads = out->activation_bytes + out->non_torch_bytes + out->cuda_graph_bytes;
+	double mem = out->memory_bytes, gmu = out->gpu_memory_utilization;
 
 	fmt_gib(a, sizeof(a), out->weights_bytes_per_gpu);
-	fmt_gib(b, sizeof(b), g->memory_bytes);
+	fmt_gib(b, sizeof(b), mem);
 	if (e->fraction_of_free) {
 		/* TRT-LLM: the fraction is of what is free after weights and buffers. */
-		if (out->weights_bytes_per_gpu > g->memory_bytes) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "weights %s GiB exceed %s GiB", a, b);
-			return 0;
+		if (out->weights_bytes_per_gpu > mem) {
+			snprintf(out->reason, sizeof(out->reason), "weights %s GiB exceed %s GiB", a, b);
+			return 1;
 		}
-		out->kv_budget_bytes_per_gpu = gmu * (g->memory_bytes -
-						      out->weights_bytes_per_gpu - overheads);
+		out->kv_budget_bytes_per_gpu = gmu * (mem - out->weights_bytes_per_gpu - overheads);
 	} else {
-		if (out->weights_bytes_per_gpu > gmu * g->memory_bytes) {
-			snprintf(out->reason, sizeof(out->reason),
-				 "weights %s GiB exceed %.2f x %s GiB", a, gmu, b);
-			return 0;
+		if (out->weights_bytes_per_gpu > gmu * mem) {
+			snprintf(out->reason, sizeof(out->reason), "weights %s GiB exceed %.2f x %s GiB",
+				 a, gmu, b);
+			return 1;
 		}
-		out->kv_budget_bytes_per_gpu = gmu * g->memory_bytes -
-					       out->weights_bytes_per_gpu - overheads;
+		out->kv_budget_bytes_per_gpu = gmu * mem - out->weights_bytes_per_gpu - overheads;
 	}
 	if (out->kv_budget_bytes_per_gpu <= 0) {
 		fmt_gib(c, sizeof(c), overheads);
-		snprintf(out->reason, sizeof(out->reason),
-			 "no memory left for KV: weights %s GiB + activations and overheads "
-			 "%s GiB", a, c);
-		return 0;
+		snprintf(out->reason, sizeof(out->reason), "no memory left for KV: weights %s GiB + "
+			 "activations and overheads %s GiB", a, c);
+		return 1;
 	}
-
-	/*
-	 * KV tokens: what the growing terms (full attention, latents,
-	 * compressed entries, indexer keys) hold once one sequence's windows
-	 * and fixed state are set aside, in whole blocks. Without growing
-	 * terms (only windows and states) any length fits.
-	 */
+	/* Tokens: the growing terms once one sequence's windows and state are set aside. */
 	double full = out->kv_bytes_per_token_per_gpu;
 	double room = out->kv_budget_bytes_per_gpu - out->kv_window_bytes_per_seq_per_gpu -
 		      out->state_bytes_per_seq_per_gpu;
 	int64_t tokens = full > 0 ? (int64_t)fmin(floor(room / full), (double)(INT64_MAX / 4)) :
 			 INT64_MAX / 4;
 	out->kv_tokens = room > 0 ? tokens / out->block_size_tokens * out->block_size_tokens : 0;
-	if (out->kv_tokens < rq->max_model_len) {
-		fmt_thousands(a, sizeof(a), out->kv_tokens);
-		fmt_thousands(b, sizeof(b), rq->max_model_len);
-		snprintf(out->reason, sizeof(out->reason), "KV holds %s tokens < max_model_len %s",
-			 a, b);
+	out->kv_blocks = out->kv_tokens / out->block_size_tokens;
+	out->kv_groups = 1;
+	out->max_concurrency = (double)out->kv_tokens / (double)out->max_model_len;
+	if (out->kv_tokens < out->max_model_len) {
+		kv_short_reason(out, 0, 0, out->max_model_len, out->reason, sizeof(out->reason));
+		return 1;
+	}
+	return 0;
+}
+
+int instance_size(const struct model_arch *m, const struct gpu_spec *g,
+		  const struct engine_profile *e, const struct layout *l,
+		  const struct instance_request *rq, struct instance *out)
+{
+	struct model_weights w;
+	struct model_params p;
+	struct layout lay = *l;
+	char a[32], b[32];
+	int vllm = !strcmp(e->id, "vllm");
+
+	memset(out, 0, sizeof(*out));
+	out->layout = *l;
+	out->gpus = l->tp * l->pp * l->dp;
+	out->moe = m->experts > 0;
+	out->memory_bytes = g->memory_torch_bytes > 0 ? g->memory_torch_bytes : g->memory_bytes;
+	out->max_model_len = rq->max_model_len;
+	out->prompt_cv2 = rq->prompt_cv2 > 0 ? rq->prompt_cv2 : 0;
+	out->ttft_prompt_tokens = rq->ttft_prompt_tokens > 0 ? rq->ttft_prompt_tokens : 0;
+	out->block_size_given = rq->block_size_tokens > 0 ? rq->block_size_tokens :
+				e->block_size_flag > 0 ? e->block_size_flag :
+				!vllm ? e->block_size_tokens : 0;
+	out->block_size_tokens = out->block_size_given > 0 ? out->block_size_given :
+				 e->block_size_tokens > 0 ? e->block_size_tokens : 16;
+	out->enforce_eager = rq->enforce_eager || e->enforce_eager;
+	int node = comm_node_gpus(g);
+	out->nodes = (out->gpus + node - 1) / node;
+
+	if (layout_refused(m, g, l, rq, out->reason, sizeof(out->reason)))
+		return 0;
+	if (effective_precision(m, l->precision, &lay.precision, out->reason,
+				sizeof(out->reason)))
+		return 0;
+	out->layout.precision = lay.precision;
+	out->online_fp8 = lay.precision == PREC_FP8;
+	if (m->max_context_tokens > 0 && rq->max_model_len > m->max_context_tokens) {
+		fmt_thousands(a, sizeof(a), rq->max_model_len);
+		fmt_thousands(b, sizeof(b), m->max_context_tokens);
+		snprintf(out->reason, sizeof(out->reason), "max_model_len %s exceeds the model's "
+			 "context of %s tokens (max_position_embeddings): vLLM refuses it", a, b);
 		return 0;
 	}
+
+	model_weights_bytes(m, lay.precision, &w);
+	model_params_count(m, &p);
+
+	/*
+	 * An fp8-KV checkpoint (ModelOpt kv_cache_quant_algo FP8) gets fp8 KV
+	 * under "auto", as vLLM reads it from the checkpoint.
+	 */
+	int kv_bytes = lay.kv_elem_bytes == 2 && m->ckpt.kv_fp8 ? 1 : lay.kv_elem_bytes;
+	/* Routed experts over TP x DP, with or without EP (fused_moe/config.py). */
+	int expert_shards = lay.tp * lay.dp;
+
+	fill_perf(m, &p, &w, g, e, &lay, expert_shards, kv_bytes, out);
+	if (out->weight_only && g->fp8_flops <= 0 && out->compute_fp8) {
+		/* FP8 weights on Ampere: weight-only (W8A16), activations stay bf16. */
+		out->compute_fp8 = 0;
+		out->perf.act_bytes = 2;
+		snprintf(out->note, sizeof(out->note), "fp8 weights run weight-only on %s (FP8 "
+			 "Marlin, W8A16: bf16 compute)", g->id);
+	} else if (out->weight_only) {
+		snprintf(out->note, sizeof(out->note),
+			 "fp4 weights run weight-only (bf16 compute): %s has no FP4 tensor cores",
+			 g->id);
+	}
+	comm_layout_init(&out->comm, g, e->link_efficiency, e->allreduce_alpha_s, lay.tp, lay.pp,
+			 lay.dp, lay.ep);
+	comm_layout_model(&out->comm, m->layers, m->dense_layers, m->moe_layers, m->hidden,
+			  m->experts, out->perf.act_bytes);
+
+	/* Engine defaults that depend on the GPU. */
+	int large = gpu_is_large(g, e);
+	out->max_num_batched_tokens = rq->max_num_batched_tokens > 0 ? rq->max_num_batched_tokens :
+		large ? e->max_num_batched_tokens_large : e->max_num_batched_tokens_small;
+	int seqs_cap = rq->max_num_seqs > 0 ? rq->max_num_seqs :
+		       large ? e->max_num_seqs_large : e->max_num_seqs_small;
+	/* vLLM: max_num_seqs <= max_num_batched_tokens. */
+	if (seqs_cap > out->max_num_batched_tokens)
+		seqs_cap = out->max_num_batched_tokens;
+
+	double margin = rq->gmu_margin >= 0 ? rq->gmu_margin : out->moe ? 0.02 : 0.0;
+	out->gpu_memory_utilization = rq->gpu_memory_utilization > 0 ?
+		rq->gpu_memory_utilization : e->gpu_memory_utilization - margin;
+
+	if (vllm ? size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, out)
+		 : size_flat(m, g, e, &lay, kv_bytes, out))
+		return 0;
 
 	/* max_num_seqs: what KV holds at the expected residency, capped as vLLM does. */
 	if (rq->max_num_seqs > 0) {
@@ -482,10 +701,20 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 		int64_t fit = instance_seqs_fit(out, resident);
 		if (fit > seqs_cap)
 			fit = seqs_cap;
-		/* vLLM: max_num_seqs <= max_num_batched_tokens. */
-		if (fit > out->max_num_batched_tokens)
-			fit = out->max_num_batched_tokens;
 		out->max_num_seqs = fit < 1 ? 1 : (int)fit;
+		/*
+		 * vLLM profiles (sampler, CUDA graph sizes) with the max_num_seqs it
+		 * is given: size again with the one piqplan emits. Fewer sequences
+		 * only shrink the terms, so it still fits.
+		 */
+		if (vllm && out->max_num_seqs < seqs_cap) {
+			int keep = out->max_num_seqs;
+			char reason[sizeof(out->reason)];
+			memcpy(reason, out->reason, sizeof(reason));
+			if (size_vllm(m, g, e, &lay, kv_bytes, keep, out))
+				memcpy(out->reason, reason, sizeof(reason));
+			out->max_num_seqs = keep;
+		}
 	}
 	out->fits = 1;
 	return 1;
@@ -500,7 +729,6 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 			int *memory_bound)
 {
 	const struct instance_perf *q = &in->perf;
-	const struct layout *l = &in->layout;
 	double tokens = m + p;
 	double touched = 0.0, eff = 1.0;
 
@@ -554,23 +782,8 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 			t_cmp += cmp[i];
 	}
 
-	/* Communication (tokens per DP rank; link per direction). */
-	double comm = 0.0;
-	if (l->tp > 1) {
-		/* Two all-reduces per layer; with EP the MoE layers' one becomes all-to-all. */
-		int n_ar = q->layers + q->layers - (l->ep ? q->moe_layers : 0);
-		double bytes = 2.0 * (l->tp - 1) / l->tp * tokens * q->hidden * 2.0;
-		comm += n_ar * (bytes / q->link + q->alpha_s);
-	}
-	if (l->ep && l->tp * l->dp > 1) {
-		/* Dispatch (activation dtype) + combine (bf16) of each GPU's share of tokens. */
-		int group = l->tp * l->dp;
-		double bytes = tokens / l->tp * q->experts_per_token * q->hidden *
-			       (q->act_bytes + 2.0) * (group - 1) / group;
-		comm += q->moe_layers * (bytes / q->link + 2.0 * q->alpha_s);
-	}
-	if (l->pp > 1)
-		comm += (l->pp - 1) * (tokens * q->hidden * 2.0 / q->link + q->alpha_s);
+	/* Communication (tokens per DP rank): comm.c, on the links instance_size fixed. */
+	double comm = comm_pass_s(&in->comm, tokens);
 
 	if (memory_bound)
 		*memory_bound = t_mem >= t_cmp;
@@ -857,53 +1070,4 @@ double instance_sustainable_rate(const struct instance *in, double isl, double o
 	if (at)
 		instance_open_loop(in, isl, osl, lo, at);
 	return lo;
-}
-
-/* A fraction with no misleading rounding: 0.9 -> "0.90", 0.915 -> "0.915". */
-static void fmt_fraction(char *buf, size_t n, double v)
-{
-	snprintf(buf, n, "%.4f", v);
-	size_t len = strlen(buf);
-	while (len > 4 && buf[len - 1] == '0')	/* keep "0.90" */
-		buf[--len] = '\0';
-}
-
-/* snprintf-style appending: counts every byte, writes what fits, keeps a NUL. */
-static void put_char(char *buf, size_t bufsz, size_t *off, char c)
-{
-	if (*off + 1 < bufsz)
-		buf[*off] = c;
-	(*off)++;
-}
-
-int instance_vllm_args(const struct instance *in, const struct model_arch *m,
-		       const char *model_id, char *buf, size_t bufsz)
-{
-	const struct layout *l = &in->layout;
-	char pp[48] = "", dp[48] = "", gmu[16], flags[512];
-	size_t off;
-	/* A quantised checkpoint needs no --quantization (vLLM reads its config, and refuses a
-	 * different method); online fp8 is for bf16 checkpoints only. */
-	int quant = l->precision == PREC_FP8 && !m->ckpt.quant_method[0];
-
-	if (l->pp > 1)
-		snprintf(pp, sizeof(pp), " --pipeline-parallel-size %d", l->pp);
-	if (l->dp > 1)
-		snprintf(dp, sizeof(dp), " --data-parallel-size %d", l->dp);
-	fmt_fraction(gmu, sizeof(gmu), in->gpu_memory_utilization);
-	snprintf(flags, sizeof(flags),
-		 " --tensor-parallel-size %d%s%s%s%s%s --max-model-len %lld"
-		 " --max-num-seqs %d --max-num-batched-tokens %d"
-		 " --gpu-memory-utilization %s",
-		 l->tp, pp, dp, l->ep ? " --enable-expert-parallel" : "",
-		 quant ? " --quantization fp8" : "",
-		 l->kv_elem_bytes == 1 ? " --kv-cache-dtype fp8" : "",
-		 (long long)in->max_model_len, in->max_num_seqs,
-		 in->max_num_batched_tokens, gmu);
-	off = shell_quote(buf, bufsz, model_id);	/* lib/escape.h */
-	for (const char *p = flags; *p; p++)
-		put_char(buf, bufsz, &off, *p);
-	if (bufsz > 0)
-		buf[off < bufsz ? off : bufsz - 1] = '\0';
-	return (int)off;
 }

@@ -23,12 +23,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "comm.h"
+#include "memory.h"
 #include "model.h"
 
 /* One GPU type, from the gpu table. */
 struct gpu_spec {
 	char id[64];			/* 'H100-SXM-80GB' */
-	double memory_bytes;		/* capacity the driver reports */
+	double memory_bytes;		/* capacity the driver reports (nvidia-smi) */
 	double mem_bw_bytes_per_s;	/* HBM bandwidth */
 	double bf16_flops;		/* dense BF16 tensor FLOP/s */
 	double fp8_flops;		/* dense FP8 FLOP/s; 0: no FP8 tensor cores */
@@ -56,7 +58,12 @@ struct engine_profile {
 	char large_gpu_exclude[32];	/* GPU ids containing this are never large ('A100') */
 	int max_num_batched_tokens_large;
 	int max_num_batched_tokens_small;
-	int block_size_tokens;		/* KV block (page) */
+	int block_size_tokens;		/* KV block (page); vLLM: 0 or 16 lets the model and GPU
+					 * decide (memory.h vllm_block_size) */
+	int block_size_flag;		/* a --block-size every instance gets (0: none) */
+	int enforce_eager;		/* 1: no CUDA graphs (--enforce-eager) */
+	/* SGLang and TensorRT-LLM: flat overheads (vLLM's are modelled term by term in
+	 * memory.c from its version). */
 	double non_torch_tp1_bytes;	/* CUDA context etc., single-GPU instance */
 	double non_torch_tpn_bytes;	/* the same plus NCCL, multi-GPU instance */
 	double cuda_graph_bytes;	/* captured CUDA graphs, per GPU */
@@ -92,13 +99,16 @@ struct instance_request {
 	double gmu_margin;		/* < 0: default 0.02 for MoE, 0 for dense */
 	int max_num_seqs;		/* 0: derive (what KV holds, capped by the default) */
 	int max_num_batched_tokens;	/* 0: the engine's default for the GPU */
+	int block_size_tokens;		/* --block-size; 0: the engine's */
+	int enforce_eager;		/* 1: --enforce-eager (no CUDA graphs) */
+	int cross_node_tp;		/* 1: tensor parallelism may span nodes */
 	double prompt_cv2;		/* squared coefficient of variation of prompt
 					 * lengths (variance / mean^2); 0: all alike */
 	double ttft_prompt_tokens;	/* the prompt the TTFT target is judged on (a
 					 * pool's p99); 0 or less than isl: the mean isl */
 };
 
-#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0, 0 }
+#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0 }
 
 /*
  * Everything the performance model needs, summed over the pipeline stages
@@ -137,12 +147,20 @@ struct instance {
 	char reason[160];		/* why not, when !fits */
 	char note[160];			/* a caveat that does not stop it (fp4 w-only) */
 	int gpus;			/* tp * pp * dp */
+	int nodes;			/* nodes of gpus_per_node it spans */
 	int moe;			/* 1: the model has routed experts */
-	double memory_bytes;		/* per GPU, from the gpu */
-	double weights_bytes_per_gpu;	/* busiest stage */
+	double memory_bytes;		/* per GPU: what torch sees (the budget's base) */
+	/*
+	 * The memory terms of the binding stage (the one with the fewest KV
+	 * blocks: vLLM gives every rank that count), as vLLM's log prints them
+	 * (memory.h); mem_first is rank 0's, the one the log shows.
+	 */
+	double weights_bytes_per_gpu;
 	double activation_bytes;	/* profile-run peak at max_num_batched_tokens */
 	double non_torch_bytes;
-	double cuda_graph_bytes;
+	double cuda_graph_bytes;	/* the captured pool */
+	double cuda_graph_estimate_bytes; /* vLLM's estimate; in the budget from v0.21 */
+	int cuda_graph_in_budget;
 	double kv_budget_bytes_per_gpu;
 	double kv_bytes_per_token_per_gpu; /* what each token adds in the busiest stage once
 					 * every window is full: full attention, MLA latents,
@@ -154,14 +172,23 @@ struct instance {
 	double kv_window_tokens;	/* the largest window (0: none) */
 	struct model_kv stage_kv;	/* the busiest stage's terms, per GPU */
 	int stage_layers;		/* layers of the busiest stage */
-	int64_t kv_tokens;		/* tokens the KV cache holds per DP rank, whole blocks */
+	int64_t kv_tokens;		/* per DP rank, as vLLM prints "GPU KV cache size":
+					 * blocks / KV groups x block size */
+	int64_t kv_blocks;		/* num_gpu_blocks (every rank) */
+	int kv_groups;			/* KV cache groups (hybrid allocator) */
+	double max_concurrency;		/* max_model_len requests the blocks hold at once */
 	int block_size_tokens;
+	struct mem_stage mem, mem_first; /* vLLM only: the binding stage's terms and rank 0's */
+	struct comm_layout comm;	/* links of each collective (comm.h) */
 	double gpu_memory_utilization;	/* the one used */
 	int max_num_seqs;		/* per DP rank, as vLLM counts it */
 	int max_num_batched_tokens;
 	int64_t max_model_len;
 	int compute_fp8;		/* linear layers run on FP8 tensor cores */
 	int weight_only;		/* weights stored narrower than the compute dtype */
+	int online_fp8;			/* --quantization fp8 of a bf16 checkpoint */
+	int enforce_eager;		/* --enforce-eager */
+	int block_size_given;		/* --block-size as asked (0: the engine's) */
 	double prompt_cv2;		/* from the request: variability of the queue's work */
 	double ttft_prompt_tokens;	/* from the request: the prompt TTFT is reported for */
 	struct instance_perf perf;
@@ -170,11 +197,15 @@ struct instance {
 /*
  * Size an instance: shard the weights, take the engine's overheads out of
  * the memory, count the KV tokens, choose max_num_seqs and the batched
- * tokens. Returns out->fits. Never fails: an impossible layout (tp beyond
- * the NVLink domain, heads not divisible by tp, fp8 on a GPU without FP8,
- * weights or KV that do not fit) comes back with fits 0 and the reason,
- * e.g. "weights 84.1 GiB exceed 0.92 x 80 GiB",
- * "KV holds 12,288 tokens < max_model_len 32,768".
+ * tokens. Returns out->fits. Never fails: a layout vLLM refuses (heads or
+ * vocabulary not divisible by tp, EP on a dense model, an expert width the
+ * group does not divide, a data-parallel rank straddling nodes, TP across
+ * nodes not asked for), a precision the checkpoint cannot give (fp4 from a
+ * bf16 checkpoint, --quantization fp8 of an mxfp4 one), a max_model_len
+ * beyond the model's context, weights or KV that do not fit: fits 0 and the
+ * reason, e.g. "weights 84.1 GiB exceed 0.92 x 79.2 GiB",
+ * "KV holds 12,288 tokens < max_model_len 32,768". With the vLLM engine the
+ * memory terms follow memory.h for the profile's version.
  */
 int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 		  const struct engine_profile *e, const struct layout *l,
@@ -278,22 +309,18 @@ struct slo {
 double instance_sustainable_rate(const struct instance *in, double isl, double osl,
 				 const struct slo *slo, struct load_point *at);
 
-/*
- * The `vllm serve` arguments for this instance (after the model id):
- * "MODEL --tensor-parallel-size N [--pipeline-parallel-size N]
- * [--data-parallel-size N] [--enable-expert-parallel] [--quantization fp8]
- * [--kv-cache-dtype fp8] --max-model-len N --max-num-seqs N
- * --max-num-batched-tokens N --gpu-memory-utilization F".
- * MODEL is one shell word: single-quoted when it holds anything but
- * [A-Za-z0-9._/:@+=,-], so a pasted command never runs what a hostile id
- * smuggles in. Like snprintf: writes at most bufsz bytes (buf may be NULL
- * when bufsz is 0) and returns the length the whole string needs.
- */
-int instance_vllm_args(const struct instance *in, const struct model_arch *m,
-		       const char *model_id, char *buf, size_t bufsz);
-
 /* "memory" or "compute". */
 const char *instance_bound_name(int memory_bound);
+
+/*
+ * The largest TP a layout search should try on g without asking for TP
+ * across nodes: a node (PCIe TP included), or the NVLink domain when it is
+ * larger (NVL72).
+ */
+int instance_max_tp(const struct gpu_spec *g);
+/* The largest expert group (tp x dp) a search should try: 4 nodes with a scale-out
+ * network, else one node (or NVLink domain). */
+int instance_max_expert_group(const struct gpu_spec *g);
 
 /* Round tokens up to a multiple of `to` (to > 0). */
 int64_t round_up_tokens(int64_t tokens, int64_t to);

@@ -1632,6 +1632,7 @@ int model_arch_parse_quant(const char *json, size_t len, const char *quant, size
 
 	if (parse_common(&tc, out))
 		goto cleanup;
+	out->auto_map = cJSON_GetObjectItemCaseSensitive(root, "auto_map") != NULL;
 	/* The wrapper may hold tie_word_embeddings instead of the text tower. */
 	if (field(&tc, "tie_word_embeddings"))
 		r = get_bool(&tc, "tie_word_embeddings", 0, &out->tied_embeddings);

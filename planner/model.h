@@ -147,6 +147,8 @@ struct model_arch {
 	int attention_bias;	/* 1 when attention projections carry biases */
 	int q_gate;		/* 1 when q_proj also emits an output gate (attn_output_gate) */
 	int64_t max_context_tokens; /* max_position_embeddings */
+	int auto_map;		/* 1: config.json names remote code (auto_map): vLLM and
+				 * SGLang need --trust-remote-code */
 
 	/* Per layer: its token mixer and feed-forward (enum mixer_kind, mlp_kind). */
 	uint8_t mixer[MODEL_MAX_LAYERS];

@@ -324,10 +324,12 @@ static void add_layout(struct layout_set *s, int tp, int pp, int dp, int ep, enu
 }
 
 /*
- * TP within the NVLink domain (powers of two), PP 1, 2, 4, and for MoE
- * models expert parallelism over TP x DP. Precision: the checkpoint's own,
- * and fp8 where the GPU has FP8 tensor cores and the checkpoint is not fp8
- * already.
+ * TP within a node (powers of two; over PCIe where there is no NVLink),
+ * PP 1, 2, 4 across nodes, and for MoE models expert parallelism over TP x
+ * DP, across nodes where the GPU has a scale-out network
+ * (instance_max_tp, instance_max_expert_group). Precision: the
+ * checkpoint's own, and fp8 where the GPU has FP8 tensor cores and the
+ * checkpoint is not fp8 already.
  */
 static void layouts_for(const struct model_arch *m, const struct gpu_spec *g,
 			const struct plan_params *p, struct layout_set *s)
@@ -337,11 +339,12 @@ static void layouts_for(const struct model_arch *m, const struct gpu_spec *g,
 	s->n = 0;
 	for (int pi = 0; pi < nprec; pi++)
 		for (int pp = 1; pp <= 4; pp *= 2)
-			for (int tp = 1; tp <= g->nvlink_domain_gpus && tp <= 16; tp *= 2) {
+			for (int tp = 1; tp <= instance_max_tp(g) && tp <= 16; tp *= 2) {
 				add_layout(s, tp, pp, 1, 0, precs[pi]);
 				if (!m->experts)
 					continue;
-				for (int dp = 1; tp * dp <= g->nvlink_domain_gpus && dp <= 16; dp *= 2)
+				for (int dp = 1; tp * dp <= instance_max_expert_group(g) && dp <= 16;
+				     dp *= 2)
 					if (tp * dp > 1)
 						add_layout(s, tp, pp, dp, 1, precs[pi]);
 			}

@@ -41,44 +41,63 @@ static int better(const struct trial *a, const struct trial *b)
 {
 	if (a->in.fits != b->in.fits)
 		return a->in.fits;
-	if (!a->in.fits)	/* neither fits: show the largest attempt's reason */
-		return a->in.gpus > b->in.gpus;
+	if (!a->in.fits) {
+		/*
+		 * Neither fits: the largest layout that got as far as its memory
+		 * (its reason is about memory); when none did, the smallest layout's
+		 * refusal (a precision or a model the GPU cannot serve at all).
+		 */
+		int sa = a->in.weights_bytes_per_gpu > 0, sb = b->in.weights_bytes_per_gpu > 0;
+		if (sa != sb)
+			return sa;
+		return sa ? a->in.gpus > b->in.gpus : a->in.gpus < b->in.gpus;
+	}
 	if (a->in.gpus != b->in.gpus)
 		return a->in.gpus < b->in.gpus;
 	return a->lp.output_tok_s / a->in.gpus > b->lp.output_tok_s / b->in.gpus;
 }
 
 /*
- * Without --tp: every power-of-two TP within the NVLink domain, PP 1..8 (or
- * the one given), EP off and on for MoE models (or as given).
+ * Without --tp: every power-of-two TP within a node (or the NVLink domain
+ * when it is larger), PP 1..8 (or the one given), and for MoE models DP
+ * 1..16 within the expert-group limit (or the one given) with EP off and on
+ * (or as given).
  */
 static void choose_layout(const struct model_arch *m, const struct gpu_spec *g,
 			  const struct engine_profile *e, const struct estimate_request *req,
 			  const struct instance_request *rq, struct trial *best)
 {
 	const struct layout *base = &req->layout;
-	int have = 0;
-	for (int tp = 1; tp <= g->nvlink_domain_gpus; tp *= 2) {
+	int have = 0, max_tp = instance_max_tp(g), max_group = instance_max_expert_group(g);
+	struct trial *c = xmalloc(sizeof(*c));
+
+	for (int tp = 1; tp <= max_tp; tp *= 2) {
 		for (int pp = 1; pp <= 8; pp *= 2) {
 			if (req->pp_given && pp != base->pp)
 				continue;
-			for (int ep = 0; ep <= 1; ep++) {
-				if (req->ep_given ? ep != base->ep : ep && !m->experts)
+			for (int dp = 1; dp <= 16; dp *= 2) {
+				if (req->dp_given ? dp != base->dp
+						  : dp > 1 && (!m->experts || tp * dp > max_group))
 					continue;
-				struct trial c;
-				struct layout l = *base;
-				memset(&c, 0, sizeof(c));
-				l.tp = tp;
-				l.pp = pp;
-				l.ep = ep;
-				if (instance_size(m, g, e, &l, rq, &c.in))
-					run_traffic(&c.in, req, &c.lp);
-				if (!have || better(&c, best))
-					*best = c;
-				have = 1;
+				for (int ep = 0; ep <= 1; ep++) {
+					if (req->ep_given ? ep != base->ep : ep && !m->experts)
+						continue;
+					struct layout l = *base;
+					memset(c, 0, sizeof(*c));
+					l.tp = tp;
+					l.pp = pp;
+					l.dp = dp;
+					l.ep = ep;
+					if (instance_size(m, g, e, &l, rq, &c->in))
+						run_traffic(&c->in, req, &c->lp);
+					if (!have || better(c, best))
+						*best = *c;
+					have = 1;
+				}
 			}
 		}
 	}
+	free(c);
 }
 
 int estimate_instance(struct db *db, const struct estimate_request *req, struct estimate *out)
@@ -98,10 +117,24 @@ int estimate_instance(struct db *db, const struct estimate_request *req, struct 
 	if (load_engine_profile(db, req->engine, &out->engine))
 		goto cleanup;
 
+	/*
+	 * isl + osl rounded up, but never above the model's context (vLLM
+	 * refuses a longer max_model_len); a request longer than the context
+	 * keeps its length, and the instance says why it cannot serve it.
+	 */
+	int64_t need = (int64_t)(req->isl + req->osl);
+	int64_t ctx = out->arch.max_context_tokens;
 	rq.max_model_len = req->max_model_len > 0 ? req->max_model_len
-		: round_up_tokens((int64_t)(req->isl + req->osl), MODEL_LEN_ROUND);
+		: round_up_tokens(need, MODEL_LEN_ROUND);
+	if (!req->max_model_len && ctx > 0 && rq.max_model_len > ctx)
+		rq.max_model_len = need <= ctx ? ctx : need;
 	rq.resident_tokens_per_seq = req->isl + req->osl / 2;
 	rq.gpu_memory_utilization = req->gpu_memory_utilization;
+	rq.max_num_seqs = req->max_num_seqs;
+	rq.max_num_batched_tokens = req->max_num_batched_tokens;
+	rq.block_size_tokens = req->block_size;
+	rq.enforce_eager = req->enforce_eager;
+	rq.cross_node_tp = req->cross_node_tp;
 
 	memset(&best, 0, sizeof(best));
 	if (req->tp_given) {
@@ -114,6 +147,9 @@ int estimate_instance(struct db *db, const struct estimate_request *req, struct 
 	out->lp = best.lp;
 	out->vllm_args = best.in.fits ? vllm_args_alloc(&best.in, &out->arch, out->model_id)
 				      : xstrdup("");
+	if (best.in.fits)
+		launch_lines_alloc(&best.in, &out->arch, out->model_id, out->engine.id,
+				   &out->launch);
 	ret = 0;
 cleanup:
 	free(gpu_id);
@@ -125,6 +161,7 @@ cleanup:
 void estimate_free(struct estimate *e)
 {
 	free(e->vllm_args);
+	launch_lines_free(&e->launch);
 	free(e->model_id);
 	memset(e, 0, sizeof(*e));
 }

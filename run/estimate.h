@@ -2,7 +2,8 @@
  * estimate.h - `piqplan estimate`: one model server, one traffic shape.
  * Load the model, the GPU type and the engine profile (schema/), size the
  * instance -- or, without a tensor-parallel size, choose the layout: the
- * fewest GPUs that fit, then the most output tokens/s per GPU -- and
+ * fewest GPUs that fit, then the most output tokens/s per GPU (TP within a
+ * node, PP 1-8, and for MoE models DP 1-16 with EP off and on) -- and
  * predict what it does under the traffic (planner/instance.h). Reads the
  * database, writes nothing.
  */
@@ -13,6 +14,7 @@
 
 #include "planner/instance.h"
 #include "planner/model.h"
+#include "run/vllm_args.h"
 
 struct db;
 
@@ -28,17 +30,24 @@ struct estimate_request {
 	const char *engine;	/* engine profile id */
 	/*
 	 * precision and kv_elem_bytes; tp, pp, dp and ep as given. Without
-	 * tp_given the layout is chosen: every power-of-two TP within the
-	 * NVLink domain, PP 1-8 (or the one given), EP off and on for MoE
-	 * models (or as given).
+	 * tp_given the layout is chosen: every power-of-two TP within a node
+	 * (or the NVLink domain when larger), PP 1-8 (or the one given), and
+	 * for MoE models DP 1-16 (or the one given) with EP off and on (or as
+	 * given).
 	 */
 	struct layout layout;
-	int tp_given, pp_given, ep_given;
+	int tp_given, pp_given, ep_given, dp_given;
 	enum estimate_mode mode;
 	double isl, osl;		/* tokens per request */
 	double value;			/* requests, clients or requests/s, per mode */
-	int64_t max_model_len;		/* 0: isl + osl rounded up to 256 tokens */
+	int64_t max_model_len;		/* 0: isl + osl rounded up to 256 tokens (at most the
+					 * model's context) */
 	double gpu_memory_utilization;	/* 0: the engine's default */
+	int max_num_seqs;		/* 0: derived (what the KV holds, the engine's cap) */
+	int max_num_batched_tokens;	/* 0: the engine's default for the GPU */
+	int block_size;			/* 0: the engine's choice for the model and GPU */
+	int enforce_eager;		/* 1: no CUDA graphs */
+	int cross_node_tp;		/* 1: TP may span nodes */
 };
 
 struct estimate {
@@ -49,6 +58,8 @@ struct estimate {
 	struct instance in;	/* the sized instance; in.fits says whether it fits (reason if not) */
 	struct load_point lp;	/* what it does under the traffic, when it fits */
 	char *vllm_args;	/* the `vllm serve` arguments; "" when it does not fit */
+	struct launch_lines launch; /* the engine's commands, one per node (none when it
+				 * does not fit) */
 };
 
 /*

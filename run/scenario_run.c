@@ -529,7 +529,7 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			.usd_per_gpu_hour = gpu->usd_per_gpu_hour,
 			.sized = in->fits,
 		};
-		char *cmd = NULL;
+		struct launch_lines launch = { 0 };
 		if (in->fits) {
 			row.max_model_len = in->max_model_len;
 			row.max_num_seqs = in->max_num_seqs;
@@ -537,9 +537,10 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			row.max_num_batched_tokens = in->max_num_batched_tokens;
 			row.gpu_memory_utilization = in->gpu_memory_utilization;
 			row.kv_tokens = in->kv_tokens;
-			char *args = vllm_args_alloc(in, g->arch, g->model_id);
-			row.vllm_args = cmd = xasprintf("vllm serve %s", args);
-			free(args);
+			row.nodes = in->nodes;
+			/* The scenario's engine's commands, one per node; node 0's in vllm_args. */
+			launch_lines_alloc(in, g->arch, g->model_id, rs->engine.id, &launch);
+			row.vllm_args = launch.n > 0 ? launch.line[0] : "";
 		}
 		if (c->fits) {
 			row.rate_rps = c->rate_rps;
@@ -572,7 +573,9 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			snprintf(why, sizeof(why), "cannot serve: %s", c->reason);
 		row.reason = why;
 		int r = run_store_config(rs->store, &row);
-		free(cmd);
+		for (int k = 0; !r && k < launch.n; k++)
+			r = run_store_launch(rs->store, pool_id, rank, k, launch.engine, launch.line[k]);
+		launch_lines_free(&launch);
 		if (r)
 			return -1;
 	}

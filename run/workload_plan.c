@@ -235,6 +235,15 @@ int workload_plan(struct db *db, const struct workload_plan_request *req,
 	    load_gpus(db, req->gpus, &w->gpus, &w->ngpus))
 		goto cleanup;
 
+	/* The engine flags asked for become the profile's own defaults for this plan. */
+	if (req->max_num_seqs > 0)
+		w->engine.max_num_seqs_large = w->engine.max_num_seqs_small = req->max_num_seqs;
+	if (req->max_num_batched_tokens > 0)
+		w->engine.max_num_batched_tokens_large = w->engine.max_num_batched_tokens_small =
+			req->max_num_batched_tokens;
+	w->engine.block_size_flag = req->block_size;
+	w->engine.enforce_eager = req->enforce_eager;
+
 	memset(&p, 0, sizeof(p));
 	p.slo.quantile = (req->slo_percentile > 0 ? req->slo_percentile : 99) / 100;
 	p.slo.ttft_s = req->ttft_ms / 1e3;

@@ -32,6 +32,13 @@ struct workload_plan_request {
 	double utilization;		/* highest busy fraction of an instance, (0, 1] */
 	const char *demand;		/* mean, p50, p90, p99, p99.9 or peak (scenario.h) */
 	int64_t max_model_len;		/* cap on max_model_len; 0: the workload's longest */
+	/*
+	 * Engine flags, 0 for the engine's defaults: the largest max_num_seqs
+	 * (the planner emits at most this), max_num_batched_tokens, the KV
+	 * block size, and enforce_eager (no CUDA graphs). The memory model
+	 * sizes every candidate with them.
+	 */
+	int max_num_seqs, max_num_batched_tokens, block_size, enforce_eager;
 };
 
 /* A reason candidates fail, and how many share it (up to the first digit). */

@@ -117,7 +117,7 @@ int run_input_sha256(struct db *db, enum run_input_kind kind, const char *key, c
 struct run_store {
 	struct db *db;
 	int64_t run_id;
-	struct stmt *pool, *config, *fleet, *capacity, *input, *note;
+	struct stmt *pool, *config, *fleet, *capacity, *input, *note, *launch;
 	struct stmt *pool_workload, *fleet_share, *cost;
 };
 
@@ -157,10 +157,10 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 		"   max_num_batched_tokens, gpu_memory_utilization, kv_tokens, rate_rps,"
 		"   output_tok_s, ttft_ms, tpot_ms, usd_per_gpu_hour, total_usd,"
 		"   usd_per_mtok_output, reason, vllm_args, slo_percentile, kv_max_num_seqs,"
-		"   tpot_full_ms, capacity_rps, utilization)"
+		"   tpot_full_ms, capacity_rps, utilization, nodes)"
 		" VALUES (:run, :pool, :rank, :chosen, :gpu, :tp, :pp, :dp, :ep, :prec, :kv, :gpus,"
 		"   :fits, :mml, :seqs, :mbt, :gmu, :kvtok, :rate, :otok, :ttft, :tpot, :usd, :total,"
-		"   :permtok, :reason, :args, :pct, :kvseqs, :tpot_full, :cap, :util)");
+		"   :permtok, :reason, :args, :pct, :kvseqs, :tpot_full, :cap, :util, :nodes)");
 	rs->fleet = db_prepare(db,
 		"INSERT INTO run_fleet (run_id, quarter, pool_id, gpu_id, demand_rps, input_tok_s,"
 		"   output_tok_s, instances, gpus, utilization, mean_rps)"
@@ -189,8 +189,11 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 		"INSERT INTO run_input (run_id, kind, name, sha256) VALUES (:run, :k, :n, :s)");
 	rs->note = db_prepare(db,
 		"INSERT INTO run_note (run_id, seq, kind, text) VALUES (:run, :seq, :k, :t)");
+	rs->launch = db_prepare(db,
+		"INSERT INTO run_launch (run_id, pool_id, rank, node, engine, command)"
+		" VALUES (:run, :pool, :rank, :node, :engine, :cmd)");
 	if (!rs->pool || !rs->config || !rs->fleet || !rs->capacity || !rs->input || !rs->note ||
-	    !rs->pool_workload || !rs->fleet_share || !rs->cost) {
+	    !rs->pool_workload || !rs->fleet_share || !rs->cost || !rs->launch) {
 		run_store_free(rs);
 		return NULL;
 	}
@@ -266,6 +269,7 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_int64(st, ":kvtok", c->kv_tokens);
 		stmt_bind_text(st, ":args", c->vllm_args);
 		stmt_bind_int64(st, ":kvseqs", c->kv_max_num_seqs);
+		stmt_bind_int64(st, ":nodes", c->nodes);
 	}
 	if (c->fits) {
 		stmt_bind_double(st, ":rate", c->rate_rps);
@@ -280,6 +284,19 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_double(st, ":util", c->utilization);
 	}
 	stmt_bind_text(st, ":reason", c->reason);
+	return step_reset(st);
+}
+
+int run_store_launch(struct run_store *rs, int64_t pool_id, int rank, int node,
+		     const char *engine, const char *command)
+{
+	struct stmt *st = rs->launch;
+	stmt_bind_int64(st, ":run", rs->run_id);
+	stmt_bind_int64(st, ":pool", pool_id);
+	stmt_bind_int64(st, ":rank", rank);
+	stmt_bind_int64(st, ":node", node);
+	stmt_bind_text(st, ":engine", engine);
+	stmt_bind_text(st, ":cmd", command);
 	return step_reset(st);
 }
 
@@ -415,6 +432,7 @@ void run_store_free(struct run_store *rs)
 {
 	if (!rs)
 		return;
+	stmt_finalize(rs->launch);
 	stmt_finalize(rs->cost);
 	stmt_finalize(rs->fleet_share);
 	stmt_finalize(rs->pool_workload);

@@ -98,8 +98,9 @@ struct run_config_row {
 	int64_t max_model_len, kv_tokens;
 	int max_num_seqs, max_num_batched_tokens;
 	double gpu_memory_utilization;
-	const char *vllm_args;			/* the whole `vllm serve ...` line */
+	const char *vllm_args;			/* node 0's whole command line (`vllm serve ...`) */
 	int kv_max_num_seqs;			/* what the KV holds (when sized) */
+	int nodes;				/* nodes one instance spans */
 	/* When fits (it meets the SLOs); else NULL: */
 	double rate_rps, output_tok_s, ttft_ms, tpot_ms, total_usd, usd_per_mtok_output;
 	double slo_percentile, tpot_full_ms, capacity_rps, utilization;
@@ -168,6 +169,9 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 int64_t run_store_id(const struct run_store *rs);
 int run_store_pool(struct run_store *rs, const struct run_pool_row *row, int64_t *pool_id);
 int run_store_config(struct run_store *rs, const struct run_config_row *row);
+/* One node's command of the configuration (pool_id, rank) stored by run_store_config. */
+int run_store_launch(struct run_store *rs, int64_t pool_id, int rank, int node,
+		     const char *engine, const char *command);
 int run_store_fleet(struct run_store *rs, const struct run_fleet_row *row);
 int run_store_capacity(struct run_store *rs, const struct run_capacity_row *row);
 int run_store_pool_workload(struct run_store *rs, int64_t pool_id, int64_t workload_id,

@@ -103,7 +103,8 @@ at, rows, js = c.execute("SELECT fitted_at, fit_rows, fit_error_json FROM engine
                          " WHERE id = 'vllm'").fetchone()
 assert at and rows == 27, (at, rows)
 j = json.loads(js)
-assert j["after"]["output_tok_s"]["median_ape_pct"] <= j["before"]["output_tok_s"]["median_ape_pct"] + 1e-9
+# The fit minimises the loss; a median of one of its terms may move either way.
+assert j["after"]["loss"] <= j["before"]["loss"] + 1e-9, (j["before"]["loss"], j["after"]["loss"])
 PY
 
 # Calibrating again from the fitted values: the error before is now the fitted one.

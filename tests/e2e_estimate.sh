@@ -36,23 +36,32 @@ check() {	# check NAME WANT
 
 expect 0 init
 
-# Llama-3.1-8B bf16 on one H100 (test_instance.c works the budget by hand):
-# 131,072 B/token, 462,336 tokens, max_num_seqs 308 at 1,500 resident tokens,
-# max_model_len 1000+1000 rounded up to 256 = 2048.
+# Llama-3.1-8B bf16 on one H100, vLLM 0.21 (test_instance.c works the budget by
+# hand): weights 8,030,261,248 x 2 + the 32 MiB rotary cache, 131,072 B/token,
+# 28,646 blocks of 16 = 458,336 tokens, max_num_seqs 299 at 1,500 resident
+# tokens, max_model_len 1000+1000 rounded up to 256 = 2048.
 expect 0 estimate --model meta-llama/Llama-3.1-8B --gpu H100-SXM-80GB --tp 1 \
 	--precision bf16 --isl 1000 --osl 1000 --json
 check fits true
 check tp 1
 check gpus 1
 check kv_bytes_per_token_per_gpu 131072
-check kv_tokens 462336
-check max_num_seqs 308
+check kv_tokens 458336
+check kv_blocks 28646
+check block_size 16
+check max_num_seqs 299
 check max_model_len 2048
-check weights_bytes_per_gpu 16060522496
+check weights_bytes_per_gpu 16094076928
+check nodes 1
 check bound '"memory"'
 want='"meta-llama/Llama-3.1-8B --tensor-parallel-size 1 --max-model-len 2048'
-want+=' --max-num-seqs 308 --max-num-batched-tokens 8192 --gpu-memory-utilization 0.92"'
+want+=' --max-num-seqs 299 --max-num-batched-tokens 8192 --gpu-memory-utilization 0.92"'
 check vllm_args "$want"
+python3 - "$TMP/out" <<'PY' || fail "launch: one node, the vllm serve line"
+import json, sys
+o = json.load(open(sys.argv[1]))
+assert o["launch"] == [{"node": 0, "engine": "vllm", "command": "vllm serve " + o["vllm_args"]}], o
+PY
 python3 - "$TMP/out" <<'PY' || fail "performance fields missing or not positive"
 import json, sys
 o = json.load(open(sys.argv[1]))
@@ -63,27 +72,28 @@ PY
 expect 0 estimate --model Llama-3.1-8B --gpu H100-SXM-80GB --tp 1 --isl 1000 --osl 1000
 grep -q 'vllm serve meta-llama/Llama-3.1-8B --tensor-parallel-size 1' "$TMP/out" ||
 	fail "plain output lacks the vllm serve line"
-grep -q '462,336 tokens' "$TMP/out" || fail "plain output lacks the KV tokens"
+grep -q '458,336 tokens' "$TMP/out" || fail "plain output lacks the KV tokens"
 
 # DeepSeek-V3 in bf16 on 16 x A100-80GB (TP 8 x PP 2) does not fit: exit 0, fits false.
 expect 0 estimate --model deepseek-ai/DeepSeek-V3 --gpu A100-SXM-80GB --tp 8 --pp 2 \
 	--precision bf16 --isl 1000 --osl 1000 --json
 check fits false
 check gpus 16
-grep -q '"reason":.*"weights .* GiB exceed 0.90 x 80 GiB"' "$TMP/out" ||
+grep -q '"reason":.*"weights .* GiB exceed 0.90 x 79.2 GiB"' "$TMP/out" ||
 	fail "reason: $(cat "$TMP/out")"
 
-# fp8 on an A100: refused with the reason.
+# Online fp8 on an A100: vLLM runs it weight-only (FP8 Marlin, W8A16), and says so.
 expect 0 estimate --model Llama-3.1-8B --gpu A100-SXM-80GB --tp 1 --precision fp8 \
 	--isl 100 --osl 100 --json
-check fits false
-check reason '"fp8 needs FP8 tensor cores (A100-SXM-80GB has none)"'
+check fits true
+check note '"fp8 weights run weight-only on A100-SXM-80GB (FP8 Marlin, W8A16: bf16 compute)"'
+grep -q -- '--quantization fp8' "$TMP/out" || fail "vllm_args: $(cat "$TMP/out")"
 
-# DeepSeek-V3 native fp8 on H200 without --tp: one 8-GPU node; MLA KV 61 x 576 x 2.
+# DeepSeek-V3 native fp8 on H200 without --tp: one 8-GPU node (the layout search
+# tries DP and EP too); MLA KV 61 x 576 x 2, whole on every rank.
 expect 0 estimate --model deepseek-v3 --gpu H200-SXM-141GB --isl 1000 --osl 1000 --json
 check fits true
 check gpus 8
-check tp 8
 check kv_bytes_per_token_per_gpu 70272
 
 # Llama-3.1-70B bf16 at TP 4: 2 x 80 x 2 x 128 x 2 = 81,920 B/token per GPU.

@@ -60,16 +60,29 @@ expect 0 model show deepseek-v4-pro --json
 [ "$(json 'j["mtp_layers"]')" = 1 ] && ok || bad "V4 MTP layer"
 
 # --- a 1M-token request: per-sequence memory, Qwen3.5 and V4 against V3 --------
-seq() { # seq MODEL: bytes one max_model_len sequence holds per GPU
+# V4-Pro's context is 1,048,576 tokens: it serves one on 8 x B200. DeepSeek-V3
+# (163,840) and Qwen3.5 (262,144) cannot: vLLM refuses a max_model_len beyond
+# the model's context, so estimate answers fits false with the reason; what
+# their 1M-token sequence would hold comes from model show (TP 1).
+one_m() { # one_m MODEL: estimate one 1M-token request on 8 x B200 (output in $out)
 	expect 0 estimate --model "$1" --gpu B200-SXM-180GB --isl 1048000 --osl 576 \
 		--max-model-len 1048576 --concurrency 1 --json
-	json 'j.get("seq_bytes_per_gpu", 0) if j["fits"] else -1'
 }
-v3=$(seq deepseek-ai/DeepSeek-V3)
-q35=$(seq Qwen/Qwen3.5-397B-A17B)
-v4=$(seq deepseek-ai/DeepSeek-V4-Pro)
-python3 -c "import sys; v3,q,v4=map(float,sys.argv[1:]); sys.exit(not (v3 > 0 and 0 < q < v3/4 and 0 < v4 < v3/10))" \
-	"$v3" "$q35" "$v4" && ok || bad "1M-token sequence: V3 $v3, Qwen3.5 $q35, V4-Pro $v4 B per GPU"
+seq_bytes() { json 'j.get("seq_bytes_per_gpu", 0) if j["fits"] else -1'; }
+one_m deepseek-ai/DeepSeek-V3
+v3=$(seq_bytes)
+contains "exceeds the model's context of 163,840 tokens" "$out" "V3 refuses 1M tokens"
+one_m Qwen/Qwen3.5-397B-A17B
+q35=$(seq_bytes)
+contains "exceeds the model's context of 262,144 tokens" "$out" "Qwen3.5 refuses 1M tokens"
+one_m deepseek-ai/DeepSeek-V4-Pro
+v4=$(seq_bytes)
+expect 0 model show deepseek-v3 --json
+v3_1m=$(json 'j["memory"]["seq_bytes"]["1048576"]')
+expect 0 model show Qwen3.5-397B-A17B --json
+q35_1m=$(json 'j["memory"]["seq_bytes"]["1048576"]')
+python3 -c "import sys; v3,q,v3m,qm,v4=map(float,sys.argv[1:]); sys.exit(not (v3 == -1 and q == -1 and 0 < qm < v3m/2 and 0 < v4 < v3m/10))" \
+	"$v3" "$q35" "$v3_1m" "$q35_1m" "$v4" && ok || bad "1M-token sequence: V3 $v3 ($v3_1m at TP 1), Qwen3.5 $q35 ($q35_1m), V4-Pro $v4 B per GPU"
 
 # --- import: separate hf_quant_config.json, and the refusals --------------------
 expect 0 model import "$MODELS/nvidia--Qwen3-235B-A22B-NVFP4.json" --id test/nvfp4 \

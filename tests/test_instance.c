@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "planner/instance.h"
+#include "planner/launch.h"
 #include "planner/model.h"
 #include "testutil.h"
 
@@ -26,59 +27,8 @@
 
 
 
-/* seeds/gpus.csv rows, by hand. */
-static struct gpu_spec gpu(const char *id)
-{
-	struct gpu_spec g = { 0 };
-	snprintf(g.id, sizeof(g.id), "%s", id);
-	if (!strcmp(id, "H100-SXM-80GB")) {
-		g.memory_bytes = 81559 * MIB;
-		g.mem_bw_bytes_per_s = 3.35e12;
-		g.bf16_flops = 989e12;
-		g.fp8_flops = 1979e12;
-		g.link_bytes_per_s = 450e9;
-		g.nvlink_domain_gpus = 8;
-	} else if (!strcmp(id, "H200-SXM-141GB")) {
-		g.memory_bytes = 143771 * MIB;
-		g.mem_bw_bytes_per_s = 4.8e12;
-		g.bf16_flops = 989e12;
-		g.fp8_flops = 1979e12;
-		g.link_bytes_per_s = 450e9;
-		g.nvlink_domain_gpus = 8;
-	} else if (!strcmp(id, "A100-SXM-80GB")) {
-		g.memory_bytes = 81920 * MIB;
-		g.mem_bw_bytes_per_s = 2.039e12;
-		g.bf16_flops = 312e12;
-		g.link_bytes_per_s = 300e9;
-		g.nvlink_domain_gpus = 8;
-	} else if (!strcmp(id, "GB200-186GB")) {
-		g.memory_bytes = 189471 * MIB;
-		g.mem_bw_bytes_per_s = 8.0e12;
-		g.bf16_flops = 2500e12;
-		g.fp8_flops = 5000e12;
-		g.fp4_flops = 10000e12;
-		g.link_bytes_per_s = 900e9;
-		g.nvlink_domain_gpus = 72;
-	} else if (!strcmp(id, "B200-SXM-180GB")) {
-		g.memory_bytes = 184320 * MIB;
-		g.mem_bw_bytes_per_s = 7.7e12;
-		g.bf16_flops = 2250e12;
-		g.fp8_flops = 4500e12;
-		g.fp4_flops = 9000e12;
-		g.link_bytes_per_s = 900e9;
-		g.nvlink_domain_gpus = 8;
-	} else if (!strcmp(id, "TPU-v6e-32GB")) {
-		g.memory_bytes = 32768 * MIB;
-		g.mem_bw_bytes_per_s = 1.638e12;
-		g.bf16_flops = 918e12;
-		g.link_bytes_per_s = 400e9;
-		g.nvlink_domain_gpus = 256;
-		g.not_vllm_served = 1;
-	} else {
-		ck_abort_msg("no such GPU in the test table: %s", id);
-	}
-	return g;
-}
+/* seeds/gpus.csv rows (testutil.h). */
+#define gpu test_gpu
 
 /* seeds/engines.csv rows, by hand (GiB -> bytes, ms/us -> s). */
 static struct engine_profile engine(const char *id)
@@ -94,6 +44,7 @@ static struct engine_profile engine(const char *id)
 	e.moe_tokens_per_expert_half = 32;
 	e.link_efficiency = 0.82;
 	if (!strcmp(id, "vllm")) {
+		snprintf(e.version, sizeof(e.version), "0.21");
 		e.gpu_memory_utilization = 0.92;
 		e.max_num_seqs_large = 1024;
 		e.max_num_seqs_small = 256;
@@ -167,8 +118,10 @@ START_TEST(test_deepseek_bf16_not_on_16_a100)
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
 	ck_assert_int_eq(in.gpus, 16);
 	ck_assert_msg(!strncmp(in.reason, "weights ", 8), "reason: %s", in.reason);
-	/* MoE margin 0.02: 0.90 x 80 GiB. */
-	ck_assert_msg(strstr(in.reason, "exceed 0.90 x 80 GiB"), "reason: %s", in.reason);
+	/* MoE margin 0.02: 0.90 x the 79.25 GiB torch sees on an A100 (its v0.31 log). */
+	ck_assert_msg(strstr(in.reason, "exceed 0.90 x 79"), "reason: %s", in.reason);
+	/* Two nodes of 8 (PP across them over the 200 Gb/s network). */
+	ck_assert_int_eq(in.nodes, 2);
 	/* The busiest stage holds 31 of 61 layers: 671e9·2·31/61/8 ≈ 85.2 GB, more
 	 * than the 80 GB an A100 has at all. */
 	ck_assert(in.weights_bytes_per_gpu > 80e9);
@@ -181,7 +134,10 @@ END_TEST
  * DeepSeek-V3 in its native fp8 fits one 8 x H200 node. Weights: 671.0 B
  * params, the embedding and LM head (2 x 129,280 x 7,168 = 1.853 B) in bf16,
  * the rest fp8: ≈ 669.2 + 3.7 = 672.9 GB, / 8 = 84.1 GB per GPU, plus the
- * replicated bf16 router (58 x 256 x 7168 x 2 B = 0.21 GB, 7/8 extra).
+ * replicated bf16 router (58 x 256 x 7168 x 2 B = 0.21 GB, 7/8 extra), the
+ * replicated MLA q_a / kv_a projection (61 x 7168 x (1536 + 512 + 64) x 1 B
+ * = 0.924 GB, 7/8 extra: 0.808 GB) and the rotary cache (163,840 x 64 x 2 B
+ * = 0.021 GB): 85.11 GB.
  */
 START_TEST(test_deepseek_fp8_one_h200_node)
 {
@@ -194,11 +150,23 @@ START_TEST(test_deepseek_fp8_one_h200_node)
 
 	load("deepseek-ai--DeepSeek-V3.json", &m);
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
-	ck_assert_rel(in.weights_bytes_per_gpu, 84.1e9 + 0.21e9 * 7 / 8, 0.01);
+	ck_assert_rel(in.weights_bytes_per_gpu, 85.11e9, 0.005);
 	ck_assert_int_eq(in.compute_fp8, 1);
-	/* KV: 70,272 B/token (MLA, not divided by TP). Budget ≈ 0.90 x 140.4 GiB
-	 * − 78.5 GiB − 2.4 − 0.4 − 0.5 ≈ 44.6 GiB -> ≈ 681 k tokens. */
-	ck_assert_rel((double)in.kv_tokens, 44.6 * GIB / 70272, 0.02);
+	/*
+	 * KV (vLLM 0.21, memory.c): 0.90 x 139.81 GiB = 125.83, - 79.27 weights,
+	 * - activation at the 147 sequences it emits (the forward term
+	 * 8192 x (3 x 2 x 18432/8 + 4.25 x 2 x 7168) = 0.57 GiB beats the
+	 * sampler's 147 x 129,280 x 14.94 + 8192 x 7168 x 2 = 0.37; plus the
+	 * fused-MoE workspace 8192 x 8 x (7168 + 256) x 2 = 0.91), - non-torch
+	 * 2.1 + 0.04 log2(8/2) = 2.18, - CUDA-graph estimate 0.9 x (58 graphs x
+	 * (0.48 + 0.176 x 119) + 308 x 7168/4096 / 8) MiB = 1.15: 41.75 GiB ->
+	 * 41.75 GiB / 70,272 B in blocks of 64 (FlashMLA) ≈ 638 k tokens. 147 =
+	 * what 39.54 GiB (the first sizing, at 1024 sequences) holds at 4,096
+	 * tokens each.
+	 */
+	ck_assert_int_eq(in.block_size_tokens, 64);
+	ck_assert_rel((double)in.kv_tokens, 41.75 * GIB / 70272, 0.005);
+	ck_assert_int_eq(in.max_num_seqs, 147);
 	/* The same in bf16 (1.34 TB) does not fit 8 x 141 GB. */
 	l.precision = PREC_BF16;
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
@@ -234,13 +202,20 @@ END_TEST
  * heads per GPU (replicated): 15*2*1*256*2 = 15,360 B per token; the 45
  * Gated DeltaNet layers keep, per sequence, conv 3 * (2*16*128 + 64*128)/8 * 2
  * = 9,216 B + SSM 64/8 * 128*128 * 4 = 524,288 B: 45 * 533,504 = 24,007,680 B.
+ *
+ * vLLM's hybrid allocator (families-a.md section 8) gives every layer one
+ * page size: the attention block grows to 16 x cdiv(533,504, 16 x 1,024)
+ * = 528 tokens (one replicated KV head: 2 x 1 x 256 x 2 = 1,024 B per token
+ * and layer), page 528 x 1,024 = 540,672 B (the 533,504-B state padded to
+ * it); 15 full + 45 linear layers make 4 groups of 15; blocks = budget /
+ * (540,672 x 15); "GPU KV cache size" = blocks / 4 x 528.
  */
 START_TEST(test_hybrid_state_per_sequence)
 {
 	struct model_arch m;
 	struct gpu_spec g = gpu("H200-SXM-141GB");
 	struct engine_profile e = engine("vllm");
-	struct instance_request rq = req(1048576, 524288);
+	struct instance_request rq = req(262144, 131072);
 	struct layout l = lay(8, 1, PREC_NATIVE);
 	struct instance in;
 
@@ -252,18 +227,23 @@ START_TEST(test_hybrid_state_per_sequence)
 	/* Sequences the KV holds at 1,000 tokens: budget / (1000 * 15,360 + 24,007,680). */
 	ck_assert_int_eq(instance_seqs_fit(&in, 1000),
 			 (int64_t)floor(in.kv_budget_bytes_per_gpu / (15360000.0 + 24007680.0)));
-	/* KV tokens: what is left after one sequence's state, in 16-token blocks. */
-	int64_t tokens = (int64_t)floor((in.kv_budget_bytes_per_gpu - 24007680.0) / 15360.0);
-	ck_assert_int_eq(in.kv_tokens, tokens / 16 * 16);
+	ck_assert_int_eq(in.block_size_tokens, 528);
+	ck_assert_int_eq(in.kv_groups, 4);
+	int64_t blocks = (int64_t)floor(in.kv_budget_bytes_per_gpu / (540672.0 * 15));
+	ck_assert_int_eq(in.kv_blocks, blocks);
+	ck_assert_int_eq(in.kv_tokens, blocks / 4 * 528);
+	/* One 262,144-token request: cdiv(262144, 528) = 497 blocks + 3 state blocks. */
+	ck_assert_int_eq(in.mem.blocks_per_request, 500);
 }
 END_TEST
 
 /*
- * A 1M-token request (1,048,576): DeepSeek-V4-Pro holds 5,511.4375 B per token
+ * A 1M-token request (1,048,576, V4-Pro's own context): DeepSeek-V4-Pro holds
+ * 5,511.4375 B per token
  * on every TP rank (compressed entries and indexer keys, not split) + a
  * 128-token window 61*128*584 = 4,559,872 + compressor states 18,710,528
- * (test_model.c): 5,802,431,488 B per GPU; DeepSeek-V3 holds 61*576*2 = 70,272
- * B per token, also whole on every rank: 73,685,532,672 B.
+ * (test_model.c): 5,802,431,488 B per GPU. DeepSeek-V3's context is 163,840
+ * tokens: vLLM refuses a longer max_model_len, and so does piqplan.
  */
 START_TEST(test_v4_long_context)
 {
@@ -281,9 +261,10 @@ START_TEST(test_v4_long_context)
 	ck_assert_rel(model_kv_seq_bytes(&a.stage_kv, 1048576), 5802431488.0, 1e-12);
 	ck_assert_rel(a.kv_window_bytes_per_seq_per_gpu, 4559872.0, 1e-12);
 	ck_assert_rel(a.state_bytes_per_seq_per_gpu, 18710528.0, 1e-12);
-	instance_size(&v3, &g, &e, &l, &rq, &b);
-	ck_assert_rel(model_kv_seq_bytes(&b.stage_kv, 1048576), 73685532672.0, 1e-12);
-	ck_assert_int_gt(a.max_num_seqs, 8 * b.max_num_seqs);
+	ck_assert_int_eq(a.block_size_tokens, 256);	/* DeepseekSparseSWABackend */
+	ck_assert_int_eq(instance_size(&v3, &g, &e, &l, &rq, &b), 0);
+	ck_assert_str_eq(b.reason, "max_model_len 1,048,576 exceeds the model's context of "
+			 "163,840 tokens (max_position_embeddings): vLLM refuses it");
 	/* vLLM's CUDA/ROCm path does not serve a TPU: refused with the reason. */
 	struct gpu_spec tpu = gpu("TPU-v6e-32GB");
 	struct layout one = lay(1, 1, PREC_BF16);
@@ -366,27 +347,37 @@ START_TEST(test_gqa_kv_split_and_replicated)
 	instance_size(&m, &nvl72, &e, &l, &rq, &in);
 	ck_assert_rel(in.kv_bytes_per_token_per_gpu, 16384.0, 1e-12);
 	ck_assert_int_eq(in.fits, 1);
-	/* The same on H100 exceeds the NVLink domain. */
+	/* The same on H100 spans two nodes: only when asked for, at the network's speed. */
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
-	ck_assert_str_eq(in.reason, "tp 16 exceeds the NVLink domain of 8");
+	ck_assert_str_eq(in.reason, "tp 16 spans 2 nodes of 8 GPUs: tensor parallelism across "
+			 "nodes is planned only when asked (--cross-node-tp)");
+	rq.cross_node_tp = 1;
+	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
+	ck_assert_int_eq(in.nodes, 2);
+	ck_assert_int_eq(in.comm.tp_cross_node, 1);
+	ck_assert_rel(in.comm.tp_link.bytes_per_s, 50e9 * 0.82, 1e-12);
 }
 END_TEST
 
 /*
- * Llama-3.1-8B bf16 on one H100, vLLM defaults, worked by hand:
- *   memory          81,559 MiB = 85,520,809,984 B
- *   x 0.92          78,679,145,185.28
- *   weights         8,030,261,248 params x 2 = 16,060,522,496
- *   activation      8192 tokens x 0.15 GiB / 1000 = 1,319,413,953.33
- *   non-torch       0.15 GiB = 161,061,273.6
- *   CUDA graphs     0.5 GiB = 536,870,912
- *   KV budget       78,679,145,185.28 − 16,060,522,496 − 1,319,413,953.33
- *                   − 161,061,273.6 − 536,870,912 = 60,601,276,550.35
- *   KV per token    2 x 32 x 8 x 128 x 2 = 131,072
- *   tokens          60,601,276,550.35 / 131,072 = 462,350.5 -> 28,896 blocks
- *                   of 16 = 462,336
- *   max_num_seqs    at 1000 + 1000/2 = 1500 resident tokens:
- *                   60,601,276,550.35 / (1500 x 131,072) = 308.2 -> 308 (< 1024)
+ * Llama-3.1-8B bf16 on one H100, vLLM 0.21 defaults, worked by hand from
+ * memory.c's terms (the same terms reproduce its v0.19 log: test_memory.c):
+ *   torch sees      79.19 GiB = 85,030,186,352.6 B; x 0.92 -> 78,227,245,840
+ *   weights         8,030,261,248 x 2 + rotary 131,072 x 128 x 2
+ *                   = 16,094,076,928
+ *   first sizing at 1024 sequences: sampler 1024 x 128,256 x 14.94
+ *                   + 8192 x 4096 x 2 = 2,029,240,975.36 (beats the forward
+ *                   8192 x (3 x 2 x 14336 + 4.25 x 2 x 4096) = 989,855,744);
+ *                   non-torch 0.25 GiB = 268,435,456; CUDA graphs 102 x
+ *                   (0.48 + 0.176 x 32) + 308 = 931.4 MiB, estimate 0.9 x:
+ *                   KV 58,956,490,513.6 -> at 1500 tokens x 131,072 B a
+ *                   sequence: 299 sequences
+ *   emitted 299:    sampler 640,036,111 < forward: activation 989,855,744;
+ *                   88 graphs (51 sizes, 37 up to 299): 845.9 MiB, estimate
+ *                   798,249,870.95 (in the budget from v0.21)
+ *   KV budget       78,227,245,840 - 16,094,076,928 - 989,855,744
+ *                   - 268,435,456 - 798,249,870.95 = 60,076,627,841.05
+ *   tokens          / (16 x 131,072) = 28,646 blocks -> 458,336 tokens
  */
 START_TEST(test_llama_8b_budget_by_hand)
 {
@@ -400,30 +391,61 @@ START_TEST(test_llama_8b_budget_by_hand)
 
 	load("meta-llama--Llama-3.1-8B.json", &m);
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
-	ck_assert_rel(in.weights_bytes_per_gpu, 16060522496.0, 1e-9);
+	ck_assert_rel(in.weights_bytes_per_gpu, 16094076928.0, 1e-6);
 	ck_assert_rel(in.gpu_memory_utilization, 0.92, 1e-12);
-	ck_assert_rel(in.activation_bytes, 1319413953.33, 1e-9);
-	ck_assert_rel(in.kv_budget_bytes_per_gpu, 60601276550.35, 1e-9);
-	ck_assert_int_eq(in.kv_tokens, 462336);
-	ck_assert_int_eq(in.max_num_seqs, 308);
+	ck_assert_rel(in.activation_bytes, 989855744.0, 1e-9);
+	ck_assert_rel(in.non_torch_bytes, 268435456.0, 1e-9);
+	ck_assert_int_eq(in.cuda_graph_in_budget, 1);
+	ck_assert_int_eq(in.mem.cuda_graphs, 88);
+	ck_assert_rel(in.cuda_graph_estimate_bytes, 798249870.95, 1e-9);
+	ck_assert_rel(in.kv_budget_bytes_per_gpu, 60076627841.05, 1e-6);
+	ck_assert_int_eq(in.kv_blocks, 28646);
+	ck_assert_int_eq(in.kv_tokens, 458336);
+	ck_assert_int_eq(in.max_num_seqs, 299);
 	ck_assert_int_eq(in.max_num_batched_tokens, 8192);
+	ck_assert_int_eq(in.nodes, 1);
 	instance_vllm_args(&in, &m, "meta-llama/Llama-3.1-8B", args, sizeof(args));
 	ck_assert_str_eq(args, "meta-llama/Llama-3.1-8B --tensor-parallel-size 1"
-			 " --max-model-len 2048 --max-num-seqs 308"
+			 " --max-model-len 2048 --max-num-seqs 299"
 			 " --max-num-batched-tokens 8192 --gpu-memory-utilization 0.92");
 
-	/* Short sequences: KV would hold 462,336/96 = 4,816; the default caps at 1024. */
+	/* Short sequences: KV would hold thousands at 96 tokens; the default caps at 1024. */
 	rq = req(256, 96);
 	instance_size(&m, &g, &e, &l, &rq, &in);
 	ck_assert_int_eq(in.max_num_seqs, 1024);
+
+	/* --enforce-eager: no graphs, nothing for them in the budget (and the flag). */
+	rq = req(2048, 1500);
+	rq.enforce_eager = 1;
+	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
+	ck_assert_double_eq(in.cuda_graph_estimate_bytes, 0);
+	instance_vllm_args(&in, &m, "m", args, sizeof(args));
+	ck_assert_msg(strstr(args, " --enforce-eager "), "%s", args);
+	/* vLLM 0.19 leaves the graphs out of the budget: more KV than 0.21 at the same flags. */
+	struct engine_profile old = e;
+	snprintf(old.version, sizeof(old.version), "0.19.0");
+	rq = req(2048, 1500);
+	rq.max_num_seqs = 299;
+	ck_assert_int_eq(instance_size(&m, &g, &old, &l, &rq, &in), 1);
+	ck_assert_int_eq(in.cuda_graph_in_budget, 0);
+	ck_assert_rel(in.kv_budget_bytes_per_gpu, 60076627841.05 + 798249870.95, 1e-6);
+	/* A gpu_memory_utilization the CUDA context leaves no room for: vLLM will not start. */
+	rq = req(2048, 1500);
+	rq.gpu_memory_utilization = 0.999;
+	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
+	ck_assert_msg(strstr(in.reason, "vLLM refuses to start"), "%s", in.reason);
+	/* max_model_len beyond the model's 131,072 tokens: refused, as vLLM does. */
+	rq = req(200000, 1500);
+	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
+	ck_assert_msg(strstr(in.reason, "exceeds the model's context of 131,072"), "%s", in.reason);
 }
 END_TEST
 
 /*
- * TRT-LLM's fraction is of free memory:
- * 0.9 x (85,520,809,984 − 16,060,522,496 − 1,319,413,953.33 − 161,061,273.6
- * − 536,870,912) = 0.9 x 67,442,941,349.07 = 60,698,647,214.16;
- * / 131,072 = 463,093.3 tokens -> blocks of 32: 463,072.
+ * TRT-LLM's fraction is of free memory, of what torch sees (79.19 GiB =
+ * 85,029,615,042.56 B): 0.9 x (85,029,615,042.56 − 16,060,522,496
+ * − 1,319,413,953.33 − 161,061,273.6 − 536,870,912) = 60,256,571,766.87;
+ * / 131,072 = 459,721.2 tokens -> blocks of 32: 459,712.
  */
 START_TEST(test_trtllm_fraction_of_free)
 {
@@ -436,12 +458,16 @@ START_TEST(test_trtllm_fraction_of_free)
 
 	load("meta-llama--Llama-3.1-8B.json", &m);
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
-	ck_assert_rel(in.kv_budget_bytes_per_gpu, 60698647214.16, 1e-9);
-	ck_assert_int_eq(in.kv_tokens, 463072);
+	ck_assert_rel(in.kv_budget_bytes_per_gpu, 60256571766.87, 1e-9);
+	ck_assert_int_eq(in.kv_tokens, 459712);
 }
 END_TEST
 
-/* The A100 is never "large" for vLLM: 2048 batched tokens, 256 sequences. */
+/*
+ * The A100 is never "large" for vLLM: 2048 batched tokens, 256 sequences.
+ * FP8 there is weight-only (vLLM's FP8 Marlin, W8A16: fp8.py use_marlin
+ * below capability 8.9): it answers, at the bf16 rate, and says so.
+ */
 START_TEST(test_a100_defaults_and_fp8)
 {
 	struct model_arch m;
@@ -450,20 +476,31 @@ START_TEST(test_a100_defaults_and_fp8)
 	struct layout l = lay(1, 1, PREC_BF16);
 	struct instance_request rq = req(512, 100);
 	struct instance in;
+	char args[512];
 
 	load("meta-llama--Llama-3.1-8B.json", &m);
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
 	ck_assert_int_eq(in.max_num_batched_tokens, 2048);
 	ck_assert_int_eq(in.max_num_seqs, 256);
 
+	/* Online fp8 of a bf16 checkpoint: --quantization fp8, weight-only. */
 	l.precision = PREC_FP8;
-	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
-	ck_assert_str_eq(in.reason, "fp8 needs FP8 tensor cores (A100-SXM-80GB has none)");
-	/* A checkpoint stored in fp8 (DeepSeek-V3 native) needs them as well. */
-	load("deepseek-ai--DeepSeek-V3.json", &m);
-	l = lay(8, 1, PREC_NATIVE);
-	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
-	ck_assert_str_eq(in.reason, "fp8 needs FP8 tensor cores (A100-SXM-80GB has none)");
+	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
+	ck_assert_int_eq(in.weight_only, 1);
+	ck_assert_int_eq(in.compute_fp8, 0);
+	ck_assert(in.perf.peak_dense_flops == g.bf16_flops);
+	ck_assert_msg(strstr(in.note, "weight-only on A100-SXM-80GB (FP8 Marlin, W8A16"), "%s",
+		      in.note);
+	instance_vllm_args(&in, &m, "m", args, sizeof(args));
+	ck_assert_msg(strstr(args, " --quantization fp8 "), "%s", args);
+	/* An fp8 checkpoint (Qwen3-30B-A3B-FP8, 128 x 128 blocks) runs as stored, no flag. */
+	load("Qwen--Qwen3-30B-A3B-FP8.json", &m);
+	l = lay(1, 1, PREC_NATIVE);
+	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 1);
+	ck_assert_int_eq(in.weight_only, 1);
+	ck_assert(in.perf.peak_routed_flops == g.bf16_flops);
+	instance_vllm_args(&in, &m, "m", args, sizeof(args));
+	ck_assert_msg(!strstr(args, "--quantization"), "%s", args);
 	/* An fp8 KV cache is storage only: allowed. */
 	load("meta-llama--Llama-3.1-8B.json", &m);
 	l = lay(1, 1, PREC_BF16);
@@ -472,7 +509,12 @@ START_TEST(test_a100_defaults_and_fp8)
 }
 END_TEST
 
-/* fp4 without FP4 tensor cores runs weight-only, and says so. */
+/*
+ * Precision is the checkpoint's: fp4 only from a pre-quantised one (fp4
+ * weights without FP4 tensor cores run weight-only, and say so); never
+ * --quantization fp8 for one quantised otherwise (vLLM: "Quantization method
+ * specified in the model config (mxfp4) does not match ... (fp8)").
+ */
 START_TEST(test_fp4_weight_only)
 {
 	struct model_arch m;
@@ -482,15 +524,31 @@ START_TEST(test_fp4_weight_only)
 	struct layout l = lay(1, 1, PREC_FP4);
 	struct instance_request rq = req(2048, 1500);
 	struct instance in;
+	char args[512];
 
 	load("meta-llama--Llama-3.1-8B.json", &m);
+	ck_assert_int_eq(instance_size(&m, &h100, &e, &l, &rq, &in), 0);
+	ck_assert_str_eq(in.reason, "fp4 needs a pre-quantised MXFP4 or NVFP4 checkpoint: vLLM "
+			 "does not quantise a bf16 checkpoint to fp4 (import one with model import)");
+
+	/* gpt-oss-120b: MXFP4 experts. On H100 weight-only; on GB200 FP4 tensor cores. */
+	load("openai--gpt-oss-120b.json", &m);
+	l = lay(2, 1, PREC_FP4);
 	ck_assert_int_eq(instance_size(&m, &h100, &e, &l, &rq, &in), 1);
+	ck_assert_int_eq(in.layout.precision, PREC_NATIVE);
 	ck_assert_int_eq(in.weight_only, 1);
 	ck_assert_msg(strstr(in.note, "weight-only"), "note: %s", in.note);
-	ck_assert(in.perf.peak_dense_flops == h100.bf16_flops);
+	ck_assert(in.perf.peak_routed_flops == h100.bf16_flops);
 	ck_assert_int_eq(instance_size(&m, &gb200, &e, &l, &rq, &in), 1);
 	ck_assert_int_eq(in.weight_only, 0);
-	ck_assert(in.perf.peak_dense_flops == gb200.fp4_flops);
+	ck_assert(in.perf.peak_routed_flops == gb200.fp4_flops);
+	instance_vllm_args(&in, &m, "openai/gpt-oss-120b", args, sizeof(args));
+	ck_assert_msg(!strstr(args, "--quantization"), "%s", args);
+
+	l = lay(2, 1, PREC_FP8);
+	ck_assert_int_eq(instance_size(&m, &h100, &e, &l, &rq, &in), 0);
+	ck_assert_msg(strstr(in.reason, "--quantization fp8 needs a bf16 checkpoint") &&
+		      strstr(in.reason, "quant_method 'mxfp4'"), "%s", in.reason);
 }
 END_TEST
 
@@ -504,14 +562,17 @@ START_TEST(test_kv_short_of_max_model_len)
 	struct instance_request rq = req(131072, 65536);
 	struct instance in;
 
-	/* Llama-3.1-70B bf16 TP 2: 70.55e9 x 2 / 2 = 70.6 GB = 65.7 GiB per GPU;
-	 * 0.92 x 79.6 = 73.3 GiB leaves ≈ 5.5 GiB; KV 2 x 80 x 4 x 128 x 2 = 163,840
-	 * B/token -> ≈ 36 k tokens < 131,072. */
+	/* Llama-3.1-70B bf16 TP 2: 70.55e9 x 2 / 2 + 32 MiB rotary = 65.74 GiB per GPU;
+	 * 0.92 x 79.19 = 72.85 GiB, less activation 1.95 (the sampler: 1024 x
+	 * 128,256 x 14.94 + 8192 x 8192 x 2), non-torch 2.1 (TP 2) and the
+	 * CUDA-graph estimate 0.9 x (102 x (0.48 + 0.176 x 80) + 308 x 2 / 2) MiB
+	 * = 1.57 leaves ≈ 1.49 GiB; KV 2 x 80 x 4 x 128 x 2 = 163,840 B/token
+	 * -> ≈ 9.8 k tokens < 131,072. */
 	load("meta-llama--Llama-3.1-70B.json", &m);
 	ck_assert_int_eq(instance_size(&m, &g, &e, &l, &rq, &in), 0);
 	ck_assert_msg(!strncmp(in.reason, "KV holds ", 9), "reason: %s", in.reason);
 	ck_assert_msg(strstr(in.reason, "< max_model_len 131,072"), "reason: %s", in.reason);
-	ck_assert_rel((double)in.kv_tokens, 5.5 * GIB / 163840, 0.05);
+	ck_assert_rel((double)in.kv_tokens, 1.49 * GIB / 163840, 0.05);
 
 	/* Layout refusals. */
 	l = lay(3, 1, PREC_BF16);
@@ -695,7 +756,8 @@ START_TEST(test_vllm_args_ep)
 	instance_vllm_args(&in, &m, "deepseek-ai/DeepSeek-V3", args, sizeof(args));
 	char want[512];
 	snprintf(want, sizeof(want), "deepseek-ai/DeepSeek-V3 --tensor-parallel-size 8"
-		 " --enable-expert-parallel --kv-cache-dtype fp8 --max-model-len 8192"
+		 " --enable-expert-parallel --kv-cache-dtype fp8 --trust-remote-code"
+		 " --max-model-len 8192"
 		 " --max-num-seqs %d --max-num-batched-tokens 8192"
 		 " --gpu-memory-utilization 0.90", in.max_num_seqs);
 	ck_assert_str_eq(args, want);
