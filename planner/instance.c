@@ -684,38 +684,62 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	if (seqs_cap > out->max_num_batched_tokens)
 		seqs_cap = out->max_num_batched_tokens;
 
-	double margin = rq->gmu_margin >= 0 ? rq->gmu_margin : out->moe ? 0.02 : 0.0;
+	/* The engine's default unless asked (no blanket margin: DESIGN.md section 5). */
+	double margin = rq->gmu_margin > 0 ? rq->gmu_margin : 0.0;
 	out->gpu_memory_utilization = rq->gpu_memory_utilization > 0 ?
 		rq->gpu_memory_utilization : e->gpu_memory_utilization - margin;
+	double resident = rq->resident_tokens_per_seq > 0 ? rq->resident_tokens_per_seq :
+			  rq->max_model_len / 2.0;
 
-	if (vllm ? size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, out)
-		 : size_flat(m, g, e, &lay, kv_bytes, out))
-		return 0;
-
-	/* max_num_seqs: what KV holds at the expected residency, capped as vLLM does. */
-	if (rq->max_num_seqs > 0) {
-		out->max_num_seqs = rq->max_num_seqs;
-	} else {
-		double resident = rq->resident_tokens_per_seq > 0 ? rq->resident_tokens_per_seq :
-				  rq->max_model_len / 2.0;
+	if (!vllm) {
+		if (size_flat(m, g, e, &lay, kv_bytes, out))
+			return 0;
+		/* max_num_seqs: what KV holds at the expected residency, capped by the default. */
 		int64_t fit = instance_seqs_fit(out, resident);
-		if (fit > seqs_cap)
-			fit = seqs_cap;
-		out->max_num_seqs = fit < 1 ? 1 : (int)fit;
-		/*
-		 * vLLM profiles (sampler, CUDA graph sizes) with the max_num_seqs it
-		 * is given: size again with the one piqplan emits. Fewer sequences
-		 * only shrink the terms, so it still fits.
-		 */
-		if (vllm && out->max_num_seqs < seqs_cap) {
-			int keep = out->max_num_seqs;
-			char reason[sizeof(out->reason)];
-			memcpy(reason, out->reason, sizeof(reason));
-			if (size_vllm(m, g, e, &lay, kv_bytes, keep, out))
-				memcpy(out->reason, reason, sizeof(reason));
-			out->max_num_seqs = keep;
-		}
+		out->max_num_seqs = rq->max_num_seqs > 0 ? rq->max_num_seqs :
+				    fit > seqs_cap ? seqs_cap : fit < 1 ? 1 : (int)fit;
+		out->fits = 1;
+		return 1;
 	}
+	if (rq->max_num_seqs > 0) {
+		if (size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, out))
+			return 0;
+		out->max_num_seqs = seqs_cap;
+		out->fits = 1;
+		return 1;
+	}
+	/*
+	 * max_num_seqs is piqplan's to emit. vLLM profiles its sampler over
+	 * max_num_seqs x vocab logits and captures CUDA graphs up to it, so a
+	 * larger value leaves less KV: the sequences the KV holds, sized with n,
+	 * fall as n rises. Emit the largest n (at most the engine's cap) whose
+	 * KV still holds n sequences at the expected residency; the layout fits
+	 * when n = 1 does (one max_model_len request). Integer bisection: about
+	 * log2(cap) sizings.
+	 */
+	int lo, hi;
+	if (!size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, out) &&
+	    instance_seqs_fit(out, resident) >= seqs_cap) {
+		out->max_num_seqs = seqs_cap;
+		out->fits = 1;
+		return 1;
+	}
+	if (size_vllm(m, g, e, &lay, kv_bytes, 1, out))
+		return 0;
+	lo = 1;
+	hi = seqs_cap;
+	while (hi - lo > 1) {
+		int mid = lo + (hi - lo) / 2;
+		if (!size_vllm(m, g, e, &lay, kv_bytes, mid, out) &&
+		    instance_seqs_fit(out, resident) >= mid)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	out->reason[0] = '\0';
+	if (size_vllm(m, g, e, &lay, kv_bytes, lo, out))
+		return 0;	/* cannot happen: lo was sized above */
+	out->max_num_seqs = lo;
 	out->fits = 1;
 	return 1;
 }

@@ -96,7 +96,7 @@ struct instance_request {
 	double resident_tokens_per_seq;	/* expected tokens a running sequence holds
 					 * (for max_num_seqs); 0: max_model_len / 2 */
 	double gpu_memory_utilization;	/* 0: engine default minus gmu_margin */
-	double gmu_margin;		/* < 0: default 0.02 for MoE, 0 for dense */
+	double gmu_margin;		/* > 0: taken off the engine default; else none */
 	int max_num_seqs;		/* 0: derive (what KV holds, capped by the default) */
 	int max_num_batched_tokens;	/* 0: the engine's default for the GPU */
 	int block_size_tokens;		/* --block-size; 0: the engine's */

@@ -221,7 +221,7 @@ START_TEST(test_dp16_ep_two_nodes)
 	const char *head = "${HEAD_IP:?set HEAD_IP to the address of node 0}";
 	const char *tail_fmt = " --enable-expert-parallel --trust-remote-code --max-model-len 4096"
 			       " --max-num-seqs %d --max-num-batched-tokens 8192"
-			       " --gpu-memory-utilization 0.90";
+			       " --gpu-memory-utilization 0.92";
 	char tail[256];
 	snprintf(tail, sizeof(tail), tail_fmt, in.max_num_seqs);
 
