@@ -106,6 +106,13 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddNumberToObject(x, "max_num_seqs", k->inst.max_num_seqs);
 			cJSON_AddNumberToObject(x, "kv_tokens", (double)k->inst.kv_tokens);
 			cJSON_AddNumberToObject(x, "rate_rps", k->rate_rps);
+			cJSON_AddNumberToObject(x, "rate_rps_p10", k->rate_rps * k->inst.band.ratio_lo);
+			cJSON_AddNumberToObject(x, "rate_rps_p90", k->rate_rps * k->inst.band.ratio_hi);
+			cJSON_AddStringToObject(x, "perf_profile", k->inst.band.profile);
+			cJSON_AddNumberToObject(x, "perf_rows", k->inst.band.rows);
+			cJSON_AddBoolToObject(x, "perf_validated", k->inst.band.validated);
+			if (k->inst.band.note[0])
+				cJSON_AddStringToObject(x, "perf_note", k->inst.band.note);
 			cJSON_AddNumberToObject(x, "ttft_ms", k->at.ttft_s * 1e3);
 			cJSON_AddNumberToObject(x, "tpot_ms", k->at.tpot_s * 1e3);
 			cJSON_AddNumberToObject(x, "usd_per_hour", k->usd_per_hour);
@@ -147,7 +154,15 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		}
 		if (shown > 0) {
 			char *args = vllm_args_alloc(&c[0].inst, &w.arch, w.model_id);
+			const struct perf_band *b = &c[0].inst.band;
 			printf("\nbest: vllm serve %s\n", args);
+			if (b->rows > 0)
+				printf("band: %.3g-%.3g req/s (p10-p90 of measured/predicted %.2f-%.2f: "
+				       "%s profile, %d rows)\n", c[0].rate_rps * b->ratio_lo,
+				       c[0].rate_rps * b->ratio_hi, b->ratio_lo, b->ratio_hi, b->profile,
+				       b->rows);
+			if (!b->validated)
+				printf("unvalidated: %s\n", b->note);
 			free(args);
 		} else {
 			printf("no candidate meets the SLOs\n");

@@ -283,6 +283,10 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 				cJSON_AddNullToObject(x, "order_by");
 			else
 				cJSON_AddStringToObject(x, "order_by", stmt_text(st, 5));
+			if (!stmt_is_null(st, 6)) {
+				cJSON_AddNumberToObject(x, "gpus_needed_lo", (double)stmt_int64(st, 6));
+				cJSON_AddNumberToObject(x, "gpus_needed_hi", (double)stmt_int64(st, 7));
+			}
 			cJSON_AddItemToArray(cap, x);
 		}
 		cJSON *ca = cJSON_AddArrayToObject(o, "cost");
@@ -298,13 +302,18 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 		goto cleanup;
 	}
 	static const char *const headers[] = {
-		"QUARTER", "GPU", ">NEEDED", ">OWNED", ">SHORTFALL", "ORDER BY",
+		"QUARTER", "GPU", ">NEEDED", ">BAND", ">OWNED", ">SHORTFALL", "ORDER BY",
 	};
-	struct table *t = table_new(6, headers);
+	struct table *t = table_new(7, headers);
 	while ((r = stmt_step(st)) == 1) {
 		table_cell(t, stmt_text(st, 0));
 		table_cell(t, stmt_text(st, 1));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
+		if (stmt_is_null(st, 6))
+			table_cell(t, "-");
+		else
+			table_cellf(t, "%lld-%lld", (long long)stmt_int64(st, 6),
+				    (long long)stmt_int64(st, 7));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 3));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 4));
 		table_cell(t, stmt_is_null(st, 5) ? "-" : stmt_text(st, 5));
@@ -317,6 +326,8 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 	while (r >= 0 && (r = stmt_step(cost)) == 1)
 		printf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
 		       stmt_text(cost, 0), stmt_double(cost, 1), stmt_double(cost, 2));
+	printf("\nBAND: the GPUs needed if throughput is at the p90 or the p10 of measured /\n"
+	       "predicted for the performance profile that answered (report: configurations).\n");
 	printf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations;\n"
 	       "piqplan report quarterly %s renders the report.\n", db_path, name);
 	ret = r < 0 ? -1 : 0;

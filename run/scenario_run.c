@@ -383,6 +383,12 @@ static int insert_configs(struct run_state *rs, const struct wl_input *w, int64_
 			row.max_num_batched_tokens = in->max_num_batched_tokens;
 			row.gpu_memory_utilization = in->gpu_memory_utilization;
 			row.kv_tokens = in->kv_tokens;
+			row.perf_profile = in->band.profile;
+			row.perf_rows = in->band.rows;
+			row.perf_validated = in->band.validated;
+			row.perf_note = in->band.note;
+			row.band_lo = in->band.rows > 0 ? in->band.ratio_lo : 0;
+			row.band_hi = in->band.rows > 0 ? in->band.ratio_hi : 0;
 			char *args = vllm_args_alloc(in, &w->arch, w->model_id);
 			row.vllm_args = cmd = xasprintf("vllm serve %s", args);
 			free(args);
@@ -490,7 +496,20 @@ static int write_pools(struct run_state *rs, const struct wl_input *w, const str
 				.instances = inst,
 				.gpus = inst * c->inst.gpus,
 				.utilization = fleet_utilization(rps, c->rate_rps, inst, p->redundancy),
+				.gpus_lo = -1,
+				.gpus_hi = -1,
 			};
+			/*
+			 * The band's ends: the instances the same configuration needs
+			 * if it sustains the rate x the p90 (fewest GPUs) or the p10
+			 * (most) of measured / predicted throughput.
+			 */
+			if (c->inst.band.rows > 0) {
+				fleet.gpus_lo = fleet_instances(rps, c->rate_rps * c->inst.band.ratio_hi,
+								p->redundancy) * c->inst.gpus;
+				fleet.gpus_hi = fleet_instances(rps, c->rate_rps * c->inst.band.ratio_lo,
+								p->redundancy) * c->inst.gpus;
+			}
 			if (run_store_fleet(rs->store, &fleet))
 				return -1;
 

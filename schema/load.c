@@ -22,7 +22,7 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
 	struct stmt *st = db_prepare(db,
 		"SELECT id, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
 		"       link_bytes_per_s, nvlink_domain_gpus, memory_torch_bytes,"
-		"       scaleout_bytes_per_s, gpus_per_node, form_factor, arch, vllm_served"
+		"       scaleout_bytes_per_s, gpus_per_node, form_factor, arch, vllm_served, vendor"
 		"  FROM gpu WHERE id = :id");
 
 	if (!st)
@@ -50,15 +50,74 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
 	copy_text(out->form_factor, sizeof(out->form_factor), stmt_text(st, 11));
 	copy_text(out->arch, sizeof(out->arch), stmt_text(st, 12));
 	out->not_vllm_served = !stmt_is_null(st, 13) && stmt_int64(st, 13) == 0;
+	copy_text(out->vendor, sizeof(out->vendor), stmt_text(st, 14));
 	ret = 0;
 cleanup:
 	stmt_finalize(st);
 	return ret;
 }
 
+static enum perf_scope scope_of(const char *s)
+{
+	return !strcmp(s, "vendor") ? PERF_SCOPE_VENDOR : !strcmp(s, "arch") ? PERF_SCOPE_ARCH :
+	       PERF_SCOPE_ENGINE;
+}
+
+static enum perf_class class_of(const char *s)
+{
+	return !strcmp(s, "dense") ? PERF_CLASS_DENSE : !strcmp(s, "moe") ? PERF_CLASS_MOE :
+	       PERF_CLASS_ANY;
+}
+
+/* The engine's fitted profiles (engine_profile rows) into out->profiles. */
+static int load_profiles(struct db *db, const char *id, struct engine_profile *out)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT scope, scope_name, model_class, bw_efficiency, flops_efficiency,"
+		"       moe_bw_efficiency, layer_latency_us, moe_layer_latency_us,"
+		"       step_overhead_ms, seq_overhead_us, request_overhead_ms, rows, rows_dense,"
+		"       rows_moe, log_p10, log_p90, out_of_sample, attn_efficiency"
+		"  FROM engine_profile WHERE engine_id = :id"
+		" ORDER BY scope = 'arch', scope = 'vendor', scope_name, model_class");
+	int r;
+
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":id", id);
+	out->nprofiles = 0;
+	while ((r = stmt_step(st)) == 1 && out->nprofiles < ENGINE_PROFILES_MAX) {
+		struct perf_profile *pr = &out->profiles[out->nprofiles++];
+		memset(pr, 0, sizeof(*pr));
+		pr->scope = scope_of(stmt_text(st, 0));
+		copy_text(pr->scope_name, sizeof(pr->scope_name), stmt_text(st, 1));
+		pr->model_class = class_of(stmt_text(st, 2));
+		pr->p.bw_efficiency = stmt_double(st, 3);
+		pr->p.flops_efficiency = stmt_double(st, 4);
+		pr->p.moe_bw_efficiency = stmt_double(st, 5);
+		pr->p.layer_latency_s = stmt_double(st, 6) / 1e6;
+		pr->p.moe_layer_latency_s = stmt_double(st, 7) / 1e6;
+		pr->p.step_overhead_s = stmt_double(st, 8) / 1e3;
+		pr->p.seq_overhead_s = stmt_double(st, 9) / 1e6;
+		pr->p.request_overhead_s = stmt_double(st, 10) / 1e3;
+		pr->rows = (int)stmt_int64(st, 11);
+		pr->rows_dense = (int)stmt_int64(st, 12);
+		pr->rows_moe = (int)stmt_int64(st, 13);
+		pr->log_p10 = stmt_double(st, 14);
+		pr->log_p90 = stmt_double(st, 15);
+		pr->out_of_sample = (int)stmt_int64(st, 16);
+		pr->p.attn_efficiency = stmt_double(st, 17);
+	}
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
 int load_engine_profile(struct db *db, const char *id, struct engine_profile *out)
 {
 	int ret = -1, r;
+	/*
+	 * The starting point's newer columns are NULL in a row written before
+	 * schema 009 until `init` fills them: the engines.csv estimates stand in.
+	 */
 	struct stmt *st = db_prepare(db,
 		"SELECT id, version, gpu_memory_utilization, memory_fraction_of,"
 		"       max_num_seqs_large, max_num_seqs_small, large_gpu_min_bytes,"
@@ -66,8 +125,11 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 		"       max_num_batched_tokens_small, block_size_tokens, non_torch_tp1_bytes,"
 		"       non_torch_tpn_bytes, cuda_graph_bytes, activation_bytes_per_token_dense,"
 		"       activation_bytes_per_token_moe, bw_efficiency, flops_efficiency,"
-		"       moe_efficiency_floor, moe_tokens_per_expert_half, step_overhead_ms,"
-		"       allreduce_alpha_us, link_efficiency FROM engine WHERE id = :id");
+		"       coalesce(moe_bw_efficiency, 0.4), coalesce(layer_latency_us, 30),"
+		"       coalesce(moe_layer_latency_us, 60), step_overhead_ms,"
+		"       coalesce(seq_overhead_us, 10), coalesce(request_overhead_ms, 2),"
+		"       allreduce_alpha_us, link_efficiency, coalesce(attn_efficiency, 0.5)"
+		"  FROM engine WHERE id = :id");
 
 	if (!st)
 		return -1;
@@ -96,14 +158,20 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 	out->cuda_graph_bytes = (double)stmt_int64(st, 13);
 	out->activation_bytes_per_token_dense = stmt_double(st, 14);
 	out->activation_bytes_per_token_moe = stmt_double(st, 15);
-	out->bw_efficiency = stmt_double(st, 16);
-	out->flops_efficiency = stmt_double(st, 17);
-	out->moe_efficiency_floor = stmt_double(st, 18);
-	out->moe_tokens_per_expert_half = stmt_double(st, 19);
-	out->step_overhead_s = stmt_double(st, 20) / 1e3;
-	out->allreduce_alpha_s = stmt_double(st, 21) / 1e6;
-	out->link_efficiency = stmt_double(st, 22);
-	ret = 0;
+	out->perf.bw_efficiency = stmt_double(st, 16);
+	out->perf.flops_efficiency = stmt_double(st, 17);
+	out->perf.moe_bw_efficiency = stmt_double(st, 18);
+	out->perf.layer_latency_s = stmt_double(st, 19) / 1e6;
+	out->perf.moe_layer_latency_s = stmt_double(st, 20) / 1e6;
+	out->perf.step_overhead_s = stmt_double(st, 21) / 1e3;
+	out->perf.seq_overhead_s = stmt_double(st, 22) / 1e6;
+	out->perf.request_overhead_s = stmt_double(st, 23) / 1e3;
+	out->allreduce_alpha_s = stmt_double(st, 24) / 1e6;
+	out->link_efficiency = stmt_double(st, 25);
+	out->perf.attn_efficiency = stmt_double(st, 26);
+	stmt_finalize(st);
+	st = NULL;
+	ret = load_profiles(db, id, out);
 cleanup:
 	stmt_finalize(st);
 	return ret;

@@ -25,8 +25,14 @@ static const struct section_def sections[] = {
 	{ "summary", "Summary: GPUs per quarter",
 	  "GPUs needed against GPUs owned, the shortfall to acquire and the date to order it by; "
 	  "cost is for every GPU needed (owned at their stated rate, the rest at the scenario's price); "
-	  "usd_per_mtok_all_in charges every GPU-hour to the output tokens.",
-	  "SELECT quarter, sum(gpus_needed) AS gpus_needed, sum(gpus_owned) AS gpus_owned,"
+	  "usd_per_mtok_all_in charges every GPU-hour to the output tokens. gpus_band is the GPUs "
+	  "needed at the p90 and p10 of measured / predicted throughput of the profiles that "
+	  "answered (see the configurations).",
+	  "SELECT quarter, sum(gpus_needed) AS gpus_needed,"
+	  "       (SELECT sum(f.gpus_lo) || '-' || sum(f.gpus_hi) FROM run_fleet f"
+	  "         WHERE f.run_id = :run AND f.quarter = run_capacity.quarter"
+	  "           AND f.gpus_lo IS NOT NULL) AS gpus_band,"
+	  "       sum(gpus_owned) AS gpus_owned,"
 	  "       sum(shortfall) AS shortfall, min(order_by) AS order_by,"
 	  "       round(sum(cost_usd), 2) AS cost_usd,"
 	  "       round(sum(cost_usd) / nullif(sum(output_tokens), 0) * 1e6, 4) AS usd_per_mtok_all_in,"
@@ -43,18 +49,23 @@ static const struct section_def sections[] = {
 	  "SELECT f.quarter, w.name AS workload, p.pool, f.gpu_id AS gpu,"
 	  "       round(f.demand_rps, 3) AS demand_rps, round(f.input_tok_s, 1) AS input_tok_s,"
 	  "       round(f.output_tok_s, 1) AS output_tok_s, f.instances, f.gpus,"
+	  "       f.gpus_lo || '-' || f.gpus_hi AS gpus_band,"
 	  "       round(f.utilization, 3) AS utilization"
 	  "  FROM run_fleet f JOIN run_pool p ON p.id = f.pool_id"
 	  "  JOIN workload w ON w.id = p.workload_id"
 	  " WHERE f.run_id = :run ORDER BY f.quarter, w.name, p.pool" },
 	{ "configs", "Chosen configuration per pool",
-	  "The per-instance vLLM configuration each pool runs, and the exact command line.",
+	  "The per-instance vLLM configuration each pool runs, and the exact command line; the "
+	  "performance profile that predicted it (engine x GPU family x model class), the "
+	  "measurements behind it and its band: p10 and p90 of measured / predicted throughput.",
 	  "SELECT w.name AS workload, p.pool, c.gpu_id AS gpu, c.tp, c.pp, c.dp, c.ep, c.precision,"
 	  "       c.kv_dtype, c.gpus_per_instance, c.max_model_len, c.max_num_seqs,"
 	  "       c.max_num_batched_tokens, c.gpu_memory_utilization, c.kv_tokens,"
 	  "       round(c.rate_rps, 3) AS rate_rps, round(c.output_tok_s, 1) AS output_tok_s,"
 	  "       round(c.ttft_ms, 1) AS ttft_ms, round(c.tpot_ms, 2) AS tpot_ms,"
-	  "       round(c.usd_per_mtok_output, 4) AS usd_per_mtok_output, c.reason, c.vllm_args"
+	  "       round(c.usd_per_mtok_output, 4) AS usd_per_mtok_output, c.perf_profile,"
+	  "       c.perf_rows, round(c.band_lo, 2) AS band_lo, round(c.band_hi, 2) AS band_hi,"
+	  "       c.perf_note, c.reason, c.vllm_args"
 	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
 	  "  JOIN workload w ON w.id = p.workload_id"
 	  " WHERE c.run_id = :run AND c.chosen = 1 ORDER BY w.name, p.pool" },

@@ -147,14 +147,15 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 		"   precision, kv_dtype, gpus_per_instance, fits, max_model_len, max_num_seqs,"
 		"   max_num_batched_tokens, gpu_memory_utilization, kv_tokens, rate_rps,"
 		"   output_tok_s, ttft_ms, tpot_ms, usd_per_gpu_hour, total_usd,"
-		"   usd_per_mtok_output, reason, vllm_args)"
+		"   usd_per_mtok_output, reason, vllm_args, perf_profile, perf_rows, perf_validated,"
+		"   perf_note, band_lo, band_hi)"
 		" VALUES (:run, :pool, :rank, :chosen, :gpu, :tp, :pp, :dp, :ep, :prec, :kv, :gpus,"
 		"   :fits, :mml, :seqs, :mbt, :gmu, :kvtok, :rate, :otok, :ttft, :tpot, :usd, :total,"
-		"   :permtok, :reason, :args)");
+		"   :permtok, :reason, :args, :profile, :prows, :pval, :pnote, :blo, :bhi)");
 	rs->fleet = db_prepare(db,
 		"INSERT INTO run_fleet (run_id, quarter, pool_id, gpu_id, demand_rps, input_tok_s,"
-		"   output_tok_s, instances, gpus, utilization)"
-		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util)");
+		"   output_tok_s, instances, gpus, utilization, gpus_lo, gpus_hi)"
+		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util, :glo, :ghi)");
 	rs->capacity = db_prepare(db,
 		"INSERT INTO run_capacity (run_id, quarter, gpu_id, gpus_needed, gpus_owned, shortfall,"
 		"   order_by, pricing, usd_per_gpu_hour, price_as_of, owned_usd_per_gpu_hour, hours,"
@@ -229,6 +230,15 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_double(st, ":gmu", c->gpu_memory_utilization);
 		stmt_bind_int64(st, ":kvtok", c->kv_tokens);
 		stmt_bind_text(st, ":args", c->vllm_args);
+		if (c->perf_profile) {
+			stmt_bind_text(st, ":profile", c->perf_profile);
+			stmt_bind_int64(st, ":prows", c->perf_rows);
+			stmt_bind_int64(st, ":pval", c->perf_validated);
+			stmt_bind_text(st, ":pnote", c->perf_note && c->perf_note[0] ? c->perf_note :
+				       NULL);
+			stmt_bind_double(st, ":blo", c->band_lo > 0 ? c->band_lo : NAN);
+			stmt_bind_double(st, ":bhi", c->band_hi > 0 ? c->band_hi : NAN);
+		}
 	}
 	if (c->fits) {
 		stmt_bind_double(st, ":rate", c->rate_rps);
@@ -255,6 +265,10 @@ int run_store_fleet(struct run_store *rs, const struct run_fleet_row *f)
 	stmt_bind_int64(st, ":inst", f->instances);
 	stmt_bind_int64(st, ":gpus", f->gpus);
 	stmt_bind_double(st, ":util", f->utilization);
+	if (f->gpus_lo >= 0 && f->gpus_hi >= f->gpus_lo) {
+		stmt_bind_int64(st, ":glo", f->gpus_lo);
+		stmt_bind_int64(st, ":ghi", f->gpus_hi);
+	}
 	return step_reset(st);
 }
 
@@ -337,8 +351,12 @@ void run_store_free(struct run_store *rs)
 struct stmt *run_shortfall_stmt(struct db *db, int64_t run_id)
 {
 	struct stmt *st = db_prepare(db,
-		"SELECT quarter, gpu, gpus_needed, gpus_owned, shortfall, order_by"
-		"  FROM v_shortfall WHERE run_id = :run");
+		"SELECT quarter, gpu, gpus_needed, gpus_owned, shortfall, order_by,"
+		"       (SELECT sum(f.gpus_lo) FROM run_fleet f WHERE f.run_id = :run"
+		"          AND f.quarter = v.quarter AND f.gpu_id = v.gpu),"
+		"       (SELECT sum(f.gpus_hi) FROM run_fleet f WHERE f.run_id = :run"
+		"          AND f.quarter = v.quarter AND f.gpu_id = v.gpu)"
+		"  FROM v_shortfall v WHERE run_id = :run");
 	if (st)
 		stmt_bind_int64(st, ":run", run_id);
 	return st;

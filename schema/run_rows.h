@@ -89,6 +89,11 @@ struct run_config_row {
 	/* When fits (it meets the SLOs); else NULL: */
 	double rate_rps, output_tok_s, ttft_ms, tpot_ms, total_usd, usd_per_mtok_output;
 	const char *reason;
+	/* When sized: the profile that answered and its band (planner/instance.h perf_band). */
+	const char *perf_profile;
+	int perf_rows, perf_validated;
+	const char *perf_note;			/* NULL or '': validated */
+	double band_lo, band_hi;		/* measured / predicted throughput, p10 and p90 */
 };
 
 /* One quarter of a pool on its GPU type (run_fleet). */
@@ -99,6 +104,7 @@ struct run_fleet_row {
 	double demand_rps, input_tok_s, output_tok_s;
 	int64_t instances, gpus;
 	double utilization;
+	int64_t gpus_lo, gpus_hi;		/* GPUs at the band's ends; < 0: not known */
 };
 
 /* One quarter of one GPU type: need, ownership and cost (run_capacity). */
@@ -140,7 +146,10 @@ void run_store_free(struct run_store *rs);	/* NULL is fine */
 
 /* --- showing a stored run --------------------------------------------------------- */
 
-/* quarter, gpu, gpus_needed, gpus_owned, shortfall, order_by of run_id (v_shortfall). */
+/*
+ * quarter, gpu, gpus_needed, gpus_owned, shortfall, order_by of run_id
+ * (v_shortfall), and the GPUs needed at the band's ends (NULL: no band).
+ */
 struct stmt *run_shortfall_stmt(struct db *db, int64_t run_id);
 /* quarter, cost_usd, compute_floor_usd of run_id summed per quarter, rounded to cents. */
 struct stmt *run_cost_stmt(struct db *db, int64_t run_id);

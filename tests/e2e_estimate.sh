@@ -73,18 +73,28 @@ check gpus 16
 grep -q '"reason":.*"weights .* GiB exceed 0.90 x 80 GiB"' "$TMP/out" ||
 	fail "reason: $(cat "$TMP/out")"
 
-# fp8 on an A100: refused with the reason.
+# fp8 on an A100 (no FP8 tensor cores): weight-only W8A16 through vLLM's FP8 Marlin, said so.
 expect 0 estimate --model Llama-3.1-8B --gpu A100-SXM-80GB --tp 1 --precision fp8 \
 	--isl 100 --osl 100 --json
-check fits false
-check reason '"fp8 needs FP8 tensor cores (A100-SXM-80GB has none)"'
+check fits true
+check note '"fp8 weights run weight-only (W8A16, FP8 Marlin): A100-SXM-80GB has no FP8 tensor cores"'
 
-# DeepSeek-V3 native fp8 on H200 without --tp: one 8-GPU node; MLA KV 61 x 576 x 2.
+# DeepSeek-V3 native fp8 on H200 without --tp: one 8-GPU node.
 expect 0 estimate --model deepseek-v3 --gpu H200-SXM-141GB --isl 1000 --osl 1000 --json
 check fits true
 check gpus 8
+# At TP 8 the MLA KV, 61 x 576 x 2, is whole on every rank.
+expect 0 estimate --model deepseek-v3 --gpu H200-SXM-141GB --tp 8 --isl 1000 --osl 1000 --json
 check tp 8
 check kv_bytes_per_token_per_gpu 70272
+# Every prediction carries its band and names the profile (the shipped vllm x Hopper fit).
+python3 - "$TMP/out" <<'PY' || fail "band: $(cat "$TMP/out")"
+import json, sys
+b = json.load(open(sys.argv[1]))["band"]
+assert b["profile"].startswith("vllm x Hopper"), b
+assert b["rows"] > 0 and 0 < b["ratio_p10"] <= b["ratio_p90"], b
+assert b["output_tok_s_p10"] <= b["output_tok_s_p90"], b
+PY
 
 # Llama-3.1-70B bf16 at TP 4: 2 x 80 x 2 x 128 x 2 = 81,920 B/token per GPU.
 expect 0 estimate --model Llama-3.1-70B --gpu H100-SXM-80GB --tp 4 --precision bf16 \
