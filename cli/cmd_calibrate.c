@@ -227,18 +227,20 @@ static void print_rows(struct engine_fit *ef)
 
 static void print_profiles(const char *engine, const struct engine_profile *e)
 {
-	printf("  %-26s %4s %5s %5s %5s %6s %8s %7s %7s %6s %6s  %s\n", "profile", "rows",
-	       "bw", "flops", "attn", "moe_bw", "layer_us", "moe_us", "step_ms", "seq_us",
-	       "req_ms", "measured/predicted p10..p90");
+	printf("  %-26s %4s %5s %5s %5s %5s %6s %8s %7s %7s %6s %6s %7s  %s\n", "profile",
+	       "rows", "bw", "flops", "attn", "kv_bw", "moe_bw", "layer_us", "moe_us", "step_ms",
+	       "seq_us", "req_ms", "ttft_ms", "measured/predicted p10..p90");
 	for (int k = 0; k < e->nprofiles; k++) {
 		const struct perf_profile *pr = &e->profiles[k];
 		char name[64];
 		perf_profile_name(engine, pr, name, sizeof(name));
-		printf("  %-26.26s %4d %5.2f %5.2f %5.2f %6.2f %8.1f %7.1f %7.2f %6.1f %6.2f  "
-		       "%.2f..%.2f%s\n", name, pr->rows, pr->p.bw_efficiency,
-		       pr->p.flops_efficiency, pr->p.attn_efficiency, pr->p.moe_bw_efficiency, pr->p.layer_latency_s * 1e6,
+		printf("  %-26.26s %4d %5.2f %5.2f %5.2f %5.2f %6.2f %8.1f %7.1f %7.2f %6.1f %6.2f "
+		       "%7.1f  %.2f..%.2f%s\n", name, pr->rows, pr->p.bw_efficiency,
+		       pr->p.flops_efficiency, pr->p.attn_efficiency, pr->p.kv_bw_efficiency,
+		       pr->p.moe_bw_efficiency, pr->p.layer_latency_s * 1e6,
 		       pr->p.moe_layer_latency_s * 1e6, pr->p.step_overhead_s * 1e3,
 		       pr->p.seq_overhead_s * 1e6, pr->p.request_overhead_s * 1e3,
+		       pr->p.ttft_latency_s * 1e3,
 		       exp(-pr->log_p90), exp(-pr->log_p10),
 		       pr->out_of_sample ? "" : " (in-sample)");
 	}

@@ -15,31 +15,38 @@
 
 #define MODEL_LEN_ROUND 256
 #define UNFIT_PENALTY 4.0
-#define TTFT_WEIGHT 0.5
+#define TTFT_WEIGHT 0.25
 #define OFFLINE_TPOT_WEIGHT 0.25
-#define NM_MAX_EVALS 300
-#define NM_MAX_RESTARTS 3
+#define NM_MAX_EVALS 500
+#define NM_MAX_RESTARTS 4
 
 static const char *const param_names[CALIB_NPARAMS] = {
-	"bw_efficiency", "flops_efficiency", "attn_efficiency", "moe_bw_efficiency",
-	"layer_latency_us",
-	"moe_layer_latency_us", "step_overhead_ms", "seq_overhead_us", "request_overhead_ms",
+	"bw_efficiency", "flops_efficiency", "attn_efficiency", "kv_bw_efficiency",
+	"moe_bw_efficiency", "layer_latency_us", "moe_layer_latency_us", "step_overhead_ms",
+	"seq_overhead_us", "request_overhead_ms", "ttft_latency_ms",
 };
 
 /*
  * Bounds, in the table's units. Bandwidth fractions: a decode GEMV reaches
  * 0.3-0.95 of the HBM peak (notes/perf.md section 5: 57-84 % measured on
- * H100); attention 0.05-0.9 of both peaks (KV reads 42 % on H100); a
+ * H100); KV reads 0.1-0.95 (42 % on H100; far below it, the fit is
+ * absorbing an engine that preempts when its KV is full); attention FLOPs
+ * 0.05-0.9; a
  * grouped GEMM streaming experts 0.05-0.95 (Apple M3 MoE at M=1:
  * 34 % where dense reaches 94 %). FLOP fractions 0.05-0.9 (vLLM's untuned
  * block-fp8 MoE prefill sits near the bottom). Per-layer latency 1-400 us
  * (a CUDA-graph launch is a few us per kernel; DeepSeek-R1 at batch 1 on
  * 8 x H200 spends about 200 us per layer), per MoE layer up to 400 us more;
  * per step 0.01-20 ms (an overlapped scheduler to a slow Python loop); per
- * sequence per step 0-100 us; per request 0-50 ms.
+ * sequence per step 0-100 us; per request 0-50 ms; the front end's latency
+ * before a first token 0.1-500 ms.
  */
-static const double param_lo[CALIB_NPARAMS] = { 0.3, 0.05, 0.05, 0.05, 1, 0.1, 0.01, 0.01, 0.001 };
-static const double param_hi[CALIB_NPARAMS] = { 0.95, 0.9, 0.9, 0.95, 400, 400, 20, 100, 50 };
+static const double param_lo[CALIB_NPARAMS] = {
+	0.3, 0.05, 0.05, 0.1, 0.05, 1, 0.1, 0.01, 0.01, 0.001, 0.1,
+};
+static const double param_hi[CALIB_NPARAMS] = {
+	0.95, 0.9, 0.9, 0.95, 0.95, 400, 400, 20, 100, 50, 500,
+};
 
 const char *calib_param_name(int k)
 {
@@ -61,6 +68,8 @@ double calib_param_get(const struct perf_params *p, int k)
 		return p->flops_efficiency;
 	case CALIB_ATTN_EFFICIENCY:
 		return p->attn_efficiency;
+	case CALIB_KV_BW_EFFICIENCY:
+		return p->kv_bw_efficiency;
 	case CALIB_MOE_BW_EFFICIENCY:
 		return p->moe_bw_efficiency;
 	case CALIB_LAYER_LATENCY:
@@ -73,6 +82,8 @@ double calib_param_get(const struct perf_params *p, int k)
 		return p->seq_overhead_s * 1e6;
 	case CALIB_REQUEST_OVERHEAD:
 		return p->request_overhead_s * 1e3;
+	case CALIB_TTFT_LATENCY:
+		return p->ttft_latency_s * 1e3;
 	}
 	return 0;
 }
@@ -88,6 +99,9 @@ void calib_param_set(struct perf_params *p, int k, double v)
 		break;
 	case CALIB_ATTN_EFFICIENCY:
 		p->attn_efficiency = v;
+		break;
+	case CALIB_KV_BW_EFFICIENCY:
+		p->kv_bw_efficiency = v;
 		break;
 	case CALIB_MOE_BW_EFFICIENCY:
 		p->moe_bw_efficiency = v;
@@ -106,6 +120,9 @@ void calib_param_set(struct perf_params *p, int k, double v)
 		break;
 	case CALIB_REQUEST_OVERHEAD:
 		p->request_overhead_s = v / 1e3;
+		break;
+	case CALIB_TTFT_LATENCY:
+		p->ttft_latency_s = v / 1e3;
 		break;
 	}
 }
@@ -156,10 +173,16 @@ int calib_predict_engine(struct calib_row *r, const struct engine_profile *e,
 	return calib_predict(r, engine_perf_select(e, &r->gpu, r->model->experts > 0, NULL), pred);
 }
 
+/*
+ * The squared log error, Huber-robust: quadratic up to |ln| = HUBER_LOG (a
+ * 65 % miss), linear beyond, so a row on an engine's broken path (10x off)
+ * pulls the fit like a few ordinary misses, not like twenty.
+ */
+#define HUBER_LOG 0.5
 static double sq_log(double pred, double meas)
 {
-	double d = log(pred / meas);
-	return d * d;
+	double d = fabs(log(pred / meas));
+	return d <= HUBER_LOG ? d * d : HUBER_LOG * (2 * d - HUBER_LOG);
 }
 
 double calib_row_loss(const struct calib_row *r, const struct calib_pred *p)
@@ -405,6 +428,7 @@ struct fit {
 	struct tree *t;
 	const struct node *nd;
 	struct perf_params centre;	/* the prior's centre: the parent's fit */
+	double centre_log[CALIB_NPARAMS]; /* ln of it per coordinate, within the bounds */
 	double sigma;
 	int idx[CALIB_NPARAMS];		/* simplex coordinate -> parameter */
 	int dim;
@@ -436,7 +460,7 @@ static double eval_point(struct fit *f, double *x)
 		sum += calib_row_loss(r, &p);
 	}
 	for (int j = 0; j < f->dim; j++) {
-		double d = (x[j] - log(calib_param_get(&f->centre, f->idx[j]))) / f->sigma;
+		double d = (x[j] - f->centre_log[j]) / f->sigma;
 		sum += CALIB_PRIOR_WEIGHT * d * d;
 	}
 	return sum / f->nd->n;
@@ -553,7 +577,8 @@ static int fit_node(struct tree *t, int k, const struct perf_params *root)
 		double lo, hi;
 		calib_param_bounds(j, &lo, &hi);
 		f.idx[f.dim] = j;
-		x[f.dim] = log(fmin(fmax(calib_param_get(&f.centre, j), lo), hi));
+		/* A centre outside the box (0: "none") is its nearest edge. */
+		x[f.dim] = f.centre_log[f.dim] = log(fmin(fmax(calib_param_get(&f.centre, j), lo), hi));
 		f.dim++;
 	}
 	double best = eval_point(&f, x);

@@ -83,12 +83,14 @@ enum calib_param {
 	CALIB_BW_EFFICIENCY,
 	CALIB_FLOPS_EFFICIENCY,
 	CALIB_ATTN_EFFICIENCY,
+	CALIB_KV_BW_EFFICIENCY,
 	CALIB_MOE_BW_EFFICIENCY,
 	CALIB_LAYER_LATENCY,		/* layer_latency_us */
 	CALIB_MOE_LAYER_LATENCY,	/* moe_layer_latency_us */
 	CALIB_STEP_OVERHEAD,		/* step_overhead_ms */
 	CALIB_SEQ_OVERHEAD,		/* seq_overhead_us */
 	CALIB_REQUEST_OVERHEAD,		/* request_overhead_ms */
+	CALIB_TTFT_LATENCY,		/* ttft_latency_ms */
 	CALIB_NPARAMS
 };
 
@@ -115,11 +117,12 @@ struct calib_error {
 };
 
 /*
- * One row's loss: the mean of the squared natural-log errors of the
- * metrics it measured (output tok/s weight 1, TPOT 1, TTFT 0.5: mean TTFT
- * under offline load is mostly queueing, already implied by the
- * throughput); a row that does not fit, or whose TTFT is unbounded, counts
- * a fixed 4 (an error of e^2, 7x) for that metric.
+ * One row's loss: the weighted mean of the squared natural-log errors of
+ * the metrics it measured (Huber-robust beyond |ln| 0.5): output tok/s
+ * weight 1, TPOT 1 (0.25 offline, where the mean TPOT is mostly the
+ * scheduler's prefill order), TTFT 0.25 (mostly queueing and the front
+ * end); a row that does not fit, or whose TTFT is unbounded, counts a
+ * fixed 4 (an error of e^2, 7x) for that metric.
  */
 double calib_row_loss(const struct calib_row *r, const struct calib_pred *p);
 
@@ -145,7 +148,7 @@ void calib_summarise(double *ape, int n, struct calib_metric *m);
  */
 #define CALIB_NODE_MIN_ROWS 3
 #define CALIB_PRIOR_WEIGHT 1.0
-#define CALIB_CHILD_SIGMA 0.35
+#define CALIB_CHILD_SIGMA 0.5
 #define CALIB_ROOT_SIGMA 1.5
 int calib_fit_tree(struct calib_row *rows, int n, const unsigned char *use,
 		   const struct engine_profile *e, struct engine_profile *out);

@@ -613,10 +613,10 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
  *                 per expert is bound by streaming those weights, not by
  *                 FLOP/s (DESIGN.md section 5); its FLOPs at the same
  *                 flops_efficiency as the dense path;
- *   attention     KV and state reads, and its FLOPs at the bf16 peak, both at
- *                 attn_efficiency (paged KV reads reach less of the HBM peak
- *                 than weight streams: 42 % against 78-84 % measured on
- *                 H100, notes/perf.md section 5).
+ *   attention     KV and state reads at kv_bw_efficiency (paged KV reads
+ *                 reach less of the HBM peak than weight streams: 42 %
+ *                 against 78-84 % measured on H100, notes/perf.md section
+ *                 5), its FLOPs at attn_efficiency of the bf16 peak.
  *
  * On top, a fixed latency per layer (launches, norms, each small kernel's
  * minimum time: what makes a batch-1 MoE step 13.8 ms where its bytes take
@@ -633,7 +633,7 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 	double tokens = m + p;
 	double bw = q->hbm_bw * pa->bw_efficiency;
 	double fe = pa->flops_efficiency;
-	double ae = pa->attn_efficiency;
+	double ae = pa->attn_efficiency, kve = pa->kv_bw_efficiency;
 	double touched = 0.0;
 
 	if (q->experts > 0 && tokens > 0)
@@ -663,7 +663,7 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 				  0.0;
 	cmp[1] = q->experts > 0 ? tokens * q->routed_flops_per_token /
 				  (q->peak_routed_flops * fe) : 0.0;
-	mem[2] = kv / (q->hbm_bw * ae);
+	mem[2] = kv / (q->hbm_bw * kve);
 	cmp[2] = attn / (q->peak_attn_flops * ae);
 	double t = 0, t_mem = 0, t_cmp = 0;
 	for (int i = 0; i < 3; i++) {
@@ -768,6 +768,25 @@ double instance_prefill_s(const struct instance *in, double s)
 }
 
 /*
+ * Prompt tokens in the busiest DP rank's step, in steady state with n
+ * running per rank: r = n/osl prompts start per step on each rank, and a
+ * prompt (up to the step budget) is prefilled in one step. With one rank
+ * that is r x isl on average. With dp ranks in lockstep a step waits for the
+ * slowest rank, so it carries a prompt whenever any rank has one: with
+ * probability 1 - (1 - r)^dp, not r -- the DP imbalance that makes one
+ * rank's prefill delay every rank's decode (notes/perf.md section 7).
+ */
+static double busiest_prefill_tokens(const struct instance *in, double n, double isl, double osl)
+{
+	if (!(osl > 0))
+		return 0;
+	double r = n / osl, dp = in->layout.dp;
+	if (dp <= 1 || r >= 1)
+		return r * isl;
+	return isl * fmax(r, 1 - pow(1 - r, dp));
+}
+
+/*
  * A prefill token of a prompt of s tokens attends s/2 keys on average; over
  * prompts of varying length, weighted by their tokens, that is
  * E[s²] / (2 E[s]) = isl (1 + cv²) / 2 -- so a few long prompts among short
@@ -779,7 +798,7 @@ double instance_tpot_s(const struct instance *in, double n, double isl, double o
 		       int *memory_bound)
 {
 	double pp = in->layout.pp;
-	double prefill = osl > 0 ? n * isl / osl : 0;
+	double prefill = busiest_prefill_tokens(in, n, isl, osl);
 	double keys = isl * (1 + in->prompt_cv2) / 2;
 	double requests = osl > 0 ? n / osl : 0;
 	return round_time(in, n / pp, isl + osl / 2, prefill / pp, keys, memory_bound) +
@@ -800,7 +819,8 @@ double instance_max_running(const struct instance *in, double isl, double osl)
  * longer (a pool's p99, so the target holds for 99 % of requests, not just
  * on average), else isl. It rides in steps beside the n decoding
  * sequences, in chunks of what the step budget leaves, after its own
- * per-request work and on average half a step for the step in progress.
+ * per-request work and on average half a step for the step in progress,
+ * plus the front end's fixed latency (ttft_latency_s).
  */
 static double ttft_base(const struct instance *in, double n, double isl, double osl)
 {
@@ -813,7 +833,8 @@ static double ttft_base(const struct instance *in, double n, double isl, double 
 	double steps = fmax(1, ceil(s / room));
 	double step = pass_time(in, m, isl + osl / 2, s / steps, s / 2, NULL) +
 		      pa->step_overhead_s + m * pa->seq_overhead_s;
-	return pa->request_overhead_s + steps * step + 0.5 * instance_tpot_s(in, n, isl, osl, NULL);
+	return pa->ttft_latency_s + pa->request_overhead_s + steps * step +
+	       0.5 * instance_tpot_s(in, n, isl, osl, NULL);
 }
 
 /* Requests/s one DP rank completes at n running (Little's law: n = X·osl·TPOT). */
@@ -906,7 +927,8 @@ static void offline_drain(const struct instance *in, double isl, double osl, dou
 	/* Requests served in the steady state see its TPOT; the last b, the drain's. */
 	out->tpot_s = (late * tpot_full + b * tpot_sum / DRAIN_BUCKETS) / per_rank;
 	/* The first b wait for half the ramp; the rest are admitted evenly over the steady state. */
-	out->ttft_s = (b * ramp / 2 + late * (ramp + steady / 2)) / per_rank;
+	out->ttft_s = in->perf.p.ttft_latency_s +
+		      (b * ramp / 2 + late * (ramp + steady / 2)) / per_rank;
 	out->request_rate = dp * per_rank / t;
 	out->output_tok_s = dp * per_rank * osl / t;
 	out->capacity_rate = dp * b / (osl * tpot_full);
@@ -959,7 +981,7 @@ void instance_offline(const struct instance *in, double isl, double osl, double 
 	}
 	out->running = b;
 	out->tpot_s = tpot_tok / (per_rank * osl);
-	out->ttft_s = ttft_sum / per_rank;
+	out->ttft_s = in->perf.p.ttft_latency_s + ttft_sum / per_rank;
 	out->request_rate = requests / t;
 	out->output_tok_s = requests * osl / t;
 	out->capacity_rate = dp * b / (prefill_batch_s(in, b, isl) +

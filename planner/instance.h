@@ -53,8 +53,9 @@ struct gpu_spec {
 struct perf_params {
 	double bw_efficiency;		/* dense weights: achieved / peak HBM bandwidth */
 	double flops_efficiency;	/* GEMMs: achieved / the kernel path's peak */
-	double attn_efficiency;		/* attention kernels: achieved / peak, of the HBM
-					 * bandwidth reading KV and of the bf16 FLOP/s */
+	double attn_efficiency;		/* attention FLOPs: achieved / peak bf16 FLOP/s */
+	double kv_bw_efficiency;	/* KV cache and linear-attention state reads:
+					 * achieved / peak HBM bandwidth */
 	double moe_bw_efficiency;	/* touched experts' weights as a grouped GEMM reads them:
 					 * achieved / peak HBM bandwidth */
 	double layer_latency_s;		/* fixed time per decoder layer per pass: launches, norms,
@@ -65,6 +66,9 @@ struct perf_params {
 	double seq_overhead_s;		/* per running sequence per step: sampling, detokenising,
 					 * streaming its token */
 	double request_overhead_s;	/* per request: tokenising, admission, completion */
+	double ttft_latency_s;		/* fixed latency before every first token that is no
+					 * engine time: the API server, tokenising, the first
+					 * streamed chunk (TTFT only, not throughput) */
 };
 
 enum perf_scope { PERF_SCOPE_ENGINE, PERF_SCOPE_VENDOR, PERF_SCOPE_ARCH };

@@ -60,7 +60,10 @@ CREATE UNIQUE INDEX measurement_key ON measurement(engine, model_id, gpu_id, gpu
 -- (the expert GEMMs are bound by moe_bw_efficiency and the latencies instead).
 ALTER TABLE engine ADD COLUMN attn_efficiency REAL CHECK (attn_efficiency IS NULL OR
                   (attn_efficiency > 0 AND attn_efficiency <= 1));
-                                          -- attention kernels: achieved / peak HBM bandwidth and FLOP/s
+                                          -- attention FLOPs: achieved / peak bf16 FLOP/s
+ALTER TABLE engine ADD COLUMN kv_bw_efficiency REAL CHECK (kv_bw_efficiency IS NULL OR
+                  (kv_bw_efficiency > 0 AND kv_bw_efficiency <= 1));
+                                          -- KV cache reads: achieved / peak HBM bandwidth
 ALTER TABLE engine ADD COLUMN moe_bw_efficiency REAL CHECK (moe_bw_efficiency IS NULL OR
                   (moe_bw_efficiency > 0 AND moe_bw_efficiency <= 1));
                                           -- grouped expert GEMMs: achieved / peak HBM bandwidth
@@ -72,6 +75,8 @@ ALTER TABLE engine ADD COLUMN seq_overhead_us REAL CHECK (seq_overhead_us IS NUL
                                           -- per running sequence per engine step
 ALTER TABLE engine ADD COLUMN request_overhead_ms REAL CHECK (request_overhead_ms IS NULL OR request_overhead_ms >= 0);
                                           -- per request
+ALTER TABLE engine ADD COLUMN ttft_latency_ms REAL CHECK (ttft_latency_ms IS NULL OR ttft_latency_ms >= 0);
+                                          -- front-end latency before a first token (not engine time)
 
 -- A fitted profile: the step-time parameters of one engine on a GPU vendor or
 -- family, for a model class, fitted to `rows` measurements (each shrunk
@@ -87,12 +92,14 @@ CREATE TABLE engine_profile (
 	bw_efficiency        REAL NOT NULL CHECK (bw_efficiency > 0 AND bw_efficiency <= 1),
 	flops_efficiency     REAL NOT NULL CHECK (flops_efficiency > 0 AND flops_efficiency <= 1),
 	attn_efficiency      REAL NOT NULL CHECK (attn_efficiency > 0 AND attn_efficiency <= 1),
+	kv_bw_efficiency     REAL NOT NULL CHECK (kv_bw_efficiency > 0 AND kv_bw_efficiency <= 1),
 	moe_bw_efficiency    REAL NOT NULL CHECK (moe_bw_efficiency > 0 AND moe_bw_efficiency <= 1),
 	layer_latency_us     REAL NOT NULL CHECK (layer_latency_us >= 0),
 	moe_layer_latency_us REAL NOT NULL CHECK (moe_layer_latency_us >= 0),
 	step_overhead_ms     REAL NOT NULL CHECK (step_overhead_ms >= 0),
 	seq_overhead_us      REAL NOT NULL CHECK (seq_overhead_us >= 0),
 	request_overhead_ms  REAL NOT NULL CHECK (request_overhead_ms >= 0),
+	ttft_latency_ms      REAL NOT NULL CHECK (ttft_latency_ms >= 0),
 	rows                 INTEGER NOT NULL CHECK (rows >= 1),    -- measurements fitted
 	rows_dense           INTEGER NOT NULL CHECK (rows_dense >= 0),
 	rows_moe             INTEGER NOT NULL CHECK (rows_moe >= 0 AND rows_dense + rows_moe = rows),

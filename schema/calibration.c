@@ -147,18 +147,19 @@ int engine_profiles_store(struct db *db, const char *id, const struct engine_pro
 		goto cleanup;
 	ins = db_prepare(db,
 		"INSERT INTO engine_profile (engine_id, scope, scope_name, model_class,"
-		"   bw_efficiency, flops_efficiency, attn_efficiency, moe_bw_efficiency,"
+		"   bw_efficiency, flops_efficiency, attn_efficiency, kv_bw_efficiency,"
+		"   moe_bw_efficiency,"
 		"   layer_latency_us, moe_layer_latency_us, step_overhead_ms, seq_overhead_us,"
-		"   request_overhead_ms, rows, rows_dense, rows_moe, log_p10, log_p90, out_of_sample,"
-		"   fitted_at, source)"
-		" VALUES (:id, :scope, :name, :class, :p0, :p1, :p2, :p3, :p4, :p5, :p6, :p7, :p8,"
-		"   :rows, :dense, :moe, :p10, :p90, :oos, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+		"   request_overhead_ms, ttft_latency_ms, rows, rows_dense, rows_moe, log_p10,"
+		"   log_p90, out_of_sample, fitted_at, source)"
+		" VALUES (:id, :scope, :name, :class, :v0, :v1, :v2, :v3, :v4, :v5, :v6, :v7, :v8,"
+		"   :v9, :v10, :rows, :dense, :moe, :p10, :p90, :oos, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
 		"   :source)");
 	if (!ins)
 		goto cleanup;
 	for (int k = 0; k < fitted->nprofiles; k++) {
 		const struct perf_profile *pr = &fitted->profiles[k];
-		char name[4];
+		char name[8];
 		if (pr->rows <= 0)
 			continue;
 		stmt_bind_text(ins, ":id", id);
@@ -166,7 +167,7 @@ int engine_profiles_store(struct db *db, const char *id, const struct engine_pro
 		stmt_bind_text(ins, ":name", pr->scope_name);
 		stmt_bind_text(ins, ":class", class_names[pr->model_class]);
 		for (int j = 0; j < CALIB_NPARAMS; j++) {
-			snprintf(name, sizeof(name), ":p%d", j);
+			snprintf(name, sizeof(name), ":v%d", j);
 			stmt_bind_double(ins, name, calib_param_get(&pr->p, j));
 		}
 		stmt_bind_int64(ins, ":rows", pr->rows);

@@ -215,11 +215,13 @@ static int engine_row(void *arg, char **f, int n, long line)
 		{ "allreduce_alpha_us", ":alpha", 1 },
 		{ "link_efficiency", ":link_eff", 1 },
 		{ "attn_efficiency", ":attn", 1 },
+		{ "kv_bw_efficiency", ":kv_bw", 1 },
 		{ "moe_bw_efficiency", ":moe_bw", 1 },
 		{ "layer_latency_us", ":layer_lat", 1 },
 		{ "moe_layer_latency_us", ":moe_lat", 1 },
 		{ "seq_overhead_us", ":seq_ov", 1 },
 		{ "request_overhead_ms", ":req_ov", 1 },
+		{ "ttft_latency_ms", ":ttft_lat", 1 },
 	};
 	stmt_bind_text(sl->st, ":id", field(sl, f, "engine"));
 	stmt_bind_text(sl->st, ":version", field(sl, f, "version"));
@@ -269,9 +271,11 @@ static int profile_row(void *arg, char **f, int n, long line)
 	if (n != sl->ncols)
 		return error("seeds/%s:%ld: expected %d columns, got %d", sl->file, line, sl->ncols, n);
 	static const char *const num[] = {
-		"bw_efficiency", "flops_efficiency", "attn_efficiency", "moe_bw_efficiency",
+		"bw_efficiency", "flops_efficiency", "attn_efficiency", "kv_bw_efficiency",
+		"moe_bw_efficiency",
 		"layer_latency_us",
 		"moe_layer_latency_us", "step_overhead_ms", "seq_overhead_us", "request_overhead_ms",
+		"ttft_latency_ms",
 		"rows", "rows_dense", "rows_moe", "log_p10", "log_p90", "out_of_sample",
 	};
 	static const char *const text[] = {
@@ -328,22 +332,24 @@ static const char sql_engine_insert[] =
 	"   non_torch_tpn_bytes, cuda_graph_bytes, activation_bytes_per_token_dense,"
 	"   activation_bytes_per_token_moe, bw_efficiency, flops_efficiency, moe_efficiency_floor,"
 	"   moe_tokens_per_expert_half, step_overhead_ms, allreduce_alpha_us, link_efficiency, source,"
-	"   attn_efficiency, moe_bw_efficiency, layer_latency_us, moe_layer_latency_us,"
-	"   seq_overhead_us, request_overhead_ms)"
+	"   attn_efficiency, kv_bw_efficiency, moe_bw_efficiency, layer_latency_us,"
+	"   moe_layer_latency_us, seq_overhead_us, request_overhead_ms, ttft_latency_ms)"
 	" VALUES (:id, :version, :gmu, :fraction_of, :exclude, CAST(:seqs_large AS INTEGER), CAST(:seqs_small AS INTEGER),"
 	"   CAST(:large_min AS INTEGER), CAST(:mbt_large AS INTEGER), CAST(:mbt_small AS INTEGER),"
 	"   CAST(:block AS INTEGER), CAST(:nt1 AS INTEGER), CAST(:ntn AS INTEGER),"
 	"   CAST(:graphs AS INTEGER), :act_dense, :act_moe, :bw_eff, :flops_eff, :moe_floor,"
-	"   :moe_half, :overhead, :alpha, :link_eff, :source, :attn, :moe_bw, :layer_lat,"
-	"   :moe_lat, :seq_ov, :req_ov)"
+	"   :moe_half, :overhead, :alpha, :link_eff, :source, :attn, :kv_bw, :moe_bw, :layer_lat,"
+	"   :moe_lat, :seq_ov, :req_ov, :ttft_lat)"
 	/* An engine row from before schema 009 gets the new starting values. */
 	" ON CONFLICT (id) DO UPDATE SET"
 	"   attn_efficiency = excluded.attn_efficiency,"
+	"   kv_bw_efficiency = excluded.kv_bw_efficiency,"
 	"   moe_bw_efficiency = excluded.moe_bw_efficiency,"
 	"   layer_latency_us = excluded.layer_latency_us,"
 	"   moe_layer_latency_us = excluded.moe_layer_latency_us,"
 	"   seq_overhead_us = excluded.seq_overhead_us,"
-	"   request_overhead_ms = excluded.request_overhead_ms"
+	"   request_overhead_ms = excluded.request_overhead_ms,"
+	"   ttft_latency_ms = excluded.ttft_latency_ms"
 	" WHERE moe_bw_efficiency IS NULL";
 
 static const char sql_measurement_insert[] =
@@ -359,13 +365,14 @@ static const char sql_measurement_insert[] =
 
 static const char sql_profile_insert[] =
 	"INSERT INTO engine_profile (engine_id, scope, scope_name, model_class, bw_efficiency,"
-	"   flops_efficiency, attn_efficiency, moe_bw_efficiency, layer_latency_us,"
+	"   flops_efficiency, attn_efficiency, kv_bw_efficiency, moe_bw_efficiency,"
+	"   layer_latency_us,"
 	"   moe_layer_latency_us,"
-	"   step_overhead_ms, seq_overhead_us, request_overhead_ms, rows, rows_dense, rows_moe,"
+	"   step_overhead_ms, seq_overhead_us, request_overhead_ms, ttft_latency_ms, rows, rows_dense, rows_moe,"
 	"   log_p10, log_p90, out_of_sample, fitted_at, source)"
 	" VALUES (:engine, :scope, :scope_name, :model_class, :bw_efficiency, :flops_efficiency,"
-	"   :attn_efficiency, :moe_bw_efficiency, :layer_latency_us, :moe_layer_latency_us, :step_overhead_ms,"
-	"   :seq_overhead_us, :request_overhead_ms, CAST(:rows AS INTEGER),"
+	"   :attn_efficiency, :kv_bw_efficiency, :moe_bw_efficiency, :layer_latency_us, :moe_layer_latency_us, :step_overhead_ms,"
+	"   :seq_overhead_us, :request_overhead_ms, :ttft_latency_ms, CAST(:rows AS INTEGER),"
 	"   CAST(:rows_dense AS INTEGER), CAST(:rows_moe AS INTEGER), :log_p10, :log_p90,"
 	"   CAST(:out_of_sample AS INTEGER), :fitted_at, :source)"
 	/* A database's own fit (piqplan calibrate) is never overwritten by the seed. */

@@ -76,7 +76,8 @@ static int load_profiles(struct db *db, const char *id, struct engine_profile *o
 		"SELECT scope, scope_name, model_class, bw_efficiency, flops_efficiency,"
 		"       moe_bw_efficiency, layer_latency_us, moe_layer_latency_us,"
 		"       step_overhead_ms, seq_overhead_us, request_overhead_ms, rows, rows_dense,"
-		"       rows_moe, log_p10, log_p90, out_of_sample, attn_efficiency"
+		"       rows_moe, log_p10, log_p90, out_of_sample, attn_efficiency, kv_bw_efficiency,"
+		"       ttft_latency_ms"
 		"  FROM engine_profile WHERE engine_id = :id"
 		" ORDER BY scope = 'arch', scope = 'vendor', scope_name, model_class");
 	int r;
@@ -106,6 +107,8 @@ static int load_profiles(struct db *db, const char *id, struct engine_profile *o
 		pr->log_p90 = stmt_double(st, 15);
 		pr->out_of_sample = (int)stmt_int64(st, 16);
 		pr->p.attn_efficiency = stmt_double(st, 17);
+		pr->p.kv_bw_efficiency = stmt_double(st, 18);
+		pr->p.ttft_latency_s = stmt_double(st, 19) / 1e3;
 	}
 	stmt_finalize(st);
 	return r < 0 ? -1 : 0;
@@ -128,7 +131,8 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 		"       coalesce(moe_bw_efficiency, 0.4), coalesce(layer_latency_us, 30),"
 		"       coalesce(moe_layer_latency_us, 60), step_overhead_ms,"
 		"       coalesce(seq_overhead_us, 10), coalesce(request_overhead_ms, 2),"
-		"       allreduce_alpha_us, link_efficiency, coalesce(attn_efficiency, 0.5)"
+		"       allreduce_alpha_us, link_efficiency, coalesce(attn_efficiency, 0.5),"
+		"       coalesce(kv_bw_efficiency, 0.5), coalesce(ttft_latency_ms, 20)"
 		"  FROM engine WHERE id = :id");
 
 	if (!st)
@@ -169,6 +173,8 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 	out->allreduce_alpha_s = stmt_double(st, 24) / 1e6;
 	out->link_efficiency = stmt_double(st, 25);
 	out->perf.attn_efficiency = stmt_double(st, 26);
+	out->perf.kv_bw_efficiency = stmt_double(st, 27);
+	out->perf.ttft_latency_s = stmt_double(st, 28) / 1e3;
 	stmt_finalize(st);
 	st = NULL;
 	ret = load_profiles(db, id, out);

@@ -139,9 +139,10 @@ assert e["engine"] == "trtllm"
 names = [p["profile"] for p in e["profiles"]]
 assert names[0] == "trtllm" and "trtllm x Hopper x dense" in names, names
 for p in e["profiles"]:
-    for k in ("bw_efficiency", "flops_efficiency", "attn_efficiency", "moe_bw_efficiency",
+    for k in ("bw_efficiency", "flops_efficiency", "attn_efficiency", "kv_bw_efficiency",
+              "moe_bw_efficiency",
               "layer_latency_us", "moe_layer_latency_us", "step_overhead_ms", "seq_overhead_us",
-              "request_overhead_ms", "rows", "log_p10", "log_p90"):
+              "request_overhead_ms", "ttft_latency_ms", "rows", "log_p10", "log_p90"):
         assert k in p, k
     assert p["log_p10"] <= p["log_p90"]
 assert len(e["rows_detail"]) == e["rows"]

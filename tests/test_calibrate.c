@@ -70,6 +70,7 @@ static struct perf_params params(double bw, double fl, double ov_ms, double moe_
 {
 	struct perf_params p = {
 		.bw_efficiency = bw, .flops_efficiency = fl, .attn_efficiency = 0.5,
+		.kv_bw_efficiency = 0.5,
 		.moe_bw_efficiency = moe_bw, .layer_latency_s = layer_us * 1e-6,
 		.moe_layer_latency_s = 30e-6, .step_overhead_s = ov_ms / 1e3,
 		.seq_overhead_s = 10e-6, .request_overhead_s = 2e-3,

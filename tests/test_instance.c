@@ -97,6 +97,7 @@ static struct engine_profile engine(const char *id)
 	e.perf.bw_efficiency = 0.75;
 	e.perf.flops_efficiency = 0.5;
 	e.perf.attn_efficiency = 0.5;
+	e.perf.kv_bw_efficiency = 0.5;
 	e.perf.moe_bw_efficiency = 0.4;
 	e.perf.layer_latency_s = 20e-6;
 	e.perf.moe_layer_latency_s = 40e-6;
@@ -539,7 +540,7 @@ END_TEST
  * context, by hand from the formula (planner/instance.c pass_time): the
  * weights but the embedding (a row gather), 16,060,522,496 - 525,336,576 x 2
  * = 15,009,849,344 B, at 3.35e12 x 0.75 B/s = 5.9741 ms; the KV, 1,024 x
- * 131,072 B, at 3.35e12 x 0.5 (the attention efficiency) = 0.0801 ms; the
+ * 131,072 B, at 3.35e12 x 0.5 (the KV read efficiency) = 0.0801 ms; the
  * FLOPs (2 x 7.5e9 = 15 GFLOP at 989e12 x 0.5) take 0.03 ms, under the
  * bytes; 32 layers x 20 us = 0.64 ms of fixed latency; the step's 1 ms and
  * one sequence's 10 us. Total 7.7042 ms.

@@ -134,6 +134,7 @@ static void vllm(struct engine_profile *e)
 	e->perf.bw_efficiency = 0.75;
 	e->perf.flops_efficiency = 0.5;
 	e->perf.attn_efficiency = 0.5;
+	e->perf.kv_bw_efficiency = 0.5;
 	e->perf.moe_bw_efficiency = 0.4;
 	e->perf.layer_latency_s = 20e-6;
 	e->perf.moe_layer_latency_s = 40e-6;
