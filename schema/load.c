@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "schema/load.h"
 #include "lib/util.h"
+#include "planner/calibrate.h"
 #include "planner/instance.h"
 #include "planner/workload.h"
 #include "schema/db.h"
@@ -69,15 +70,30 @@ static enum perf_class class_of(const char *s)
 	       PERF_CLASS_ANY;
 }
 
+/*
+ * The step-time parameters from n = CALIB_NPARAMS columns starting at
+ * `first`, in the table's units and in calib_param order (planner/calibrate.h):
+ * bw, flops, attn, kv_bw, moe_bw efficiencies, layer and MoE-layer latency
+ * (us), step overhead (ms), sequence overhead (us), request overhead and
+ * TTFT latency (ms).
+ */
+#define PERF_COLUMNS \
+	"bw_efficiency, flops_efficiency, attn_efficiency, kv_bw_efficiency, moe_bw_efficiency," \
+	" layer_latency_us, moe_layer_latency_us, step_overhead_ms, seq_overhead_us," \
+	" request_overhead_ms, ttft_latency_ms"
+
+static void read_perf(struct stmt *st, int first, struct perf_params *p)
+{
+	for (int k = 0; k < CALIB_NPARAMS; k++)
+		calib_param_set(p, k, stmt_double(st, first + k));
+}
+
 /* The engine's fitted profiles (engine_profile rows) into out->profiles. */
 static int load_profiles(struct db *db, const char *id, struct engine_profile *out)
 {
 	struct stmt *st = db_prepare(db,
-		"SELECT scope, scope_name, model_class, bw_efficiency, flops_efficiency,"
-		"       moe_bw_efficiency, layer_latency_us, moe_layer_latency_us,"
-		"       step_overhead_ms, seq_overhead_us, request_overhead_ms, rows, rows_dense,"
-		"       rows_moe, log_p10, log_p90, out_of_sample, attn_efficiency, kv_bw_efficiency,"
-		"       ttft_latency_ms"
+		"SELECT scope, scope_name, model_class, rows, rows_dense, rows_moe, log_p10,"
+		"       log_p90, out_of_sample, " PERF_COLUMNS
 		"  FROM engine_profile WHERE engine_id = :id"
 		" ORDER BY scope = 'arch', scope = 'vendor', scope_name, model_class");
 	int r;
@@ -92,23 +108,13 @@ static int load_profiles(struct db *db, const char *id, struct engine_profile *o
 		pr->scope = scope_of(stmt_text(st, 0));
 		copy_text(pr->scope_name, sizeof(pr->scope_name), stmt_text(st, 1));
 		pr->model_class = class_of(stmt_text(st, 2));
-		pr->p.bw_efficiency = stmt_double(st, 3);
-		pr->p.flops_efficiency = stmt_double(st, 4);
-		pr->p.moe_bw_efficiency = stmt_double(st, 5);
-		pr->p.layer_latency_s = stmt_double(st, 6) / 1e6;
-		pr->p.moe_layer_latency_s = stmt_double(st, 7) / 1e6;
-		pr->p.step_overhead_s = stmt_double(st, 8) / 1e3;
-		pr->p.seq_overhead_s = stmt_double(st, 9) / 1e6;
-		pr->p.request_overhead_s = stmt_double(st, 10) / 1e3;
-		pr->rows = (int)stmt_int64(st, 11);
-		pr->rows_dense = (int)stmt_int64(st, 12);
-		pr->rows_moe = (int)stmt_int64(st, 13);
-		pr->log_p10 = stmt_double(st, 14);
-		pr->log_p90 = stmt_double(st, 15);
-		pr->out_of_sample = (int)stmt_int64(st, 16);
-		pr->p.attn_efficiency = stmt_double(st, 17);
-		pr->p.kv_bw_efficiency = stmt_double(st, 18);
-		pr->p.ttft_latency_s = stmt_double(st, 19) / 1e3;
+		pr->rows = (int)stmt_int64(st, 3);
+		pr->rows_dense = (int)stmt_int64(st, 4);
+		pr->rows_moe = (int)stmt_int64(st, 5);
+		pr->log_p10 = stmt_double(st, 6);
+		pr->log_p90 = stmt_double(st, 7);
+		pr->out_of_sample = (int)stmt_int64(st, 8);
+		read_perf(st, 9, &pr->p);
 	}
 	stmt_finalize(st);
 	return r < 0 ? -1 : 0;
@@ -127,12 +133,12 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 		"       large_gpu_exclude, max_num_batched_tokens_large,"
 		"       max_num_batched_tokens_small, block_size_tokens, non_torch_tp1_bytes,"
 		"       non_torch_tpn_bytes, cuda_graph_bytes, activation_bytes_per_token_dense,"
-		"       activation_bytes_per_token_moe, bw_efficiency, flops_efficiency,"
-		"       coalesce(moe_bw_efficiency, 0.4), coalesce(layer_latency_us, 30),"
-		"       coalesce(moe_layer_latency_us, 60), step_overhead_ms,"
-		"       coalesce(seq_overhead_us, 10), coalesce(request_overhead_ms, 2),"
-		"       allreduce_alpha_us, link_efficiency, coalesce(attn_efficiency, 0.5),"
-		"       coalesce(kv_bw_efficiency, 0.5), coalesce(ttft_latency_ms, 20)"
+		"       activation_bytes_per_token_moe, allreduce_alpha_us, link_efficiency,"
+		"       bw_efficiency, flops_efficiency, coalesce(attn_efficiency, 0.5),"
+		"       coalesce(kv_bw_efficiency, 0.5), coalesce(moe_bw_efficiency, 0.4),"
+		"       coalesce(layer_latency_us, 30), coalesce(moe_layer_latency_us, 60),"
+		"       step_overhead_ms, coalesce(seq_overhead_us, 10),"
+		"       coalesce(request_overhead_ms, 2), coalesce(ttft_latency_ms, 20)"
 		"  FROM engine WHERE id = :id");
 
 	if (!st)
@@ -162,19 +168,9 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 	out->cuda_graph_bytes = (double)stmt_int64(st, 13);
 	out->activation_bytes_per_token_dense = stmt_double(st, 14);
 	out->activation_bytes_per_token_moe = stmt_double(st, 15);
-	out->perf.bw_efficiency = stmt_double(st, 16);
-	out->perf.flops_efficiency = stmt_double(st, 17);
-	out->perf.moe_bw_efficiency = stmt_double(st, 18);
-	out->perf.layer_latency_s = stmt_double(st, 19) / 1e6;
-	out->perf.moe_layer_latency_s = stmt_double(st, 20) / 1e6;
-	out->perf.step_overhead_s = stmt_double(st, 21) / 1e3;
-	out->perf.seq_overhead_s = stmt_double(st, 22) / 1e6;
-	out->perf.request_overhead_s = stmt_double(st, 23) / 1e3;
-	out->allreduce_alpha_s = stmt_double(st, 24) / 1e6;
-	out->link_efficiency = stmt_double(st, 25);
-	out->perf.attn_efficiency = stmt_double(st, 26);
-	out->perf.kv_bw_efficiency = stmt_double(st, 27);
-	out->perf.ttft_latency_s = stmt_double(st, 28) / 1e3;
+	out->allreduce_alpha_s = stmt_double(st, 16) / 1e6;
+	out->link_efficiency = stmt_double(st, 17);
+	read_perf(st, 18, &out->perf);
 	stmt_finalize(st);
 	st = NULL;
 	ret = load_profiles(db, id, out);

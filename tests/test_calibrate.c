@@ -199,6 +199,22 @@ static int synthetic_rows(struct calib_row *r, struct gpu_spec g, int dense_rows
 }
 
 /*
+ * H100 rows (dense, MoE) measured at the start's prediction and amd_moe
+ * MI300X MoE rows measured amd_slower x slower; *first_amd is where those
+ * begin. Returns the row count.
+ */
+static int two_vendors(struct calib_row *r, const struct engine_profile *start, int dense,
+		       int moe, int amd_moe, double amd_slower, int *first_amd)
+{
+	int n = synthetic_rows(r, h100(), dense, moe);
+	*first_amd = n;
+	n += synthetic_rows(r + n, mi300x(), 0, amd_moe);
+	for (int i = 0; i < n; i++)
+		measure(&r[i], start, i >= *first_amd ? amd_slower : 1.0);
+	return n;
+}
+
+/*
  * The tree and its fallback: 20 dense + 20 MoE H100 rows and 3 MoE MI300X
  * rows give the engine (and its dense/MoE children: both classes have >= 3
  * rows), nvidia, Hopper and Hopper x dense/MoE, and amd and CDNA3 (3 rows:
@@ -210,10 +226,8 @@ START_TEST(test_tree_and_fallback)
 {
 	struct engine_profile start = profile(params(0.75, 0.5, 1.0, 0.4, 20));
 	struct calib_row r[64];
-	int n = synthetic_rows(r, h100(), 20, 20);
-	n += synthetic_rows(r + n, mi300x(), 0, 3);
-	for (int i = 0; i < n; i++)
-		measure(&r[i], &start, 1.0);
+	int first_amd;
+	int n = two_vendors(r, &start, 20, 20, 3, 1.0, &first_amd);
 	struct engine_profile *fit = malloc(sizeof(*fit));
 	calib_fit_tree(r, n, NULL, &start, fit);
 
@@ -265,11 +279,8 @@ START_TEST(test_small_family_is_shrunk)
 {
 	struct engine_profile start = profile(params(0.75, 0.5, 1.0, 0.4, 20));
 	struct calib_row r[64];
-	int n = synthetic_rows(r, h100(), 10, 20);
-	int first_amd = n;
-	n += synthetic_rows(r + n, mi300x(), 0, 3);
-	for (int i = 0; i < n; i++)
-		measure(&r[i], &start, i >= first_amd ? 2.0 : 1.0);
+	int first_amd;
+	int n = two_vendors(r, &start, 10, 20, 3, 2.0, &first_amd);
 	struct engine_profile *fit = malloc(sizeof(*fit));
 	calib_fit_tree(r, n, NULL, &start, fit);
 	unsigned char *amd = calloc((size_t)n, 1), *nv = calloc((size_t)n, 1);
@@ -335,15 +346,12 @@ START_TEST(test_cross_validation_and_spread)
 {
 	struct engine_profile start = profile(params(0.75, 0.5, 1.0, 0.4, 20));
 	struct calib_row r[64];
-	int n = synthetic_rows(r, h100(), 10, 10);
-	int first_amd = n;
-	n += synthetic_rows(r + n, mi300x(), 0, 4);
+	int first_amd;
+	int n = two_vendors(r, &start, 10, 10, 4, 2.0, &first_amd);
 	int *fold = malloc((size_t)n * sizeof(int));
 	double *resid = malloc((size_t)n * sizeof(double));
-	for (int i = 0; i < n; i++) {
-		measure(&r[i], &start, i >= first_amd ? 2.0 : 1.0);
+	for (int i = 0; i < n; i++)
 		fold[i] = i >= first_amd ? 1 : -1;
-	}
 	ck_assert_int_eq(calib_cross_validate(r, n, fold, 2, &start, resid, NULL), 1);
 	for (int i = 0; i < n; i++)
 		if (i >= first_amd)
