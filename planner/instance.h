@@ -287,7 +287,10 @@ double instance_decode_step_s(const struct instance *in, double n, double ctx,
  * attending prefill_keys keys on average: seconds, the engine's overhead
  * included, split into several steps when the micro-batch exceeds
  * max_num_batched_tokens. With no prefill it is instance_decode_step_s.
- * Every load shape and the queueing code build on this one function.
+ * Every load shape and the queueing code build on this one function. With
+ * DP the step is the busiest rank's: n below 1 per rank costs one sequence
+ * (dummy passes), and prefill_tokens are that rank's (instance_tpot_s puts
+ * there a prompt whenever any rank has one, the lockstep's imbalance).
  */
 double instance_step_s(const struct instance *in, double n, double ctx, double prefill_tokens,
 		       double prefill_keys, int *memory_bound);
