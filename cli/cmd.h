@@ -57,5 +57,6 @@ extern const struct cmd cmd_workload;
 extern const struct cmd cmd_report;
 extern const struct cmd cmd_calibrate;
 extern const struct cmd cmd_plan;
+extern const struct cmd cmd_measurement;
 
 #endif

@@ -175,6 +175,17 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	fmt_count(a, sizeof(a), lp->output_tok_s);
 	fmt_count(b, sizeof(b), lp->output_tok_s / in->gpus);
 	printf("  output        %s tok/s (%s per GPU)\n", a, b);
+	fmt_count(a, sizeof(a), lp->output_tok_s * in->band.ratio_lo);
+	fmt_count(b, sizeof(b), lp->output_tok_s * in->band.ratio_hi);
+	if (in->band.rows > 0)
+		printf("  band          %s-%s tok/s (p10-p90: %s profile, %d rows, measured/"
+		       "predicted %.2f-%.2f%s)\n", a, b, in->band.profile, in->band.rows,
+		       in->band.ratio_lo, in->band.ratio_hi,
+		       in->band.out_of_sample ? ", held out" : "");
+	else
+		printf("  band          none: %s\n", in->band.note);
+	if (in->band.rows > 0 && !in->band.validated)
+		printf("  unvalidated   %s\n", in->band.note);
 	printf("  requests      %.3g req/s (capacity %.3g req/s)\n", lp->request_rate,
 	       lp->capacity_rate);
 	printf("  running       %.1f sequences per DP rank\n", lp->running);
@@ -250,6 +261,17 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	cJSON_AddNumberToObject(o, "running", lp->running);
 	cJSON_AddNumberToObject(o, "output_tok_s", lp->output_tok_s);
 	cJSON_AddNumberToObject(o, "output_tok_s_per_gpu", lp->output_tok_s / in->gpus);
+	cJSON *band = cJSON_AddObjectToObject(o, "band");
+	cJSON_AddStringToObject(band, "profile", in->band.profile);
+	cJSON_AddNumberToObject(band, "rows", in->band.rows);
+	cJSON_AddBoolToObject(band, "validated", in->band.validated);
+	if (in->band.note[0])
+		cJSON_AddStringToObject(band, "note", in->band.note);
+	cJSON_AddBoolToObject(band, "out_of_sample", in->band.out_of_sample);
+	cJSON_AddNumberToObject(band, "ratio_p10", in->band.ratio_lo);
+	cJSON_AddNumberToObject(band, "ratio_p90", in->band.ratio_hi);
+	cJSON_AddNumberToObject(band, "output_tok_s_p10", lp->output_tok_s * in->band.ratio_lo);
+	cJSON_AddNumberToObject(band, "output_tok_s_p90", lp->output_tok_s * in->band.ratio_hi);
 	cJSON_AddNumberToObject(o, "request_rate", lp->request_rate);
 	cJSON_AddNumberToObject(o, "capacity_rate", lp->capacity_rate);
 	if (lp->ttft_s >= 0)

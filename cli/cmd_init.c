@@ -20,9 +20,10 @@ static int init_run(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	if (catalog_load(ctx->db, &added))
 		return -1;
-	printf("%s: schema %d; catalog added %d GPUs, %d prices, %d models, %d engine profiles\n",
-	       ctx->db_path, db_schema_version(), added.gpus, added.prices, added.models,
-	       added.engines);
+	printf("%s: schema %d; catalog added %d GPUs, %d prices, %d models, %d engine profiles, "
+	       "%d measurements, %d fitted profiles\n", ctx->db_path, db_schema_version(),
+	       added.gpus, added.prices, added.models, added.engines, added.measurements,
+	       added.profiles);
 	return 0;
 }
 
@@ -30,7 +31,8 @@ static const struct subcmd init_subs[] = {
 	{ NULL, init_run, CMD_WRITES, "[--db PATH]",
 	  "Create the database (or bring it up to date) and load the built-in catalog.",
 	  "The catalog is compiled into piqplan: the Hugging Face config.json of 15 models,\n"
-	  "11 GPU types, dated GPU-hour prices and the vllm, sglang and trtllm engine profiles.\n"
+	  "11 GPU types, dated GPU-hour prices, the vllm, sglang and trtllm engine profiles, the\n"
+	  "published measurements they are fitted to and the fitted profiles.\n"
 	  "Running init again adds only what is missing; your own rows and edits stay.\n"
 	  "\n"
 	  "Options:\n"

@@ -152,6 +152,13 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddNumberToObject(x, "rate_rps", k->rate_rps);
 			cJSON_AddNumberToObject(x, "capacity_rps", k->at.capacity_rate);
 			cJSON_AddNumberToObject(x, "utilization", k->at.utilisation);
+			cJSON_AddNumberToObject(x, "rate_rps_p10", k->rate_rps * k->inst.band.ratio_lo);
+			cJSON_AddNumberToObject(x, "rate_rps_p90", k->rate_rps * k->inst.band.ratio_hi);
+			cJSON_AddStringToObject(x, "perf_profile", k->inst.band.profile);
+			cJSON_AddNumberToObject(x, "perf_rows", k->inst.band.rows);
+			cJSON_AddBoolToObject(x, "perf_validated", k->inst.band.validated);
+			if (k->inst.band.note[0])
+				cJSON_AddStringToObject(x, "perf_note", k->inst.band.note);
 			cJSON_AddNumberToObject(x, "ttft_ms", k->at.ttft_s * 1e3);
 			cJSON_AddNumberToObject(x, "tpot_ms", k->at.tpot_s * 1e3);
 			cJSON_AddNumberToObject(x, "tpot_mean_ms", k->at.tpot_mean_s * 1e3);
@@ -216,6 +223,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			       "demand; usd/Mtok: those instances over the mean rate's output tokens)\n");
 		if (shown > 0) {
 			struct launch_lines launch;
+			const struct perf_band *b = &c[0].inst.band;
 			launch_lines_alloc(&c[0].inst, &w.arch, w.model_id, e->id, &launch);
 			for (int n = 0; n < launch.n; n++) {
 				if (launch.n > 1)
@@ -225,6 +233,13 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 					printf("\nbest: %s\n", launch.line[n]);
 			}
 			launch_lines_free(&launch);
+			if (b->rows > 0)
+				printf("band: %.3g-%.3g req/s (p10-p90 of measured/predicted %.2f-%.2f: "
+				       "%s profile, %d rows)\n", c[0].rate_rps * b->ratio_lo,
+				       c[0].rate_rps * b->ratio_hi, b->ratio_lo, b->ratio_hi, b->profile,
+				       b->rows);
+			if (!b->validated)
+				printf("unvalidated: %s\n", b->note);
 		} else {
 			printf("no candidate meets the SLOs\n");
 			if (pool->longest_tokens >= 32768)

@@ -372,6 +372,13 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 				cJSON_AddStringToObject(x, "order_by", stmt_text(st, 7));
 			else
 				cJSON_AddNullToObject(x, "order_by");
+			/* The band's ends: serving GPUs at the p90 and p10 ratio, plus the spares. */
+			if (!stmt_is_null(st, 8)) {
+				cJSON_AddNumberToObject(x, "gpus_needed_lo",
+							(double)(stmt_int64(st, 8) + stmt_int64(st, 3)));
+				cJSON_AddNumberToObject(x, "gpus_needed_hi",
+							(double)(stmt_int64(st, 9) + stmt_int64(st, 3)));
+			}
 			cJSON_AddItemToArray(cap, x);
 		}
 		cJSON *ca = cJSON_AddArrayToObject(o, "cost");
@@ -387,19 +394,26 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 		goto cleanup;
 	}
 	static const char *const headers[] = {
-		"QUARTER", "GPU", ">NEEDED", ">SPARES", ">OWNED", ">SHORTFALL", ">TO ORDER", "ORDER BY",
+		"QUARTER", "GPU", ">NEEDED", ">BAND", ">SPARES", ">OWNED", ">SHORTFALL", ">TO ORDER",
+		"ORDER BY",
 	};
 	printf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
 	       name, (long long)res->candidates);
 	if (print_pools(pools, NULL))
 		goto cleanup;
 	putchar('\n');
-	struct table *t = table_new(8, headers);
+	struct table *t = table_new(9, headers);
 	while ((r = stmt_step(st)) == 1) {
+		int64_t spares = stmt_int64(st, 3);
 		table_cell(t, stmt_text(st, 0));
 		table_cell(t, stmt_text(st, 1));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 2));
-		table_cellf(t, "%lld", (long long)stmt_int64(st, 3));
+		if (stmt_is_null(st, 8))
+			table_cell(t, "-");
+		else
+			table_cellf(t, "%lld-%lld", (long long)(stmt_int64(st, 8) + spares),
+				    (long long)(stmt_int64(st, 9) + spares));
+		table_cellf(t, "%lld", (long long)spares);
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 4));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 5));
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 6));
@@ -411,6 +425,9 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 	while (r >= 0 && (r = stmt_step(cost)) == 1)
 		printf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
 		       stmt_text(cost, 0), stmt_double(cost, 1), stmt_double(cost, 2));
+	printf("\nBAND: the GPUs needed (spares included) if throughput is at the p90 or the p10\n"
+	       "of measured / predicted for the performance profile that answered (report:\n"
+	       "configurations).\n");
 	printf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations,\n"
 	       "'select * from v_orders' what to order by when;\n"
 	       "piqplan report quarterly %s renders the report.\n", db_path, name);

@@ -27,6 +27,7 @@ static const struct cmd *const commands[] = {
 	&cmd_workload,
 	&cmd_estimate,
 	&cmd_plan,
+	&cmd_measurement,
 	&cmd_calibrate,
 	&cmd_scenario,
 	&cmd_report,

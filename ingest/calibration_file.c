@@ -25,12 +25,23 @@ static const char *const col_names[C_N] = {
 	"load", "load_value", "output_tok_s", "ttft_ms", "tpot_ms",
 };
 
+/* Optional columns: where a row comes from and how it was served. */
+enum opt_col { O_SOURCE, O_MODE, O_EXCLUDED, O_NOTES, O_KV, O_OSL_MAX, O_N };
+
+static const char *const opt_names[O_N] = {
+	"source", "mode", "excluded", "notes", "kv_dtype", "osl_max",
+};
+
+/* The serving modes a measurement may name (schema/009_measurement.sql). */
+static const char *const modes[] = { "standard", "mtp", "spec", "disagg", "prefix-cache" };
+
 struct calib_reader {
 	const char *name;
 	calib_record_fn *fn;
 	void *arg;
 	struct csvrows *csv;
 	int col[C_N];
+	int opt[O_N];			/* -1: absent */
 	int header_seen;
 };
 
@@ -48,6 +59,8 @@ static int read_header(struct calib_reader *rd, char **f, int n)
 					  rd->name, col_names[c], "model,gpu,gpus,tp,pp,ep,precision,"
 					  "engine,isl,osl,load,load_value,output_tok_s,ttft_ms,tpot_ms");
 	}
+	for (int o = 0; o < O_N; o++)
+		rd->opt[o] = csv_column(f, n, opt_names[o]);
 	rd->header_seen = 1;
 	return 0;
 }
@@ -129,6 +142,25 @@ static int read_row(struct calib_reader *rd, char **f, long line)
 		return -1;
 	r->ttft_s /= 1e3;
 	r->tpot_s /= 1e3;
+	rec.source = rd->opt[O_SOURCE] >= 0 ? f[rd->opt[O_SOURCE]] : "";
+	rec.mode = rd->opt[O_MODE] >= 0 && f[rd->opt[O_MODE]][0] ? f[rd->opt[O_MODE]] : "standard";
+	rec.excluded = rd->opt[O_EXCLUDED] >= 0 ? f[rd->opt[O_EXCLUDED]] : "";
+	rec.notes = rd->opt[O_NOTES] >= 0 ? f[rd->opt[O_NOTES]] : "";
+	rec.kv_dtype = rd->opt[O_KV] >= 0 && f[rd->opt[O_KV]][0] ? f[rd->opt[O_KV]] : "auto";
+	if (strcmp(rec.kv_dtype, "auto") && strcmp(rec.kv_dtype, "fp8"))
+		return data_error("%s:%ld: column kv_dtype: expected auto or fp8", rd->name, line);
+	r->layout.kv_elem_bytes = !strcmp(rec.kv_dtype, "fp8") ? 1 : 2;
+	if (rd->opt[O_OSL_MAX] >= 0 && f[rd->opt[O_OSL_MAX]][0] &&
+	    (parse_double(f[rd->opt[O_OSL_MAX]], &r->osl_max) || !(r->osl_max >= r->osl) ||
+	     r->osl_max > WL_TOKENS_MAX))
+		return data_error("%s:%ld: column osl_max: expected a number from osl up to %.0f, "
+				  "or nothing", rd->name, line, (double)WL_TOKENS_MAX);
+	int known = 0;
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		known |= !strcmp(rec.mode, modes[i]);
+	if (!known)
+		return data_error("%s:%ld: column mode: expected standard, mtp, spec, disagg or "
+				  "prefix-cache", rd->name, line);
 	return rd->fn(rd->arg, &rec);
 }
 
@@ -144,6 +176,9 @@ static int on_record(void *arg, char **f, int n, long line)
 	for (int c = 0; c < C_N; c++)
 		if (rd->col[c] >= need)
 			need = rd->col[c] + 1;
+	for (int o = 0; o < O_N; o++)
+		if (rd->opt[o] >= need)
+			need = rd->opt[o] + 1;
 	if (n < need) {
 		data_error("%s:%ld: %d fields, the header has at least %d", rd->name, line, n, need);
 		return 1;

@@ -1,11 +1,13 @@
 /*
  * calibration_file.h - a calibration file (the format of
- * seeds/calibration.csv) read as measured rows, streaming: the header is
+ * shared/data/benchmarks/calibration.csv, and seeds/measurements.csv) read
+ * as measured rows, streaming: the header is
  * matched by name (columns model, gpu, gpus, tp, pp, ep, precision, engine,
  * isl, osl, load, load_value, output_tok_s, ttft_ms, tpot_ms, in any
- * order, others ignored), and every data row is checked before the caller
- * sees it. No database here: which model, GPU and engine a row names is
- * for the caller to resolve (run/calibrate.c against the catalog).
+ * order; optional source, mode, excluded, notes, kv_dtype and osl_max;
+ * others ignored), and every data row is checked before the caller sees it. No database here:
+ * which model, GPU and engine a row names is for the caller to resolve
+ * (run/calibrate.c against the catalog).
  *
  * Errors are reported with data_error() (exit status 65) as
  * "FILE:LINE: column NAME: expected ..."; LINE is where the row starts.
@@ -24,6 +26,11 @@ struct calib_record {
 	const char *model;		/* ids as written (not empty); valid during the callback */
 	const char *gpu;
 	const char *engine;
+	const char *source;		/* optional columns: '' when absent */
+	const char *mode;		/* 'standard' when absent or empty */
+	const char *excluded;		/* why the row is kept out of fits; '' */
+	const char *notes;
+	const char *kv_dtype;		/* 'auto' when absent or empty, or 'fp8' */
 	/*
 	 * layout (dp = gpus / (tp x pp), bf16 KV), load, load_value, isl, osl,
 	 * output_tok_s, ttft_s and tpot_s (seconds; 0 when not measured) and

@@ -7,17 +7,20 @@
  * of tokens (decoding tokens and prefill tokens together, as chunked
  * prefill mixes them) through every pipeline stage. Its time per GPU is a
  * sum of rooflines, max(bytes / bandwidth, FLOPs / peak), one per kind of
- * kernel (dense GEMMs, expert GEMMs, attention), in which the expert
- * GEMMs' FLOP rate is divided by an MoE efficiency that depends on tokens
- * per expert (grouped expert GEMMs see only n·k/E tokens each and run far
- * below the roofline at small batches: DESIGN.md section 5), plus
- * tensor-parallel all-reduces, expert-parallel all-to-all and pipeline
- * hand-offs. An engine step adds the engine's fixed overhead. With PP the
- * n running sequences form pp micro-batches of n/pp; each stage works on
- * one while the others work on the rest, so a sequence advances one token
- * per pass through all stages (TPOT = one pass at n/pp tokens) and the
- * instance emits n tokens per TPOT. PP therefore buys memory (KV), not
- * speed: the weights are read once per micro-batch.
+ * kernel (dense GEMMs; expert GEMMs, bound at small batches by reading the
+ * touched experts' weights at a grouped-GEMM bandwidth; attention), at the
+ * peak of the kernel path the weights' format runs on (linear_peak), plus
+ * a fixed latency per layer and per MoE layer, plus the collectives on
+ * their links (comm.c: tensor-parallel all-reduces, the MoE layers' DP
+ * exchange, pipeline hand-offs). An engine step adds the engine's fixed
+ * and per-sequence overheads, a request its own; DP ranks step in
+ * lockstep. The parameters are a fitted profile (engine_perf_select,
+ * calibrate.h). With PP the n running sequences form pp micro-batches of
+ * n/pp; each stage works on one while the others work on the rest, so a
+ * sequence advances one token per pass through all stages (TPOT = one
+ * pass at n/pp tokens) and the instance emits n tokens per TPOT; prefill
+ * chunks pipeline the same way, in every load shape. PP therefore buys
+ * memory (KV), not speed: the weights are read once per micro-batch.
  */
 #include "instance.h"
 #include "comm.h"
@@ -81,11 +84,80 @@ double experts_touched(int experts, int experts_per_token, double tokens)
 	return experts * (1.0 - pow(1.0 - (double)experts_per_token / experts, tokens));
 }
 
-double moe_efficiency(double floor, double half, double tokens_per_expert)
+static const char *const class_names[] = { "", "dense", "MoE" };
+
+void perf_profile_name(const char *engine, const struct perf_profile *pr, char *buf, size_t n)
 {
-	if (tokens_per_expert <= 0)
-		return floor;
-	return floor + (1.0 - floor) * tokens_per_expert / (tokens_per_expert + half);
+	snprintf(buf, n, "%s%s%s%s%s", engine, pr->scope_name[0] ? " x " : "", pr->scope_name,
+		 pr->model_class != PERF_CLASS_ANY ? " x " : "", class_names[pr->model_class]);
+}
+
+/* The profile of scope/name/class in e, or NULL. */
+static const struct perf_profile *find_profile(const struct engine_profile *e,
+					       enum perf_scope scope, const char *name,
+					       enum perf_class cls)
+{
+	for (int i = 0; i < e->nprofiles; i++) {
+		const struct perf_profile *pr = &e->profiles[i];
+		if (pr->scope == scope && pr->model_class == cls && pr->rows > 0 &&
+		    (scope == PERF_SCOPE_ENGINE || !strcmp(pr->scope_name, name)))
+			return pr;
+	}
+	return NULL;
+}
+
+const struct perf_params *engine_perf_select(const struct engine_profile *e,
+					     const struct gpu_spec *g, int moe,
+					     struct perf_band *band)
+{
+	static const struct { enum perf_scope scope; int by_class; } order[] = {
+		{ PERF_SCOPE_ARCH, 1 }, { PERF_SCOPE_ARCH, 0 }, { PERF_SCOPE_VENDOR, 1 },
+		{ PERF_SCOPE_VENDOR, 0 }, { PERF_SCOPE_ENGINE, 1 }, { PERF_SCOPE_ENGINE, 0 },
+	};
+	enum perf_class cls = moe ? PERF_CLASS_MOE : PERF_CLASS_DENSE;
+	const struct perf_profile *pr = NULL;
+
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]) && !pr; i++) {
+		const char *name = order[i].scope == PERF_SCOPE_ARCH ? g->arch : g->vendor;
+		if (order[i].scope != PERF_SCOPE_ENGINE && !name[0])
+			continue;
+		pr = find_profile(e, order[i].scope, name, order[i].by_class ? cls : PERF_CLASS_ANY);
+	}
+	if (!band)
+		return pr ? &pr->p : &e->perf;
+	memset(band, 0, sizeof(*band));
+	band->ratio_lo = band->ratio_hi = 1;
+	if (!pr) {
+		snprintf(band->profile, sizeof(band->profile), "%s", e->id);
+		snprintf(band->note, sizeof(band->note),
+			 "no measurements of %s: its unfitted starting point used", e->id);
+		return &e->perf;
+	}
+	perf_profile_name(e->id, pr, band->profile, sizeof(band->profile));
+	band->rows = pr->rows;
+	band->out_of_sample = pr->out_of_sample;
+	/* ln(pred/measured) at p90 is the most optimistic prediction: measured = pred / e^x. */
+	band->ratio_lo = exp(-pr->log_p90);
+	band->ratio_hi = exp(-pr->log_p10);
+	int class_rows = moe ? pr->rows_moe : pr->rows_dense;
+	band->validated = pr->scope == PERF_SCOPE_ARCH && class_rows > 0;
+	if (!band->validated) {
+		const char *fam = g->arch[0] ? g->arch : g->id;
+		if (pr->scope == PERF_SCOPE_ARCH)
+			snprintf(band->note, sizeof(band->note),
+				 "no %s measurements of %.31s on %.15s: %.63s profile used",
+				 moe ? "MoE" : "dense", e->id, fam, band->profile);
+		else
+			snprintf(band->note, sizeof(band->note),
+				 "no measurements of %.31s on %.15s: %.63s profile used", e->id, fam,
+				 band->profile);
+	}
+	return &pr->p;
+}
+
+void instance_set_perf(struct instance *in, const struct perf_params *p)
+{
+	in->perf.p = *p;
 }
 
 const char *instance_bound_name(int memory_bound)
@@ -99,13 +171,26 @@ static int is_pow2(int v)
 }
 
 /*
- * The FLOP/s a group of linear layers runs at, given how its weights are
- * stored. FP8 weights run on FP8 tensor cores, or weight-only where there
- * are none (vLLM's FP8 Marlin, W8A16, on Ampere: fp8.py use_marlin below
- * capability 8.9); INT8 (W8A8) at the 8-bit rate where there is one. FP4 weights
- * (MXFP4, NVFP4) run on FP4 tensor cores where there are some, else
- * weight-only: dequantised to bf16 in the kernel (Marlin-style W4A16), as
- * INT4 (AWQ, GPTQ, compressed-tensors W4A16) always does.
+ * The kernel path a group of linear layers runs on, by how its weights are
+ * stored and what the GPU family has (notes/perf.md section 4, vLLM's
+ * default paths). The precision is the checkpoint's (effective_precision:
+ * fp4 only from an MXFP4 or NVFP4 checkpoint, fp8 from one or online from
+ * bf16):
+ *
+ *   weights        FP8 tensor cores (Ada, Hopper,   none (Ampere)
+ *                  Blackwell, CDNA3 fnuz, CDNA4)
+ *   fp8            W8A8 at the FP8 peak             W8A16, FP8 Marlin: BF16 peak
+ *                                                   (fp8.py use_marlin below
+ *                                                   capability 8.9)
+ *   int8           W8A8 at the FP8 (8-bit) peak     BF16 peak
+ *   mxfp4          W4A16: BF16 peak on every family (vLLM's default MXFP4 MoE
+ *                  runs BF16 activations even on Blackwell; Hopper and Ampere
+ *                  Marlin/Triton W4A16; ROCm A16W4)
+ *   nvfp4          W4A4 at the FP4 peak where there are FP4 tensor cores
+ *                  (Blackwell), else W4A16 (FP4 Marlin)
+ *   int4           W4A16: BF16 peak (AWQ, GPTQ, compressed-tensors W4A16)
+ *
+ * *weight_only is set when the weights are narrower than the arithmetic.
  */
 static double linear_peak(const struct gpu_spec *g, enum weight_format f, int *weight_only)
 {
@@ -118,6 +203,8 @@ static double linear_peak(const struct gpu_spec *g, enum weight_format f, int *w
 	case WF_INT8:
 		return g->fp8_flops > 0 ? g->fp8_flops : g->bf16_flops;
 	case WF_MXFP4:
+		*weight_only = 1;
+		return g->bf16_flops;
 	case WF_NVFP4:
 		if (g->fp4_flops > 0)
 			return g->fp4_flops;
@@ -147,6 +234,29 @@ static enum weight_format format_of(const struct model_arch *m, enum precision p
 		break;
 	}
 	return WF_BF16;
+}
+
+/* Whether the instance's linear layers (or, with routed experts, those) are stored as f. */
+static int stores_format(const struct model_arch *m, enum precision p, enum weight_format f)
+{
+	return format_of(m, p, 0) == f || (m->experts > 0 && format_of(m, p, 1) == f);
+}
+
+/* The caveat of a weight-only kernel path (linear_peak set *weight_only). */
+static void weight_only_note(const struct model_arch *m, const struct gpu_spec *g,
+			     enum precision p, char *note, size_t n)
+{
+	if (stores_format(m, p, WF_FP8) && g->fp8_flops <= 0)
+		snprintf(note, n, "fp8 weights run weight-only on %s (FP8 Marlin, W8A16: bf16 "
+			 "compute)", g->id);
+	else if (stores_format(m, p, WF_MXFP4))
+		snprintf(note, n, "mxfp4 weights run W4A16 (bf16 activations, vLLM's default MXFP4 "
+			 "path)");
+	else if (stores_format(m, p, WF_NVFP4))
+		snprintf(note, n, "fp4 weights run weight-only (bf16 compute): %s has no FP4 tensor "
+			 "cores", g->id);
+	else
+		snprintf(note, n, "int4 weights run weight-only (W4A16, bf16 compute)");
 }
 
 int instance_max_tp(const struct gpu_spec *g)
@@ -357,23 +467,26 @@ static void fill_perf(const struct model_arch *m, const struct model_params *p,
 			}
 	q->experts = m->experts;
 	q->experts_per_token = m->experts_per_token;
-	q->moe_tokens_scale = l->dp;	/* DP ranks' tokens meet in the expert group, EP or not */
+	/*
+	 * The routed experts are sharded over tp x dp GPUs with or without
+	 * --enable-expert-parallel (fused_moe/config.py), so every DP rank's
+	 * tokens meet in each MoE layer: the experts see the union batch.
+	 */
+	q->moe_tokens_scale = l->dp;
 
 	q->peak_dense_flops = linear_peak(g, format_of(m, l->precision, 0), &wo);
-	q->peak_routed_flops = linear_peak(g, format_of(m, l->precision, 1), &wo);
+	if (m->experts > 0)
+		q->peak_routed_flops = linear_peak(g, format_of(m, l->precision, 1), &wo);
 	q->peak_attn_flops = g->bf16_flops;
 	out->weight_only = wo;
-	out->compute_fp8 = format_of(m, l->precision, 0) == WF_FP8 ||
-			   (m->experts > 0 && format_of(m, l->precision, 1) == WF_FP8);
+	out->compute_fp8 = g->fp8_flops > 0 && (format_of(m, l->precision, 0) == WF_FP8 ||
+			   (m->experts > 0 && format_of(m, l->precision, 1) == WF_FP8));
 	q->act_bytes = out->compute_fp8 ? 1 : 2;
 
-	q->bw = g->mem_bw_bytes_per_s * e->bw_efficiency;
+	q->hbm_bw = g->mem_bw_bytes_per_s;
 	q->link = g->link_bytes_per_s * e->link_efficiency;
-	q->flops_efficiency = e->flops_efficiency;
-	q->moe_floor = e->moe_efficiency_floor;
-	q->moe_half = e->moe_tokens_per_expert_half;
-	q->step_overhead_s = e->step_overhead_s;
 	q->alpha_s = e->allreduce_alpha_s;
+	q->p = *engine_perf_select(e, g, m->experts > 0, &out->band);
 	q->layers = m->layers;
 	q->moe_layers = m->moe_layers;
 	q->hidden = m->hidden;
@@ -622,6 +735,7 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	out->max_model_len = rq->max_model_len;
 	out->prompt_cv2 = rq->prompt_cv2 > 0 ? rq->prompt_cv2 : 0;
 	out->ttft_prompt_tokens = rq->ttft_prompt_tokens > 0 ? rq->ttft_prompt_tokens : 0;
+	out->output_max_tokens = rq->output_max_tokens > 0 ? rq->output_max_tokens : 0;
 	out->block_size_given = rq->block_size_tokens > 0 ? rq->block_size_tokens :
 				e->block_size_flag > 0 ? e->block_size_flag :
 				!vllm ? e->block_size_tokens : 0;
@@ -638,6 +752,18 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 		return 0;
 	out->layout.precision = lay.precision;
 	out->online_fp8 = lay.precision == PREC_FP8;
+	/*
+	 * FP8 weights without FP8 tensor cores run weight-only (W8A16, FP8
+	 * Marlin), as vLLM does on Ampere (docs.vllm.ai features/quantization
+	 * fp8; vLLM PR #5975); other families without FP8 have no such path.
+	 */
+	if (stores_format(m, lay.precision, WF_FP8) && g->fp8_flops <= 0 &&
+	    strcmp(g->arch, "Ampere") && strcmp(g->arch, "Turing")) {
+		snprintf(out->reason, sizeof(out->reason),
+			 "fp8 needs FP8 tensor cores or vLLM's FP8 Marlin path (%s has neither)",
+			 g->id);
+		return 0;
+	}
 	if (m->max_context_tokens > 0 && rq->max_model_len > m->max_context_tokens) {
 		fmt_thousands(a, sizeof(a), rq->max_model_len);
 		fmt_thousands(b, sizeof(b), m->max_context_tokens);
@@ -658,17 +784,8 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	int expert_shards = lay.tp * lay.dp;
 
 	fill_perf(m, &p, &w, g, e, &lay, expert_shards, kv_bytes, out);
-	if (out->weight_only && g->fp8_flops <= 0 && out->compute_fp8) {
-		/* FP8 weights on Ampere: weight-only (W8A16), activations stay bf16. */
-		out->compute_fp8 = 0;
-		out->perf.act_bytes = 2;
-		snprintf(out->note, sizeof(out->note), "fp8 weights run weight-only on %s (FP8 "
-			 "Marlin, W8A16: bf16 compute)", g->id);
-	} else if (out->weight_only) {
-		snprintf(out->note, sizeof(out->note),
-			 "fp4 weights run weight-only (bf16 compute): %s has no FP4 tensor cores",
-			 g->id);
-	}
+	if (out->weight_only)
+		weight_only_note(m, g, lay.precision, out->note, sizeof(out->note));
 	comm_layout_init(&out->comm, g, e->link_efficiency, e->allreduce_alpha_s, lay.tp, lay.pp,
 			 lay.dp, lay.ep);
 	comm_layout_model(&out->comm, m->layers, m->dense_layers, m->moe_layers, m->hidden,
@@ -748,20 +865,45 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
  * One pass of a micro-batch through all stages: m decoding tokens of mean
  * context c, plus p prefill tokens attending cp keys each on average.
  * No engine overhead (callers add it per step).
+ *
+ * Per GPU, three kinds of kernel run one after another, each its own
+ * roofline, max(bytes / achieved bandwidth, FLOPs / achieved peak), and
+ * their times add (one's memory time cannot hide another's compute):
+ *
+ *   dense GEMMs   the non-expert weights at bw_efficiency of the HBM peak,
+ *                 FLOPs at flops_efficiency of the kernel path's peak
+ *                 (linear_peak: W8A8, W8A16, W4A16, W4A4);
+ *   expert GEMMs  the touched experts' weights, E(1-(1-k/E)^T) of E for the
+ *                 T tokens of every DP rank (the union batch), at
+ *                 moe_bw_efficiency: a grouped GEMM that sees n·k/E tokens
+ *                 per expert is bound by streaming those weights, not by
+ *                 FLOP/s (DESIGN.md section 5); its FLOPs at the same
+ *                 flops_efficiency as the dense path;
+ *   attention     KV and state reads at kv_bw_efficiency (paged KV reads
+ *                 reach less of the HBM peak than weight streams: 42 %
+ *                 against 78-84 % measured on H100, notes/perf.md section
+ *                 5), its FLOPs at attn_efficiency of the bf16 peak.
+ *
+ * On top, a fixed latency per layer (launches, norms, each small kernel's
+ * minimum time: what makes a batch-1 MoE step 13.8 ms where its bytes take
+ * about 1, notes/perf.md section 5) and per MoE layer (router, top-k,
+ * permute, grouped-GEMM set-up), and the communication: tensor-parallel
+ * all-reduces, expert-parallel all-to-all, pipeline hand-offs.
  */
 static double pass_time(const struct instance *in, double m, double c, double p, double cp,
 			int *memory_bound)
 {
 	const struct instance_perf *q = &in->perf;
+	const struct perf_params *pa = &q->p;
 	double tokens = m + p;
-	double touched = 0.0, eff = 1.0;
+	double bw = q->hbm_bw * pa->bw_efficiency;
+	double fe = pa->flops_efficiency;
+	double ae = pa->attn_efficiency, kve = pa->kv_bw_efficiency;
+	double touched = 0.0;
 
-	if (q->experts > 0 && tokens > 0) {
-		double group = tokens * q->moe_tokens_scale;
-		touched = experts_touched(q->experts, q->experts_per_token, group) / q->experts;
-		eff = moe_efficiency(q->moe_floor, q->moe_half,
-				     group * q->experts_per_token / q->experts);
-	}
+	if (q->experts > 0 && tokens > 0)
+		touched = experts_touched(q->experts, q->experts_per_token,
+					  tokens * q->moe_tokens_scale) / q->experts;
 	/*
 	 * Attention and KV traffic, term by term (instance_perf.kv): a decoding
 	 * token of context c attends min(c * scale, cap) entries of each term
@@ -778,25 +920,16 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 	}
 	kv += m * q->kv.state_rw_bytes_per_token;
 	attn += tokens * q->kv.state_flops_per_token;
-	/*
-	 * A roofline per kind of kernel, summed: the dense GEMMs, the expert
-	 * GEMMs and attention run one after another, so one's memory time
-	 * cannot hide another's compute (a mixed step of decode and prefill
-	 * pays its memory-bound attention on top of its compute-bound GEMMs).
-	 * The MoE efficiency divides the expert GEMMs' FLOP rate only:
-	 * streaming a touched expert's weights runs at the dense bandwidth,
-	 * but a grouped GEMM that sees few tokens per expert wastes most of
-	 * each tensor-core tile, so its compute, not its reads, is slow.
-	 */
-	double fe = q->flops_efficiency;
+
 	double mem[3], cmp[3];
-	mem[0] = q->dense_bytes / q->bw;
+	mem[0] = q->dense_bytes / bw;
 	cmp[0] = tokens * q->dense_flops_per_token / (q->peak_dense_flops * fe);
-	mem[1] = q->routed_bytes * touched / q->bw;
+	mem[1] = q->experts > 0 ? q->routed_bytes * touched / (q->hbm_bw * pa->moe_bw_efficiency) :
+				  0.0;
 	cmp[1] = q->experts > 0 ? tokens * q->routed_flops_per_token /
-				  (q->peak_routed_flops * fe * eff) : 0.0;
-	mem[2] = kv / q->bw;
-	cmp[2] = attn / (q->peak_attn_flops * fe);
+				  (q->peak_routed_flops * fe) : 0.0;
+	mem[2] = kv / (q->hbm_bw * kve);
+	cmp[2] = attn / (q->peak_attn_flops * ae);
 	double t = 0, t_mem = 0, t_cmp = 0;
 	for (int i = 0; i < 3; i++) {
 		t += fmax(mem[i], cmp[i]);
@@ -805,29 +938,45 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 		else
 			t_cmp += cmp[i];
 	}
+	double latency = q->layers * pa->layer_latency_s + q->moe_layers * pa->moe_layer_latency_s;
 
 	/* Communication (tokens per DP rank): comm.c, on the links instance_size fixed. */
 	double comm = comm_pass_s(&in->comm, tokens);
 
 	if (memory_bound)
 		*memory_bound = t_mem >= t_cmp;
-	return t + comm;
+	return t + latency + comm;
+}
+
+/*
+ * DP ranks step in lockstep (the expert layers synchronise every pass):
+ * a rank with nothing to do runs a dummy pass, and each rank's batch is
+ * padded to the largest, so once anything runs every rank costs at least
+ * one sequence (vLLM docs serving/data_parallel_deployment; notes/perf.md
+ * section 7). m is the mean per rank; the step is the busiest rank's.
+ */
+static double lockstep_tokens(const struct instance *in, double m)
+{
+	return in->layout.dp > 1 && m > 0 && m < 1 ? 1 : m;
 }
 
 /*
  * A micro-batch's worth of work as engine steps: at most
- * max_num_batched_tokens tokens per step, each step paying the overhead
- * and re-reading the weights.
+ * max_num_batched_tokens tokens per step, each step re-reading the weights
+ * and paying the engine's overhead, fixed and per running sequence.
  */
 static double round_time(const struct instance *in, double m, double c, double p, double cp,
 			 int *memory_bound)
 {
+	const struct perf_params *pa = &in->perf.p;
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
-	double steps = ceil((m + p) / budget);
+	double busy = lockstep_tokens(in, m);
+	double steps = ceil((busy + p) / budget);
 	if (steps < 1)
 		steps = 1;
-	return steps * (pass_time(in, m / steps, c, p / steps, cp, memory_bound) +
-			in->perf.step_overhead_s);
+	double per = busy / steps;
+	return steps * (pass_time(in, per, c, p / steps, cp, memory_bound) +
+			pa->step_overhead_s + per * pa->seq_overhead_s);
 }
 
 double instance_decode_step_s(const struct instance *in, double n, double ctx,
@@ -845,18 +994,22 @@ double instance_step_s(const struct instance *in, double n, double ctx, double p
 /*
  * Prefill of `prompts` prompts of s tokens each, in steps of at most
  * max_num_batched_tokens tokens; a prompt token attends s/2 keys on average.
- * Chunks run one after another (vLLM does not put one request in two
- * micro-batches in flight), each a pass through all stages.
+ * With PP the chunks pipeline like decode micro-batches (pp in flight), so
+ * k chunks take (k + pp - 1) / pp passes through all stages: the same
+ * throughput as the stages working side by side, plus the fill. Each
+ * request pays the per-request overhead once.
  */
 static double prefill_batch_s(const struct instance *in, double prompts, double s)
 {
+	const struct perf_params *pa = &in->perf.p;
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
 	double total = prompts * s;
+	double pp = in->layout.pp;
 	double steps = ceil(total / budget);
 	if (steps < 1)
 		steps = 1;
-	return steps * (pass_time(in, 0, 0, total / steps, s / 2, NULL) +
-			in->perf.step_overhead_s);
+	double step = pass_time(in, 0, 0, total / steps, s / 2, NULL) + pa->step_overhead_s;
+	return (steps + pp - 1) / pp * step + prompts * pa->request_overhead_s;
 }
 
 double instance_prefill_s(const struct instance *in, double s)
@@ -865,18 +1018,46 @@ double instance_prefill_s(const struct instance *in, double s)
 }
 
 /*
+ * Prompt tokens in the busiest DP rank's step, in steady state with n
+ * running per rank: r = n/osl prompts start per step on each rank, and a
+ * prompt (up to the step budget) is prefilled in one step. With one rank
+ * that is r x isl on average. With dp ranks in lockstep a step waits for the
+ * slowest rank, so it carries a prompt whenever any rank has one: with
+ * probability 1 - (1 - r)^dp, not r -- the DP imbalance that makes one
+ * rank's prefill delay every rank's decode (notes/perf.md section 7).
+ */
+double instance_lockstep_prefill_tokens(const struct instance *in, double r, double isl)
+{
+	double dp = in->layout.dp;
+	if (!(r > 0))
+		return 0;
+	if (dp <= 1 || r >= 1)
+		return r * isl;
+	return isl * fmax(r, 1 - pow(1 - r, dp));
+}
+
+static double busiest_prefill_tokens(const struct instance *in, double n, double isl, double osl)
+{
+	return osl > 0 ? instance_lockstep_prefill_tokens(in, n / osl, isl) : 0;
+}
+
+/*
  * A prefill token of a prompt of s tokens attends s/2 keys on average; over
  * prompts of varying length, weighted by their tokens, that is
  * E[s²] / (2 E[s]) = isl (1 + cv²) / 2 -- so a few long prompts among short
- * ones cost their quadratic attention, not the mean prompt's.
+ * ones cost their quadratic attention, not the mean prompt's. In steady
+ * state n/osl requests finish per step, each paying the per-request
+ * overhead once.
  */
 double instance_tpot_s(const struct instance *in, double n, double isl, double osl,
 		       int *memory_bound)
 {
 	double pp = in->layout.pp;
-	double prefill = osl > 0 ? n * isl / osl : 0;
+	double prefill = busiest_prefill_tokens(in, n, isl, osl);
 	double keys = isl * (1 + in->prompt_cv2) / 2;
-	return round_time(in, n / pp, isl + osl / 2, prefill / pp, keys, memory_bound);
+	double requests = osl > 0 ? n / osl : 0;
+	return round_time(in, n / pp, isl + osl / 2, prefill / pp, keys, memory_bound) +
+	       requests * in->perf.p.request_overhead_s;
 }
 
 double instance_max_running(const struct instance *in, double isl, double osl)
@@ -888,27 +1069,27 @@ double instance_max_running(const struct instance *in, double isl, double osl)
 }
 
 /*
- * TTFT without queueing: the prompt rides in steps beside n decoding
- * sequences, in chunks of what the step budget leaves, after waiting on
- * average half a step for the step in progress.
- */
-/*
  * TTFT without queueing for a prompt among n running sequences of mean
  * prompt isl: the prompt is the request's ttft_prompt_tokens when that is
  * longer (a pool's p99, so the target holds for 99 % of requests, not just
- * on average), else isl.
+ * on average), else isl. It rides in steps beside the n decoding
+ * sequences, in chunks of what the step budget leaves, after its own
+ * per-request work and on average half a step for the step in progress,
+ * plus the front end's fixed latency (ttft_latency_s).
  */
 static double ttft_base(const struct instance *in, double n, double isl, double osl)
 {
+	const struct perf_params *pa = &in->perf.p;
 	double pp = in->layout.pp;
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
-	double m = n / pp;
+	double m = lockstep_tokens(in, n / pp);
 	double s = fmax(isl, in->ttft_prompt_tokens);
 	double room = fmax(budget - m, budget / 8);
 	double steps = fmax(1, ceil(s / room));
 	double step = pass_time(in, m, isl + osl / 2, s / steps, s / 2, NULL) +
-		      in->perf.step_overhead_s;
-	return steps * step + 0.5 * instance_tpot_s(in, n, isl, osl, NULL);
+		      pa->step_overhead_s + m * pa->seq_overhead_s;
+	return pa->ttft_latency_s + pa->request_overhead_s + steps * step +
+	       0.5 * instance_tpot_s(in, n, isl, osl, NULL);
 }
 
 /* Requests/s one DP rank completes at n running (Little's law: n = X·osl·TPOT). */
@@ -918,20 +1099,118 @@ static double rank_rate(const struct instance *in, double n, double isl, double 
 }
 
 /*
+ * Output lengths that stop at EOS below a cap (each request's max_tokens):
+ * L = min(X, cap) with X exponential of mean theta, chosen so that E[L] =
+ * osl: theta (1 - e^(-cap/theta)) = osl (an assumption about the shape --
+ * the long tail of chat datasets -- with the cap and the mean measured).
+ * The lengths come as DRAIN_BUCKETS equal shares of requests, each at its
+ * share's mean: the integral of min(x_q, cap) over q in the share, x_q =
+ * -theta ln(1 - q), whose antiderivative is G(q) = theta ((1-q) ln(1-q) -
+ * (1-q)), capped from q_c = 1 - e^(-cap/theta) on. Ascending.
+ */
+#define DRAIN_BUCKETS 16
+
+static double exp_antiderivative(double theta, double q)
+{
+	return q >= 1 ? 0 : theta * ((1 - q) * log(1 - q) - (1 - q));
+}
+
+static void drain_lengths(double osl, double cap, double len[DRAIN_BUCKETS])
+{
+	double lo = osl, hi = osl;
+	if (!(cap > osl * 1.0001)) {
+		for (int k = 0; k < DRAIN_BUCKETS; k++)
+			len[k] = osl;
+		return;
+	}
+	while (hi * (1 - exp(-cap / hi)) < osl)
+		hi *= 2;
+	for (int i = 0; i < 60 && hi - lo > 1e-9 * hi; i++) {
+		double mid = (lo + hi) / 2;
+		if (mid * (1 - exp(-cap / mid)) < osl)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	double theta = (lo + hi) / 2, qc = 1 - exp(-cap / theta);
+	for (int k = 0; k < DRAIN_BUCKETS; k++) {
+		double q1 = (double)k / DRAIN_BUCKETS, q2 = (double)(k + 1) / DRAIN_BUCKETS;
+		double a = fmin(q2, fmax(q1, qc));
+		double sum = exp_antiderivative(theta, a) - exp_antiderivative(theta, q1) +
+			     cap * (q2 - a);
+		len[k] = sum / (q2 - q1);
+	}
+}
+
+/*
+ * Offline with varied output lengths (continuous batching): the first b
+ * requests (max_num_seqs and the KV at isl + osl/2 each) are prefilled,
+ * then the batch stays full while requests wait -- (N - b) requests'
+ * tokens at the steady-state TPOT of b running, chunked prefill riding
+ * along -- and then drains: the last b requests' remaining lengths (taken
+ * as the same distribution) finish share by share, each share's steps paid
+ * at the batch still running. The tail of
+ * long requests at a small batch is why a ShareGPT run's throughput is well
+ * below its batch's.
+ */
+static void offline_drain(const struct instance *in, double isl, double osl, double per_rank,
+			  struct load_point *out)
+{
+	double dp = in->layout.dp;
+	double b = fmin(instance_max_running(in, isl, osl), per_rank);
+	double ctx = isl + osl / 2;
+	int mb = 0;
+
+	if (b < 1)
+		b = 1;
+	double ramp = prefill_batch_s(in, b, isl);
+	double tpot_full = instance_tpot_s(in, b, isl, osl, &mb);
+	double steady = per_rank > b ? (per_rank - b) * osl * tpot_full / b : 0;
+	double drain = 0, done = 0, tpot_sum = 0, lens[DRAIN_BUCKETS];
+	drain_lengths(osl, in->output_max_tokens, lens);
+	for (int k = 0; k < DRAIN_BUCKETS; k++) {
+		double len = lens[k];
+		double running = b * (DRAIN_BUCKETS - k) / DRAIN_BUCKETS;
+		if (len > done)
+			drain += (len - done) * instance_decode_step_s(in, running, ctx, NULL);
+		done = fmax(done, len);
+		tpot_sum += len > 0 ? drain / len : 0;
+	}
+	double t = ramp + steady + drain;
+	double late = per_rank - b;
+	out->running = b;
+	/* Requests served in the steady state see its TPOT; the last b, the drain's. */
+	out->tpot_s = (late * tpot_full + b * tpot_sum / DRAIN_BUCKETS) / per_rank;
+	/* The first b wait for half the ramp; the rest are admitted evenly over the steady state. */
+	out->ttft_s = in->perf.p.ttft_latency_s +
+		      (b * ramp / 2 + late * (ramp + steady / 2)) / per_rank;
+	out->request_rate = dp * per_rank / t;
+	out->output_tok_s = dp * per_rank * osl / t;
+	out->capacity_rate = dp * b / (osl * tpot_full);
+	out->utilisation = b / in->max_num_seqs;
+	out->memory_bound = mb;
+	out->saturated = 0;
+}
+
+/*
  * Offline, fixed lengths: every running sequence starts and ends together,
  * so the engine works in waves of b requests: prefill all b prompts
  * (chunked, compute-bound) then osl decode steps at batch b. b is what
  * max_num_seqs and the KV allow when each sequence reaches isl+osl (a
- * wave's sequences all grow to full length at once). Real traffic with
- * varied lengths smooths into the steady state of instance_tpot_s();
- * waves are what benchmarks with fixed lengths measure, including the
- * first wave's prefill ramp that dominates when outputs are short.
+ * wave's sequences all grow to full length at once). Waves are what
+ * benchmarks with fixed lengths measure, including the first wave's
+ * prefill ramp that dominates when outputs are short; varied output
+ * lengths drain instead (offline_drain).
  */
 void instance_offline(const struct instance *in, double isl, double osl, double requests,
 		      struct load_point *out)
 {
 	double dp = in->layout.dp;
 	double per_rank = requests / dp;
+	if (in->output_max_tokens > osl * 1.0001) {
+		offline_drain(in, isl, osl, per_rank, out);
+		return;
+	}
 	double b = fmin((double)instance_seqs_fit(in, isl + osl), in->max_num_seqs);
 	b = fmin(b, per_rank);
 	if (b < 1)
@@ -957,7 +1236,7 @@ void instance_offline(const struct instance *in, double isl, double osl, double 
 	}
 	out->running = b;
 	out->tpot_s = tpot_tok / (per_rank * osl);
-	out->ttft_s = ttft_sum / per_rank;
+	out->ttft_s = in->perf.p.ttft_latency_s + ttft_sum / per_rank;
 	out->request_rate = requests / t;
 	out->output_tok_s = requests * osl / t;
 	out->capacity_rate = dp * b / (prefill_batch_s(in, b, isl) +

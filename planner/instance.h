@@ -44,7 +44,51 @@ struct gpu_spec {
 	char arch[16];			/* 'Hopper', 'CDNA3', 'Gaudi', ...; '' unknown */
 	int not_vllm_served;		/* 1: vLLM's CUDA/ROCm path does not serve it (Gaudi,
 					 * TPU); 0: it does, or unknown */
+	char vendor[16];		/* 'nvidia', 'amd', ...; '' unknown */
 };
+
+/*
+ * The parameters of the step-time model that a calibration fits, for one
+ * engine on one GPU family and model class (see instance.c for where each
+ * enters). Efficiencies are fractions of the GPU's peaks; times in seconds.
+ */
+struct perf_params {
+	double bw_efficiency;		/* dense weights: achieved / peak HBM bandwidth */
+	double flops_efficiency;	/* GEMMs: achieved / the kernel path's peak */
+	double attn_efficiency;		/* attention FLOPs: achieved / peak bf16 FLOP/s */
+	double kv_bw_efficiency;	/* KV cache and linear-attention state reads:
+					 * achieved / peak HBM bandwidth */
+	double moe_bw_efficiency;	/* touched experts' weights as a grouped GEMM reads them:
+					 * achieved / peak HBM bandwidth */
+	double layer_latency_s;		/* fixed time per decoder layer per pass: launches, norms,
+					 * the minimum time of each small kernel */
+	double moe_layer_latency_s;	/* fixed extra per MoE layer per pass: router, top-k,
+					 * permute and unpermute, grouped-GEMM set-up */
+	double step_overhead_s;		/* per engine step: scheduling, input preparation */
+	double seq_overhead_s;		/* per running sequence per step: sampling, detokenising,
+					 * streaming its token */
+	double request_overhead_s;	/* per request: tokenising, admission, completion */
+	double ttft_latency_s;		/* fixed latency before every first token that is no
+					 * engine time: the API server, tokenising, the first
+					 * streamed chunk (TTFT only, not throughput) */
+};
+
+enum perf_scope { PERF_SCOPE_ENGINE, PERF_SCOPE_VENDOR, PERF_SCOPE_ARCH };
+enum perf_class { PERF_CLASS_ANY, PERF_CLASS_DENSE, PERF_CLASS_MOE };
+
+/* One fitted profile: an engine's parameters on a vendor or family, for a model class. */
+struct perf_profile {
+	enum perf_scope scope;
+	char scope_name[16];		/* '' (engine-wide), the vendor ('amd') or arch ('Hopper') */
+	enum perf_class model_class;
+	struct perf_params p;
+	int rows;			/* measured rows it was fitted on (0: not fitted) */
+	int rows_dense, rows_moe;
+	double log_p10, log_p90;	/* p10/p90 of ln(predicted / measured) output tok/s */
+	int out_of_sample;		/* 1: the spread is of held-out predictions */
+};
+
+#define ENGINE_PROFILES_MAX 48
 
 /* An engine profile, from the engine table, in bytes and seconds. */
 struct engine_profile {
@@ -69,15 +113,12 @@ struct engine_profile {
 	double cuda_graph_bytes;	/* captured CUDA graphs, per GPU */
 	double activation_bytes_per_token_dense; /* profile-run peak per batched token */
 	double activation_bytes_per_token_moe;
-	double bw_efficiency;		/* achieved / peak HBM bandwidth */
-	double flops_efficiency;	/* achieved / peak FLOP/s */
-	double moe_efficiency_floor;	/* the expert GEMMs' FLOP rate relative to the
-					 * dense path's at ~0 tokens per expert (see
-					 * moe_efficiency); weight reads are not penalised */
-	double moe_tokens_per_expert_half; /* tokens per expert where it is half way to 1 */
-	double step_overhead_s;		/* scheduler + launch per engine step */
+	struct perf_params perf;	/* the engine's starting point: what answers where no
+					 * profile was fitted, and the prior of a fit */
 	double allreduce_alpha_s;	/* latency of one small all-reduce */
 	double link_efficiency;		/* achieved / peak link bandwidth */
+	struct perf_profile profiles[ENGINE_PROFILES_MAX]; /* fitted, any order */
+	int nprofiles;
 };
 
 /* How an instance is laid out. */
@@ -106,9 +147,12 @@ struct instance_request {
 					 * lengths (variance / mean^2); 0: all alike */
 	double ttft_prompt_tokens;	/* the prompt the TTFT target is judged on (a
 					 * pool's p99); 0 or less than isl: the mean isl */
+	double output_max_tokens;	/* each request's max_tokens when outputs stop at
+					 * EOS and so vary below it (offline runs drain:
+					 * see instance_offline); 0: all are osl long */
 };
 
-#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0 }
+#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /*
  * Everything the performance model needs, summed over the pipeline stages
@@ -130,14 +174,26 @@ struct instance_perf {
 	double peak_dense_flops;	/* FLOP/s of the non-expert matmuls */
 	double peak_routed_flops;	/* FLOP/s of the expert matmuls */
 	double peak_attn_flops;		/* attention runs in bf16 */
-	double bw;			/* bytes/s x bw_efficiency */
+	double hbm_bw;			/* peak HBM bytes/s */
 	double link;			/* bytes/s x link_efficiency */
-	double flops_efficiency;
-	double moe_floor, moe_half;
-	double step_overhead_s;
+	struct perf_params p;		/* the profile that answers (instance_set_perf) */
 	double alpha_s;
 	int layers, moe_layers, hidden;
 	int act_bytes;			/* bytes per activation on the wire (fp8: 1) */
+};
+
+/*
+ * Which profile answered for an instance and how far to trust it: the
+ * spread of its measured rows' residuals as a band around every prediction.
+ */
+struct perf_band {
+	char profile[64];		/* 'vllm x Hopper x MoE', 'sglang x amd', 'vllm' */
+	int rows;			/* measurements behind it; 0: the unfitted starting point */
+	int validated;			/* 1: those rows include this GPU family and model class */
+	char note[160];			/* why not, e.g. 'no measurements of sglang on CDNA4:
+					 * sglang x amd profile used' */
+	double ratio_lo, ratio_hi;	/* measured / predicted output tok/s: p10 and p90 */
+	int out_of_sample;		/* 1: the spread is of held-out predictions */
 };
 
 /* The result: whether it fits, the memory split, the flags. */
@@ -191,7 +247,9 @@ struct instance {
 	int block_size_given;		/* --block-size as asked (0: the engine's) */
 	double prompt_cv2;		/* from the request: variability of the queue's work */
 	double ttft_prompt_tokens;	/* from the request: the prompt TTFT is reported for */
+	double output_max_tokens;	/* from the request: outputs vary below it; 0: alike */
 	struct instance_perf perf;
+	struct perf_band band;		/* the profile behind perf.p */
 };
 
 /*
@@ -223,15 +281,25 @@ int64_t instance_seqs_fit(const struct instance *in, double resident);
 double experts_touched(int experts, int experts_per_token, double tokens);
 
 /*
- * The expert GEMMs' FLOP-rate efficiency relative to the dense path, at x
- * tokens per expert: floor + (1-floor) x/(x+half). It divides the routed
- * experts' compute time only (a grouped GEMM that sees few tokens per
- * expert wastes its tensor-core tiles); reading the touched experts'
- * weights runs at the dense bandwidth efficiency. Each kind of kernel
- * (dense GEMMs, expert GEMMs, attention) is its own roofline and their
- * times add: see instance.c.
+ * The profile of e that answers for GPU g and a dense or MoE model: the
+ * most specific fitted one, in the order family x class, family, vendor x
+ * class, vendor, engine x class, engine; else e->perf, unfitted. *band
+ * (may be NULL) names it, with its spread and whether its rows cover this
+ * family and class.
  */
-double moe_efficiency(double floor, double half, double tokens_per_expert);
+const struct perf_params *engine_perf_select(const struct engine_profile *e,
+					     const struct gpu_spec *g, int moe,
+					     struct perf_band *band);
+
+/* "vllm x Hopper x MoE": an engine id and a profile's scope and class. */
+void perf_profile_name(const char *engine, const struct perf_profile *pr, char *buf,
+		       size_t n);
+
+/*
+ * Replace the parameters an instance runs with (a fit tries many on one
+ * sized instance: the memory side does not depend on them).
+ */
+void instance_set_perf(struct instance *in, const struct perf_params *p);
 
 /*
  * One decode step for n running sequences (per DP rank) of mean context
@@ -250,10 +318,23 @@ double instance_decode_step_s(const struct instance *in, double n, double ctx,
  * attending prefill_keys keys on average: seconds, the engine's overhead
  * included, split into several steps when the micro-batch exceeds
  * max_num_batched_tokens. With no prefill it is instance_decode_step_s.
- * planner/slo.c builds the step-time distribution of chunked prefill on it.
+ * Every load shape runs on the same steps, and planner/slo.c builds the
+ * step-time distribution of chunked prefill on this function. With DP the
+ * step is the busiest rank's: n below 1 per rank costs one sequence (dummy
+ * passes), and prefill_tokens are that rank's (instance_tpot_s puts there a
+ * prompt whenever any rank has one, the lockstep's imbalance).
  */
 double instance_step_s(const struct instance *in, double n, double ctx, double prefill_tokens,
 		       double prefill_keys, int *memory_bound);
+
+/*
+ * Prompt tokens in the busiest DP rank's step when every rank starts r
+ * prompts of isl tokens a step on average: r x isl with one rank; with dp
+ * ranks in lockstep a step carries a prompt whenever any rank has one,
+ * isl x max(r, 1 - (1 - r)^dp) -- one rank's prefill delays every rank's
+ * decode (instance_tpot_s and planner/slo.c both pass it to instance_step_s).
+ */
+double instance_lockstep_prefill_tokens(const struct instance *in, double r, double isl);
 
 /* Prefill of one prompt of s tokens alone (chunked by max_num_batched_tokens). */
 double instance_prefill_s(const struct instance *in, double s);
@@ -282,7 +363,11 @@ struct load_point {
 	int saturated;		/* open loop: the rate exceeds capacity */
 };
 
-/* All `requests` queued at once; fixed isl/osl runs in waves (see instance.c). */
+/*
+ * All `requests` queued at once. Fixed lengths run in waves; with varied
+ * output lengths (output_max_tokens above osl) the batch stays full while requests
+ * wait, then drains as the longest finish alone (see instance.c).
+ */
 void instance_offline(const struct instance *in, double isl, double osl, double requests,
 		      struct load_point *out);
 

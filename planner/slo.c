@@ -194,8 +194,11 @@ static double step_budget(const struct instance *in)
  * spread over the steps (instance.h's view of chunked prefill) that is
  * lambda TPOT (n - 1) / n x isl prompt tokens a step, and the mean TPOT is
  * that step's time (a fixed point: the rate depends on TPOT; a few rounds
- * settle it). One sequence alone sees no prefill: nothing is admitted
- * while the only slot decodes. The stalls D say how lumpy it is: with
+ * settle it). With DP ranks in lockstep the step is the busiest rank's,
+ * which carries a prompt whenever any rank has one:
+ * instance_lockstep_prefill_tokens. One sequence alone sees no prefill:
+ * nothing is admitted while the only slot decodes. The stalls D say how
+ * lumpy it is: with
  * expert parallelism over DP ranks every rank's step waits for the
  * slowest, so a rank's decodes are stalled by every rank's prompts, dp
  * times as often, each by a dp-th of a chunk step that carries the chunk
@@ -227,9 +230,10 @@ static void decode_at(const struct instance *in, const struct slo_traffic *t, do
 	double others = n > 1 ? (n - 1) / n : 0;
 	double keys = es > 0 ? es2 / (2 * es) : 0;	/* token-weighted: E[s^2] / (2 E[s]) */
 	double x = d->t_d;
-	for (int round = 0; round < 4 && others > 0; round++) {
-		double per_step = n / (d->own_mean / x + osl) * others * t->isl;
-		x = instance_step_s(in, n, d->ctx, per_step / in->layout.pp, keys, &d->memory_bound);
+	for (int round = 0; round < 4 && others > 0 && t->isl > 0; round++) {
+		double prompts = n / (d->own_mean / x + osl) * others;	/* a rank's, per step */
+		double busiest = instance_lockstep_prefill_tokens(in, prompts, t->isl);
+		x = instance_step_s(in, n, d->ctx, busiest / in->layout.pp, keys, &d->memory_bound);
 	}
 	d->tpot_mean = x;
 	d->lambda = n / (d->own_mean + osl * x);

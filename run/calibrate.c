@@ -1,7 +1,7 @@
 /*
- * calibrate.c - see calibrate.h: resolve what each checked row names
- * against the catalog, fit each engine's rows (planner/calibrate.h) and
- * store the result.
+ * calibrate.c - see calibrate.h: resolve what each measured row names
+ * against the catalog, fit each engine's profile tree (planner/calibrate.h),
+ * cross-validate it for the spreads, and store the result.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "run/calibrate.h"
@@ -38,7 +38,7 @@ static const struct model_arch *model_for(struct calib_rows *rd, const char *id)
 }
 
 int calib_rows_add(struct calib_rows *rd, const char *model, const char *gpu, const char *engine,
-		   const struct calib_row *row)
+		   const char *source, const struct calib_row *row)
 {
 	struct calib_row r = *row;
 
@@ -59,6 +59,7 @@ int calib_rows_add(struct calib_rows *rd, const char *model, const char *gpu, co
 	r.model = model_for(rd, model);
 	if (!r.model || load_gpu_spec(rd->db, gpu, &r.gpu))
 		return -1;
+	r.prepared = r.fits = 0;
 	if (rd->nrows == rd->alloc) {
 		rd->alloc = rd->alloc ? 2 * rd->alloc : 64;
 		rd->rows = xrealloc(rd->rows, (size_t)rd->alloc * sizeof(*rd->rows));
@@ -66,6 +67,7 @@ int calib_rows_add(struct calib_rows *rd, const char *model, const char *gpu, co
 	struct calib_source *re = &rd->rows[rd->nrows++];
 	re->engine = xstrdup(engine);
 	re->model_id = xstrdup(model);
+	re->source = xstrdup(source ? source : "");
 	re->row = r;
 	return 0;
 }
@@ -75,6 +77,7 @@ void calib_rows_release(struct calib_rows *rd)
 	for (int i = 0; i < rd->nrows; i++) {
 		free(rd->rows[i].engine);
 		free(rd->rows[i].model_id);
+		free(rd->rows[i].source);
 	}
 	free(rd->rows);
 	for (int i = 0; i < rd->nmodels; i++) {
@@ -85,6 +88,38 @@ void calib_rows_release(struct calib_rows *rd)
 	rd->rows = NULL;
 	rd->models = NULL;
 	rd->nrows = rd->alloc = rd->nmodels = 0;
+}
+
+/* A stored measurement as a calibration row. */
+static int keep_measurement(void *arg, const struct measurement *m)
+{
+	struct calib_rows *rd = arg;
+	struct calib_row r;
+
+	memset(&r, 0, sizeof(r));
+	r.line = (long)m->id;
+	r.layout.tp = m->tp;
+	r.layout.pp = m->pp;
+	r.layout.dp = m->gpus / (m->tp * m->pp);
+	r.layout.ep = m->ep;
+	r.layout.kv_elem_bytes = m->kv_dtype && !strcmp(m->kv_dtype, "fp8") ? 1 : 2;
+	if (precision_parse(m->precision, &r.layout.precision))
+		return error("measurement %lld: precision '%s'", (long long)m->id, m->precision);
+	r.load = !strcmp(m->load, "offline") ? CALIB_OFFLINE :
+		 !strcmp(m->load, "concurrency") ? CALIB_CONCURRENCY : CALIB_RATE;
+	r.load_value = m->load_value;
+	r.isl = m->isl;
+	r.osl = m->osl;
+	r.osl_max = m->osl_max;
+	r.output_tok_s = m->output_tok_s;
+	r.ttft_s = m->ttft_ms / 1e3;
+	r.tpot_s = m->tpot_ms / 1e3;
+	return calib_rows_add(rd, m->model, m->gpu, m->engine, m->source, &r);
+}
+
+int calibrate_load_store(struct db *db, struct calibration *out)
+{
+	return measurement_each(db, out->read.only_engine, 1, keep_measurement, &out->read);
 }
 
 static cJSON *metric_json(const struct calib_metric *m)
@@ -108,31 +143,27 @@ cJSON *calib_error_json(const struct calib_error *e)
 	return o;
 }
 
-cJSON *engine_fit_params_json(const struct engine_fit *ef)
+cJSON *perf_profile_json(const char *engine, const struct perf_profile *pr)
 {
+	static const char *const scopes[] = { "engine", "vendor", "arch" };
+	static const char *const classes[] = { "any", "dense", "moe" };
+	char name[64];
 	cJSON *o = cJSON_CreateObject();
-	for (int p = 0; p < CALIB_NPARAMS; p++) {
-		cJSON *v = cJSON_CreateObject();
-		cJSON_AddNumberToObject(v, "before", calib_param_get(&ef->before, p));
-		cJSON_AddNumberToObject(v, "after", calib_param_get(&ef->after, p));
-		cJSON_AddBoolToObject(v, "fitted", (ef->params >> p) & 1);
-		cJSON_AddItemToObject(o, calib_param_name(p), v);
-	}
-	return o;
-}
 
-static int store_fit(struct db *db, const char *engine, const struct engine_fit *ef,
-		     const char *file_desc)
-{
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "params", engine_fit_params_json(ef));
-	cJSON_AddItemToObject(o, "before", calib_error_json(&ef->err_before));
-	cJSON_AddItemToObject(o, "after", calib_error_json(&ef->err_after));
-	char *json = cJSON_PrintUnformatted(o);
-	int r = engine_store_fit(db, engine, &ef->after, file_desc, ef->n, json);
-	free(json);
-	cJSON_Delete(o);
-	return r;
+	perf_profile_name(engine, pr, name, sizeof(name));
+	cJSON_AddStringToObject(o, "profile", name);
+	cJSON_AddStringToObject(o, "scope", scopes[pr->scope]);
+	cJSON_AddStringToObject(o, "scope_name", pr->scope_name);
+	cJSON_AddStringToObject(o, "model_class", classes[pr->model_class]);
+	for (int k = 0; k < CALIB_NPARAMS; k++)
+		cJSON_AddNumberToObject(o, calib_param_name(k), calib_param_get(&pr->p, k));
+	cJSON_AddNumberToObject(o, "rows", pr->rows);
+	cJSON_AddNumberToObject(o, "rows_dense", pr->rows_dense);
+	cJSON_AddNumberToObject(o, "rows_moe", pr->rows_moe);
+	cJSON_AddNumberToObject(o, "log_p10", pr->log_p10);
+	cJSON_AddNumberToObject(o, "log_p90", pr->log_p90);
+	cJSON_AddBoolToObject(o, "out_of_sample", pr->out_of_sample);
+	return o;
 }
 
 int calibrate_begin(struct db *db, const struct calibration_request *req,
@@ -140,7 +171,7 @@ int calibrate_begin(struct db *db, const struct calibration_request *req,
 {
 	memset(out, 0, sizeof(*out));
 	out->read.db = db;
-	out->read.path = req->path;
+	out->read.path = req->path ? req->path : "measurement";
 	if (req->engine) {
 		int r = engine_exists(db, req->engine);
 		if (r <= 0)
@@ -150,13 +181,67 @@ int calibrate_begin(struct db *db, const struct calibration_request *req,
 	return 0;
 }
 
+/*
+ * A source's document: its text before a " (" section note, so the rows of
+ * one page or file (GPUStack's sections of one page) are held out together.
+ */
+static size_t source_key_len(const char *s)
+{
+	const char *p = strstr(s, " (");
+	return p ? (size_t)(p - s) : strlen(s);
+}
+
+/* fold[i] = index of row i's source document (or GPU family); returns the number of folds. */
+static int folds_by(struct engine_fit *ef, int family, int *fold)
+{
+	const char **key = xcalloc((size_t)(ef->n > 0 ? ef->n : 1), sizeof(*key));
+	size_t *len = xcalloc((size_t)(ef->n > 0 ? ef->n : 1), sizeof(*len));
+	int nk = 0;
+
+	for (int i = 0; i < ef->n; i++) {
+		const char *k = family ? ef->rows[i].gpu.arch : ef->src[i]->source;
+		size_t l = family ? strlen(k) : source_key_len(k);
+		int f = -1;
+		for (int j = 0; j < nk && f < 0; j++)
+			if (len[j] == l && !strncmp(key[j], k, l))
+				f = j;
+		if (f < 0) {
+			key[nk] = k;
+			len[nk] = l;
+			f = nk++;
+		}
+		fold[i] = f;
+	}
+	free(key);
+	free(len);
+	return nk;
+}
+
+/* Cross-validate one engine by source and by family, and set the profiles' spreads. */
+static void cross_validate(struct engine_fit *ef)
+{
+	int *fold = xcalloc((size_t)(ef->n > 0 ? ef->n : 1), sizeof(int));
+	size_t n = (size_t)(ef->n > 0 ? ef->n : 1);
+
+	ef->loso = xcalloc(n, sizeof(double));
+	ef->lofo = xcalloc(n, sizeof(double));
+	ef->loso_pred = xcalloc(n, sizeof(struct calib_pred));
+	ef->lofo_pred = xcalloc(n, sizeof(struct calib_pred));
+	ef->nsources = folds_by(ef, 0, fold);
+	calib_cross_validate(ef->rows, ef->n, fold, ef->nsources, &ef->before, ef->loso,
+			     ef->loso_pred);
+	ef->nfamilies = folds_by(ef, 1, fold);
+	calib_cross_validate(ef->rows, ef->n, fold, ef->nfamilies, &ef->before, ef->lofo,
+			     ef->lofo_pred);
+	calib_spread(ef->rows, ef->n, ef->loso, ef->lofo, 1, &ef->after);
+	free(fold);
+}
+
 int calibrate_fit(struct db *db, const struct calibration_request *req, struct calibration *out)
 {
 	struct calib_rows *rd = &out->read;
-	char *file_desc = NULL;
+	char *source = NULL;
 	int ret = -1;
-
-	file_desc = xasprintf("%s sha256 %s", rd->path, out->sha256);
 
 	/* Engines in order of first appearance. */
 	for (int i = 0; i < rd->nrows; i++) {
@@ -187,16 +272,33 @@ int calibrate_fit(struct db *db, const struct calibration_request *req, struct c
 				ef->src[ef->n] = &rd->rows[i];
 				ef->rows[ef->n++] = rd->rows[i].row;
 			}
-		ef->params = calib_params_for(ef->rows, ef->n);
-		calib_evaluate(ef->rows, ef->n, &ef->before, &ef->err_before);
-		calib_fit(ef->rows, ef->n, &ef->before, ef->params, &ef->after);
-		calib_evaluate(ef->rows, ef->n, &ef->after, &ef->err_after);
-		if (!req->dry_run && store_fit(db, out->engines[k], ef, file_desc))
-			goto cleanup;
+		calib_evaluate(ef->rows, ef->n, NULL, &ef->before, &ef->err_before);
+		calib_fit_tree(ef->rows, ef->n, NULL, &ef->before, &ef->after);
+		calib_evaluate(ef->rows, ef->n, NULL, &ef->after, &ef->err_after);
+		if (!req->in_sample || req->validate) {
+			cross_validate(ef);
+		} else {
+			double *resid = xcalloc((size_t)(ef->n > 0 ? ef->n : 1), sizeof(double));
+			for (int i = 0; i < ef->n; i++) {
+				struct calib_pred p;
+				calib_predict_engine(&ef->rows[i], &ef->after, &p);
+				resid[i] = p.fits && p.output_tok_s > 0 ?
+					   log(p.output_tok_s / ef->rows[i].output_tok_s) : NAN;
+			}
+			calib_spread(ef->rows, ef->n, resid, NULL, 0, &ef->after);
+			free(resid);
+		}
+		if (!req->dry_run) {
+			free(source);
+			source = xasprintf("piqplan calibrate on %d %s rows of %s", ef->n,
+					   out->engines[k], req->path ? req->path : "the measurement table");
+			if (engine_profiles_store(db, out->engines[k], &ef->after, source))
+				goto cleanup;
+		}
 	}
 	ret = 0;
 cleanup:
-	free(file_desc);
+	free(source);
 	return ret;
 }
 
@@ -206,6 +308,10 @@ void calibration_free(struct calibration *c)
 		for (int k = 0; k < c->nengines; k++) {
 			free(c->fits[k].rows);
 			free(c->fits[k].src);
+			free(c->fits[k].loso);
+			free(c->fits[k].lofo);
+			free(c->fits[k].loso_pred);
+			free(c->fits[k].lofo_pred);
 		}
 	free(c->fits);
 	free(c->engines);

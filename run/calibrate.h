@@ -1,16 +1,20 @@
 /*
- * calibrate.h - `piqplan calibrate`: resolve what each measured row of a
- * calibration file names against the catalog, fit each engine's
- * efficiencies to its rows (planner/calibrate.h) and store them in the
- * engine table (schema/calibration.h), in the caller's transaction.
+ * calibrate.h - `piqplan calibrate`: gather measured rows (the measurement
+ * table, or a calibration file), resolve what each names against the
+ * catalog, fit each engine's tree of profiles (planner/calibrate.h), set
+ * each profile's spread from held-out predictions, and store the profiles
+ * in the engine_profile table (schema/calibration.h), in the caller's
+ * transaction. The same rows cross-validated by source and by GPU family
+ * are what scripts/validate prints.
  *
- * The caller reads the file (ingest/calibration_file.h checks every row)
- * between calibrate_begin() and calibrate_fit(), handing each row to
- * calib_rows_add():
+ * Rows come from the store:
  *
  *	calibrate_begin(db, &req, &cal);
- *	calib_file_read(req.path, on_row, &cal, cal.sha256);	 on_row: calib_rows_add(&cal.read, ...)
+ *	calibrate_load_store(db, &cal);		 the fitted measurements
  *	calibrate_fit(db, &req, &cal);
+ *
+ * or from a file, read between begin and fit (ingest/calibration_file.h
+ * checks every row), each handed to calib_rows_add().
  *
  * A row naming a model, GPU or engine the catalog does not have is
  * skipped with a warning naming it, so one file of measurements can carry
@@ -31,13 +35,14 @@ struct calib_model;
 struct calib_source {
 	char *engine;
 	char *model_id;
+	char *source;			/* where the measurement comes from */
 	struct calib_row row;		/* row.model borrows from the calib_rows' model cache */
 };
 
 /* The rows a read kept, resolved against the catalog of db. */
 struct calib_rows {
 	struct db *db;
-	const char *path;		/* the file, for warnings */
+	const char *path;		/* the file, for warnings ("measurement" for the store) */
 	const char *only_engine;	/* keep only this engine's rows; NULL: all */
 	struct calib_model **models;	/* each model's parsed config, loaded once */
 	int nmodels;
@@ -48,29 +53,34 @@ struct calib_rows {
 
 /*
  * Keep a checked row (row.model and row.gpu unset) measuring engine on
- * model and gpu (exact ids) when they are all in the catalog (and engine is
- * only_engine, if set), loading its model's config and GPU spec; warn
- * naming the first that is not and skip the row (rows->skipped). 0, or -1
- * after error().
+ * model and gpu (exact ids) from `source` when they are all in the catalog
+ * (and engine is only_engine, if set), loading its model's config and GPU
+ * spec; warn naming the first that is not and skip the row
+ * (rows->skipped). 0, or -1 after error().
  */
 int calib_rows_add(struct calib_rows *rows, const char *model, const char *gpu,
-		   const char *engine, const struct calib_row *row);
+		   const char *engine, const char *source, const struct calib_row *row);
 void calib_rows_release(struct calib_rows *rows);
 
 /* What one engine's fit found. */
 struct engine_fit {
-	struct engine_profile before, after;
+	struct engine_profile before, after;	/* after: the fitted profiles */
 	struct calib_row *rows;		/* the engine's rows */
 	struct calib_source **src;	/* where each came from */
 	int n;
-	unsigned params;		/* bit p: calib_param p was fitted */
 	struct calib_error err_before, err_after;
+	double *loso, *lofo;		/* per row: ln(pred/measured) held out by source / by
+					 * family; NaN where not predicted (NULL: not run) */
+	struct calib_pred *loso_pred, *lofo_pred;
+	int nsources, nfamilies;
 };
 
 struct calibration_request {
-	const char *path;		/* the calibration file */
-	const char *engine;		/* fit only this engine's rows; NULL: every engine in the file */
+	const char *path;		/* a calibration file; NULL: the measurement table */
+	const char *engine;		/* fit only this engine's rows; NULL: every engine */
 	int dry_run;			/* fit, store nothing */
+	int in_sample;			/* skip the cross-validation: spreads in-sample */
+	int validate;			/* cross-validate both ways even with dry_run (scripts/validate) */
 };
 
 struct calibration {
@@ -83,22 +93,27 @@ struct calibration {
 
 /*
  * Start a calibration as req says: an unknown req->engine is an error
- * before the file is read. 0, or -1 after error(). Either way *out is
+ * before anything is read. 0, or -1 after error(). Either way *out is
  * ready for calib_rows_add() on out->read and for calibration_free().
  */
 int calibrate_begin(struct db *db, const struct calibration_request *req,
 		    struct calibration *out);
 
+/* Every fitted measurement of the store (standard mode, not excluded) into out->read. */
+int calibrate_load_store(struct db *db, struct calibration *out);
+
 /*
- * Fit every engine of the rows kept, in order of first appearance, and
- * (unless req->dry_run) store the fits with the file's name and hash. 0,
- * or -1 after error(): no usable rows, a database failure.
+ * Fit every engine of the rows kept, in order of first appearance: the
+ * tree, the errors before (the engine's stored profiles) and after, the
+ * held-out residuals (leave-one-source-out and leave-one-family-out unless
+ * req->in_sample) and the spreads, and (unless req->dry_run) store the
+ * profiles. 0, or -1 after error(): no usable rows, a database failure.
  */
 int calibrate_fit(struct db *db, const struct calibration_request *req, struct calibration *out);
 void calibration_free(struct calibration *c);
 
-/* A fit's parameters, before and after and whether fitted, by name (stored and printed). */
-cJSON *engine_fit_params_json(const struct engine_fit *ef);
+/* A profile's parameters by name, rows and spread (stored and printed). */
+cJSON *perf_profile_json(const char *engine, const struct perf_profile *pr);
 /* An error summary: rows, unfit, per metric n, median and p90 absolute % error, loss. */
 cJSON *calib_error_json(const struct calib_error *e);
 

@@ -538,6 +538,12 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			row.gpu_memory_utilization = in->gpu_memory_utilization;
 			row.kv_tokens = in->kv_tokens;
 			row.nodes = in->nodes;
+			row.perf_profile = in->band.profile;
+			row.perf_rows = in->band.rows;
+			row.perf_validated = in->band.validated;
+			row.perf_note = in->band.note;
+			row.band_lo = in->band.rows > 0 ? in->band.ratio_lo : 0;
+			row.band_hi = in->band.rows > 0 ? in->band.ratio_hi : 0;
 			/* The scenario's engine's commands, one per node; node 0's in vllm_args. */
 			launch_lines_alloc(in, g->arch, g->model_id, rs->engine.id, &launch);
 			row.vllm_args = launch.n > 0 ? launch.line[0] : "";
@@ -729,7 +735,23 @@ static int write_pools(struct run_state *rs, const struct model_group *g,
 				.gpus = inst * c->inst.gpus,
 				.utilization = fleet_utilization(d->t.demand_rps[q], c->at.capacity_rate,
 								 inst, 0),
+				.gpus_lo = -1,
+				.gpus_hi = -1,
 			};
+			/*
+			 * The band's ends: the serving instances the same configuration
+			 * needs if it sustains the rate x the p90 (fewest GPUs) or the
+			 * p10 (most) of measured / predicted throughput (spares, per GPU
+			 * type, do not depend on it).
+			 */
+			if (c->inst.band.rows > 0) {
+				fleet.gpus_lo = fleet_instances(d->t.demand_rps[q],
+								c->rate_rps * c->inst.band.ratio_hi, 0) *
+						c->inst.gpus;
+				fleet.gpus_hi = fleet_instances(d->t.demand_rps[q],
+								c->rate_rps * c->inst.band.ratio_lo, 0) *
+						c->inst.gpus;
+			}
 			if (run_store_fleet(rs->store, &fleet) ||
 			    write_shares(rs, g, wls, pw, d, pool_id, q, qs))
 				return -1;

@@ -214,6 +214,14 @@ static int engine_row(void *arg, char **f, int n, long line)
 		{ "step_overhead_ms", ":overhead", 1 },
 		{ "allreduce_alpha_us", ":alpha", 1 },
 		{ "link_efficiency", ":link_eff", 1 },
+		{ "attn_efficiency", ":attn", 1 },
+		{ "kv_bw_efficiency", ":kv_bw", 1 },
+		{ "moe_bw_efficiency", ":moe_bw", 1 },
+		{ "layer_latency_us", ":layer_lat", 1 },
+		{ "moe_layer_latency_us", ":moe_lat", 1 },
+		{ "seq_overhead_us", ":seq_ov", 1 },
+		{ "request_overhead_ms", ":req_ov", 1 },
+		{ "ttft_latency_ms", ":ttft_lat", 1 },
 	};
 	stmt_bind_text(sl->st, ":id", field(sl, f, "engine"));
 	stmt_bind_text(sl->st, ":version", field(sl, f, "version"));
@@ -223,6 +231,66 @@ static int engine_row(void *arg, char **f, int n, long line)
 	for (size_t i = 0; i < ARRAY_SIZE(num); i++)
 		if (bind_number(sl, f, line, num[i].col, num[i].param, num[i].scale, 1))
 			return -1;
+	return step_insert(sl);
+}
+
+/* A published measurement piqplan ships (seeds/measurements.csv, schema 009). */
+static int measurement_row(void *arg, char **f, int n, long line)
+{
+	struct seed_load *sl = arg;
+	if (!sl->header)
+		return take_header(sl, f, n);
+	if (n != sl->ncols)
+		return error("seeds/%s:%ld: expected %d columns, got %d", sl->file, line, sl->ncols, n);
+	static const struct { const char *col, *param; int required; } num[] = {
+		{ "gpus", ":gpus", 1 }, { "tp", ":tp", 1 }, { "pp", ":pp", 1 }, { "ep", ":ep", 1 },
+		{ "isl", ":isl", 1 }, { "osl", ":osl", 1 }, { "osl_max", ":osl_max", 0 },
+		{ "load_value", ":load_value", 0 },
+		{ "output_tok_s", ":tok_s", 1 }, { "ttft_ms", ":ttft", 0 }, { "tpot_ms", ":tpot", 0 },
+	};
+	static const struct { const char *col, *param; } text[] = {
+		{ "model", ":model" }, { "gpu", ":gpu" }, { "precision", ":precision" },
+		{ "kv_dtype", ":kv_dtype" },
+		{ "engine", ":engine" }, { "load", ":load" }, { "mode", ":mode" },
+		{ "excluded", ":excluded" }, { "source", ":source" }, { "notes", ":notes" },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++)
+		stmt_bind_text(sl->st, text[i].param, field(sl, f, text[i].col));
+	for (size_t i = 0; i < ARRAY_SIZE(num); i++)
+		if (bind_number(sl, f, line, num[i].col, num[i].param, 1, num[i].required))
+			return -1;
+	return step_insert(sl);
+}
+
+/* A fitted profile piqplan ships (seeds/profiles.csv, written by scripts/calibrate). */
+static int profile_row(void *arg, char **f, int n, long line)
+{
+	struct seed_load *sl = arg;
+	if (!sl->header)
+		return take_header(sl, f, n);
+	if (n != sl->ncols)
+		return error("seeds/%s:%ld: expected %d columns, got %d", sl->file, line, sl->ncols, n);
+	static const char *const num[] = {
+		"bw_efficiency", "flops_efficiency", "attn_efficiency", "kv_bw_efficiency",
+		"moe_bw_efficiency",
+		"layer_latency_us",
+		"moe_layer_latency_us", "step_overhead_ms", "seq_overhead_us", "request_overhead_ms",
+		"ttft_latency_ms",
+		"rows", "rows_dense", "rows_moe", "log_p10", "log_p90", "out_of_sample",
+	};
+	static const char *const text[] = {
+		"engine", "scope", "scope_name", "model_class", "fitted_at", "source",
+	};
+	char param[48];
+	for (size_t i = 0; i < ARRAY_SIZE(text); i++) {
+		snprintf(param, sizeof(param), ":%s", text[i]);
+		stmt_bind_text(sl->st, param, field(sl, f, text[i]));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(num); i++) {
+		snprintf(param, sizeof(param), ":%s", num[i]);
+		if (bind_number(sl, f, line, num[i], param, 1, 1))
+			return -1;
+	}
 	return step_insert(sl);
 }
 
@@ -263,13 +331,52 @@ static const char sql_engine_insert[] =
 	"   max_num_batched_tokens_small, block_size_tokens, non_torch_tp1_bytes,"
 	"   non_torch_tpn_bytes, cuda_graph_bytes, activation_bytes_per_token_dense,"
 	"   activation_bytes_per_token_moe, bw_efficiency, flops_efficiency, moe_efficiency_floor,"
-	"   moe_tokens_per_expert_half, step_overhead_ms, allreduce_alpha_us, link_efficiency, source)"
+	"   moe_tokens_per_expert_half, step_overhead_ms, allreduce_alpha_us, link_efficiency, source,"
+	"   attn_efficiency, kv_bw_efficiency, moe_bw_efficiency, layer_latency_us,"
+	"   moe_layer_latency_us, seq_overhead_us, request_overhead_ms, ttft_latency_ms)"
 	" VALUES (:id, :version, :gmu, :fraction_of, :exclude, CAST(:seqs_large AS INTEGER), CAST(:seqs_small AS INTEGER),"
 	"   CAST(:large_min AS INTEGER), CAST(:mbt_large AS INTEGER), CAST(:mbt_small AS INTEGER),"
 	"   CAST(:block AS INTEGER), CAST(:nt1 AS INTEGER), CAST(:ntn AS INTEGER),"
 	"   CAST(:graphs AS INTEGER), :act_dense, :act_moe, :bw_eff, :flops_eff, :moe_floor,"
-	"   :moe_half, :overhead, :alpha, :link_eff, :source)"
-	" ON CONFLICT (id) DO NOTHING";
+	"   :moe_half, :overhead, :alpha, :link_eff, :source, :attn, :kv_bw, :moe_bw, :layer_lat,"
+	"   :moe_lat, :seq_ov, :req_ov, :ttft_lat)"
+	/* An engine row from before schema 009 gets the new starting values. */
+	" ON CONFLICT (id) DO UPDATE SET"
+	"   attn_efficiency = excluded.attn_efficiency,"
+	"   kv_bw_efficiency = excluded.kv_bw_efficiency,"
+	"   moe_bw_efficiency = excluded.moe_bw_efficiency,"
+	"   layer_latency_us = excluded.layer_latency_us,"
+	"   moe_layer_latency_us = excluded.moe_layer_latency_us,"
+	"   seq_overhead_us = excluded.seq_overhead_us,"
+	"   request_overhead_ms = excluded.request_overhead_ms,"
+	"   ttft_latency_ms = excluded.ttft_latency_ms"
+	" WHERE moe_bw_efficiency IS NULL";
+
+static const char sql_measurement_insert[] =
+	"INSERT INTO measurement (origin, model_id, gpu_id, gpus, tp, pp, ep, precision, kv_dtype,"
+	"   engine, isl_tokens, osl_tokens, osl_max_tokens, load, load_value, output_tok_s, ttft_ms, tpot_ms,"
+	"   mode, excluded, source, notes)"
+	" VALUES ('seed', :model, :gpu, CAST(:gpus AS INTEGER), CAST(:tp AS INTEGER),"
+	"   CAST(:pp AS INTEGER), CAST(:ep AS INTEGER), :precision,"
+	"   coalesce(nullif(:kv_dtype, ''), 'auto'), :engine, :isl, :osl, :osl_max, :load,"
+	"   :load_value, :tok_s, :ttft, :tpot, coalesce(nullif(:mode, ''), 'standard'),"
+	"   nullif(:excluded, ''), :source, :notes)"
+	" ON CONFLICT DO NOTHING";
+
+static const char sql_profile_insert[] =
+	"INSERT INTO engine_profile (engine_id, scope, scope_name, model_class, bw_efficiency,"
+	"   flops_efficiency, attn_efficiency, kv_bw_efficiency, moe_bw_efficiency,"
+	"   layer_latency_us,"
+	"   moe_layer_latency_us,"
+	"   step_overhead_ms, seq_overhead_us, request_overhead_ms, ttft_latency_ms, rows, rows_dense, rows_moe,"
+	"   log_p10, log_p90, out_of_sample, fitted_at, source)"
+	" VALUES (:engine, :scope, :scope_name, :model_class, :bw_efficiency, :flops_efficiency,"
+	"   :attn_efficiency, :kv_bw_efficiency, :moe_bw_efficiency, :layer_latency_us, :moe_layer_latency_us, :step_overhead_ms,"
+	"   :seq_overhead_us, :request_overhead_ms, :ttft_latency_ms, CAST(:rows AS INTEGER),"
+	"   CAST(:rows_dense AS INTEGER), CAST(:rows_moe AS INTEGER), :log_p10, :log_p90,"
+	"   CAST(:out_of_sample AS INTEGER), :fitted_at, :source)"
+	/* A database's own fit (piqplan calibrate) is never overwritten by the seed. */
+	" ON CONFLICT DO NOTHING";
 
 static int load_table(struct db *db, const char *file, const char *sql, csvrow_fn fn, int *added)
 {
@@ -471,7 +578,21 @@ int catalog_load(struct db *db, struct catalog_counts *added)
 	memset(added, 0, sizeof(*added));
 	if (load_table(db, "gpus.csv", sql_gpu_insert, gpu_row, &added->gpus) ||
 	    load_table(db, "prices.csv", sql_price_insert, price_row, &added->prices) ||
-	    load_table(db, "engines.csv", sql_engine_insert, engine_row, &added->engines))
+	    load_table(db, "engines.csv", sql_engine_insert, engine_row, &added->engines) ||
+	    load_table(db, "measurements.csv", sql_measurement_insert, measurement_row,
+		       &added->measurements))
+		return -1;
+	/* Shipped profiles only where this database has none of its own fit. */
+	int own = 0;
+	struct stmt *st = db_prepare(db, "SELECT count(*) FROM engine_profile");
+	if (!st || stmt_step_once(st) < 0) {
+		stmt_finalize(st);
+		return -1;
+	}
+	own = (int)stmt_int64(st, 0);
+	stmt_finalize(st);
+	if (!own && load_table(db, "profiles.csv", sql_profile_insert, profile_row,
+			       &added->profiles))
 		return -1;
 	for (const struct embedded_file *f = seed_models; f->name; f++) {
 		if (is_quant_config(f->name))

@@ -13,7 +13,7 @@ struct db;
 
 /* Rows `piqplan init` added, per table (0 everywhere on a second run). */
 struct catalog_counts {
-	int gpus, prices, models, engines;
+	int gpus, prices, models, engines, measurements, profiles;
 };
 
 /*

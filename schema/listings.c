@@ -131,6 +131,39 @@ struct stmt *cluster_list_stmt(struct db *db, int json)
 		"  FROM cluster ORDER BY name");
 }
 
+struct stmt *measurement_list_stmt(struct db *db, const char *engine, const char *gpu,
+				   const char *model, int json)
+{
+	struct stmt *st = db_prepare(db, json ?
+		"SELECT id, origin, model_id AS model, gpu_id AS gpu, gpus, tp, pp, ep, precision,"
+		"       kv_dtype, engine, isl_tokens, osl_tokens, osl_max_tokens, load, load_value,"
+		"       output_tok_s, ttft_ms, tpot_ms, mode, excluded, source, notes, added_at"
+		"  FROM measurement"
+		" WHERE (:engine IS NULL OR engine = :engine) AND (:gpu IS NULL OR gpu_id = :gpu)"
+		"   AND (:model IS NULL OR model_id = :model) ORDER BY id" :
+		"SELECT id AS \">ID\", origin AS ORIGIN, engine AS ENGINE,"
+		"       substr(model_id, instr(model_id, '/') + 1) AS MODEL, gpu_id AS GPU,"
+		"       gpus || ' (' || tp || 'x' || pp || CASE ep WHEN 1 THEN ' ep' ELSE '' END || ')'"
+		"         AS LAYOUT, precision AS PREC,"
+		"       printf('%.0f/%.0f', isl_tokens, osl_tokens) AS \">ISL/OSL\","
+		"       load || CASE WHEN load_value IS NULL THEN '' ELSE ' ' ||"
+		"         printf('%g', load_value) END AS LOAD,"
+		"       " SQL_FMT("%.1f", "output_tok_s") " AS \">TOK/S\","
+		"       " SQL_FMT("%.1f", "ttft_ms") " AS \">TTFT MS\","
+		"       " SQL_FMT("%.2f", "tpot_ms") " AS \">TPOT MS\","
+		"       mode || CASE WHEN excluded IS NULL THEN '' ELSE ' (excluded)' END AS MODE,"
+		"       substr(source, 1, 60) AS SOURCE"
+		"  FROM measurement"
+		" WHERE (:engine IS NULL OR engine = :engine) AND (:gpu IS NULL OR gpu_id = :gpu)"
+		"   AND (:model IS NULL OR model_id = :model) ORDER BY id");
+	if (!st)
+		return NULL;
+	stmt_bind_text(st, ":engine", engine);
+	stmt_bind_text(st, ":gpu", gpu);
+	stmt_bind_text(st, ":model", model);
+	return st;
+}
+
 struct stmt *workload_list_stmt(struct db *db, int json)
 {
 	return db_prepare(db, json ?

@@ -42,6 +42,9 @@ struct stmt *model_show_stmt(struct db *db, const char *id);
 
 /* Owned and committed clusters by name. */
 struct stmt *cluster_list_stmt(struct db *db, int json);
+/* The measurement table (engine, gpu, model exact ids, each NULL for all), by id. */
+struct stmt *measurement_list_stmt(struct db *db, const char *engine, const char *gpu,
+				   const char *model, int json);
 
 /* Workloads by name: model, format, requests, rates, mean lengths, p99 total, when imported. */
 struct stmt *workload_list_stmt(struct db *db, int json);

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "schema/load.h"
 #include "lib/util.h"
+#include "planner/calibrate.h"
 #include "planner/instance.h"
 #include "planner/workload.h"
 #include "schema/db.h"
@@ -22,7 +23,7 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
 	struct stmt *st = db_prepare(db,
 		"SELECT id, memory_bytes, mem_bw_bytes_per_s, bf16_flops, fp8_flops, fp4_flops,"
 		"       link_bytes_per_s, nvlink_domain_gpus, memory_torch_bytes,"
-		"       scaleout_bytes_per_s, gpus_per_node, form_factor, arch, vllm_served"
+		"       scaleout_bytes_per_s, gpus_per_node, form_factor, arch, vllm_served, vendor"
 		"  FROM gpu WHERE id = :id");
 
 	if (!st)
@@ -50,24 +51,95 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
 	copy_text(out->form_factor, sizeof(out->form_factor), stmt_text(st, 11));
 	copy_text(out->arch, sizeof(out->arch), stmt_text(st, 12));
 	out->not_vllm_served = !stmt_is_null(st, 13) && stmt_int64(st, 13) == 0;
+	copy_text(out->vendor, sizeof(out->vendor), stmt_text(st, 14));
 	ret = 0;
 cleanup:
 	stmt_finalize(st);
 	return ret;
 }
 
+static enum perf_scope scope_of(const char *s)
+{
+	return !strcmp(s, "vendor") ? PERF_SCOPE_VENDOR : !strcmp(s, "arch") ? PERF_SCOPE_ARCH :
+	       PERF_SCOPE_ENGINE;
+}
+
+static enum perf_class class_of(const char *s)
+{
+	return !strcmp(s, "dense") ? PERF_CLASS_DENSE : !strcmp(s, "moe") ? PERF_CLASS_MOE :
+	       PERF_CLASS_ANY;
+}
+
+/*
+ * The step-time parameters from n = CALIB_NPARAMS columns starting at
+ * `first`, in the table's units and in calib_param order (planner/calibrate.h):
+ * bw, flops, attn, kv_bw, moe_bw efficiencies, layer and MoE-layer latency
+ * (us), step overhead (ms), sequence overhead (us), request overhead and
+ * TTFT latency (ms).
+ */
+#define PERF_COLUMNS \
+	"bw_efficiency, flops_efficiency, attn_efficiency, kv_bw_efficiency, moe_bw_efficiency," \
+	" layer_latency_us, moe_layer_latency_us, step_overhead_ms, seq_overhead_us," \
+	" request_overhead_ms, ttft_latency_ms"
+
+static void read_perf(struct stmt *st, int first, struct perf_params *p)
+{
+	for (int k = 0; k < CALIB_NPARAMS; k++)
+		calib_param_set(p, k, stmt_double(st, first + k));
+}
+
+/* The engine's fitted profiles (engine_profile rows) into out->profiles. */
+static int load_profiles(struct db *db, const char *id, struct engine_profile *out)
+{
+	struct stmt *st = db_prepare(db,
+		"SELECT scope, scope_name, model_class, rows, rows_dense, rows_moe, log_p10,"
+		"       log_p90, out_of_sample, " PERF_COLUMNS
+		"  FROM engine_profile WHERE engine_id = :id"
+		" ORDER BY scope = 'arch', scope = 'vendor', scope_name, model_class");
+	int r;
+
+	if (!st)
+		return -1;
+	stmt_bind_text(st, ":id", id);
+	out->nprofiles = 0;
+	while ((r = stmt_step(st)) == 1 && out->nprofiles < ENGINE_PROFILES_MAX) {
+		struct perf_profile *pr = &out->profiles[out->nprofiles++];
+		memset(pr, 0, sizeof(*pr));
+		pr->scope = scope_of(stmt_text(st, 0));
+		copy_text(pr->scope_name, sizeof(pr->scope_name), stmt_text(st, 1));
+		pr->model_class = class_of(stmt_text(st, 2));
+		pr->rows = (int)stmt_int64(st, 3);
+		pr->rows_dense = (int)stmt_int64(st, 4);
+		pr->rows_moe = (int)stmt_int64(st, 5);
+		pr->log_p10 = stmt_double(st, 6);
+		pr->log_p90 = stmt_double(st, 7);
+		pr->out_of_sample = (int)stmt_int64(st, 8);
+		read_perf(st, 9, &pr->p);
+	}
+	stmt_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
 int load_engine_profile(struct db *db, const char *id, struct engine_profile *out)
 {
 	int ret = -1, r;
+	/*
+	 * The starting point's newer columns are NULL in a row written before
+	 * schema 009 until `init` fills them: the engines.csv estimates stand in.
+	 */
 	struct stmt *st = db_prepare(db,
 		"SELECT id, version, gpu_memory_utilization, memory_fraction_of,"
 		"       max_num_seqs_large, max_num_seqs_small, large_gpu_min_bytes,"
 		"       large_gpu_exclude, max_num_batched_tokens_large,"
 		"       max_num_batched_tokens_small, block_size_tokens, non_torch_tp1_bytes,"
 		"       non_torch_tpn_bytes, cuda_graph_bytes, activation_bytes_per_token_dense,"
-		"       activation_bytes_per_token_moe, bw_efficiency, flops_efficiency,"
-		"       moe_efficiency_floor, moe_tokens_per_expert_half, step_overhead_ms,"
-		"       allreduce_alpha_us, link_efficiency FROM engine WHERE id = :id");
+		"       activation_bytes_per_token_moe, allreduce_alpha_us, link_efficiency,"
+		"       bw_efficiency, flops_efficiency, coalesce(attn_efficiency, 0.5),"
+		"       coalesce(kv_bw_efficiency, 0.5), coalesce(moe_bw_efficiency, 0.4),"
+		"       coalesce(layer_latency_us, 30), coalesce(moe_layer_latency_us, 60),"
+		"       step_overhead_ms, coalesce(seq_overhead_us, 10),"
+		"       coalesce(request_overhead_ms, 2), coalesce(ttft_latency_ms, 20)"
+		"  FROM engine WHERE id = :id");
 
 	if (!st)
 		return -1;
@@ -96,14 +168,12 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 	out->cuda_graph_bytes = (double)stmt_int64(st, 13);
 	out->activation_bytes_per_token_dense = stmt_double(st, 14);
 	out->activation_bytes_per_token_moe = stmt_double(st, 15);
-	out->bw_efficiency = stmt_double(st, 16);
-	out->flops_efficiency = stmt_double(st, 17);
-	out->moe_efficiency_floor = stmt_double(st, 18);
-	out->moe_tokens_per_expert_half = stmt_double(st, 19);
-	out->step_overhead_s = stmt_double(st, 20) / 1e3;
-	out->allreduce_alpha_s = stmt_double(st, 21) / 1e6;
-	out->link_efficiency = stmt_double(st, 22);
-	ret = 0;
+	out->allreduce_alpha_s = stmt_double(st, 16) / 1e6;
+	out->link_efficiency = stmt_double(st, 17);
+	read_perf(st, 18, &out->perf);
+	stmt_finalize(st);
+	st = NULL;
+	ret = load_profiles(db, id, out);
 cleanup:
 	stmt_finalize(st);
 	return ret;

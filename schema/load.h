@@ -1,6 +1,7 @@
 /*
  * load.h - reading catalog rows into the planner's input structs: a GPU
- * row into struct gpu_spec and an engine row into struct engine_profile
+ * row into struct gpu_spec and an engine row, with its fitted profiles
+ * (engine_profile rows), into struct engine_profile
  * (milliseconds and microseconds become seconds; NULL FLOP columns, "no
  * such tensor cores", become 0).
  */

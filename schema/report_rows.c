@@ -33,8 +33,15 @@ static const struct section_def sections[] = {
 	  "GPUs needed (spares included) against GPUs owned, the shortfall (cumulative) and what to "
 	  "order that quarter (its increase); cost is every GPU owned (at its stated rate, serving "
 	  "or not) plus the shortfall at the scenario's price; token figures are at the mean rate, "
-	  "and usd_per_mtok_all_in charges every GPU-hour to the output tokens.",
-	  "SELECT c.quarter, sum(c.gpus_needed) AS gpus_needed, sum(c.spare_gpus) AS spare_gpus,"
+	  "and usd_per_mtok_all_in charges every GPU-hour to the output tokens. gpus_band is the "
+	  "GPUs needed (spares included) at the p90 and p10 of measured / predicted throughput of "
+	  "the profiles that answered (see the configurations).",
+	  "SELECT c.quarter, sum(c.gpus_needed) AS gpus_needed,"
+	  "       ((SELECT sum(f.gpus_lo) FROM run_fleet f WHERE f.run_id = c.run_id"
+	  "          AND f.quarter = c.quarter) + sum(c.spare_gpus)) || '-' ||"
+	  "       ((SELECT sum(f.gpus_hi) FROM run_fleet f WHERE f.run_id = c.run_id"
+	  "          AND f.quarter = c.quarter) + sum(c.spare_gpus)) AS gpus_band,"
+	  "       sum(c.spare_gpus) AS spare_gpus,"
 	  "       sum(c.gpus_owned) AS gpus_owned, sum(c.shortfall) AS shortfall,"
 	  "       coalesce((SELECT sum(o.gpus_to_order) FROM v_run_orders o"
 	  "                  WHERE o.run_id = c.run_id AND o.quarter = c.quarter), 0) AS gpus_to_order,"
@@ -95,6 +102,7 @@ static const struct section_def sections[] = {
 	  "       round(s.demand_rps, 3) AS demand_rps, round(s.mean_rps, 3) AS mean_rps,"
 	  "       round(s.share, 4) AS share, round(s.input_tok_s, 1) AS input_tok_s,"
 	  "       round(s.output_tok_s, 1) AS output_tok_s, f.instances, f.gpus,"
+	  "       f.gpus_lo || '-' || f.gpus_hi AS gpus_band,"
 	  "       round(f.utilization, 3) AS utilization"
 	  "  FROM run_fleet f JOIN run_pool p ON p.id = f.pool_id"
 	  "  JOIN run_fleet_share s ON s.run_id = f.run_id AND s.quarter = f.quarter"
@@ -104,7 +112,10 @@ static const struct section_def sections[] = {
 	{ "configs", "Chosen configuration per pool",
 	  "The per-instance vLLM configuration each pool runs, and the exact command line. "
 	  "max_num_seqs is the SLO batch (kv_max_num_seqs what the KV would hold); ttft_ms and "
-	  "tpot_ms are at slo_percentile at the sustainable rate, tpot_full_ms with every slot busy.",
+	  "tpot_ms are at slo_percentile at the sustainable rate, tpot_full_ms with every slot busy. "
+	  "perf_profile is the performance profile that predicted it (engine x GPU family x model "
+	  "class), perf_rows the measurements behind it, band_lo and band_hi the p10 and p90 of "
+	  "measured / predicted throughput.",
 	  "SELECT " POOL_WORKLOADS " AS workload, p.pool, p.slo_class, c.gpu_id AS gpu, c.tp, c.pp,"
 	  "       c.dp, c.ep, c.precision, c.kv_dtype, c.gpus_per_instance, c.max_model_len,"
 	  "       c.max_num_seqs, c.kv_max_num_seqs, c.max_num_batched_tokens,"
@@ -114,7 +125,9 @@ static const struct section_def sections[] = {
 	  "       'p' || printf('%g', c.slo_percentile) AS slo_percentile,"
 	  "       round(c.ttft_ms, 1) AS ttft_ms, round(c.tpot_ms, 2) AS tpot_ms,"
 	  "       round(c.tpot_full_ms, 2) AS tpot_full_ms,"
-	  "       round(c.usd_per_mtok_output, 4) AS usd_per_mtok_output, c.reason, c.vllm_args"
+	  "       round(c.usd_per_mtok_output, 4) AS usd_per_mtok_output, c.perf_profile,"
+	  "       c.perf_rows, round(c.band_lo, 2) AS band_lo, round(c.band_hi, 2) AS band_hi,"
+	  "       c.perf_note, c.reason, c.vllm_args"
 	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
 	  " WHERE c.run_id = :run AND c.chosen = 1 ORDER BY workload, p.pool" },
 	{ "candidates", "Runners-up and why they lost",

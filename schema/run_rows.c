@@ -157,14 +157,17 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 		"   max_num_batched_tokens, gpu_memory_utilization, kv_tokens, rate_rps,"
 		"   output_tok_s, ttft_ms, tpot_ms, usd_per_gpu_hour, total_usd,"
 		"   usd_per_mtok_output, reason, vllm_args, slo_percentile, kv_max_num_seqs,"
-		"   tpot_full_ms, capacity_rps, utilization, nodes)"
+		"   tpot_full_ms, capacity_rps, utilization, nodes, perf_profile, perf_rows,"
+		"   perf_validated, perf_note, band_lo, band_hi)"
 		" VALUES (:run, :pool, :rank, :chosen, :gpu, :tp, :pp, :dp, :ep, :prec, :kv, :gpus,"
 		"   :fits, :mml, :seqs, :mbt, :gmu, :kvtok, :rate, :otok, :ttft, :tpot, :usd, :total,"
-		"   :permtok, :reason, :args, :pct, :kvseqs, :tpot_full, :cap, :util, :nodes)");
+		"   :permtok, :reason, :args, :pct, :kvseqs, :tpot_full, :cap, :util, :nodes,"
+		"   :profile, :prows, :pval, :pnote, :blo, :bhi)");
 	rs->fleet = db_prepare(db,
 		"INSERT INTO run_fleet (run_id, quarter, pool_id, gpu_id, demand_rps, input_tok_s,"
-		"   output_tok_s, instances, gpus, utilization, mean_rps)"
-		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util, :mean)");
+		"   output_tok_s, instances, gpus, utilization, mean_rps, gpus_lo, gpus_hi)"
+		" VALUES (:run, :q, :pool, :gpu, :rps, :in, :out, :inst, :gpus, :util, :mean, :glo,"
+		"   :ghi)");
 	rs->capacity = db_prepare(db,
 		"INSERT INTO run_capacity (run_id, quarter, gpu_id, gpus_needed, gpus_owned, shortfall,"
 		"   order_by, pricing, usd_per_gpu_hour, price_as_of, owned_usd_per_gpu_hour, hours,"
@@ -270,6 +273,15 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_text(st, ":args", c->vllm_args);
 		stmt_bind_int64(st, ":kvseqs", c->kv_max_num_seqs);
 		stmt_bind_int64(st, ":nodes", c->nodes);
+		if (c->perf_profile) {
+			stmt_bind_text(st, ":profile", c->perf_profile);
+			stmt_bind_int64(st, ":prows", c->perf_rows);
+			stmt_bind_int64(st, ":pval", c->perf_validated);
+			stmt_bind_text(st, ":pnote", c->perf_note && c->perf_note[0] ? c->perf_note :
+				       NULL);
+			stmt_bind_double(st, ":blo", c->band_lo > 0 ? c->band_lo : NAN);
+			stmt_bind_double(st, ":bhi", c->band_hi > 0 ? c->band_hi : NAN);
+		}
 	}
 	if (c->fits) {
 		stmt_bind_double(st, ":rate", c->rate_rps);
@@ -314,6 +326,10 @@ int run_store_fleet(struct run_store *rs, const struct run_fleet_row *f)
 	stmt_bind_int64(st, ":gpus", f->gpus);
 	stmt_bind_double(st, ":util", f->utilization);
 	stmt_bind_double(st, ":mean", f->mean_rps);
+	if (f->gpus_lo >= 0 && f->gpus_hi >= f->gpus_lo) {
+		stmt_bind_int64(st, ":glo", f->gpus_lo);
+		stmt_bind_int64(st, ":ghi", f->gpus_hi);
+	}
 	return step_reset(st);
 }
 
@@ -451,7 +467,11 @@ struct stmt *run_shortfall_stmt(struct db *db, int64_t run_id)
 {
 	struct stmt *st = db_prepare(db,
 		"SELECT c.quarter, c.gpu_id, c.gpus_needed, c.spare_gpus, c.gpus_owned, c.shortfall,"
-		"       coalesce(o.gpus_to_order, 0), o.order_by"
+		"       coalesce(o.gpus_to_order, 0), o.order_by,"
+		"       (SELECT sum(f.gpus_lo) FROM run_fleet f WHERE f.run_id = c.run_id"
+		"          AND f.quarter = c.quarter AND f.gpu_id = c.gpu_id),"
+		"       (SELECT sum(f.gpus_hi) FROM run_fleet f WHERE f.run_id = c.run_id"
+		"          AND f.quarter = c.quarter AND f.gpu_id = c.gpu_id)"
 		"  FROM run_capacity c LEFT JOIN v_run_orders o ON o.run_id = c.run_id"
 		"   AND o.quarter = c.quarter AND o.gpu = c.gpu_id"
 		" WHERE c.run_id = :run ORDER BY c.quarter, c.gpu_id");

@@ -105,6 +105,11 @@ struct run_config_row {
 	double rate_rps, output_tok_s, ttft_ms, tpot_ms, total_usd, usd_per_mtok_output;
 	double slo_percentile, tpot_full_ms, capacity_rps, utilization;
 	const char *reason;
+	/* When sized: the profile that answered and its band (planner/instance.h perf_band). */
+	const char *perf_profile;
+	int perf_rows, perf_validated;
+	const char *perf_note;			/* NULL or '': validated */
+	double band_lo, band_hi;		/* measured / predicted throughput, p10 and p90 */
 };
 
 /* One quarter of a pool on its GPU type (run_fleet). */
@@ -115,6 +120,7 @@ struct run_fleet_row {
 	double demand_rps, mean_rps, input_tok_s, output_tok_s;	/* tokens at the mean */
 	int64_t instances, gpus;		/* serving */
 	double utilization;			/* busy fraction */
+	int64_t gpus_lo, gpus_hi;		/* serving GPUs at the band's ends; < 0: not known */
 };
 
 /* One workload's share of a pool in one quarter (run_fleet_share). */
@@ -189,7 +195,8 @@ void run_store_free(struct run_store *rs);	/* NULL is fine */
 /*
  * quarter, gpu, gpus_needed, spare_gpus, gpus_owned, shortfall,
  * gpus_to_order, order_by of run_id (v_shortfall beside v_orders; order_by
- * NULL when nothing is to be ordered that quarter).
+ * NULL when nothing is to be ordered that quarter), and the serving GPUs
+ * needed at the band's ends (NULL: no band).
  */
 struct stmt *run_shortfall_stmt(struct db *db, int64_t run_id);
 /*

@@ -95,6 +95,14 @@ expect 0 estimate --model deepseek-v3 --gpu H200-SXM-141GB --isl 1000 --osl 1000
 check fits true
 check gpus 8
 check kv_bytes_per_token_per_gpu 70272
+# Every prediction carries its band and names the profile (the shipped vllm x Hopper fit).
+python3 - "$TMP/out" <<'PY' || fail "band: $(cat "$TMP/out")"
+import json, sys
+b = json.load(open(sys.argv[1]))["band"]
+assert b["profile"].startswith("vllm x Hopper"), b
+assert b["rows"] > 0 and 0 < b["ratio_p10"] <= b["ratio_p90"], b
+assert b["output_tok_s_p10"] <= b["output_tok_s_p90"], b
+PY
 
 # Llama-3.1-70B bf16 at TP 4: 2 x 80 x 2 x 128 x 2 = 81,920 B/token per GPU.
 expect 0 estimate --model Llama-3.1-70B --gpu H100-SXM-80GB --tp 4 --precision bf16 \

@@ -1,10 +1,12 @@
 /*
  * test_calibrate.c - Check suite for planner/calibrate.c: the error
  * summary (median and p90 absolute percentage error) on rows whose errors
- * are set by hand, and the fit recovering known parameters from a
- * synthetic set of rows generated with them.
+ * are set by hand, the tree of profiles (which nodes exist, the fallback
+ * order, the shrinkage of a small family toward its parent), the fit
+ * recovering known parameters from synthetic rows generated with them, the
+ * spread and a cross-validation fold.
  *
- * Model configs are read from $PIQPLAN_MODELS_DIR; the H100 row is
+ * Model configs are read from $PIQPLAN_MODELS_DIR; the GPU rows are
  * seeds/gpus.csv by hand.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -37,6 +39,8 @@ static struct gpu_spec h100(void)
 {
 	struct gpu_spec g = { 0 };
 	snprintf(g.id, sizeof(g.id), "H100-SXM-80GB");
+	snprintf(g.arch, sizeof(g.arch), "Hopper");
+	snprintf(g.vendor, sizeof(g.vendor), "nvidia");
 	g.memory_bytes = 81559 * MIB;
 	g.mem_bw_bytes_per_s = 3.35e12;
 	g.bf16_flops = 989e12;
@@ -46,9 +50,36 @@ static struct gpu_spec h100(void)
 	return g;
 }
 
-/* A vLLM-like profile with the given efficiencies. */
-static struct engine_profile profile(double bw, double fl, double ov_ms, double floor,
-				     double half)
+static struct gpu_spec mi300x(void)
+{
+	struct gpu_spec g = { 0 };
+	snprintf(g.id, sizeof(g.id), "MI300X-192GB");
+	snprintf(g.arch, sizeof(g.arch), "CDNA3");
+	snprintf(g.vendor, sizeof(g.vendor), "amd");
+	g.memory_bytes = 196288 * MIB;
+	g.mem_bw_bytes_per_s = 5.3e12;
+	g.bf16_flops = 1307e12;
+	g.fp8_flops = 2615e12;
+	g.link_bytes_per_s = 64e9;
+	g.nvlink_domain_gpus = 8;
+	return g;
+}
+
+static struct perf_params params(double bw, double fl, double ov_ms, double moe_bw,
+				 double layer_us)
+{
+	struct perf_params p = {
+		.bw_efficiency = bw, .flops_efficiency = fl, .attn_efficiency = 0.5,
+		.kv_bw_efficiency = 0.5,
+		.moe_bw_efficiency = moe_bw, .layer_latency_s = layer_us * 1e-6,
+		.moe_layer_latency_s = 30e-6, .step_overhead_s = ov_ms / 1e3,
+		.seq_overhead_s = 10e-6, .request_overhead_s = 2e-3,
+	};
+	return p;
+}
+
+/* A vLLM-like engine whose starting point is p. */
+static struct engine_profile profile(struct perf_params p)
 {
 	struct engine_profile e = { 0 };
 	snprintf(e.id, sizeof(e.id), "test");
@@ -63,21 +94,17 @@ static struct engine_profile profile(double bw, double fl, double ov_ms, double 
 	e.activation_bytes_per_token_moe = 0.3 * GIB / 1000;
 	e.link_efficiency = 0.82;
 	e.allreduce_alpha_s = 10e-6;
-	e.bw_efficiency = bw;
-	e.flops_efficiency = fl;
-	e.step_overhead_s = ov_ms / 1e3;
-	e.moe_efficiency_floor = floor;
-	e.moe_tokens_per_expert_half = half;
+	e.perf = p;
 	return e;
 }
 
-static struct calib_row row(const struct model_arch *m, int tp, enum calib_load load,
-			    double value, double isl, double osl)
+static struct calib_row row(const struct model_arch *m, struct gpu_spec g, int tp,
+			    enum calib_load load, double value, double isl, double osl)
 {
 	struct calib_row r;
 	memset(&r, 0, sizeof(r));
 	r.model = m;
-	r.gpu = h100();
+	r.gpu = g;
 	r.layout.tp = tp;
 	r.layout.pp = 1;
 	r.layout.dp = 1;
@@ -90,6 +117,18 @@ static struct calib_row row(const struct model_arch *m, int tp, enum calib_load 
 	return r;
 }
 
+/* Measured values: the prediction of e's starting point, divided by k. */
+static void measure(struct calib_row *r, const struct engine_profile *e, double k)
+{
+	struct calib_pred p;
+	calib_prepare(r, e);
+	ck_assert_msg(calib_predict(r, &e->perf, &p), "row does not fit: %s", r->inst.reason);
+	r->output_tok_s = p.output_tok_s / k;
+	r->tpot_s = p.tpot_s;
+	r->ttft_s = p.ttft_s > 0 ? p.ttft_s : 0;
+	r->prepared = 0;
+}
+
 /*
  * Median and p90 by hand: three rows measured at 1/1.1, 1/1.2 and 1/1.4 of
  * the prediction have absolute percentage errors 10, 20 and 40 %
@@ -98,19 +137,17 @@ static struct calib_row row(const struct model_arch *m, int tp, enum calib_load 
  */
 START_TEST(test_error_summary_by_hand)
 {
-	struct engine_profile e = profile(0.75, 0.5, 1.0, 0.1, 32);
+	struct engine_profile e = profile(params(0.75, 0.5, 1.0, 0.4, 20));
 	struct calib_row r[3];
 	const double k[3] = { 1.1, 1.2, 1.4 };
-	struct calib_pred p;
 	struct calib_error err;
 
 	for (int i = 0; i < 3; i++) {
-		r[i] = row(&llama8b, 1, CALIB_CONCURRENCY, 8, 500, 200);
-		ck_assert_int_eq(calib_predict(&r[i], &e, &p), 1);
-		r[i].output_tok_s = p.output_tok_s / k[i];
-		r[i].tpot_s = p.tpot_s;			/* exact: 0 % */
+		r[i] = row(&llama8b, h100(), 1, CALIB_CONCURRENCY, 8, 500, 200);
+		measure(&r[i], &e, k[i]);
+		r[i].ttft_s = 0;
 	}
-	calib_evaluate(r, 3, &e, &err);
+	calib_evaluate(r, 3, NULL, &e, &err);
 	ck_assert_int_eq(err.rows, 3);
 	ck_assert_int_eq(err.unfit, 0);
 	ck_assert_int_eq(err.tok_s.n, 3);
@@ -130,112 +167,208 @@ END_TEST
 /* A layout that cannot fit (Llama-3.1-8B at TP 3) scores the fixed miss of 4. */
 START_TEST(test_unfit_row_penalty)
 {
-	struct engine_profile e = profile(0.75, 0.5, 1.0, 0.1, 32);
-	struct calib_row r = row(&llama8b, 3, CALIB_OFFLINE, 100, 100, 100);
+	struct engine_profile e = profile(params(0.75, 0.5, 1.0, 0.4, 20));
+	struct calib_row r = row(&llama8b, h100(), 3, CALIB_OFFLINE, 100, 100, 100);
 	struct calib_pred p;
 	struct calib_error err;
 
 	r.output_tok_s = 1000;
-	ck_assert_int_eq(calib_predict(&r, &e, &p), 0);
-	calib_evaluate(&r, 1, &e, &err);
+	ck_assert_int_eq(calib_prepare(&r, &e), 0);
+	ck_assert_int_eq(calib_predict(&r, &e.perf, &p), 0);
+	calib_evaluate(&r, 1, NULL, &e, &err);
 	ck_assert_int_eq(err.unfit, 1);
 	ck_assert_int_eq(err.tok_s.n, 0);
-	ck_assert_rel(calib_loss(&r, 1, &e, NULL, 0), 4.0, 1e-12);
+	ck_assert_rel(calib_row_loss(&r, &p), 4.0, 1e-12);
+	ck_assert_str_eq(calib_param_name(CALIB_STEP_OVERHEAD), "step_overhead_ms");
+	ck_assert_str_eq(calib_param_name(CALIB_MOE_BW_EFFICIENCY), "moe_bw_efficiency");
 }
 END_TEST
 
-/* The parameters a row set informs: MoE ones only with an MoE model. */
-START_TEST(test_params_for)
+/* The rows of a synthetic engine: dense and MoE on H100, a few on MI300X. */
+static int synthetic_rows(struct calib_row *r, struct gpu_spec g, int dense_rows, int moe_rows)
 {
-	struct calib_row r[6];
-	for (int i = 0; i < 6; i++)
-		r[i] = row(&llama8b, 1, CALIB_OFFLINE, 100, 100, 100);
-	unsigned p = calib_params_for(r, 6);
-	ck_assert(!(p & CALIB_MOE_PARAMS));
-	ck_assert(p & (1u << CALIB_BW_EFFICIENCY));
-	r[5].model = &mixtral;
-	ck_assert((calib_params_for(r, 6) & CALIB_MOE_PARAMS) == CALIB_MOE_PARAMS);
-	/* Three rows cannot tell the floor from the half-way point. */
-	ck_assert((calib_params_for(r + 3, 3) & CALIB_MOE_PARAMS) == (1u << CALIB_MOE_FLOOR));
-	ck_assert_str_eq(calib_param_name(CALIB_STEP_OVERHEAD), "step_overhead_ms");
+	int n = 0;
+	static const double conc[] = { 1, 8, 64, 256 };
+	for (int i = 0; i < dense_rows; i++)
+		r[n++] = i % 5 == 4 ? row(&llama8b, g, 1, CALIB_OFFLINE, 500, 2000, 100) :
+			 row(&llama8b, g, 1, CALIB_CONCURRENCY, conc[i % 4], 500 + 100 * i, 300);
+	for (int i = 0; i < moe_rows; i++)
+		r[n++] = i % 5 == 4 ? row(&gptoss, g, 1, CALIB_OFFLINE, 500, 2000, 100) :
+			 row(&gptoss, g, 1, CALIB_CONCURRENCY, conc[i % 4], 400 + 100 * i, 300);
+	return n;
+}
+
+/*
+ * H100 rows (dense, MoE) measured at the start's prediction and amd_moe
+ * MI300X MoE rows measured amd_slower x slower; *first_amd is where those
+ * begin. Returns the row count.
+ */
+static int two_vendors(struct calib_row *r, const struct engine_profile *start, int dense,
+		       int moe, int amd_moe, double amd_slower, int *first_amd)
+{
+	int n = synthetic_rows(r, h100(), dense, moe);
+	*first_amd = n;
+	n += synthetic_rows(r + n, mi300x(), 0, amd_moe);
+	for (int i = 0; i < n; i++)
+		measure(&r[i], start, i >= *first_amd ? amd_slower : 1.0);
+	return n;
+}
+
+/*
+ * The tree and its fallback: 20 dense + 20 MoE H100 rows and 3 MoE MI300X
+ * rows give the engine (and its dense/MoE children: both classes have >= 3
+ * rows), nvidia, Hopper and Hopper x dense/MoE, and amd and CDNA3 (3 rows:
+ * CALIB_NODE_MIN_ROWS) without class children (no dense CDNA3 rows). A dense
+ * query on CDNA3 takes the CDNA3 profile but says it has no dense rows; a
+ * query on a family without rows (Blackwell) takes the vendor's.
+ */
+START_TEST(test_tree_and_fallback)
+{
+	struct engine_profile start = profile(params(0.75, 0.5, 1.0, 0.4, 20));
+	struct calib_row r[64];
+	int first_amd;
+	int n = two_vendors(r, &start, 20, 20, 3, 1.0, &first_amd);
+	struct engine_profile *fit = malloc(sizeof(*fit));
+	calib_fit_tree(r, n, NULL, &start, fit);
+
+	const char *want[] = { "test", "test x dense", "test x MoE", "test x nvidia",
+			       "test x nvidia x dense", "test x nvidia x MoE", "test x Hopper",
+			       "test x Hopper x dense", "test x Hopper x MoE", "test x amd",
+			       "test x CDNA3" };
+	ck_assert_int_eq(fit->nprofiles, 11);
+	for (int k = 0; k < fit->nprofiles; k++) {
+		char name[64];
+		perf_profile_name("test", &fit->profiles[k], name, sizeof(name));
+		ck_assert_str_eq(name, want[k]);
+	}
+	ck_assert_int_eq(fit->profiles[0].rows, 43);
+	ck_assert_int_eq(fit->profiles[10].rows, 3);
+	ck_assert_int_eq(fit->profiles[10].rows_moe, 3);
+
+	struct perf_band band;
+	struct gpu_spec g = h100();
+	engine_perf_select(fit, &g, 1, &band);
+	ck_assert_str_eq(band.profile, "test x Hopper x MoE");
+	ck_assert_int_eq(band.validated, 1);
+	g = mi300x();
+	engine_perf_select(fit, &g, 0, &band);
+	ck_assert_str_eq(band.profile, "test x CDNA3");
+	ck_assert_int_eq(band.validated, 0);
+	ck_assert_str_eq(band.note, "no dense measurements of test on CDNA3: test x CDNA3 profile "
+			 "used");
+	snprintf(g.arch, sizeof(g.arch), "CDNA4");
+	engine_perf_select(fit, &g, 1, &band);
+	ck_assert_str_eq(band.profile, "test x amd");
+	ck_assert_str_eq(band.note, "no measurements of test on CDNA4: test x amd profile used");
+	/* No fitted profile at all: the starting point, and it says so. */
+	engine_perf_select(&start, &g, 1, &band);
+	ck_assert_int_eq(band.rows, 0);
+	ck_assert_str_eq(band.profile, "test");
+	free(fit);
 }
 END_TEST
 
 /*
- * Recovery: rows generated with known parameters (bw 0.70, FLOPs 0.45,
- * overhead 0.8 ms, MoE floor 0.20, half 16 tokens per expert) -- decode-
- * bound closed loops, compute-heavy long prompts, an open loop and offline
- * runs, on dense and MoE models -- and a fit started elsewhere (0.85,
- * 0.60, 0.3 ms, 0.10, 40) must come back to them, as far as the rows can
- * see them (see the MoE floor below). The weak pull towards the start
- * shifts the optimum by far less than the tolerances.
+ * Shrinkage: rows measured at exactly the start on H100 and 3 MI300X rows
+ * measured 2x slower. Unshrunk, the CDNA3 profile would halve its
+ * throughput to match (error 0); shrunk toward its parent with three rows
+ * it moves only part of the way, so its rows keep an error between 5 and
+ * 90 % -- and the H100 rows stay near exact.
+ */
+START_TEST(test_small_family_is_shrunk)
+{
+	struct engine_profile start = profile(params(0.75, 0.5, 1.0, 0.4, 20));
+	struct calib_row r[64];
+	int first_amd;
+	int n = two_vendors(r, &start, 10, 20, 3, 2.0, &first_amd);
+	struct engine_profile *fit = malloc(sizeof(*fit));
+	calib_fit_tree(r, n, NULL, &start, fit);
+	unsigned char *amd = calloc((size_t)n, 1), *nv = calloc((size_t)n, 1);
+	for (int i = 0; i < n; i++) {
+		amd[i] = i >= first_amd;
+		nv[i] = !amd[i];
+	}
+	struct calib_error ea, en;
+	calib_evaluate(r, n, amd, fit, &ea);
+	calib_evaluate(r, n, nv, fit, &en);
+	ck_assert_msg(ea.tok_s.median_ape > 5 && ea.tok_s.median_ape < 90, "CDNA3 %.1f %%",
+		      ea.tok_s.median_ape);
+	ck_assert_msg(en.tok_s.median_ape < 5, "H100 %.1f %%", en.tok_s.median_ape);
+	free(amd);
+	free(nv);
+	free(fit);
+}
+END_TEST
+
+/*
+ * Recovery: rows generated with known parameters (bandwidth 0.70, FLOPs
+ * 0.45, step overhead 0.8 ms, expert bandwidth 0.30, 25 us per layer) --
+ * decode-bound closed loops at 1-256 clients, compute-heavy long prompts,
+ * dense and MoE -- and a fit started elsewhere (0.85, 0.60, 0.3 ms, 0.50,
+ * 10 us) must come back to them as far as the rows see them: the loss
+ * falls a hundredfold, the throughput error to under 2 %, the expert
+ * bandwidth to within 10 % and the dense bandwidth to within 15 %.
  */
 START_TEST(test_fit_recovers_known_parameters)
 {
-	struct engine_profile truth = profile(0.70, 0.45, 0.8, 0.20, 16);
-	struct engine_profile start = profile(0.85, 0.60, 0.3, 0.10, 40);
-	struct engine_profile got;
-	struct calib_row r[16];
-	struct calib_pred p;
-	int n = 0;
+	struct engine_profile truth = profile(params(0.70, 0.45, 0.8, 0.30, 25));
+	struct engine_profile start = profile(params(0.85, 0.60, 0.3, 0.50, 10));
+	struct calib_row r[64];
+	int n = synthetic_rows(r, h100(), 15, 15);
+	for (int i = 0; i < n; i++)
+		measure(&r[i], &truth, 1.0);
 
-	r[n++] = row(&llama8b, 1, CALIB_CONCURRENCY, 1, 200, 200);
-	r[n++] = row(&llama8b, 1, CALIB_CONCURRENCY, 64, 500, 300);
-	r[n++] = row(&llama8b, 1, CALIB_OFFLINE, 1000, 1000, 1000);
-	r[n++] = row(&llama8b, 1, CALIB_OFFLINE, 200, 8000, 50);
-	r[n++] = row(&llama8b, 2, CALIB_RATE, 5, 467, 256);
-	r[n++] = row(&mixtral, 2, CALIB_CONCURRENCY, 1, 200, 200);
-	r[n++] = row(&mixtral, 2, CALIB_CONCURRENCY, 64, 500, 300);
-	r[n++] = row(&mixtral, 4, CALIB_OFFLINE, 1000, 1000, 1000);
-	r[n++] = row(&mixtral, 4, CALIB_RATE, 4, 467, 256);
-	/*
-	 * Qwen3-30B-A3B (128 experts, 8 per token) at 64-1024 short sequences:
-	 * 4-64 tokens per expert, where the expert GEMMs' compute, divided by
-	 * the MoE efficiency, sets the step -- what tells floor from half.
-	 */
-	for (int c = 64; c <= 1024; c *= 2)
-		r[n++] = row(&gptoss, 1, CALIB_CONCURRENCY, c, 100, 100);
-	r[n++] = row(&gptoss, 1, CALIB_OFFLINE, 100, 8000, 50);
-	r[n++] = row(&gptoss, 1, CALIB_CONCURRENCY, 1, 200, 200);
-	for (int i = 0; i < n; i++) {
-		ck_assert_msg(calib_predict(&r[i], &truth, &p), "row %d does not fit", i);
-		r[i].output_tok_s = p.output_tok_s;
-		r[i].tpot_s = p.tpot_s;
-		r[i].ttft_s = p.ttft_s > 0 ? p.ttft_s : 0;
-	}
-	unsigned params = calib_params_for(r, n);
-	ck_assert_uint_eq(params, CALIB_ALL_PARAMS);
-
+	struct engine_profile *fit = malloc(sizeof(*fit));
 	struct calib_error before, after;
-	calib_evaluate(r, n, &start, &before);
-	int evals = calib_fit(r, n, &start, params, &got);
-	calib_evaluate(r, n, &got, &after);
+	calib_evaluate(r, n, NULL, &start, &before);
+	int evals = calib_fit_tree(r, n, NULL, &start, fit);
+	calib_evaluate(r, n, NULL, fit, &after);
 	ck_assert(evals > 0);
 	ck_assert_msg(after.loss < before.loss / 100, "loss %g -> %g", before.loss, after.loss);
-	ck_assert_rel(got.bw_efficiency, 0.70, 0.03);
-	ck_assert_rel(got.flops_efficiency, 0.45, 0.05);
-	ck_assert_rel(got.step_overhead_s, 0.8e-3, 0.10);
-	/*
-	 * The MoE pair: the half-way point is seen where the expert GEMMs'
-	 * compute binds (gpt-oss at 256-1024 sequences, 8-32 tokens per
-	 * expert). The floor is the efficiency at ~0 tokens per expert, where
-	 * every step is bound by reading the weights instead, so the rows
-	 * barely see it: assert the curve where they do, at 64 tokens per
-	 * expert: 0.2 + 0.8 x 64/80 = 0.84, and only that the floor moved
-	 * from 0.10 towards 0.20.
-	 */
-	ck_assert_rel(got.moe_tokens_per_expert_half, 16, 0.25);
-	ck_assert_rel(moe_efficiency(got.moe_efficiency_floor, got.moe_tokens_per_expert_half, 64),
-		      0.84, 0.05);
-	ck_assert(got.moe_efficiency_floor > 0.105 && got.moe_efficiency_floor < 0.30);
-	ck_assert(after.tok_s.median_ape < 2.0);
-	/* Only the chosen parameters move. */
-	calib_fit(r, n, &start, 1u << CALIB_BW_EFFICIENCY, &got);
-	ck_assert(got.flops_efficiency == start.flops_efficiency);
-	ck_assert(got.moe_tokens_per_expert_half == start.moe_tokens_per_expert_half);
-	/* Nothing to fit: the start comes back untouched. */
-	ck_assert_int_eq(calib_fit(r, 0, &start, params, &got), 0);
-	ck_assert(got.bw_efficiency == start.bw_efficiency);
+	ck_assert_msg(after.tok_s.median_ape < 2.0, "median %.2f %%", after.tok_s.median_ape);
+	const struct perf_params *got = &fit->profiles[0].p;
+	ck_assert_rel(got->moe_bw_efficiency, 0.30, 0.10);
+	/* The dense bandwidth trades against the per-layer latency at small batches. */
+	ck_assert_rel(got->bw_efficiency, 0.70, 0.15);
+	free(fit);
+}
+END_TEST
+
+/*
+ * Cross-validation and the spread: holding out the MI300X fold, its rows
+ * are predicted by a tree without them (no CDNA3, no amd node: the engine's
+ * profile), so their residuals are ln(2) = 0.693 off where the rows are 2x
+ * slower than the start -- exactly, since the H100 rows at the start leave
+ * the engine node there. calib_spread then gives a CDNA3 node those
+ * residuals' p10 and p90.
+ */
+START_TEST(test_cross_validation_and_spread)
+{
+	struct engine_profile start = profile(params(0.75, 0.5, 1.0, 0.4, 20));
+	struct calib_row r[64];
+	int first_amd;
+	int n = two_vendors(r, &start, 10, 10, 4, 2.0, &first_amd);
+	int *fold = malloc((size_t)n * sizeof(int));
+	double *resid = malloc((size_t)n * sizeof(double));
+	for (int i = 0; i < n; i++)
+		fold[i] = i >= first_amd ? 1 : -1;
+	ck_assert_int_eq(calib_cross_validate(r, n, fold, 2, &start, resid, NULL), 1);
+	for (int i = 0; i < n; i++)
+		if (i >= first_amd)
+			ck_assert_rel(resid[i], log(2.0), 0.02);
+		else
+			ck_assert(isnan(resid[i]));
+	struct engine_profile *fit = malloc(sizeof(*fit));
+	calib_fit_tree(r, n, NULL, &start, fit);
+	calib_spread(r, n, resid, NULL, 1, fit);
+	const struct perf_profile *cdna3 = &fit->profiles[fit->nprofiles - 1];
+	ck_assert_str_eq(cdna3->scope_name, "CDNA3");
+	ck_assert_rel(cdna3->log_p10, log(2.0), 0.02);
+	ck_assert_rel(cdna3->log_p90, log(2.0), 0.02);
+	ck_assert_int_eq(cdna3->out_of_sample, 1);
+	free(fit);
+	free(fold);
+	free(resid);
 }
 END_TEST
 
@@ -245,11 +378,13 @@ static Suite *calibrate_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, NULL);
-	tcase_set_timeout(tc, 60);
+	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_error_summary_by_hand);
 	tcase_add_test(tc, test_unfit_row_penalty);
-	tcase_add_test(tc, test_params_for);
+	tcase_add_test(tc, test_tree_and_fallback);
+	tcase_add_test(tc, test_small_family_is_shrunk);
 	tcase_add_test(tc, test_fit_recovers_known_parameters);
+	tcase_add_test(tc, test_cross_validation_and_spread);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -109,11 +109,18 @@ START_TEST(catalog_load_is_idempotent)
 	ck_assert_int_eq(c.prices, 63);
 	ck_assert_int_eq(c.models, 29);
 	ck_assert_int_eq(c.engines, 3);
+	/*
+	 * seeds/measurements.csv: the 217 rows of the project's calibration files
+	 * and 222 vetted researcher rows (seeds/README.md); the fitted profiles of
+	 * seeds/profiles.csv, at least the three engine nodes.
+	 */
+	ck_assert_int_eq(c.measurements, 439);
+	ck_assert_int_ge(c.profiles, 3);
 
 	ck_assert_int_eq(db_begin(db), 0);
 	ck_assert_int_eq(catalog_load(db, &c), 0);
 	ck_assert_int_eq(db_commit(db), 0);
-	ck_assert_int_eq(c.gpus + c.prices + c.models + c.engines, 0);
+	ck_assert_int_eq(c.gpus + c.prices + c.models + c.engines + c.measurements + c.profiles, 0);
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM model"), 29);
 	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu_price"), 63);
 
@@ -191,6 +198,39 @@ START_TEST(schema_guards_reject_bad_rows)
 				     " VALUES ('c', 'L4-24GB', 'eight')"), -1);
 	ck_assert_int_eq(db_exec(db, "INSERT INTO cluster (name, gpu_id, gpus)"
 				     " VALUES ('c', 'L4-24GB', 8)"), 0);
+
+	/* Measurements (schema 009): gpus a multiple of tp x pp, a known mode, a source. */
+	static const char row[] = "INSERT INTO measurement (origin, model_id, gpu_id, gpus, tp, pp,"
+		" ep, precision, engine, isl_tokens, osl_tokens, load, output_tok_s, mode, source)"
+		" VALUES ('user', 'm', 'g', %s, 2, 1, 0, 'bf16', 'vllm', 100, 100, 'offline', 500,"
+		" '%s', '%s')";
+	char sql[512];
+	snprintf(sql, sizeof(sql), row, "3", "standard", "x");
+	ck_assert_int_eq(db_exec(db, sql), -1);
+	snprintf(sql, sizeof(sql), row, "4", "turbo", "x");
+	ck_assert_int_eq(db_exec(db, sql), -1);
+	snprintf(sql, sizeof(sql), row, "4", "standard", "");
+	ck_assert_int_eq(db_exec(db, sql), -1);
+	snprintf(sql, sizeof(sql), row, "4", "mtp", "x");
+	ck_assert_int_eq(db_exec(db, sql), 0);
+	/* The same measurement from the same source is stored once (measurement_key). */
+	ck_assert_int_eq(db_exec(db, sql), -1);
+	/* osl_max below osl is no cap. */
+	ck_assert_int_eq(db_exec(db, "UPDATE measurement SET osl_max_tokens = 50 WHERE model_id = 'm'"),
+			 -1);
+	/* A profile's p90 below its p10, or an efficiency above 1, is refused. */
+	static const char prof[] = "INSERT INTO engine_profile VALUES ('vllm', 'arch', 'Ada', 'any',"
+		" %s, 0.5, 0.5, 0.5, 0.5, 10, 10, 1, 10, 1, 10, 3, 3, 0, %s, 1, 'now', 'x')";
+	snprintf(sql, sizeof(sql), prof, "1.5", "-0.1, 0.1");
+	ck_assert_int_eq(db_exec(db, sql), -1);
+	snprintf(sql, sizeof(sql), prof, "0.5", "0.1, -0.1");
+	ck_assert_int_eq(db_exec(db, sql), -1);
+	/* An engine profile needs its scope name exactly when it is not engine-wide. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO engine_profile VALUES ('vllm', 'engine', 'Ada',"
+				     " 'dense', 0.5, 0.5, 0.5, 0.5, 0.5, 10, 10, 1, 10, 1, 10, 3, 3,"
+				     " 0, -0.1, 0.1, 1, 'now', 'x')"), -1);
+	snprintf(sql, sizeof(sql), prof, "0.5", "-0.1, 0.1");
+	ck_assert_int_eq(db_exec(db, sql), 0);
 	db_close(db);
 }
 END_TEST

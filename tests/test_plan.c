@@ -224,11 +224,16 @@ static void vllm(struct engine_profile *e)
 	e->cuda_graph_bytes = 0.5 * 1073741824;
 	e->activation_bytes_per_token_dense = 0.15 * 1073741824 / 1000;
 	e->activation_bytes_per_token_moe = 0.3 * 1073741824 / 1000;
-	e->bw_efficiency = 0.75;
-	e->flops_efficiency = 0.5;
-	e->moe_efficiency_floor = 0.1;
-	e->moe_tokens_per_expert_half = 32;
-	e->step_overhead_s = 1e-3;
+	e->perf.bw_efficiency = 0.75;
+	e->perf.flops_efficiency = 0.5;
+	e->perf.attn_efficiency = 0.5;
+	e->perf.kv_bw_efficiency = 0.5;
+	e->perf.moe_bw_efficiency = 0.4;
+	e->perf.layer_latency_s = 20e-6;
+	e->perf.moe_layer_latency_s = 40e-6;
+	e->perf.step_overhead_s = 1e-3;
+	e->perf.seq_overhead_s = 10e-6;
+	e->perf.request_overhead_s = 2e-3;
 	e->allreduce_alpha_s = 10e-6;
 	e->link_efficiency = 0.82;
 }

@@ -29,12 +29,17 @@ static void paper_instance(struct instance *in, int max_num_seqs)
 	in->max_num_seqs = max_num_seqs;
 	in->max_num_batched_tokens = 8192;
 	in->perf.dense_bytes = 1e10;
-	in->perf.bw = 1e12;
+	in->perf.hbm_bw = 1e12;
 	in->perf.dense_flops_per_token = 1e10;
 	in->perf.peak_dense_flops = 1e15;
 	in->perf.peak_routed_flops = 1e15;
 	in->perf.peak_attn_flops = 1e15;
-	in->perf.flops_efficiency = 1;
+	/* Every kernel at its peak; no per-layer, per-sequence or per-request terms. */
+	in->perf.p.bw_efficiency = 1;
+	in->perf.p.flops_efficiency = 1;
+	in->perf.p.attn_efficiency = 1;
+	in->perf.p.kv_bw_efficiency = 1;
+	in->perf.p.moe_bw_efficiency = 1;
 	in->perf.link = 1e11;
 	in->perf.layers = 1;
 	in->perf.hidden = 1;

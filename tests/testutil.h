@@ -142,11 +142,18 @@ static inline struct engine_profile test_engine(const char *id)
 	e.cuda_graph_bytes = 0.5 * gib;
 	e.activation_bytes_per_token_dense = 0.15 * gib / 1000;
 	e.activation_bytes_per_token_moe = 0.3 * gib / 1000;
-	e.bw_efficiency = 0.5;
-	e.flops_efficiency = 0.4;
-	e.moe_efficiency_floor = 0.05;
-	e.moe_tokens_per_expert_half = 800;
-	e.step_overhead_s = 3e-3;
+	/*
+	 * The step-time parameters (planner/instance.h struct perf_params):
+	 * weights, KV and expert reads at 0.5 of the HBM peak, GEMMs and
+	 * attention at 0.4 of theirs, 3 ms per step, no per-layer, per-sequence
+	 * or per-request terms -- round figures the suites' sums use.
+	 */
+	e.perf.bw_efficiency = 0.5;
+	e.perf.flops_efficiency = 0.4;
+	e.perf.attn_efficiency = 0.4;
+	e.perf.kv_bw_efficiency = 0.5;
+	e.perf.moe_bw_efficiency = 0.5;
+	e.perf.step_overhead_s = 3e-3;
 	e.allreduce_alpha_s = 10e-6;
 	e.link_efficiency = 0.82;
 	return e;

@@ -29,7 +29,7 @@ static struct db *fuzz_db;
 
 static int keep_row(void *arg, const struct calib_record *rec)
 {
-	return calib_rows_add(arg, rec->model, rec->gpu, rec->engine, &rec->row);
+	return calib_rows_add(arg, rec->model, rec->gpu, rec->engine, rec->source, &rec->row);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
