@@ -168,8 +168,9 @@ static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	struct calibration cal;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	req.path = pos[0];
 	if (calibrate_begin(ctx->db, &req, &cal) ||
 	    calib_file_read(req.path, keep_row, &cal.read, cal.sha256) ||

@@ -32,7 +32,10 @@ static int cluster_add(struct ctx *ctx, int argc, char **argv)
 	char *pos[1], *gpu_id = NULL;
 	int npos, ret = -1;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1 || !gpu || !have_gpus)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
+	if (!gpu || !have_gpus)
 		return usage_error(ctx);
 	if (!*pos[0]) {
 		error("cluster name must not be empty");
@@ -73,8 +76,9 @@ static int cluster_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(cluster_list_stmt(ctx->db, json), json);
 }
 
@@ -84,8 +88,9 @@ static int cluster_remove(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (cluster_delete(ctx->db, pos[0]))
 		return -1;
 	printf("removed cluster '%s'\n", pos[0]);

@@ -228,8 +228,9 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	struct layout *l = &t.layout;
 	struct estimate est;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	if (!model_name || !gpu_name || !isl_seen || !osl_seen) {
 		error("--model, --gpu, --isl and --osl are required");
 		return usage_error(ctx);

@@ -20,8 +20,9 @@ static int gpu_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(gpu_list_stmt(ctx->db, json), json);
 }
 
@@ -33,8 +34,9 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	int npos, ret = -1;
 	struct stmt *st = NULL, *prices = NULL;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	id = lookup_gpu(ctx->db, pos[0]);
 	if (!id)
 		goto cleanup;

@@ -30,8 +30,9 @@ static int model_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(model_list_stmt(ctx->db, json), json);
 }
 
@@ -126,8 +127,9 @@ static int model_show(struct ctx *ctx, int argc, char **argv)
 	struct model_arch m;
 	struct model_params p;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	id = lookup_model(ctx->db, pos[0]);
 	if (!id || load_model_arch(ctx->db, id, &m))
 		goto cleanup;
@@ -215,8 +217,9 @@ static int model_import(struct ctx *ctx, int argc, char **argv)
 	size_t len;
 	int npos, ret = -1;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (id && !*id)
 		return usage_error(ctx);
 	if (read_file(pos[0], &json, &len))

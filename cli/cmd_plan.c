@@ -52,8 +52,9 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	struct workload_plan w;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (!(ttft_ms > 0) || !(tpot_ms > 0) || !(util > 0 && util <= 1) || top < 1) {
 		error("--ttft-ms and --tpot-ms must be positive, --utilization in (0, 1],"
 		      " --top at least 1");

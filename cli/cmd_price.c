@@ -25,8 +25,9 @@ static int price_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1], *gpu_id = NULL;
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	if (gpu && !(gpu_id = lookup_gpu(ctx->db, gpu)))
 		return -1;
 	struct stmt *st = price_list_stmt(ctx->db, gpu_id, json);
@@ -47,7 +48,10 @@ static int price_add(struct ctx *ctx, int argc, char **argv)
 	double usd;
 	int npos, ret = -1;
 
-	if (opts_parse(argc, argv, opts, pos, 3, &npos) || npos != 3 || !as_of || !source)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 3, 3, &npos);
+	if (parsed)
+		return parsed;
+	if (!as_of || !source)
 		return usage_error(ctx);
 	if (!pricing_valid(pos[1])) {
 		error("unknown pricing '%s' (expected one of: %s)", pos[1], pricing_kinds_help);

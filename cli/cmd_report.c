@@ -51,8 +51,9 @@ static int report_quarterly(struct ctx *ctx, int argc, char **argv)
 	struct report rep;
 	struct strbuf body = STRBUF_INIT;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (report_format_parse(format, &f)) {
 		error("unknown format '%s' (expected md, html, csv or json)", format);
 		return usage_error(ctx);
@@ -86,8 +87,9 @@ static int report_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(report_list_stmt(ctx->db, json), json);
 }
 

@@ -120,8 +120,9 @@ static int scenario_create(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (!o.workloads || !o.start || !o.have_quarters) {
 		error("scenario create needs --workload, --start and --quarters");
 		return usage_error(ctx);
@@ -144,8 +145,9 @@ static int scenario_set(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (check_opts(ctx, &o))
 		return -1;
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
@@ -161,8 +163,9 @@ static int scenario_copy(struct ctx *ctx, int argc, char **argv)
 	char *pos[2];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 2, 2, &npos);
+	if (parsed)
+		return parsed;
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0)
 		return -1;
@@ -179,8 +182,9 @@ static int scenario_remove(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0)
 		return -1;
@@ -197,8 +201,9 @@ static int scenario_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(scenario_list_stmt(ctx->db, json), json);
 }
 
@@ -210,8 +215,9 @@ static int scenario_show(struct ctx *ctx, int argc, char **argv)
 	int npos, ret = -1;
 	struct scenario sc;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0 || scenario_load(ctx->db, sid, &sc))
 		return -1;
@@ -335,8 +341,9 @@ static int scenario_run_cmd(struct ctx *ctx, int argc, char **argv)
 	struct run_request req = { 0 };
 	struct run_result res;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	req.scenario = pos[0];
 	if (scenario_run(ctx->db, &req, &res))
 		return -1;
@@ -361,8 +368,9 @@ static int scenario_compare_cmd(struct ctx *ctx, int argc, char **argv)
 	int npos, n;
 	struct run_compare_row *rows;
 
-	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 2, 2, &npos);
+	if (parsed)
+		return parsed;
 	int64_t ra = latest_run_of(ctx->db, pos[0]), rb = latest_run_of(ctx->db, pos[1]);
 	if (ra < 0 || rb < 0 || run_compare(ctx->db, ra, rb, &rows, &n))
 		return -1;

@@ -84,7 +84,10 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	int npos, r, ret = -1;
 	int64_t old_id = 0;
 
-	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2 || !model)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 2, 2, &npos);
+	if (parsed)
+		return parsed;
+	if (!model)
 		return usage_error(ctx);
 	const char *name = pos[0], *path = pos[1];
 	if (!*name) {
@@ -182,8 +185,9 @@ static int workload_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(workload_list_stmt(ctx->db, json), json);
 }
 
@@ -369,8 +373,9 @@ static int workload_show(struct ctx *ctx, int argc, char **argv)
 	struct stmt *st = NULL;
 	cJSON *o = NULL, *buckets;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	st = workload_show_stmt(ctx->db, pos[0]);
 	if (!st)
 		goto cleanup;
@@ -411,8 +416,9 @@ static int workload_remove_cmd(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (workload_remove(ctx->db, pos[0]))
 		return -1;
 	printf("removed workload '%s'\n", pos[0]);

@@ -27,14 +27,6 @@
 #include "schema/catalog.h"
 #include "schema/db.h"
 
-/* main.c's, which this test does not link (cmd_calibrate refers to it). */
-int usage_error(struct ctx *ctx)
-{
-	(void)ctx;
-	set_failure_status(EXIT_USAGE);
-	return -1;
-}
-
 static const char *data_dir(void)
 {
 	const char *dir = getenv("PIQPLAN_TEST_DATA");

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# tests/e2e_harden.sh - one regression check (or a few) per defect of the
+# hardening report (issue 15: D1-D23, and the import and output defects a
+# new user met), run on the built binary. Each check asserts what the
+# report says must hold -- the exit status, the message, the database left
+# unchanged -- never output copied from the program. The reproducers are in
+# tests/data/hardening/. Usage: e2e_harden.sh PATH/TO/piqplan
+set -uo pipefail
+
+PIQPLAN=${1:?usage: e2e_harden.sh PATH/TO/piqplan}
+. "$(dirname "$0")/lib.sh"
+DATA=${PIQPLAN_TEST_DATA:?PIQPLAN_TEST_DATA must point at tests/data}
+SRC=${PIQPLAN_SOURCE_ROOT:?PIQPLAN_SOURCE_ROOT must point at the source tree}
+H=$DATA/hardening
+tmp=$(mktemp -d)
+mounted=
+cleanup() { [ -n "$mounted" ] && umount "$mounted" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+cd "$tmp"
+export PIQPLAN_DB="$tmp/h.db"
+
+json() { # json EXPR : a python expression on the JSON in $out as `j`
+	python3 -c "import json,sys; j=json.load(open('$tmp/out')); print($1)"
+}
+q() { sqlite3 "$PIQPLAN_DB" "$1"; }
+file_hash() { sha256sum "$1" | cut -d' ' -f1; }
+
+# The base every case starts from: a catalog, two workloads, a cluster and
+# a scenario that has run once (the report's base.db, rebuilt here).
+expect 0 init
+expect 0 workload import conv "$DATA/workloads/azure_conv.csv" --model deepseek-v3
+expect 0 workload import code "$DATA/workloads/azure_code.csv" --model Llama-3.1-70B
+expect 0 cluster add lab --gpu H100-SXM-80GB --gpus 16 --usd-per-hour 1.6
+expect 0 scenario create s1 --workload conv,code --gpus H200-SXM-141GB,H100-SXM-80GB \
+	--start 2027Q1 --quarters 4 --growth 15%
+expect 0 scenario run s1
+cp "$PIQPLAN_DB" "$tmp/base.db"
+fresh() { rm -f "$PIQPLAN_DB" "$PIQPLAN_DB-wal" "$PIQPLAN_DB-shm"; cp "$tmp/base.db" "$PIQPLAN_DB"; }
+
+# --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
+fresh
+runs=$(q 'select count(*) from run')
+"$PIQPLAN" scenario run s1 >/dev/full 2>"$tmp/err"; st=$?
+[ $st -eq 1 ] && ok || bad "D4: scenario run > /dev/full exit $st, want 1"
+[ "$(q 'select count(*) from run')" = "$runs" ] && ok || bad "D4: the run was kept after exit 1"
+"$PIQPLAN" price add h200 spot 9 --as-of 2026 --source d4 >/dev/full 2>/dev/null; st=$?
+[ $st -eq 1 ] && ok || bad "D4: price add > /dev/full exit $st, want 1"
+[ "$(q "select count(*) from gpu_price where source='d4'")" = 0 ] && ok ||
+	bad "D4: the price was kept after exit 1"
+"$PIQPLAN" workload import d4 "$DATA/workloads/tiny_requests.csv" --model deepseek-v3 \
+	>/dev/full 2>/dev/null
+[ "$(q "select count(*) from workload where name='d4'")" = 0 ] && ok ||
+	bad "D4: the workload was kept after exit 1"
+"$PIQPLAN" report quarterly s1 >/dev/full 2>/dev/null; st=$?
+[ $st -eq 1 ] && [ "$(q 'select count(*) from report')" = 0 ] && ok ||
+	bad "D4: report > /dev/full exit $st and a report row kept"
+
+# --- D5: refused or failing commands leave the file's bytes alone ------------------
+fresh
+sqlite3 "$PIQPLAN_DB" 'PRAGMA journal_mode=DELETE; PRAGMA user_version=99' >/dev/null
+before=$(file_hash "$PIQPLAN_DB")
+expect 1 model list
+contains "newer than this piqplan" "$err" "D5: newer database refused"
+[ "$(file_hash "$PIQPLAN_DB")" = "$before" ] && ok || bad "D5: a refused newer database changed"
+[ "$(q 'PRAGMA journal_mode')" = delete ] && ok || bad "D5: journal mode switched on a refused file"
+rm -f "$tmp/other.db"
+sqlite3 "$tmp/other.db" 'PRAGMA application_id=42; CREATE TABLE t(x);'
+before=$(file_hash "$tmp/other.db")
+expect 1 --db "$tmp/other.db" model list
+contains "not a piqplan database" "$err" "D5: another application's database refused"
+[ "$(file_hash "$tmp/other.db")" = "$before" ] && ok || bad "D5: a foreign database changed"
+fresh
+sqlite3 "$PIQPLAN_DB" 'PRAGMA journal_mode=DELETE' >/dev/null
+before=$(file_hash "$PIQPLAN_DB")
+expect 65 workload import bad "$DATA/workloads/bad_negative.csv" --model deepseek-v3
+expect 0 model list
+[ "$(file_hash "$PIQPLAN_DB")" = "$before" ] && ok ||
+	bad "D5: a failed import or a read changed a DELETE-mode database's bytes"
+
+# --- D11: an option's value is never --help or --db ------------------------------
+fresh
+expect 0 price add h200 spot 2 --as-of 2026 --source --help
+[ "$(q "select count(*) from gpu_price where source='--help'")" = 1 ] && ok ||
+	bad "D11: --source --help was not stored as the source"
+expect 0 scenario create n --workload conv --start 2027Q1 --quarters 4 --description -h
+[ "$(q "select description from scenario where name='n'")" = -h ] && ok ||
+	bad "D11: --description -h was not stored"
+expect 0 scenario create n2 --workload conv --start 2027Q1 --quarters 1 --description --db
+[ "$(q "select description from scenario where name='n2'")" = --db ] && ok ||
+	bad "D11: --description --db was not stored"
+[ ! -e "$tmp/--workload" ] && ok || bad "D11: a file named after an option value was created"
+expect 0 scenario create --help
+contains "usage: piqplan scenario create" "$out" "D11: --help still asks for help"
+expect 0 --db "$PIQPLAN_DB" model list
+expect 0 model list --db "$PIQPLAN_DB"
+
+# --- D14 (newcomer), D17: a missing database is not created ------------------------
+for cmd in "model list" "gpu list" "workload list" "scenario list" "report list"; do
+	# shellcheck disable=SC2086
+	expect 1 --db "$tmp/typo.db" $cmd
+	contains "piqplan init" "$err" "missing database: $cmd says run piqplan init"
+done
+expect 1 --db "$tmp/typo.db" workload import w "$DATA/workloads/tiny_requests.csv" --model x
+[ ! -e "$tmp/typo.db" ] && ok || bad "D17: a read or write on a missing database created it"
+expect 1 --db "" model list
+contains "empty" "$err" "D17: --db '' is refused"
+: >"$tmp/empty.db"
+expect 1 --db "$tmp/empty.db" model list
+contains "not initialised" "$err" "an empty file is not a database yet"
+
+# --- D18: init is one transaction ----------------------------------------------
+kills=0
+for d in 0.005 0.01 0.015 0.02 0.03 0.04 0.06 0.08; do
+	rm -f "$tmp/i.db" "$tmp/i.db-wal" "$tmp/i.db-shm"
+	"$PIQPLAN" --db "$tmp/i.db" init >/dev/null 2>&1 &
+	pid=$!
+	sleep "$d"
+	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+	wait "$pid" 2>/dev/null
+	[ -e "$tmp/i.db" ] || continue
+	v=$(sqlite3 "$tmp/i.db" 'PRAGMA user_version' 2>/dev/null)
+	g=$(sqlite3 "$tmp/i.db" 'SELECT count(*) FROM gpu' 2>/dev/null)
+	if [ "${v:-0}" = 0 ] || [ "$g" = 11 ]; then ok; else
+		bad "D18: init killed after ${d}s left schema $v with ${g:-no} GPUs"
+	fi
+done
+echo "D18: $kills of 8 kills landed during init"
+
+# --- D23: a database on read-only media can be read --------------------------------
+mkdir "$tmp/ro"
+if mount -t tmpfs -o size=16m tmpfs "$tmp/ro" 2>/dev/null; then
+	mounted=$tmp/ro
+	cp "$tmp/base.db" "$tmp/ro/r.db"
+	mount -o remount,ro "$tmp/ro"
+	expect 0 --db "$tmp/ro/r.db" model list
+	expect 0 --db "$tmp/ro/r.db" workload show conv
+	expect 0 --db "$tmp/ro/r.db" scenario show s1
+	expect 1 --db "$tmp/ro/r.db" price add h200 spot 9 --as-of 2026 --source ro
+	contains "read-only" "$err" "D23: a write on read-only media says why"
+	umount "$tmp/ro" && mounted=
+else
+	echo "D23: skipped (cannot mount a tmpfs here)"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
