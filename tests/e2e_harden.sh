@@ -126,6 +126,23 @@ for d in 0.005 0.01 0.015 0.02 0.03 0.04 0.06 0.08; do
 done
 echo "D18: $kills of 8 kills landed during init"
 
+# --- D19: report -o never lands on the database, or on any SQLite file ------------
+fresh
+before=$(db_hash)
+expect 1 report quarterly s1 -o "$PIQPLAN_DB"
+contains "is the database" "$err" "D19: -o the database itself is refused"
+expect 1 report quarterly s1 -o "$PIQPLAN_DB-wal"
+expect 1 report quarterly s1 -o "$tmp/base.db"
+contains "SQLite database" "$err" "D19: -o another SQLite file is refused"
+[ "$(db_hash)" = "$before" ] && ok || bad "D19: a refused report changed the database"
+expect 0 model list
+printf 'an older report\n' >"$tmp/keep.md"
+expect 1 report quarterly s1 --run 99 -o "$tmp/keep.md"
+[ "$(cat "$tmp/keep.md")" = "an older report" ] && ok || bad "D19: a failed report truncated -o FILE"
+expect 0 report quarterly s1 -o "$tmp/keep.md"
+contains "# Quarterly capacity report: s1" "$(cat "$tmp/keep.md")" "D19: the report replaced FILE"
+[ -z "$(ls "$tmp" | grep 'keep.md.tmp')" ] && ok || bad "D19: a temporary file was left behind"
+
 # --- D23: a database on read-only media can be read --------------------------------
 mkdir "$tmp/ro"
 if mount -t tmpfs -o size=16m tmpfs "$tmp/ro" 2>/dev/null; then
