@@ -6,6 +6,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 #include "schema/catalog.h"
 #include "schema/listings.h"
@@ -62,7 +63,7 @@ static int cluster_add(struct ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	if (cluster_insert(ctx->db, pos[0], gpu_id, gpus, pricing, have_usd ? usd : NAN, from))
 		goto cleanup;
-	printf("cluster '%s': %lld x %s (%s)\n", pos[0], (long long)gpus, gpu_id, pricing);
+	tprintf("cluster '%s': %lld x %s (%s)\n", pos[0], (long long)gpus, gpu_id, pricing);
 	ret = 0;
 cleanup:
 	free(gpu_id);
@@ -93,7 +94,7 @@ static int cluster_remove(struct ctx *ctx, int argc, char **argv)
 		return parsed;
 	if (cluster_delete(ctx->db, pos[0]))
 		return -1;
-	printf("removed cluster '%s'\n", pos[0]);
+	tprintf("removed cluster '%s'\n", pos[0]);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/instance.h"
@@ -64,69 +65,69 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	const struct load_point *lp = &c->lp;
 	char a[40], b[40];
 
-	printf("model       %s\n", model_id);
-	printf("gpu         %s x %d (tp %d, pp %d, dp %d%s)%s\n", g->id, in->gpus, l->tp, l->pp,
+	tprintf("model       %s\n", model_id);
+	tprintf("gpu         %s x %d (tp %d, pp %d, dp %d%s)%s\n", g->id, in->gpus, l->tp, l->pp,
 	       l->dp, l->ep ? ", expert parallel" : "",
 	       chosen ? "  [chosen: fewest GPUs, then tok/s per GPU]" : "");
-	printf("engine      %s %s\n", e->id, e->version);
-	printf("precision   %s weights, %s KV cache\n", precision_name(l->precision),
+	tprintf("engine      %s %s\n", e->id, e->version);
+	tprintf("precision   %s weights, %s KV cache\n", precision_name(l->precision),
 	       l->kv_elem_bytes == 1 ? "fp8" : "bf16");
 	if (!in->fits) {
-		printf("fits        no: %s\n", in->reason);
+		tprintf("fits        no: %s\n", in->reason);
 		if (in->weights_bytes_per_gpu > 0)
-			printf("weights     %.2f GiB per GPU\n", in->weights_bytes_per_gpu / GIB);
+			tprintf("weights     %.2f GiB per GPU\n", in->weights_bytes_per_gpu / GIB);
 		return;
 	}
 	if (in->note[0])
-		printf("note        %s\n", in->note);
+		tprintf("note        %s\n", in->note);
 
-	printf("\nmemory per GPU                      GiB\n");
-	printf("  capacity                     %9.2f\n", in->memory_bytes / GIB);
+	tprintf("\nmemory per GPU                      GiB\n");
+	tprintf("  capacity                     %9.2f\n", in->memory_bytes / GIB);
 	if (e->fraction_of_free)
-		printf("  KV share of free memory      %9.2f (fraction)\n",
+		tprintf("  KV share of free memory      %9.2f (fraction)\n",
 		       in->gpu_memory_utilization);
 	else
-		printf("  x gpu_memory_utilization %.3g %9.2f\n", in->gpu_memory_utilization,
+		tprintf("  x gpu_memory_utilization %.3g %9.2f\n", in->gpu_memory_utilization,
 		       in->gpu_memory_utilization * in->memory_bytes / GIB);
-	printf("  - weights                    %9.2f\n", in->weights_bytes_per_gpu / GIB);
-	printf("  - activation peak            %9.2f (%d batched tokens)\n",
+	tprintf("  - weights                    %9.2f\n", in->weights_bytes_per_gpu / GIB);
+	tprintf("  - activation peak            %9.2f (%d batched tokens)\n",
 	       in->activation_bytes / GIB, in->max_num_batched_tokens);
-	printf("  - non-torch                  %9.2f\n", in->non_torch_bytes / GIB);
-	printf("  - CUDA graphs                %9.2f\n", in->cuda_graph_bytes / GIB);
+	tprintf("  - non-torch                  %9.2f\n", in->non_torch_bytes / GIB);
+	tprintf("  - CUDA graphs                %9.2f\n", in->cuda_graph_bytes / GIB);
 	fmt_int_commas(a, sizeof(a), (long long)in->kv_tokens);
-	printf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
+	tprintf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
 	       in->kv_budget_bytes_per_gpu / GIB, in->kv_bytes_per_token_per_gpu, a);
 
-	printf("\nflags\n");
-	printf("  max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d,"
+	tprintf("\nflags\n");
+	tprintf("  max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d,"
 	       " gpu_memory_utilization %.3g\n", (long long)in->max_model_len, in->max_num_seqs,
 	       in->max_num_batched_tokens, in->gpu_memory_utilization);
-	printf("  vllm serve %s\n", args);
+	tprintf("  vllm serve %s\n", args);
 	if (strcmp(e->id, "vllm"))
-		printf("  (the vLLM equivalent; the estimate is for %s)\n", e->id);
+		tprintf("  (the vLLM equivalent; the estimate is for %s)\n", e->id);
 
-	printf("\nperformance (%s", mode_names[t->mode]);
+	tprintf("\nperformance (%s", mode_names[t->mode]);
 	if (t->mode == ESTIMATE_OFFLINE)
-		printf(", %.0f requests", t->value);
+		tprintf(", %.0f requests", t->value);
 	else if (t->mode == ESTIMATE_CONCURRENCY)
-		printf(" %.0f", t->value);
+		tprintf(" %.0f", t->value);
 	else
-		printf(" %g req/s", t->value);
-	printf(", %g + %g tokens)\n", t->isl, t->osl);
+		tprintf(" %g req/s", t->value);
+	tprintf(", %g + %g tokens)\n", t->isl, t->osl);
 	if (lp->saturated)
-		printf("  saturated: %g req/s exceeds the capacity of %.3g req/s\n", t->value,
+		tprintf("  saturated: %g req/s exceeds the capacity of %.3g req/s\n", t->value,
 		       lp->capacity_rate);
 	fmt_count(a, sizeof(a), lp->output_tok_s);
 	fmt_count(b, sizeof(b), lp->output_tok_s / in->gpus);
-	printf("  output        %s tok/s (%s per GPU)\n", a, b);
-	printf("  requests      %.3g req/s (capacity %.3g req/s)\n", lp->request_rate,
+	tprintf("  output        %s tok/s (%s per GPU)\n", a, b);
+	tprintf("  requests      %.3g req/s (capacity %.3g req/s)\n", lp->request_rate,
 	       lp->capacity_rate);
-	printf("  running       %.1f sequences per DP rank\n", lp->running);
+	tprintf("  running       %.1f sequences per DP rank\n", lp->running);
 	if (lp->ttft_s >= 0)
-		printf("  TTFT          %.1f ms\n", ms(lp->ttft_s));
+		tprintf("  TTFT          %.1f ms\n", ms(lp->ttft_s));
 	else
-		printf("  TTFT          unbounded (queue grows)\n");
-	printf("  TPOT          %.2f ms (decode step %s-bound)\n", ms(lp->tpot_s),
+		tprintf("  TTFT          unbounded (queue grows)\n");
+	tprintf("  TPOT          %.2f ms (decode step %s-bound)\n", ms(lp->tpot_s),
 	       instance_bound_name(lp->memory_bound));
 }
 

@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "schema/db.h"
 #include "schema/listings.h"
@@ -66,29 +67,29 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 		ret = 0;
 		goto cleanup;
 	}
-	printf("id                 %s\n", stmt_text(st, 0));
-	printf("vendor             %s\n", stmt_text(st, 1));
-	printf("memory             %.2f GiB (%lld bytes)\n",
+	tprintf("id                 %s\n", stmt_text(st, 0));
+	tprintf("vendor             %s\n", stmt_text(st, 1));
+	tprintf("memory             %.2f GiB (%lld bytes)\n",
 	       (double)stmt_int64(st, 2) / 1073741824.0, (long long)stmt_int64(st, 2));
-	printf("HBM bandwidth      %.3f TB/s\n", stmt_double(st, 3) / 1e12);
-	printf("BF16 dense         %.1f TFLOP/s\n", stmt_double(st, 4) / 1e12);
+	tprintf("HBM bandwidth      %.3f TB/s\n", stmt_double(st, 3) / 1e12);
+	tprintf("BF16 dense         %.1f TFLOP/s\n", stmt_double(st, 4) / 1e12);
 	if (stmt_is_null(st, 5))
-		printf("FP8 dense          none (no FP8 tensor cores)\n");
+		tprintf("FP8 dense          none (no FP8 tensor cores)\n");
 	else
-		printf("FP8 dense          %.1f TFLOP/s\n", stmt_double(st, 5) / 1e12);
+		tprintf("FP8 dense          %.1f TFLOP/s\n", stmt_double(st, 5) / 1e12);
 	if (!stmt_is_null(st, 6))
-		printf("FP4 dense          %.1f TFLOP/s\n", stmt_double(st, 6) / 1e12);
-	printf("interconnect       %s, %.0f GB/s per direction, %lld GPUs per domain\n",
+		tprintf("FP4 dense          %.1f TFLOP/s\n", stmt_double(st, 6) / 1e12);
+	tprintf("interconnect       %s, %.0f GB/s per direction, %lld GPUs per domain\n",
 	       stmt_text(st, 8), stmt_double(st, 7) / 1e9, (long long)stmt_int64(st, 9));
 	if (!stmt_is_null(st, 10))
-		printf("TDP                %lld W\n", (long long)stmt_int64(st, 10));
-	printf("source             %s\n", stmt_text(st, 11));
+		tprintf("TDP                %lld W\n", (long long)stmt_int64(st, 10));
+	tprintf("source             %s\n", stmt_text(st, 11));
 	cJSON *p;
-	printf("prices:\n");
+	tprintf("prices:\n");
 	if (!cJSON_GetArraySize(pa))
-		printf("  none in the catalog (add one with 'piqplan price add')\n");
+		tprintf("  none in the catalog (add one with 'piqplan price add')\n");
 	cJSON_ArrayForEach(p, pa)
-		printf("  %-15s %7.3f USD/GPU-h  as of %-10s  %s\n",
+		tprintf("  %-15s %7.3f USD/GPU-h  as of %-10s  %s\n",
 		       cJSON_GetObjectItem(p, "pricing")->valuestring,
 		       cJSON_GetObjectItem(p, "usd_per_gpu_hour")->valuedouble,
 		       cJSON_GetObjectItem(p, "as_of")->valuestring,

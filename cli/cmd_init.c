@@ -6,6 +6,7 @@
  */
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "schema/catalog.h"
 #include "schema/db.h"
 
@@ -23,7 +24,7 @@ static int init_run(struct ctx *ctx, int argc, char **argv)
 		return parsed;
 	if (db_migrate(ctx->db) || catalog_load(ctx->db, &added))
 		return -1;
-	printf("%s: schema %d; catalog added %d GPUs, %d prices, %d models, %d engine profiles\n",
+	tprintf("%s: schema %d; catalog added %d GPUs, %d prices, %d models, %d engine profiles\n",
 	       ctx->db_path, db_schema_version(), added.gpus, added.prices, added.models,
 	       added.engines);
 	return 0;

@@ -6,6 +6,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/model.h"
@@ -55,36 +56,36 @@ static void show_plain(const char *id, const char *source, const char *native,
 		       const struct model_arch *m, const struct model_params *p)
 {
 	char a[32], b[32];
-	printf("id                   %s\n", id);
-	printf("model_type           %s\n", m->model_type);
-	printf("attention            %s", attn_kind_name(m->attention));
+	tprintf("id                   %s\n", id);
+	tprintf("model_type           %s\n", m->model_type);
+	tprintf("attention            %s", attn_kind_name(m->attention));
 	if (m->attention == ATTN_MLA)
-		printf(" (kv_lora_rank %d + rope %d per layer)\n", m->kv_lora_rank,
+		tprintf(" (kv_lora_rank %d + rope %d per layer)\n", m->kv_lora_rank,
 		       m->qk_rope_head_dim);
 	else
-		printf(" (%d query heads, %d KV heads, head_dim %d)\n", m->heads, m->kv_heads,
+		tprintf(" (%d query heads, %d KV heads, head_dim %d)\n", m->heads, m->kv_heads,
 		       m->head_dim);
-	printf("layers               %d (%d dense, %d MoE)\n", m->layers, m->dense_layers,
+	tprintf("layers               %d (%d dense, %d MoE)\n", m->layers, m->dense_layers,
 	       m->moe_layers);
-	printf("hidden_size          %d\n", m->hidden);
+	tprintf("hidden_size          %d\n", m->hidden);
 	fmt_count(a, sizeof(a), (double)p->total);
 	fmt_count(b, sizeof(b), (double)p->active);
-	printf("parameters           %s total, %s active per token\n", a, b);
+	tprintf("parameters           %s total, %s active per token\n", a, b);
 	if (m->experts)
-		printf("experts              %d routed per MoE layer, %d per token, %d shared\n",
+		tprintf("experts              %d routed per MoE layer, %d per token, %d shared\n",
 		       m->experts, m->experts_per_token, m->shared_experts);
-	printf("kv_bytes_per_token   %lld (bf16, all layers)\n",
+	tprintf("kv_bytes_per_token   %lld (bf16, all layers)\n",
 	       (long long)model_kv_bytes_per_token(m, 2));
 	if (m->sliding_layers)
-		printf("sliding window       %d of %d layers keep the last %d tokens\n",
+		tprintf("sliding window       %d of %d layers keep the last %d tokens\n",
 		       m->sliding_layers, m->layers, m->sliding_window);
-	printf("max context          %lld tokens\n", (long long)m->max_context_tokens);
-	printf("native format        %s\n", native);
-	printf("source               %s\n", source);
+	tprintf("max context          %lld tokens\n", (long long)m->max_context_tokens);
+	tprintf("native format        %s\n", native);
+	tprintf("source               %s\n", source);
 
 	static const enum precision precs[] = { PREC_NATIVE, PREC_BF16, PREC_FP8, PREC_FP4 };
-	printf("\nweights by module (parameters; bytes per precision):\n");
-	printf("  %-16s %10s %11s %11s %11s %11s\n", "module", "params", "native", "bf16", "fp8",
+	tprintf("\nweights by module (parameters; bytes per precision):\n");
+	tprintf("  %-16s %10s %11s %11s %11s %11s\n", "module", "params", "native", "bf16", "fp8",
 	       "fp4");
 	struct model_weights w[4];
 	for (int i = 0; i < 4; i++)
@@ -106,11 +107,11 @@ static void show_plain(const char *id, const char *source, const char *native,
 	};
 	for (size_t r = 0; r < ARRAY_SIZE(rows); r++) {
 		fmt_count(a, sizeof(a), (double)rows[r].params);
-		printf("  %-16s %10s", rows[r].name, a);
+		tprintf("  %-16s %10s", rows[r].name, a);
 		for (int i = 0; i < 4; i++) {
 			char c[32];
 			fmt_bytes(c, sizeof(c), *(const double *)((const char *)&w[i] + rows[r].off));
-			printf(" %11s", c);
+			tprintf(" %11s", c);
 		}
 		putchar('\n');
 	}
@@ -230,7 +231,7 @@ static int model_import(struct ctx *ctx, int argc, char **argv)
 	if (catalog_add_model(ctx->db, id, json, len, source,
 			      replace ? MODEL_REPLACE : MODEL_FAIL_EXISTING, pos[0]) < 0)
 		goto cleanup;
-	printf("imported model '%s'\n", id);
+	tprintf("imported model '%s'\n", id);
 	ret = 0;
 cleanup:
 	free(source);

@@ -12,6 +12,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "run/vllm_args.h"
@@ -126,20 +127,20 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		}
 		print_json(o);
 	} else {
-		printf("workload %s: %s, peak %.3g req/s, mean %.0f + %.0f tokens, "
+		tprintf("workload %s: %s, peak %.3g req/s, mean %.0f + %.0f tokens, "
 		       "max_model_len %lld\n", w.name, w.model_id, w.peak_rps, pool->isl,
 		       pool->osl, (long long)pool->max_model_len);
-		printf("engine %s, SLOs TTFT %.0f ms, TPOT %.0f ms, utilization %.2f; "
+		tprintf("engine %s, SLOs TTFT %.0f ms, TPOT %.0f ms, utilization %.2f; "
 		       "%d candidates evaluated, %d feasible\n\n", e->id, ttft_ms, tpot_ms, util,
 		       ncand, nfit);
 		if (shown > 0)
-			printf("%-3s %-16s %-11s %-6s %4s %7s %6s %9s %8s %7s %6s %9s\n", "#", "gpu",
+			tprintf("%-3s %-16s %-11s %-6s %4s %7s %6s %9s %8s %7s %6s %9s\n", "#", "gpu",
 			       "tp/pp/dp/ep", "prec", "gpus", "mml", "seqs", "kv_tok", "req/s",
 			       "ttft", "tpot", "usd/Mtok");
 		for (int i = 0; i < shown; i++) {
 			const struct candidate *k = &c[i];
 			layout_text(&k->inst.layout, lay, sizeof(lay));
-			printf("%-3d %-16.16s %-11s %-6s %4d %7lld %6d %9lld %8.3g %5.0fms %4.0fms"
+			tprintf("%-3d %-16.16s %-11s %-6s %4d %7lld %6d %9lld %8.3g %5.0fms %4.0fms"
 			       " %9.3f\n", i + 1, gpus[k->gpu].spec.id, lay,
 			       precision_name(k->inst.layout.precision), k->inst.gpus,
 			       (long long)k->inst.max_model_len, k->inst.max_num_seqs,
@@ -148,15 +149,15 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		}
 		if (shown > 0) {
 			char *args = vllm_args_alloc(&c[0].inst, &w.arch, w.model_id);
-			printf("\nbest: vllm serve %s\n", args);
+			tprintf("\nbest: vllm serve %s\n", args);
 			free(args);
 		} else {
-			printf("no candidate meets the SLOs\n");
+			tprintf("no candidate meets the SLOs\n");
 		}
 		if (nrc > 0) {
-			printf("\ninfeasible (%d):\n", ncand - nfit);
+			tprintf("\ninfeasible (%d):\n", ncand - nfit);
 			for (int i = 0; i < nrc; i++)
-				printf("  %4d x %s\n", rc[i].count, rc[i].reason);
+				tprintf("  %4d x %s\n", rc[i].count, rc[i].reason);
 		}
 	}
 	workload_plan_free(&w);

@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 #include "schema/catalog.h"
 #include "schema/listings.h"
@@ -74,7 +75,7 @@ static int price_add(struct ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	if (price_insert(ctx->db, gpu_id, pos[1], usd, as_of, date, source))
 		goto cleanup;
-	printf("%s %s: %.3f USD/GPU-h as of %s\n", gpu_id, pos[1], usd, as_of);
+	tprintf("%s %s: %.3f USD/GPU-h as of %s\n", gpu_id, pos[1], usd, as_of);
 	ret = 0;
 cleanup:
 	free(gpu_id);

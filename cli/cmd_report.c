@@ -8,6 +8,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 #include "reports/report.h"
 #include "schema/listings.h"
@@ -93,8 +94,11 @@ static int finish_report(struct ctx *ctx, int committed)
 	int ret = 0;
 	if (committed && rename(p->tmp, p->path) != 0)
 		ret = error("cannot move the report into '%s': %s", p->path, strerror(errno));
-	else if (committed)
-		fprintf(stderr, "wrote %s\n", p->what);
+	else if (committed) {
+		fputs("wrote ", stderr);
+		term_fputs(p->what, 0, stderr);
+		fputc('\n', stderr);
+	}
 	if (!committed || ret)
 		unlink(p->tmp);
 	free(p->tmp);

@@ -10,6 +10,7 @@
 #include "cli/listing.h"
 #include "cli/opts.h"
 #include "cli/table.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "run/scenario_run.h"
@@ -134,7 +135,7 @@ static int scenario_create(struct ctx *ctx, int argc, char **argv)
 
 	if (scenario_insert(ctx->db, pos[0], &o))
 		return -1;
-	printf("created scenario '%s'; run it with: piqplan scenario run %s\n", pos[0], pos[0]);
+	tprintf("created scenario '%s'; run it with: piqplan scenario run %s\n", pos[0], pos[0]);
 	return 0;
 }
 
@@ -153,7 +154,7 @@ static int scenario_set(struct ctx *ctx, int argc, char **argv)
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0 || scenario_update(ctx->db, sid, &o))
 		return -1;
-	printf("updated scenario '%s'\n", pos[0]);
+	tprintf("updated scenario '%s'\n", pos[0]);
 	return 0;
 }
 
@@ -171,7 +172,7 @@ static int scenario_copy(struct ctx *ctx, int argc, char **argv)
 		return -1;
 	if (scenario_insert_copy(ctx->db, sid, pos[1]))
 		return -1;
-	printf("copied scenario '%s' to '%s'; change it with: piqplan scenario set %s ...\n",
+	tprintf("copied scenario '%s' to '%s'; change it with: piqplan scenario set %s ...\n",
 	       pos[0], pos[1], pos[1]);
 	return 0;
 }
@@ -190,7 +191,7 @@ static int scenario_remove(struct ctx *ctx, int argc, char **argv)
 		return -1;
 	if (scenario_delete(ctx->db, sid))
 		return -1;
-	printf("removed scenario '%s' and its runs\n", pos[0]);
+	tprintf("removed scenario '%s' and its runs\n", pos[0]);
 	return 0;
 }
 
@@ -229,31 +230,31 @@ static int scenario_show(struct ctx *ctx, int argc, char **argv)
 	}
 	char start[QUARTER_BUF];
 	quarter_format(sc.start_quarter, start);
-	printf("scenario        %s\n", sc.name);
+	tprintf("scenario        %s\n", sc.name);
 	if (sc.description[0])
-		printf("description     %s\n", sc.description);
-	printf("horizon         %d quarters from %s\n", sc.quarters, start);
-	printf("growth          %g%% per quarter, compounded\n", sc.growth_pct);
-	printf("SLOs            TTFT %g ms, TPOT %g ms, utilisation at most %g\n", sc.ttft_ms,
+		tprintf("description     %s\n", sc.description);
+	tprintf("horizon         %d quarters from %s\n", sc.quarters, start);
+	tprintf("growth          %g%% per quarter, compounded\n", sc.growth_pct);
+	tprintf("SLOs            TTFT %g ms, TPOT %g ms, utilisation at most %g\n", sc.ttft_ms,
 	       sc.tpot_ms, sc.utilization);
-	printf("demand          the workloads' %s request rate\n", sc.demand_peak ? "peak" : "mean");
-	printf("pricing         %s; redundancy N+%d per pool; lead time %d days\n", sc.pricing,
+	tprintf("demand          the workloads' %s request rate\n", sc.demand_peak ? "peak" : "mean");
+	tprintf("pricing         %s; redundancy N+%d per pool; lead time %d days\n", sc.pricing,
 	       sc.redundancy, sc.lead_time_days);
 	if (sc.long_context_tokens > 0)
-		printf("long context    isolate requests of %lld tokens or more\n",
+		tprintf("long context    isolate requests of %lld tokens or more\n",
 		       (long long)sc.long_context_tokens);
 	else
-		printf("long context    %s\n", sc.long_context_tokens == 0 ? "auto" : "off");
-	printf("engine          %s; compute floor at MFU %g\n", sc.engine, sc.mfu);
-	printf("workloads:\n");
+		tprintf("long context    %s\n", sc.long_context_tokens == 0 ? "auto" : "off");
+	tprintf("engine          %s; compute floor at MFU %g\n", sc.engine, sc.mfu);
+	tprintf("workloads:\n");
 	for (int i = 0; i < sc.nworkloads; i++)
-		printf("  %-20s model %s, growth %g%%/quarter\n", sc.workloads[i].name,
+		tprintf("  %-20s model %s, growth %g%%/quarter\n", sc.workloads[i].name,
 		       sc.workloads[i].model_id, sc.workloads[i].growth_pct);
-	printf("candidate GPUs: ");
+	tprintf("candidate GPUs: ");
 	if (!sc.ngpus)
-		printf("every GPU type with a %s price\n", sc.pricing);
+		tprintf("every GPU type with a %s price\n", sc.pricing);
 	for (int i = 0; i < sc.ngpus; i++)
-		printf("%s%s", sc.gpus[i], i + 1 < sc.ngpus ? ", " : "\n");
+		tprintf("%s%s", sc.gpus[i], i + 1 < sc.ngpus ? ", " : "\n");
 	cJSON_Delete(o);
 	ret = 0;
 cleanup:
@@ -315,15 +316,15 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 		table_cellf(t, "%lld", (long long)stmt_int64(st, 4));
 		table_cell(t, stmt_is_null(st, 5) ? "-" : stmt_text(st, 5));
 	}
-	printf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
+	tprintf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
 	       name, (long long)res->candidates);
 	table_print(t, stdout);
 	table_free(t);
 	putchar('\n');
 	while (r >= 0 && (r = stmt_step(cost)) == 1)
-		printf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
+		tprintf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
 		       stmt_text(cost, 0), stmt_double(cost, 1), stmt_double(cost, 2));
-	printf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations;\n"
+	tprintf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations;\n"
 	       "piqplan report quarterly %s renders the report.\n", db_path, name);
 	ret = r < 0 ? -1 : 0;
 cleanup:
@@ -406,7 +407,7 @@ static int scenario_compare_cmd(struct ctx *ctx, int argc, char **argv)
 			table_cellf(t, "%.2f", q->cost_b_usd);
 			table_cellf(t, "%+.2f", q->cost_b_usd - q->cost_a_usd);
 		}
-		printf("A = '%s' (run %lld), B = '%s' (run %lld); DIFF = B - A\n\n", pos[0],
+		tprintf("A = '%s' (run %lld), B = '%s' (run %lld); DIFF = B - A\n\n", pos[0],
 		       (long long)ra, pos[1], (long long)rb);
 		table_print(t, stdout);
 		table_free(t);

@@ -10,6 +10,7 @@
 #include "cli/listing.h"
 #include "cli/opts.h"
 #include "ingest/workload_file.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/workload.h"
@@ -44,12 +45,14 @@ static void progress_show(void *ctx, uint64_t done, uint64_t total)
 {
 	struct progress *p = ctx;
 	const double mib = 1024.0 * 1024.0;
+	fputs("\rimporting ", stderr);
+	term_fputs(p->name, 0, stderr);
 	if (total)
-		fprintf(stderr, "\rimporting %s: %d%% (%.0f MiB of %.0f MiB)", p->name,
+		fprintf(stderr, ": %d%% (%.0f MiB of %.0f MiB)",
 			(int)(100.0 * (double)done / (double)total), (double)done / mib,
 			(double)total / mib);
 	else
-		fprintf(stderr, "\rimporting %s: %.0f MiB", p->name, (double)done / mib);
+		fprintf(stderr, ": %.0f MiB", (double)done / mib);
 	p->shown = 1;
 }
 
@@ -160,14 +163,14 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	if (workload_store(ctx->db, old_id, &w, h))
 		goto cleanup;
 
-	printf("%s workload '%s': %lld requests (%s), mean prompt %.1f, mean output %.1f tokens",
+	tprintf("%s workload '%s': %lld requests (%s), mean prompt %.1f, mean output %.1f tokens",
 	       old_id ? "replaced" : "imported", name, (long long)s.requests,
 	       wl_format_name(s.format), s.prompt_tokens_mean, s.output_tokens_mean);
 	if (isfinite(s.mean_rps))
-		printf(", %.2f req/s mean", s.mean_rps);
+		tprintf(", %.2f req/s mean", s.mean_rps);
 	if (isfinite(s.peak_rps))
-		printf(", %.2f peak", s.peak_rps);
-	printf("\n");
+		tprintf(", %.2f peak", s.peak_rps);
+	tprintf("\n");
 	ret = 0;
 cleanup:
 	free(edges_col);
@@ -223,9 +226,9 @@ static void print_num(struct stmt *st, const char *col, const char *fmt)
 {
 	int i = col_of(st, col);
 	if (i < 0 || stmt_is_null(st, i))
-		printf("-");
+		tprintf("-");
 	else
-		printf(fmt, stmt_double(st, i));
+		tprintf(fmt, stmt_double(st, i));
 }
 
 static void print_tokens_line(struct stmt *st, const char *label, const char *axis)
@@ -233,65 +236,65 @@ static void print_tokens_line(struct stmt *st, const char *label, const char *ax
 	static const char *const qs[] = { "p50", "p90", "p99", "p999" };
 	static const char *const qnames[] = { "p50", "p90", "p99", "p99.9" };
 	char col[64];
-	printf("%-18s", label);
+	tprintf("%-18s", label);
 	snprintf(col, sizeof(col), "%s_tokens_mean", axis);
 	if (col_of(st, col) >= 0) {
-		printf("mean ");
+		tprintf("mean ");
 		print_num(st, col, "%.1f");
-		printf(", ");
+		tprintf(", ");
 	}
 	for (int i = 0; i < 4; i++) {
 		snprintf(col, sizeof(col), "%s_tokens_%s", axis, qs[i]);
-		printf("%s%s ", i ? ", " : "", qnames[i]);
+		tprintf("%s%s ", i ? ", " : "", qnames[i]);
 		print_num(st, col, "%.0f");
 	}
-	printf("\n");
+	tprintf("\n");
 }
 
 static void show_plain(struct stmt *w)
 {
 #define TEXT(c) stmt_text(w, col_of(w, c))
 #define INT(c) ((long long)stmt_int64(w, col_of(w, c)))
-	printf("%-18s%s\n", "name", TEXT("name"));
-	printf("%-18s%s\n", "model", TEXT("model_id"));
+	tprintf("%-18s%s\n", "name", TEXT("name"));
+	tprintf("%-18s%s\n", "model", TEXT("model_id"));
 	if (!stmt_is_null(w, col_of(w, "description")))
-		printf("%-18s%s\n", "description", TEXT("description"));
-	printf("%-18s%s (%lld bytes, sha256 %s)\n", "source", TEXT("source_file"),
+		tprintf("%-18s%s\n", "description", TEXT("description"));
+	tprintf("%-18s%s (%lld bytes, sha256 %s)\n", "source", TEXT("source_file"),
 	       INT("source_bytes"), TEXT("source_sha256"));
-	printf("%-18s%s, edges %s\n", "format", TEXT("format"),
+	tprintf("%-18s%s, edges %s\n", "format", TEXT("format"),
 	       *TEXT("edges") ? TEXT("edges") : "-");
-	printf("%-18s%s\n", "imported", TEXT("imported_at"));
-	printf("%-18s%lld", "requests", INT("requests"));
+	tprintf("%-18s%s\n", "imported", TEXT("imported_at"));
+	tprintf("%-18s%lld", "requests", INT("requests"));
 	if (!stmt_is_null(w, col_of(w, "span_s"))) {
-		printf(" over ");
+		tprintf(" over ");
 		print_num(w, "span_s", "%.1f");
-		printf(" s");
+		tprintf(" s");
 	}
-	printf("\n%-18s", "arrival rate");
+	tprintf("\n%-18s", "arrival rate");
 	print_num(w, "mean_rps", "%.2f");
-	printf(" req/s mean, ");
+	tprintf(" req/s mean, ");
 	print_num(w, "peak_rps", "%.2f");
-	printf(" req/s peak");
+	tprintf(" req/s peak");
 	if (!stmt_is_null(w, col_of(w, "peak_window_s"))) {
-		printf(" (busiest ");
+		tprintf(" (busiest ");
 		print_num(w, "peak_window_s", "%g");
-		printf(" s)");
+		tprintf(" s)");
 	}
-	printf("\n%-18s%lld prompt, %lld output%s\n", "token sums", INT("prompt_tokens_sum"),
+	tprintf("\n%-18s%lld prompt, %lld output%s\n", "token sums", INT("prompt_tokens_sum"),
 	       INT("output_tokens_sum"), INT("sums_estimated") ? " (estimated)" : " (exact)");
 	print_tokens_line(w, "prompt tokens", "prompt");
 	print_tokens_line(w, "output tokens", "output");
 	print_tokens_line(w, "total tokens", "total");
 	if (!stmt_is_null(w, col_of(w, "prefix_reuse_share"))) {
-		printf("%-18s", "prefix reuse");
-		printf("%.1f%% of prefix-cache blocks were seen before\n",
+		tprintf("%-18s", "prefix reuse");
+		tprintf("%.1f%% of prefix-cache blocks were seen before\n",
 		       100.0 * stmt_double(w, col_of(w, "prefix_reuse_share")));
 	}
 	if (INT("independent_marginals"))
-		printf("note: prompt and output lengths were measured separately; the joint\n"
+		tprintf("note: prompt and output lengths were measured separately; the joint\n"
 		       "      histogram assumes they are independent.\n");
 	if (INT("sums_estimated"))
-		printf("note: token sums and means are estimated from bucket midpoints.\n");
+		tprintf("note: token sums and means are estimated from bucket midpoints.\n");
 #undef TEXT
 #undef INT
 }
@@ -331,13 +334,13 @@ static int show_histogram(struct db *db, int64_t id, const char *title, int outp
 		free(bar);
 		return -1;
 	}
-	printf("\n%s:\n", title);
+	tprintf("\n%s:\n", title);
 	for (int k = 0; k < n; k++) {
 		char b[64];
 		int64_t c = bar[k].requests;
 		int width = max ? (int)((c * BAR_COLUMNS + max - 1) / max) : 0;
 		bound_text(b, sizeof(b), bar[k].lo, bar[k].hi);
-		printf("  %18s %9lld %5.1f%% ", b, (long long)c, total ? 100.0 * c / total : 0.0);
+		tprintf("  %18s %9lld %5.1f%% ", b, (long long)c, total ? 100.0 * c / total : 0.0);
 		for (int i = 0; i < width; i++)
 			putchar('#');
 		putchar('\n');
@@ -421,7 +424,7 @@ static int workload_remove_cmd(struct ctx *ctx, int argc, char **argv)
 		return parsed;
 	if (workload_remove(ctx->db, pos[0]))
 		return -1;
-	printf("removed workload '%s'\n", pos[0]);
+	tprintf("removed workload '%s'\n", pos[0]);
 	return 0;
 }
 

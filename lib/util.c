@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lib/util.h"
+#include "lib/escape.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -83,11 +84,14 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+/* "piqplan: PREFIX message": formatted without allocating (die() reports out of memory). */
 static void report(const char *prefix, const char *fmt, va_list ap)
 {
+	char msg[8192];
 	fflush(stdout);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fprintf(stderr, "piqplan: %s", prefix);
-	vfprintf(stderr, fmt, ap);
+	term_fputs(msg, 1, stderr);
 	fputc('\n', stderr);
 }
 
@@ -161,14 +165,19 @@ void strbuf_addstr(struct strbuf *sb, const char *s)
 	strbuf_add(sb, s, strlen(s));
 }
 
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	char *p = vxasprintf(fmt, ap);
+	strbuf_addstr(sb, p);
+	free(p);
+}
+
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *p = vxasprintf(fmt, ap);
+	strbuf_vaddf(sb, fmt, ap);
 	va_end(ap);
-	strbuf_addstr(sb, p);
-	free(p);
 }
 
 void strbuf_release(struct strbuf *sb)

@@ -31,6 +31,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * error() prints "piqplan: error: ..." to stderr and returns -1, so callers
  * write `return error(...)`. warning() prints "piqplan: warning: ...".
+ * Control characters in the message (a stored name holding ESC or CR) reach
+ * the terminal as '?' (lib/escape.h, term_escape).
  * die() prints "piqplan: fatal: ..." and exits with EXIT_FAIL; the open
  * transaction, if any, is rolled back by SQLite when the process ends.
  */
@@ -58,6 +60,7 @@ struct strbuf {
 void strbuf_add(struct strbuf *sb, const char *s, size_t n);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void strbuf_release(struct strbuf *sb);
 /* Hand the buffer to the caller (never NULL) and reset sb. */
 char *strbuf_detach(struct strbuf *sb);

@@ -77,6 +77,35 @@ expect 0 model list
 [ "$(file_hash "$PIQPLAN_DB")" = "$before" ] && ok ||
 	bad "D5: a failed import or a read changed a DELETE-mode database's bytes"
 
+# --- D9, D10: stored text cannot drive the terminal or shape the Markdown ---------
+fresh
+evil=$'\e]0;pwned\a\e[2J\e[31mRED\r\xc2\x9b'
+expect 0 cluster add "$evil" --gpu H100-SXM-80GB --gpus 4
+stored_hex=$(q "select hex(name) from cluster where name like '%pwned%'")
+[ "$stored_hex" = "$(printf %s "$evil" | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F)" ] && ok ||
+	bad "D9: the name was not stored byte for byte"
+noctl() { # noctl LABEL FILE: no ESC, BEL, CR, DEL or C1 byte in FILE
+	if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]\|\xc2[\x80-\x9f]' "$2"; then
+		bad "$1: a control character reached the output"; else ok; fi
+}
+expect 0 cluster list;                      noctl "D9: cluster list" "$tmp/out"
+expect 1 cluster add "$evil" --gpu H100-SXM-80GB --gpus 4
+noctl "D9: an error message naming it" "$tmp/err"
+expect 0 scenario create $'s\e[2J' --workload conv --start 2027Q1 --quarters 1 \
+	--description $'\e[2Jcleared\n# Injected\n---'
+noctl "D9: scenario create" "$tmp/out"
+expect 0 scenario run $'s\e[2J';            noctl "D9: scenario run" "$tmp/out"
+expect 0 scenario show $'s\e[2J';           noctl "D9: scenario show" "$tmp/out"
+expect 0 report quarterly $'s\e[2J';        noctl "D9: the Markdown report" "$tmp/out"
+[ "$(grep -c '^# ' "$tmp/out")" = 1 ] && ok || bad "D10: a stored description made a heading"
+! grep -q '^---' "$tmp/out" && ok || bad "D10: a stored description made a rule"
+expect 0 scenario create '# Fake heading' --workload conv --start 2027Q1 --quarters 1
+expect 0 scenario run '# Fake heading'
+expect 0 report quarterly '# Fake heading'
+[ "$(grep -c '^# ' "$tmp/out")" = 1 ] && ok || bad "D10: a scenario name made a heading"
+expect 0 report quarterly $'s\e[2J' --format csv
+LC_ALL=C grep -q $'\e\[2J' "$tmp/out" && ok || bad "D9: CSV must still carry the stored bytes"
+
 # --- D11: an option's value is never --help or --db ------------------------------
 fresh
 expect 0 price add h200 spot 2 --as-of 2026 --source --help
