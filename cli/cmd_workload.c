@@ -28,7 +28,8 @@
 
 static const char import_usage[] =
 	"NAME FILE --model ID [--format auto|requests|buckets|prometheus|mooncake]\n"
-	"       [--edges log2|N1,N2,...] [--window SECONDS] [--replace] [--description TEXT]";
+	"       [--edges log2|N1,N2,...] [--window SECONDS] [--time-unit auto|s|ms|us|ns]\n"
+	"       [--replace] [--description TEXT]";
 
 /* Width of the longest bar of the text histograms, columns. */
 #define BAR_COLUMNS 50
@@ -66,6 +67,7 @@ static void progress_clear(struct progress *p)
 static int workload_import(struct ctx *ctx, int argc, char **argv)
 {
 	const char *model = NULL, *format = "auto", *edges_spec = NULL, *description = NULL;
+	const char *time_unit = "auto";
 	double window_s = 0;
 	int replace = 0, have_window = 0;
 	const struct opt opts[] = {
@@ -73,6 +75,7 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 		{ "format", 0, OPT_STRING, &format, 0 },
 		{ "edges", 0, OPT_STRING, &edges_spec, 0 },
 		{ "window", 0, OPT_DOUBLE, &window_s, &have_window },
+		{ "time-unit", 0, OPT_STRING, &time_unit, 0 },
 		{ "replace", 0, OPT_FLAG, &replace, 0 },
 		{ "description", 0, OPT_STRING, &description, 0 },
 		OPT_END,
@@ -110,6 +113,17 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 		error("--window %g: expected 0.001 to 10000000 seconds", window_s);
 		return usage_error(ctx);
 	}
+	static const struct { const char *name; int64_t ns; } units[] = {
+		{ "auto", 0 }, { "s", 1000000000 }, { "ms", 1000000 }, { "us", 1000 }, { "ns", 1 },
+	};
+	size_t u = 0;
+	while (u < ARRAY_SIZE(units) && strcmp(time_unit, units[u].name))
+		u++;
+	if (u == ARRAY_SIZE(units)) {
+		error("--time-unit '%s': expected auto, s, ms, us or ns", time_unit);
+		return usage_error(ctx);
+	}
+	io.time_unit_ns = units[u].ns;
 	io.edges = &edges;
 	io.window_s = have_window ? window_s : 0;
 
@@ -441,6 +455,10 @@ static const struct subcmd workload_subs[] = {
 	  "  --edges E           bins for requests and mooncake: log2 (default: 0, 1, 2, 4,\n"
 	  "                      ... 2^23 tokens) or a list N1,N2,... of increasing counts\n"
 	  "  --window SECONDS    peak rate = busiest window of this length (default 60)\n"
+	  "  --time-unit U       what a numeric timestamp counts: s, ms, us or ns since the\n"
+	  "                      epoch (or the trace's start); auto (default): the file's\n"
+	  "                      first one decides by its size (up to 11 digits seconds, 12-14\n"
+	  "                      ms, 15-17 us, more ns); Mooncake traces: ms\n"
 	  "  --replace           overwrite a workload of the same name (scenarios that use\n"
 	  "                      it keep pointing at it)\n"
 	  "  --description TEXT  a note stored with the workload\n"

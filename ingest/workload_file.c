@@ -29,9 +29,13 @@
 #define MAX_COLUMNS		256
 #define MAX_LE_BOUNDS		256
 #define MAX_BUCKET_REQUESTS	1000000000000LL	/* one buckets row: 10^12 requests */
-/* The last second whose nanoseconds (+ a fraction) fit an int64_t: 2262-04-11. */
-#define MAX_EPOCH_SECONDS	9223372035LL
-#define MAX_TRACE_MS		1e14		/* Mooncake timestamps, ms */
+/*
+ * The latest time accepted, ns since the epoch: the last second whose
+ * nanoseconds (and a fraction) fit an int64_t, 2262-04-11T23:47:15Z. In
+ * any unit a numeric timestamp's whole part may be at most this / unit.
+ */
+#define MAX_EPOCH_NS		9223372035999999999LL
+#define NS_PER_S		1000000000LL
 #define DEFAULT_WINDOW_S	60.0
 
 enum role {
@@ -147,6 +151,8 @@ struct ingest {
 	int64_t last_line;		/* last line with any bytes: for errors at the end */
 	int64_t rows;			/* data rows / JSON lines accepted */
 	int64_t window_ns;
+	int64_t unit_ns;		/* numeric timestamps: ns per unit; 0 until decided */
+	int unit_given;			/* --time-unit, else decided by the first one */
 	const struct wl_edges *edges;
 	const char *model_filter;
 
@@ -338,10 +344,10 @@ static int digits(const char **p, const char *end, int n, int *v)
 	return 0;
 }
 
-/* Fraction digits after a '.', as nanoseconds (digits past the 9th are below a ns). */
-static int fraction_ns(const char **p, const char *end, int64_t *ns)
+/* Fraction digits after a '.', as nanoseconds of a unit of unit_ns (digits past a ns are dropped). */
+static int fraction_ns(const char **p, const char *end, int64_t unit_ns, int64_t *ns)
 {
-	int64_t scale = 100000000;
+	int64_t scale = unit_ns / 10;
 	*ns = 0;
 	if (*p >= end || **p < '0' || **p > '9')
 		return -1;
@@ -350,48 +356,76 @@ static int fraction_ns(const char **p, const char *end, int64_t *ns)
 	return 0;
 }
 
-static int parse_timestamp_n(const char *s, size_t len, int64_t *ns)
+/* The unit of a numeric timestamp whose whole part has `digits` digits: epoch s, ms, us or ns. */
+static int64_t unit_by_magnitude(size_t digits)
+{
+	/* Now is 1.7e9 s = 1.7e12 ms = 1.7e15 us = 1.7e18 ns; below 1e11 s is year 5138. */
+	return digits <= 11 ? NS_PER_S : digits <= 14 ? 1000000 : digits <= 17 ? 1000 : 1;
+}
+
+const char *ingest_time_unit_name(int64_t unit_ns)
+{
+	switch (unit_ns) {
+	case NS_PER_S: return "seconds";
+	case 1000000: return "milliseconds";
+	case 1000: return "microseconds";
+	case 1: return "nanoseconds";
+	default: return "?";
+	}
+}
+
+enum { TS_OK = 0, TS_BAD = -1, TS_TOO_LATE = -2 };
+
+/*
+ * A timestamp: a number in the unit *unit_ns (0: decided here by its
+ * magnitude, and written back), or a date and time, into ns since the
+ * epoch. TS_BAD: not a timestamp; TS_TOO_LATE: past MAX_EPOCH_NS.
+ */
+static int parse_timestamp_n(const char *s, size_t len, int64_t *unit_ns, int64_t *ns)
 {
 	const char *p = s, *end = s + len;
 	if (!len)
-		return -1;
+		return TS_BAD;
 	size_t i = 0;
 	while (i < len && s[i] >= '0' && s[i] <= '9')
 		i++;
-	if (i > 0 && (i == len || s[i] == '.') && i != 4) {
-		/* Epoch seconds. (A bare 4-digit year is not a time.) */
-		int64_t sec;
-		if (parse_count(s, i, MAX_EPOCH_SECONDS, &sec))
-			return -1;
-		int64_t frac = 0;
+	if (i > 0 && (i == len || s[i] == '.')) {
+		/* An epoch number (relative traces start near 0; 1000 is 1000 units, not a year). */
+		int64_t unit = *unit_ns ? *unit_ns : unit_by_magnitude(i), whole, frac = 0;
+		*unit_ns = unit;
+		switch (parse_count(s, i, MAX_EPOCH_NS / unit, &whole)) {
+		case NUM_OK: break;
+		case NUM_TOO_BIG: return TS_TOO_LATE;
+		default: return TS_BAD;
+		}
 		p = s + i;
 		if (p < end) {
 			p++;
-			if (p < end && fraction_ns(&p, end, &frac))
-				return -1;
+			if (p < end && fraction_ns(&p, end, unit, &frac))
+				return TS_BAD;
 			if (p != end)
-				return -1;
+				return TS_BAD;
 		}
-		*ns = sec * 1000000000 + frac;
-		return 0;
+		*ns = whole * unit + frac;
+		return TS_OK;
 	}
 	int y, mo, d, h, mi, sec = 0;
 	int64_t frac = 0;
 	if (digits(&p, end, 4, &y) || p >= end || *p++ != '-' ||
 	    digits(&p, end, 2, &mo) || p >= end || *p++ != '-' ||
 	    digits(&p, end, 2, &d) || p >= end || (*p != ' ' && *p != 'T' && *p != 't'))
-		return -1;
+		return TS_BAD;
 	p++;
 	if (digits(&p, end, 2, &h) || p >= end || *p++ != ':' || digits(&p, end, 2, &mi))
-		return -1;
+		return TS_BAD;
 	if (p < end && *p == ':') {
 		p++;
 		if (digits(&p, end, 2, &sec))
-			return -1;
+			return TS_BAD;
 		if (p < end && (*p == '.' || *p == ',')) {
 			p++;
-			if (fraction_ns(&p, end, &frac))
-				return -1;
+			if (fraction_ns(&p, end, NS_PER_S, &frac))
+				return TS_BAD;
 		}
 	}
 	int offset_min = 0;
@@ -400,31 +434,32 @@ static int parse_timestamp_n(const char *s, size_t len, int64_t *ns)
 	} else if (p < end && (*p == '+' || *p == '-')) {
 		int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
 		if (digits(&p, end, 2, &oh))
-			return -1;
+			return TS_BAD;
 		if (p < end && *p == ':')
 			p++;
 		if (p < end && digits(&p, end, 2, &om))
-			return -1;
+			return TS_BAD;
 		if (oh > 23 || om > 59)
-			return -1;
+			return TS_BAD;
 		offset_min = sign * (oh * 60 + om);
 	}
 	if (p != end)
-		return -1;
+		return TS_BAD;
 	if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
 	    h > 23 || mi > 59 || sec > 60)
-		return -1;
+		return TS_BAD;
 	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
 		    - offset_min * 60;
-	*ns = t * 1000000000 + frac;
-	return 0;
+	*ns = t * NS_PER_S + frac;
+	return TS_OK;
 }
 
 int ingest_parse_timestamp(const char *s, int64_t *ns)
 {
 	size_t len;
+	int64_t unit = NS_PER_S;
 	s = trim(s, &len);
-	return parse_timestamp_n(s, len, ns);
+	return parse_timestamp_n(s, len, &unit, ns) ? -1 : 0;
 }
 
 /* ---- CSV rows --------------------------------------------------------- */
@@ -469,11 +504,22 @@ static int time_cell(struct ingest *in, enum role r, int64_t *ns)
 {
 	size_t len;
 	const char *s = cell(in, r, &len);
-	if (!parse_timestamp_n(s, len, ns))
+	int64_t unit = in->unit_ns;
+	int rc = parse_timestamp_n(s, len, &unit, ns);
+	if (rc == TS_OK) {
+		in->unit_ns = unit;	/* the first number decides the file's unit */
 		return 0;
+	}
+	if (rc == TS_TOO_LATE)
+		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, r),
+			    "expected epoch %s up to %lld (2262-04-11), found %s%s",
+			    ingest_time_unit_name(unit), (long long)(MAX_EPOCH_NS / unit),
+			    show(in, s, len), in->unit_given ? ""
+			    : " (the file's first timestamp set the unit; --time-unit names it)");
 	return fail(in, INGEST_ERR_DATA, in->line, column_name(in, r),
-		    "expected a timestamp (epoch seconds or YYYY-MM-DD HH:MM:SS[.frac][Z]), "
-		    "found %s", show(in, s, len));
+		    "expected a timestamp (epoch %s, or YYYY-MM-DD HH:MM:SS[.frac][Z]), found %s",
+		    in->unit_ns ? ingest_time_unit_name(in->unit_ns) : "s, ms, us or ns",
+		    show(in, s, len));
 }
 
 static int wl_status(struct ingest *in, int rc, const char *column)
@@ -916,8 +962,12 @@ static int mooncake_line(struct ingest *in, const char *s, size_t len)
 		goto cleanup;
 	}
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(obj, "timestamp");
-	if (!cJSON_IsNumber(ts) || !(ts->valuedouble >= 0) || ts->valuedouble > MAX_TRACE_MS) {
-		json_fail(in, "timestamp", "a time in milliseconds >= 0", ts);
+	double max_ts = (double)(MAX_EPOCH_NS / in->unit_ns);
+	if (!cJSON_IsNumber(ts) || !(ts->valuedouble >= 0) || !(ts->valuedouble <= max_ts)) {
+		char what[96];
+		snprintf(what, sizeof(what), "a time in %s from 0 to %.0f (2262-04-11)",
+			 ingest_time_unit_name(in->unit_ns), max_ts);
+		json_fail(in, "timestamp", what, ts);
 		goto cleanup;
 	}
 	int64_t p, o;
@@ -942,7 +992,8 @@ static int mooncake_line(struct ingest *in, const char *s, size_t len)
 			goto cleanup;
 	}
 	if (wl_status(in, wl_hist_add_request(in->h, p, o), NULL) ||
-	    wl_status(in, wl_arrivals_add(in->arr, llround(ts->valuedouble * 1e6)), NULL))
+	    wl_status(in, wl_arrivals_add(in->arr, llround(ts->valuedouble *
+							     (double)in->unit_ns)), NULL))
 		goto cleanup;
 	in->rows++;
 	ret = 0;
@@ -969,6 +1020,8 @@ static size_t start(struct ingest *in, const char *buf, size_t n)
 	if (in->fmt == WL_FMT_AUTO && buf[i] == '{')
 		in->fmt = WL_FMT_MOONCAKE;
 	if (in->fmt == WL_FMT_MOONCAKE) {
+		if (!in->unit_ns)
+			in->unit_ns = 1000000;	/* Mooncake's timestamps are milliseconds */
 		in->h = wl_hist_new(in->edges);
 		in->arr = wl_arrivals_new(in->window_ns);
 		if (!in->h || !in->arr)
@@ -1099,6 +1152,8 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 	in.line = 1;
 	in.fmt = opts->format;
 	in.model_filter = opts->model;
+	in.unit_ns = opts->time_unit_ns;
+	in.unit_given = opts->time_unit_ns != 0;
 	in.peak_rps_max = NAN;
 	in.edges = opts->edges;
 	if (!in.edges) {

@@ -15,9 +15,15 @@
  *
  *   requests    timestamp,prompt_tokens,output_tokens (Azure trace header
  *               TIMESTAMP,ContextTokens,GeneratedTokens accepted as is).
- *               Timestamps: epoch seconds ("1700158623.5"), or
+ *               Timestamps: an epoch number ("1700158623.5"), or
  *               "YYYY-MM-DD HH:MM[:SS[.fraction]]" with ' ' or 'T' and an
- *               optional "Z" or "+HH[:MM]"/"-HH[:MM]" (no zone = UTC).
+ *               optional "Z" or "+HH[:MM]"/"-HH[:MM]" (no zone = UTC). A
+ *               number's unit is opts->time_unit_ns, else set for the whole
+ *               file by the first one's magnitude: up to 11 whole digits
+ *               seconds, 12-14 ms, 15-17 us, more ns (so epoch ms of today,
+ *               13 digits, are ms, and relative seconds from 0 are seconds).
+ *               Times run from 1900-01-01 (dates) or 0 (numbers) to
+ *               2262-04-11 (MAX_EPOCH_NS), the last second whose ns fit.
  *               Rows are binned on opts->edges; sums are exact.
  *   buckets     prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,
  *               output_tokens_hi,requests (+ optional period_start,
@@ -77,11 +83,13 @@ struct ingest_opts {
 	enum wl_format format;		/* WL_FMT_AUTO: detect */
 	const struct wl_edges *edges;	/* bins for requests/mooncake; NULL: log2 */
 	double window_s;		/* peak-rate window, seconds; 0: 60 */
+	int64_t time_unit_ns;		/* numeric timestamps: 1000000000 (s), 1000000 (ms), 1000 (us)
+					   or 1 (ns) per unit; 0: by magnitude (CSV), ms (Mooncake) */
 	const char *model;		/* prometheus: keep only this model's rows; NULL: all */
 	ingest_progress_fn *progress;	/* NULL: none; called about every MiB and at the end */
 	void *progress_ctx;
 };
-#define INGEST_OPTS_INIT { WL_FMT_AUTO, NULL, 0, NULL, NULL, NULL }
+#define INGEST_OPTS_INIT { WL_FMT_AUTO, NULL, 0, 0, NULL, NULL, NULL }
 
 /*
  * Read the file at path. On INGEST_OK, *out is filled (format detected,
@@ -104,10 +112,14 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 		  char *err, size_t errsz);
 
 /*
- * Parse a timestamp as the requests format does (see above) into
- * nanoseconds since the epoch. 0 on success, -1 if it is not one.
+ * Parse a timestamp as the requests format does (see above), a number
+ * being epoch seconds, into nanoseconds since the epoch. 0 on success, -1
+ * if it is not one.
  */
 int ingest_parse_timestamp(const char *s, int64_t *ns);
+
+/* "seconds", "milliseconds", "microseconds" or "nanoseconds" for a unit of that many ns. */
+const char *ingest_time_unit_name(int64_t unit_ns);
 
 /*
  * The workload's edges column, in a new string: "log2" or the --edges

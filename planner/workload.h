@@ -253,9 +253,9 @@ struct workload_summary {
  * percentiles, sums_estimated) from a finished histogram, and the time
  * fields from `a` (may be NULL: times NaN). Leaves format, prefix, file
  * and sha256 fields alone. mean_rps is requests / span when span > 0.
- * When the span is shorter than the peak window (sliding arrivals), the
- * peak is at least the mean: a window longer than the trace cannot show
- * its burst, and count / window would understate it.
+ * With sliding arrivals the peak is at least the mean: a window longer
+ * than the trace cannot show its burst, and a steady trace's windows each
+ * hold a little less than the span's average.
  */
 void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
 		     const struct wl_arrivals *a);

@@ -37,6 +37,37 @@ expect 0 scenario run s1
 cp "$PIQPLAN_DB" "$tmp/base.db"
 fresh() { rm -f "$PIQPLAN_DB" "$PIQPLAN_DB-wal" "$PIQPLAN_DB-shm"; cp "$tmp/base.db" "$PIQPLAN_DB"; }
 
+# --- D1, D2, D20 and the newcomer's timestamps -----------------------------------
+fresh
+# 1900-01-01 to 2200-01-01 is 9467107200 s: more ns than an int64_t holds, but a good file.
+expect 0 workload import d1 "$H/span-1900-2200.csv" --model deepseek-v3
+[ "$(q "select span_s from workload where name='d1'")" = 9467107200.0 ] && ok || bad "D1: span"
+expect 0 workload import d1b "$H/buckets-period-span-overflow.csv" --model deepseek-v3
+expect 0 workload import d1p "$H/prometheus-window-span-overflow.csv" --model deepseek-v3
+before=$(db_hash)
+expect 65 workload import d2 "$H/mooncake-ts-1e14.jsonl" --model deepseek-v3
+contains "column timestamp: expected a time in milliseconds" "$err" "D2: 1e14 ms refused"
+expect 65 workload import d2b "$H/mooncake-ts-1e13-with-0.jsonl" --model deepseek-v3
+[ "$(db_hash)" = "$before" ] && ok || bad "D2: a refused trace changed the database"
+# 11 requests 6 s apart: mean 11/60 s; the peak is never below the mean.
+expect 0 workload import d20 "$H/peak-below-mean.csv" --model deepseek-v3
+[ "$(q "select peak_rps >= mean_rps from workload where name='d20'")" = 1 ] && ok ||
+	bad "D20: peak_rps below mean_rps"
+# Relative seconds from 999 to 1000: 4 digits are seconds, not a year.
+expect 0 workload import ts4 "$H/epoch-4-digits.csv" --model deepseek-v3
+[ "$(q "select first_ts_s, span_s from workload where name='ts4'")" = "999.0|1.0" ] && ok ||
+	bad "epoch seconds of 4 digits"
+expect 0 workload import ts4f "$H/epoch-4-digits-fraction.csv" --model deepseek-v3
+# 13 digits are epoch ms: 1764547200.012 s and a minute later.
+expect 0 workload import ms "$H/epoch-ms.csv" --model deepseek-v3
+[ "$(q "select first_ts_s, span_s from workload where name='ms'")" = "1764547200.012|60.0" ] &&
+	ok || bad "epoch ms by magnitude"
+expect 65 workload import ms-as-s "$H/epoch-ms.csv" --model deepseek-v3 --time-unit s
+contains "epoch seconds up to 9223372035" "$err" "--time-unit s refuses ms values"
+expect 0 workload import ms-as-us "$H/epoch-ms.csv" --model deepseek-v3 --time-unit us
+[ "$(q "select span_s from workload where name='ms-as-us'")" = 0.06 ] && ok || bad "--time-unit us"
+expect 2 workload import bad-unit "$H/epoch-ms.csv" --model deepseek-v3 --time-unit hours
+
 # --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
 fresh
 runs=$(q 'select count(*) from run')

@@ -124,6 +124,71 @@ START_TEST(timestamps)
 }
 END_TEST
 
+/* Parse `text` (file "t.csv") with o (NULL: defaults); it must import. */
+static struct wl_hist *from_text(const char *text, const struct ingest_opts *o,
+				 struct workload_summary *s)
+{
+	struct wl_hist *h = NULL;
+	char err[512];
+	FILE *f = fmemopen((void *)text, strlen(text), "rb");
+	ck_assert_ptr_nonnull(f);
+	int rc = ingest_stream(f, "t.csv", strlen(text), o, s, &h, err, sizeof(err));
+	fclose(f);
+	ck_assert_msg(rc == INGEST_OK, "%s", err);
+	return h;
+}
+
+/*
+ * The hardening report's timestamp defects: epoch seconds of 4 digits (a
+ * relative trace at t = 1000 s), epoch ms and us told by their magnitude,
+ * spans from 1900 to 2262 (more ns than an int64_t holds), and a steady
+ * trace whose peak came out below its mean.
+ */
+START_TEST(timestamp_units_and_spans)
+{
+	struct workload_summary s;
+	struct ingest_opts o = INGEST_OPTS_INIT;
+	struct wl_hist *h;
+
+	h = from_text("timestamp,prompt_tokens,output_tokens\n999,100,10\n1000,100,10\n", NULL, &s);
+	ck_assert_double_eq(s.first_s, 999);
+	ck_assert_double_eq(s.span_s, 1);
+	wl_hist_free(h);
+	/* 13 digits: epoch ms (2025-12-01T00:00:00.012Z), one minute apart. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1764547200012,100,10\n1764547260012,100,10\n", NULL, &s);
+	ck_assert_double_eq_tol(s.first_s, 1764547200.012, 1e-6);
+	ck_assert_double_eq_tol(s.span_s, 60, 1e-9);
+	wl_hist_free(h);
+	/* 16 digits: us; the fraction is of a us. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1764547200000000.5,1,1\n1764547200500000,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.span_s, 0.4999995, 1e-9);
+	wl_hist_free(h);
+	/* --time-unit ms: a relative ms trace from 0, which magnitude would call seconds. */
+	o.time_unit_ns = 1000000;
+	h = from_text("timestamp,prompt_tokens,output_tokens\n0,1,1\n1500,1,1\n", &o, &s);
+	ck_assert_double_eq_tol(s.span_s, 1.5, 1e-12);
+	wl_hist_free(h);
+	/* 1900-01-01 is -2208988800 s, 2200-01-01 is 7258118400 s: 9467107200 s apart. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1900-01-01 00:00,1,1\n2200-01-01 00:00,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.span_s, 9467107200.0, 1e-3);
+	ck_assert_double_ge(s.mean_rps, 0);
+	wl_hist_free(h);
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1900-01-01 00:00,1,1\n9223372035,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.span_s, 9223372035.0 + 2208988800.0, 1e-3);
+	wl_hist_free(h);
+	/* 11 requests 6 s apart: mean 11 / 60 s; no 60 s window is busier than that. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n0,1,1\n6,1,1\n12,1,1\n18,1,1\n"
+		      "24,1,1\n30,1,1\n36,1,1\n42,1,1\n48,1,1\n54,1,1\n60,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.mean_rps, 11.0 / 60, 1e-12);
+	ck_assert_double_ge(s.peak_rps, s.mean_rps);
+	wl_hist_free(h);
+}
+END_TEST
+
 /* ---- real traces ------------------------------------------------------ */
 
 START_TEST(azure_conversation)
@@ -276,7 +341,9 @@ START_TEST(tiny_requests)
 	/*
 	 * Times (s after 2024-01-01T00:00Z = 1704067200): 0, 30, 60.5, 90
 	 * (epoch 1704067290), 120 (01:02+01:00). Span 120 s, mean 5/120.
-	 * 15 s slots 0,2,4,6,8: any 4 consecutive hold at most 2 -> 2/60.
+	 * 15 s slots 0,2,4,6,8: any 4 consecutive hold at most 2 -> 2/60,
+	 * below the mean: the peak is the mean (no window is less busy than
+	 * the average; the hardening report's D20).
 	 * log2 bins: (3,0) [2,4)x[0,1); (100,10),(100,12) [64,128)x[8,16);
 	 * (150,20) [128,256)x[16,32); (1000,1000) [512,1024)x[512,1024).
 	 */
@@ -287,7 +354,7 @@ START_TEST(tiny_requests)
 	ck_assert_double_eq(s.first_s, 1704067200);
 	ck_assert_double_eq(s.span_s, 120);
 	ck_assert_double_eq_tol(s.mean_rps, 5.0 / 120, 1e-12);
-	ck_assert_double_eq_tol(s.peak_rps, 2.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(s.peak_rps, 5.0 / 120, 1e-12);
 	ck_assert_uint_eq(wl_hist_buckets(h), 4);
 	check_bucket(wl_hist_bucket(h, 0), 2, 4, 0, 1, 1, 3, 0);
 	check_bucket(wl_hist_bucket(h, 1), 64, 128, 8, 16, 2, 200, 22);
@@ -314,8 +381,8 @@ START_TEST(tiny_requests)
 	ck_assert_uint_eq(wl_hist_buckets(h), 2);
 	check_bucket(wl_hist_bucket(h, 0), 0, 200, 0, 200, 4, 353, 42);
 	check_bucket(wl_hist_bucket(h, 1), 200, WL_TOKENS_END, 200, WL_TOKENS_END, 1, 1000, 1000);
-	/* 120 s window in 30 s slots 0,1,2,3,4: slots 0..3 hold 4 -> 4/120. */
-	ck_assert_double_eq_tol(s.peak_rps, 4.0 / 120, 1e-12);
+	/* 120 s window in 30 s slots 0,1,2,3,4: slots 0..3 hold 4 -> 4/120, below the mean 5/120. */
+	ck_assert_double_eq_tol(s.peak_rps, 5.0 / 120, 1e-12);
 	ck_assert_double_eq(s.window_s, 120);
 	wl_hist_free(h);
 }
@@ -407,7 +474,8 @@ START_TEST(tiny_mooncake)
 	 * Prompts 1000, 600, 2000; outputs 10, 20, 5: sums 3600 / 35.
 	 * Bins [512,1024)x[8,16), [512,1024)x[16,32), [1024,2048)x[4,8).
 	 * Hash ids 0,1 | 0,2 | 0,1,3,4: 8 blocks, repeats 0 (line 2), 0 and 1
-	 * (line 3) = 3 -> 0.375. Times 0, 30, 61 s: span 61, slots 0,2,4 -> 2/60.
+	 * (line 3) = 3 -> 0.375. Times 0, 30, 61 s: span 61, slots 0,2,4 -> 2/60,
+	 * below the mean 3/61: the peak is the mean (D20).
 	 */
 	struct workload_summary s;
 	struct wl_hist *h = load("tiny_mooncake.jsonl", NULL, &s);
@@ -422,7 +490,7 @@ START_TEST(tiny_mooncake)
 	ck_assert_double_eq(s.prefix_reuse_share, 0.375);
 	ck_assert_double_eq(s.span_s, 61);
 	ck_assert_double_eq_tol(s.mean_rps, 3.0 / 61, 1e-12);
-	ck_assert_double_eq_tol(s.peak_rps, 2.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(s.peak_rps, 3.0 / 61, 1e-12);
 	wl_hist_free(h);
 }
 END_TEST
@@ -472,6 +540,11 @@ START_TEST(bad_requests)
 	    "t.csv:2: column prompt_tokens: expected a prompt token count (a whole number)");
 	BAD(REQ_HEADER "2023-13-01 00:00:00,1,2\n", WL_FMT_AUTO,
 	    "t.csv:2: column timestamp: expected a timestamp");
+	/* Seconds (10 digits first), then a value that only ms would make sense of. */
+	BAD(REQ_HEADER "1700000000,1,2\n1700000000000,1,2\n", WL_FMT_AUTO,
+	    "t.csv:3: column timestamp: expected epoch seconds up to 9223372035 (2262-04-11)");
+	BAD(REQ_HEADER "9223372036,1,2\n", WL_FMT_AUTO,
+	    "t.csv:2: column timestamp: expected epoch seconds up to 9223372035");
 	BAD("timestamp,prompt_tokens\n1,2\n", WL_FMT_AUTO,
 	    "t.csv:1: column output_tokens: expected in the header line (requests format: "
 	    "timestamp,prompt_tokens,output_tokens)");
@@ -564,8 +637,12 @@ START_TEST(bad_mooncake)
 	BAD("{\"timestamp\": 0, \"input_length\": 1e9, \"output_length\": 1, \"hash_ids\": []}\n",
 	    WL_FMT_MOONCAKE, "t.csv:1: column input_length: expected a prompt token count");
 	BAD("{\"timestamp\": \"x\", \"input_length\": 1, \"output_length\": 1, \"hash_ids\": []}\n",
-	    WL_FMT_AUTO, "t.csv:1: column timestamp: expected a time in milliseconds >= 0, "
-	    "found '\"x\"'");
+	    WL_FMT_AUTO, "t.csv:1: column timestamp: expected a time in milliseconds from 0 to "
+	    "9223372035999 (2262-04-11), found '\"x\"'");
+	/* D2: 1e13 ms (year 2286) has more ns than an int64_t holds. */
+	BAD("{\"timestamp\": 1e13, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": []}\n",
+	    WL_FMT_AUTO, "t.csv:1: column timestamp: expected a time in milliseconds from 0 to "
+	    "9223372035999");
 	BAD("{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [1]}\n"
 	    "\n{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [-1]}\n",
 	    WL_FMT_AUTO, "t.csv:3: column hash_ids: expected block ids");
@@ -708,6 +785,7 @@ static Suite *ingest_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, sha256_vectors);
 	tcase_add_test(tc, timestamps);
+	tcase_add_test(tc, timestamp_units_and_spans);
 	tcase_add_test(tc, azure_conversation);
 	tcase_add_test(tc, azure_code);
 	tcase_add_test(tc, mooncake_traces);
