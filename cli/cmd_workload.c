@@ -29,7 +29,7 @@
 static const char import_usage[] =
 	"NAME FILE --model ID [--format auto|requests|buckets|prometheus|mooncake]\n"
 	"       [--edges log2|N1,N2,...] [--window SECONDS] [--time-unit auto|s|ms|us|ns]\n"
-	"       [--replace] [--description TEXT]";
+	"       [--model-label LABEL] [--replace] [--description TEXT]";
 
 /* Width of the longest bar of the text histograms, columns. */
 #define BAR_COLUMNS 50
@@ -67,7 +67,7 @@ static void progress_clear(struct progress *p)
 static int workload_import(struct ctx *ctx, int argc, char **argv)
 {
 	const char *model = NULL, *format = "auto", *edges_spec = NULL, *description = NULL;
-	const char *time_unit = "auto";
+	const char *time_unit = "auto", *model_label = NULL;
 	double window_s = 0;
 	int replace = 0, have_window = 0;
 	const struct opt opts[] = {
@@ -76,6 +76,7 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 		{ "edges", 0, OPT_STRING, &edges_spec, 0 },
 		{ "window", 0, OPT_DOUBLE, &window_s, &have_window },
 		{ "time-unit", 0, OPT_STRING, &time_unit, 0 },
+		{ "model-label", 0, OPT_STRING, &model_label, 0 },
 		{ "replace", 0, OPT_FLAG, &replace, 0 },
 		{ "description", 0, OPT_STRING, &description, 0 },
 		OPT_END,
@@ -130,6 +131,7 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	model_id = lookup_model(ctx->db, model);
 	if (!model_id)
 		goto cleanup;
+	io.model = model_label ? model_label : model_id;	/* Prometheus: that model's rows only */
 	r = workload_find(ctx->db, name, &old_id);
 	if (r < 0)
 		goto cleanup;
@@ -459,6 +461,9 @@ static const struct subcmd workload_subs[] = {
 	  "                      epoch (or the trace's start); auto (default): the file's\n"
 	  "                      first one decides by its size (up to 11 digits seconds, 12-14\n"
 	  "                      ms, 15-17 us, more ns); Mooncake traces: ms\n"
+	  "  --model-label LABEL Prometheus: keep the rows whose model column is LABEL\n"
+	  "                      (default: the --model id, with or without its\n"
+	  "                      organisation, in any case); other models are left out\n"
 	  "  --replace           overwrite a workload of the same name (scenarios that use\n"
 	  "                      it keep pointing at it)\n"
 	  "  --description TEXT  a note stored with the workload\n"

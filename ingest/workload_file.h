@@ -7,8 +7,9 @@
  * Memory does not grow with the number of rows: only the histogram, the
  * percentile sketches, counters and the tables described in
  * planner/workload.h (arrival slots: with the time span; Mooncake block
- * set: with distinct block ids; Prometheus: with distinct le bounds) are
- * kept, plus one row / line at a time.
+ * set: with distinct block ids) and the Prometheus groups (one small record
+ * per window, model and metric, at most 2^20) are kept, plus one row /
+ * line at a time.
  *
  * Formats (DESIGN.md section 7; names matched without regard to case,
  * extra columns in any order are ignored; empty lines are skipped):
@@ -33,17 +34,23 @@
  *               = requests / (last period_end - first period_start) and
  *               peak_rps = the largest peak_rps, when those columns exist.
  *   prometheus  window_start,window_end,model,metric,le,count: cumulative
- *               counts per (window, model, metric), one row per le, le
- *               increasing and ending with +Inf; every window of a metric
- *               uses the le set of its first window. metric is
+ *               counts per (window, model, metric), one row per le, rows in
+ *               any order (grouped by window or series by series); every
+ *               window of a metric has the same le bounds, one of them +Inf,
+ *               and no count above its +Inf count. metric is
  *               [vllm:]request_prompt_tokens or
- *               [vllm:]request_generation_tokens (a "_bucket" suffix is
- *               allowed). Counts may be fractional (PromQL increase()).
- *               Bin (le_prev, le] holds tokens [floor(le_prev)+1,
- *               floor(le)+1). Marginals are summed over windows (and over
- *               models unless opts->model picks one), the joint histogram
- *               assumes independence (summary.independent_marginals = 1);
- *               requests = the prompt metric's total, rounded. Peak rate =
+ *               [vllm:]request_generation_tokens, with "_bucket" (or no
+ *               suffix) for the le rows, "_sum" for the window's exact
+ *               token total and "_count" for its requests (their le cell is
+ *               ignored; _count must match +Inf). Counts may be fractional
+ *               (PromQL increase()). Bin (le_prev, le] holds tokens
+ *               [floor(le_prev)+1, floor(le)+1). Marginals are summed over
+ *               windows (and over models unless opts->model picks one),
+ *               the joint histogram assumes independence
+ *               (summary.independent_marginals = 1); requests = the prompt
+ *               metric's total, rounded. With both _sum totals the token
+ *               sums are exact (sums_estimated = 0): each bucket's estimate
+ *               is moved within its bounds to add up to them. Peak rate =
  *               busiest window (summed over models).
  *   mooncake    JSON lines {"timestamp": ms, "input_length": n,
  *               "output_length": n, "hash_ids": [ids]}; the prefix reuse
@@ -85,7 +92,8 @@ struct ingest_opts {
 	double window_s;		/* peak-rate window, seconds; 0: 60 */
 	int64_t time_unit_ns;		/* numeric timestamps: 1000000000 (s), 1000000 (ms), 1000 (us)
 					   or 1 (ns) per unit; 0: by magnitude (CSV), ms (Mooncake) */
-	const char *model;		/* prometheus: keep only this model's rows; NULL: all */
+	const char *model;		/* prometheus: keep only the rows of this model (the label as
+					   given, or its part after '/', any case); NULL: all */
 	ingest_progress_fn *progress;	/* NULL: none; called about every MiB and at the end */
 	void *progress_ctx;
 };

@@ -479,6 +479,73 @@ cleanup:
 	return ret;
 }
 
+/* One axis of wl_hist_set_sums (output: 0 prompt, 1 output). */
+static int set_axis_sum(struct wl_hist *h, int output, int64_t total)
+{
+	double cur = 0, down = 0, up = 0, open_requests = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct wl_bucket *b = &h->b[i];
+		int64_t lo = output ? b->output_lo : b->prompt_lo;
+		int64_t hi = output ? b->output_hi : b->prompt_hi;
+		double n = (double)b->requests, s = (double)(output ? b->output_tokens_sum
+								  : b->prompt_tokens_sum);
+		cur += s;
+		down += s - n * (double)lo;
+		if (hi >= WL_TOKENS_END)
+			open_requests += n;
+		else
+			up += n * (double)(hi - 1) - s;
+	}
+	double want = (double)total, move = want - cur;
+	if (move < -down * (1 + 1e-12) || (move > up * (1 + 1e-12) && open_requests == 0))
+		return WL_ERANGE;
+	int64_t assigned = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		struct wl_bucket *b = &h->b[i];
+		int64_t lo = output ? b->output_lo : b->prompt_lo;
+		int64_t hi = output ? b->output_hi : b->prompt_hi;
+		int64_t *sum = output ? &b->output_tokens_sum : &b->prompt_tokens_sum;
+		double n = (double)b->requests, s = (double)*sum, v;
+		if (move < 0)
+			v = s - (s - n * (double)lo) * (down > 0 ? -move / down : 0);
+		else if (move <= up || hi < WL_TOKENS_END)
+			v = hi >= WL_TOKENS_END ? s : s + (n * (double)(hi - 1) - s) *
+							(up > 0 ? (move < up ? move / up : 1) : 0);
+		else	/* the finite buckets are full: the open ones take the rest */
+			v = s + (move - up) * n / open_requests;
+		*sum = llround(v);
+		assigned += *sum;
+	}
+	/* Rounding leaves a few tokens: give or take them where the bounds allow. */
+	for (size_t i = 0; i < h->n && assigned != total; i++) {
+		struct wl_bucket *b = &h->b[i];
+		int64_t lo = output ? b->output_lo : b->prompt_lo;
+		int64_t hi = output ? b->output_hi : b->prompt_hi;
+		int64_t *sum = output ? &b->output_tokens_sum : &b->prompt_tokens_sum;
+		int64_t min = b->requests * lo;
+		int64_t max = hi >= WL_TOKENS_END ? INT64_MAX / 2 : b->requests * (hi - 1);
+		int64_t d = total - assigned;
+		d = d > 0 ? (d < max - *sum ? d : max - *sum) : (d > min - *sum ? d : min - *sum);
+		*sum += d;
+		assigned += d;
+	}
+	if (output)
+		h->output_sum = assigned;
+	else
+		h->prompt_sum = assigned;
+	return assigned == total ? 0 : WL_ERANGE;
+}
+
+int wl_hist_set_sums(struct wl_hist *h, int64_t prompt_sum, int64_t output_sum)
+{
+	if (h->binned)
+		return WL_EUSAGE;
+	int rc = prompt_sum >= 0 ? set_axis_sum(h, 0, prompt_sum) : 0;
+	if (!rc && output_sum >= 0)
+		rc = set_axis_sum(h, 1, output_sum);
+	return rc;
+}
+
 static int by_bounds(const void *a, const void *b)
 {
 	const struct wl_bucket *x = a, *y = b;

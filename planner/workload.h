@@ -153,6 +153,17 @@ int wl_hist_add_independent(struct wl_hist *h,
 			    int64_t total);
 
 /*
+ * Replace the estimated token sums of a rectangles histogram by exact
+ * totals (a Prometheus export's _sum rows). Each bucket's sum moves within
+ * what its bounds allow -- requests x lo to requests x (hi - 1), no upper
+ * limit for an open top bucket -- by the same fraction of its room, so the
+ * buckets add up to the totals exactly. A total below 0 leaves its axis
+ * as it is. 0; WL_ERANGE when the bounds cannot hold a total; WL_EUSAGE
+ * for the binned kind.
+ */
+int wl_hist_set_sums(struct wl_hist *h, int64_t prompt_sum, int64_t output_sum);
+
+/*
  * Close the histogram: sort buckets by (prompt_lo, output_lo), check that no
  * two rectangles overlap, fill the percentile sketches of the rectangles
  * kind. On WL_EOVERLAP, *line_a and *line_b (may be NULL) get the input

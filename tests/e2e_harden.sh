@@ -43,7 +43,8 @@ fresh
 expect 0 workload import d1 "$H/span-1900-2200.csv" --model deepseek-v3
 [ "$(q "select span_s from workload where name='d1'")" = 9467107200.0 ] && ok || bad "D1: span"
 expect 0 workload import d1b "$H/buckets-period-span-overflow.csv" --model deepseek-v3
-expect 0 workload import d1p "$H/prometheus-window-span-overflow.csv" --model deepseek-v3
+expect 0 workload import d1p "$H/prometheus-window-span-overflow.csv" --model deepseek-v3 \
+	--model-label m
 before=$(db_hash)
 expect 65 workload import d2 "$H/mooncake-ts-1e14.jsonl" --model deepseek-v3
 contains "column timestamp: expected a time in milliseconds" "$err" "D2: 1e14 ms refused"
@@ -67,6 +68,27 @@ contains "epoch seconds up to 9223372035" "$err" "--time-unit s refuses ms value
 expect 0 workload import ms-as-us "$H/epoch-ms.csv" --model deepseek-v3 --time-unit us
 [ "$(q "select span_s from workload where name='ms-as-us'")" = 0.06 ] && ok || bad "--time-unit us"
 expect 2 workload import bad-unit "$H/epoch-ms.csv" --model deepseek-v3 --time-unit hours
+
+# --- newcomer: Prometheus exports as they come -------------------------------------
+fresh
+# 120 DeepSeek-V3 requests and 9,000 Llama-3.1-8B ones: --model keeps the first only.
+expect 0 workload import two "$H/prometheus-two-models.csv" --model deepseek-v3
+[ "$(q "select requests from workload where name='two'")" = 120 ] && ok ||
+	bad "Prometheus: --model did not filter the model column"
+expect 65 workload import none "$H/prometheus-two-models.csv" --model Llama-3.1-70B
+contains "the file has models" "$err" "Prometheus: no row of the model names the ones there"
+# The same export series by series (as the HTTP API returns it) and grouped by window.
+expect 0 workload import grouped "$H/prometheus-grouped.csv" --model deepseek-v3
+expect 0 workload import series "$H/prometheus-series-major.csv" --model deepseek-v3
+[ "$(q "select requests, peak_rps, prompt_tokens_p99 from workload where name='series'")" = \
+  "$(q "select requests, peak_rps, prompt_tokens_p99 from workload where name='grouped'")" ] &&
+	ok || bad "Prometheus: row order changed the workload"
+[ "$(q "select count(*) from workload_bucket b join workload w on w.id = b.workload_id
+	where w.name = 'series'")" -gt 1 ] && ok || bad "Prometheus: series order lost buckets"
+# _sum and _count rows: exact means 1500/10 and 200/10 (midpoints would say 70.4 and 8.6).
+expect 0 workload import sums "$H/prometheus-sum-count.csv" --model deepseek-v3
+[ "$(q "select prompt_tokens_mean, output_tokens_mean, sums_estimated from workload
+	where name='sums'")" = "150.0|20.0|0" ] && ok || bad "Prometheus: _sum rows not used"
 
 # --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
 fresh

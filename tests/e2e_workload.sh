@@ -120,7 +120,10 @@ is "$(json 'j["format"], j["requests"], j["prompt_tokens_sum"], j["output_tokens
 expect 0 workload show tb;  contains "estimated from bucket midpoints" "$out" "buckets: estimated note"
 contains "[1000, inf)" "$out" "open top bucket shown as inf"
 
-expect 0 workload import tp "$data/tiny_prometheus.csv" --model deepseek-v3
+# The file's model column says 'm': --model-label names it (rows of other models are left out).
+expect 65 workload import tp "$data/tiny_prometheus.csv" --model deepseek-v3
+contains "the file has models 'm'" "$err" "prometheus: the model column must name the model"
+expect 0 workload import tp "$data/tiny_prometheus.csv" --model deepseek-v3 --model-label m
 expect 0 workload show tp --json
 # Marginal prompt total 22; independence joint sums 9355 / 794; busiest window 12/60.
 is "$(json 'j["format"], j["requests"], j["prompt_tokens_sum"], j["output_tokens_sum"], round(j["peak_rps"], 9), j["independent_marginals"]')" \

@@ -124,6 +124,9 @@ START_TEST(timestamps)
 }
 END_TEST
 
+#define PROM_HEADER "window_start,window_end,model,metric,le,count\n"
+#define W1 "0,60,m,"
+
 /* Parse `text` (file "t.csv") with o (NULL: defaults); it must import. */
 static struct wl_hist *from_text(const char *text, const struct ingest_opts *o,
 				 struct workload_summary *s)
@@ -468,6 +471,98 @@ START_TEST(tiny_prometheus)
 }
 END_TEST
 
+/*
+ * Prometheus rows in any order, the model column as a filter and the _sum
+ * rows as exact token totals (the new user's report: series-major exports
+ * failed, every model was summed, _sum rows were refused).
+ */
+START_TEST(prometheus_any_order_filter_sums)
+{
+	/*
+	 * Two 60 s windows. Prompt: le=100 holds 3 and 1, +Inf 5 and 2 ->
+	 * [0,101) 4, [101,inf) 3: 7 requests. Output: le=10 holds 4 and 2,
+	 * +Inf 5 and 2 -> [0,11) 6, [11,inf) 1. Peak: the busier window, 5/60.
+	 */
+	static const char grouped[] = PROM_HEADER
+		"0,60,m,request_prompt_tokens,100,3\n0,60,m,request_prompt_tokens,+Inf,5\n"
+		"0,60,m,request_generation_tokens,10,4\n0,60,m,request_generation_tokens,+Inf,5\n"
+		"60,120,m,request_prompt_tokens,100,1\n60,120,m,request_prompt_tokens,+Inf,2\n"
+		"60,120,m,request_generation_tokens,10,2\n60,120,m,request_generation_tokens,+Inf,2\n";
+	static const char series_major[] = PROM_HEADER
+		"60,120,m,request_generation_tokens,+Inf,2\n0,60,m,request_prompt_tokens,+Inf,5\n"
+		"0,60,m,request_prompt_tokens,100,3\n60,120,m,request_prompt_tokens,100,1\n"
+		"60,120,m,request_generation_tokens,10,2\n60,120,m,request_prompt_tokens,+Inf,2\n"
+		"0,60,m,request_generation_tokens,+Inf,5\n0,60,m,request_generation_tokens,10,4\n";
+	struct workload_summary a, b;
+	struct wl_hist *ha = from_text(grouped, NULL, &a), *hb = from_text(series_major, NULL, &b);
+	ck_assert_int_eq(a.requests, 7);
+	ck_assert_int_eq(b.requests, 7);
+	ck_assert_double_eq_tol(a.peak_rps, 5.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(b.peak_rps, 5.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(b.mean_rps, 7.0 / 120, 1e-12);
+	ck_assert_uint_eq(wl_hist_buckets(ha), wl_hist_buckets(hb));
+	for (size_t i = 0; i < wl_hist_buckets(ha); i++)
+		ck_assert_int_eq(wl_hist_bucket(ha, i)->requests, wl_hist_bucket(hb, i)->requests);
+	ck_assert_double_eq(a.prompt.p50, b.prompt.p50);
+	wl_hist_free(ha);
+	wl_hist_free(hb);
+
+	/* Two models: the filter keeps one, by its id or by its name alone in any case. */
+	static const char two[] = PROM_HEADER
+		"0,60,org/big,request_prompt_tokens,+Inf,120\n"
+		"0,60,org/big,request_generation_tokens,+Inf,120\n"
+		"0,60,org/small,request_prompt_tokens,+Inf,9000\n"
+		"0,60,org/small,request_generation_tokens,+Inf,9000\n";
+	struct ingest_opts o = INGEST_OPTS_INIT;
+	o.model = "org/big";
+	ha = from_text(two, &o, &a);
+	ck_assert_int_eq(a.requests, 120);
+	wl_hist_free(ha);
+	o.model = "BIG";
+	ha = from_text(two, &o, &a);
+	ck_assert_int_eq(a.requests, 120);
+	wl_hist_free(ha);
+	ha = from_text(two, NULL, &a);			/* no filter: every model */
+	ck_assert_int_eq(a.requests, 9120);
+	wl_hist_free(ha);
+
+	/*
+	 * _sum rows: 10 requests, prompt 1500 tokens, output 200 -- exact means
+	 * 150 and 20, where bucket midpoints would say (6 x 50 + 4 x 101) / 10
+	 * = 70.4 and (4 x 5 + 6 x 11) / 10 = 8.6.
+	 */
+	static const char sums[] = PROM_HEADER
+		"0,60,m,request_prompt_tokens_bucket,100,6\n0,60,m,request_prompt_tokens_bucket,+Inf,10\n"
+		"0,60,m,request_prompt_tokens_sum,,1500\n0,60,m,request_prompt_tokens_count,,10\n"
+		"0,60,m,request_generation_tokens_bucket,10,4\n"
+		"0,60,m,request_generation_tokens_bucket,+Inf,10\n"
+		"0,60,m,request_generation_tokens_sum,,200\n0,60,m,request_generation_tokens_count,,10\n";
+	ha = from_text(sums, NULL, &a);
+	ck_assert_int_eq(a.requests, 10);
+	ck_assert_int_eq(a.prompt_tokens_sum, 1500);
+	ck_assert_int_eq(a.output_tokens_sum, 200);
+	ck_assert_double_eq(a.prompt_tokens_mean, 150);
+	ck_assert_double_eq(a.output_tokens_mean, 20);
+	ck_assert_int_eq(a.sums_estimated, 0);
+	int64_t ps = 0, os = 0;
+	for (size_t i = 0; i < wl_hist_buckets(ha); i++) {
+		const struct wl_bucket *bk = wl_hist_bucket(ha, i);
+		ps += bk->prompt_tokens_sum;
+		os += bk->output_tokens_sum;
+		/* Every bucket's sum stays inside its bounds. */
+		ck_assert_int_ge(bk->prompt_tokens_sum, bk->requests * bk->prompt_lo);
+		ck_assert_int_ge(bk->output_tokens_sum, bk->requests * bk->output_lo);
+		if (bk->prompt_hi < WL_TOKENS_END)
+			ck_assert_int_le(bk->prompt_tokens_sum, bk->requests * (bk->prompt_hi - 1));
+		if (bk->output_hi < WL_TOKENS_END)
+			ck_assert_int_le(bk->output_tokens_sum, bk->requests * (bk->output_hi - 1));
+	}
+	ck_assert_int_eq(ps, 1500);
+	ck_assert_int_eq(os, 200);
+	wl_hist_free(ha);
+}
+END_TEST
+
 START_TEST(tiny_mooncake)
 {
 	/*
@@ -572,8 +667,6 @@ START_TEST(bad_requests)
 END_TEST
 
 #define BKT_HEADER "prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests\n"
-#define PROM_HEADER "window_start,window_end,model,metric,le,count\n"
-#define W1 "0,60,m,"
 
 START_TEST(bad_buckets_prometheus)
 {
@@ -595,26 +688,56 @@ START_TEST(bad_buckets_prometheus)
 	    "period_start,period_end\n0,10,0,10,1,100,50\n", WL_FMT_AUTO,
 	    "t.csv:2: column period_end: expected a time after period_start, found '50'");
 
-	/* Non-cumulative counts: 5 < 6 on line 3. */
+	/* Non-cumulative counts: le=1000 (line 3) counts 5, fewer than le=100's 6. */
 	BAD(PROM_HEADER W1 "vllm:request_prompt_tokens,100,6\n"
-	    W1 "vllm:request_prompt_tokens,1000,5\n", WL_FMT_AUTO,
-	    "t.csv:3: column count: expected a cumulative count >= 6 (le=100 on line 2), "
-	    "found '5'");
-	BAD(PROM_HEADER W1 "vllm:request_prompt_tokens,100,6\n"
-	    W1 "vllm:request_prompt_tokens,50,7\n", WL_FMT_AUTO,
-	    "t.csv:3: column le: expected a bound above the previous row's le=100");
+	    W1 "vllm:request_prompt_tokens,1000,5\n" W1 "vllm:request_prompt_tokens,+Inf,7\n"
+	    W1 "vllm:request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:3: column count: expected cumulative counts: le=1000 counts fewer requests "
+	    "than le=100 over the windows of request_prompt_tokens");
+	/* A count above the window's +Inf count (9 > 7), reported at the window's first row. */
+	BAD(PROM_HEADER W1 "vllm:request_prompt_tokens,100,9\n"
+	    W1 "vllm:request_prompt_tokens,+Inf,7\n"
+	    W1 "vllm:request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:2: column count: expected cumulative counts: the window of "
+	    "request_prompt_tokens starting on this line counts 9 below a bound but 7 at le=+Inf");
 	BAD(PROM_HEADER W1 "vllm:num_requests_running,100,6\n", WL_FMT_AUTO,
 	    "t.csv:2: column metric: expected [vllm:]request_prompt_tokens");
-	/* A window that does not end in +Inf: reported on its last row. */
+	/* No window of the prompt metric has +Inf: reported at its largest bound. */
 	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n"
 	    W1 "request_prompt_tokens,1000,7\n"
 	    W1 "request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
-	    "t.csv:3: column le: expected the last row of a window to have le=+Inf");
-	/* The second window's bounds differ from the first's. */
+	    "t.csv:3: column le: expected a row with le=+Inf in every window of "
+	    "request_prompt_tokens, found none");
+	/* The second window (line 4) has a bound of its own and no +Inf. */
 	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n"
 	    W1 "request_prompt_tokens,+Inf,7\n"
-	    "60,120,m,request_prompt_tokens,200,6\n", WL_FMT_AUTO,
-	    "t.csv:4: column le: expected le=100 as in the first window (line 2), found '200'");
+	    "60,120,m,request_prompt_tokens,200,6\n"
+	    W1 "request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:4: column le: expected a row with le=+Inf in the window of "
+	    "request_prompt_tokens starting on this line");
+	/* Both windows end in +Inf, but only the first has le=100. */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n"
+	    W1 "request_prompt_tokens,+Inf,7\n"
+	    "60,120,m,request_prompt_tokens,+Inf,6\n"
+	    W1 "request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:4: column le: expected every window to have the same 2 le bounds, found 1 rows");
+	BAD(PROM_HEADER W1 "request_prompt_tokens,+Inf,6\n" W1 "request_prompt_tokens,+Inf,7\n",
+	    WL_FMT_AUTO, "t.csv:3: column le: expected one le=+Inf row per window and metric, "
+	    "found another (the window's first row is line 2)");
+	/* _count must match +Inf (11 vs 10). */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,+Inf,10\n" W1 "request_prompt_tokens_count,,11\n"
+	    W1 "request_generation_tokens,+Inf,10\n", WL_FMT_AUTO,
+	    "t.csv:4: column count: expected the request_prompt_tokens_count rows to match the "
+	    "le=+Inf rows: they count 11 requests, le=+Inf 10");
+	/* 4 requests above le=100 hold at least 101 tokens each: 404 > a _sum of 100. */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n" W1 "request_prompt_tokens,+Inf,10\n"
+	    W1 "request_prompt_tokens_sum,,100\n"
+	    W1 "request_generation_tokens,+Inf,10\n", WL_FMT_AUTO,
+	    "t.csv:5: column count: expected _sum rows the buckets can hold");
+	/* D21: a count of 1e300 is too many requests, not "no request". */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,100,1\n" W1 "request_prompt_tokens,+Inf,1e300\n"
+	    W1 "request_generation_tokens,+Inf,5\n", WL_FMT_AUTO,
+	    "t.csv:4: column count: expected at most 100000000000 requests in all, found 1e+300");
 	BAD(PROM_HEADER W1 "request_prompt_tokens,+Inf,7\n", WL_FMT_AUTO,
 	    "t.csv:2: column metric: expected rows of both request_prompt_tokens and "
 	    "request_generation_tokens");
@@ -792,6 +915,7 @@ static Suite *ingest_suite(void)
 	tcase_add_test(tc, tiny_requests);
 	tcase_add_test(tc, tiny_buckets);
 	tcase_add_test(tc, tiny_prometheus);
+	tcase_add_test(tc, prometheus_any_order_filter_sums);
 	tcase_add_test(tc, tiny_mooncake);
 	tcase_add_test(tc, bad_requests);
 	tcase_add_test(tc, bad_buckets_prometheus);
