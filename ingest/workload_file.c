@@ -197,6 +197,7 @@ struct ingest {
 
 	/* mooncake */
 	struct strbuf linebuf;
+	int json_guessed;		/* auto: a '{' made it Mooncake; the first line tells */
 };
 
 /* ---- messages --------------------------------------------------------- */
@@ -1052,6 +1053,19 @@ static int header_row(struct ingest *in)
 	}
 	if (in->fmt == WL_FMT_AUTO) {
 		in->fmt = detect_csv(in->colname, in->ncols);
+		const char *first = in->colname[0];
+		if (in->fmt == WL_FMT_AUTO && first[0] == '#')
+			return fail(in, INGEST_ERR_DATA, in->line, NULL,
+				    "expected a workload file, found Prometheus text exposition (a "
+				    "/metrics scrape, %s): export the histograms' increase() per window "
+				    "as CSV (%s)", show(in, first, strlen(first)),
+				    csv_formats[WL_FMT_PROMETHEUS].header);
+		const char *sep = in->ncols == 1 ? strpbrk(first, ";\t|") : NULL;
+		if (in->fmt == WL_FMT_AUTO && sep)
+			return fail(in, INGEST_ERR_DATA, in->line, NULL,
+				    "expected comma-separated columns, found %s separated by %s "
+				    "(convert it to CSV)", show(in, first, strlen(first)),
+				    *sep == '\t' ? "tabs" : *sep == ';' ? "';'" : "'|'");
 		if (in->fmt == WL_FMT_AUTO)
 			return fail(in, INGEST_ERR_DATA, in->line, NULL,
 				    "expected a header line naming the columns of a requests (%s), "
@@ -1161,6 +1175,42 @@ static int json_count(struct ingest *in, const cJSON *obj, const char *key, int6
 	return 0;
 }
 
+/*
+ * The first object of a file guessed to be Mooncake from its '{': when it
+ * has neither length key it is some other JSON, and the message says what
+ * it looks like and what piqplan reads instead. 1 after fail(), else 0.
+ */
+static int foreign_json(struct ingest *in, const cJSON *obj)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, "input_length") ||
+	    cJSON_GetObjectItemCaseSensitive(obj, "output_length"))
+		return 0;
+	if (cJSON_GetObjectItemCaseSensitive(obj, "status") &&
+	    cJSON_GetObjectItemCaseSensitive(obj, "data")) {
+		fail(in, INGEST_ERR_DATA, in->line, NULL,
+		     "expected a workload file, found a Prometheus HTTP API response (JSON): "
+		     "export the vllm:request_prompt_tokens and vllm:request_generation_tokens "
+		     "histograms as CSV (%s)", csv_formats[WL_FMT_PROMETHEUS].header);
+		return 1;
+	}
+	struct strbuf keys = STRBUF_INIT;
+	const cJSON *k;
+	int n = 0;
+	cJSON_ArrayForEach(k, obj) {
+		if (n++ == 6) {
+			strbuf_addstr(&keys, ", ...");
+			break;
+		}
+		strbuf_addf(&keys, "%s%s", keys.len ? ", " : "", shows(in, k->string ? k->string : ""));
+	}
+	fail(in, INGEST_ERR_DATA, in->line, NULL,
+	     "expected Mooncake JSON lines (keys timestamp, input_length, output_length, "
+	     "hash_ids), found keys %s: other JSON lines (a gateway log?) must become the "
+	     "requests CSV (%s)", keys.len ? keys.buf : "none", csv_formats[WL_FMT_REQUESTS].header);
+	strbuf_release(&keys);
+	return 1;
+}
+
 static int mooncake_line(struct ingest *in, const char *s, size_t len)
 {
 	size_t i = 0;
@@ -1174,10 +1224,23 @@ static int mooncake_line(struct ingest *in, const char *s, size_t len)
 	while (obj && end < s + len && strchr(" \t\r\n", *end))
 		end++;
 	if (!cJSON_IsObject(obj) || end != s + len) {
-		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected a JSON object, found %s",
-		     show(in, s + i, len - i));
+		/* The parse ran out of line: the object goes on below (pretty-printed JSON). */
+		const char *stop = obj ? NULL : cJSON_GetErrorPtr();
+		size_t rest = len;
+		while (rest && strchr(" \t\r\n", s[rest - 1]))
+			rest--;
+		if (in->json_guessed && in->rows == 0 && stop && stop >= s + rest)
+			fail(in, INGEST_ERR_DATA, in->line, NULL,
+			     "expected JSON lines (one whole JSON object per line, as Mooncake "
+			     "traces are), found %s: a JSON document spread over lines (such as a "
+			     "Prometheus API response) is not a workload file", show(in, s + i, len - i));
+		else
+			fail(in, INGEST_ERR_DATA, in->line, NULL, "expected a JSON object, found %s",
+			     show(in, s + i, len - i));
 		goto cleanup;
 	}
+	if (in->json_guessed && in->rows == 0 && foreign_json(in, obj))
+		goto cleanup;
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(obj, "timestamp");
 	double max_ts = (double)(MAX_EPOCH_NS / in->unit_ns);
 	if (!cJSON_IsNumber(ts) || !(ts->valuedouble >= 0) || !(ts->valuedouble <= max_ts)) {
@@ -1234,8 +1297,19 @@ static size_t start(struct ingest *in, const char *buf, size_t n)
 	if (i == n)
 		return n;
 	in->started = 1;
-	if (in->fmt == WL_FMT_AUTO && buf[i] == '{')
+	if (in->fmt == WL_FMT_AUTO && buf[i] == '[') {
+		fail(in, INGEST_ERR_DATA, in->line, NULL,
+		     "expected a workload file, found a JSON array (a dataset such as ShareGPT has "
+		     "no arrival times or token counts): piqplan reads Mooncake JSON lines (one "
+		     "{\"timestamp\", \"input_length\", \"output_length\", \"hash_ids\"} object "
+		     "per line) or CSV (requests: %s; buckets; prometheus)",
+		     csv_formats[WL_FMT_REQUESTS].header);
+		return n;
+	}
+	if (in->fmt == WL_FMT_AUTO && buf[i] == '{') {
 		in->fmt = WL_FMT_MOONCAKE;
+		in->json_guessed = 1;
+	}
 	if (in->fmt == WL_FMT_MOONCAKE) {
 		if (!in->unit_ns)
 			in->unit_ns = 1000000;	/* Mooncake's timestamps are milliseconds */
@@ -1268,8 +1342,8 @@ static void feed_line_part(struct ingest *in, const char *p, size_t len)
 	}
 	csvrows_set_line(in->csv, (long)in->line);
 	if (csvrows_feed(in->csv, p, len) == -1 && !in->status)
-		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected CSV: %s",
-		     csvrows_error_detail(in->csv));
+		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected CSV (a '\"' only opens or "
+		     "closes a field, and is doubled inside one): %s", csvrows_error_detail(in->csv));
 }
 
 static void end_line(struct ingest *in)

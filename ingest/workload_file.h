@@ -58,7 +58,11 @@
  *
  * auto: a first non-blank byte '{' means mooncake; otherwise the CSV header
  * decides (prompt_tokens_lo: buckets; le and metric: prometheus; else
- * requests).
+ * requests). What is none of them is refused naming what it looks like: a
+ * JSON array ('['), a first '{' line that is not a whole object (JSON over
+ * several lines), an object without Mooncake's lengths (a Prometheus API
+ * response, other JSON lines), '#' lines (a /metrics scrape), one header
+ * column holding ';', tabs or '|'.
  *
  * Errors: the first malformed thing stops the parse, with a message
  * "FILE:LINE: column NAME: expected ..." (or "FILE:LINE: expected ..." when

@@ -90,6 +90,26 @@ expect 0 workload import sums "$H/prometheus-sum-count.csv" --model deepseek-v3
 [ "$(q "select prompt_tokens_mean, output_tokens_mean, sums_estimated from workload
 	where name='sums'")" = "150.0|20.0|0" ] && ok || bad "Prometheus: _sum rows not used"
 
+# --- newcomer: a file that is not a workload says what it is and what is read ---------
+fresh
+before=$(db_hash)
+expect 65 workload import j "$H/sharegpt-array.json" --model deepseek-v3
+contains "found a JSON array" "$err" "detection: a JSON array"
+contains "Mooncake JSON lines" "$err" "detection: names the JSON format read"
+expect 65 workload import j "$H/prometheus-query-range.json" --model deepseek-v3
+contains "Prometheus HTTP API response" "$err" "detection: Prometheus API JSON"
+contains "window_start,window_end,model,metric,le,count" "$err" "detection: names the CSV wanted"
+expect 65 workload import j "$H/gateway-log.jsonl" --model deepseek-v3
+contains "expected Mooncake JSON lines" "$err" "detection: other JSON lines"
+contains "'usage'" "$err" "detection: the keys found"
+expect 65 workload import j "$H/pretty-json.json" --model deepseek-v3
+contains "a JSON document spread over lines" "$err" "detection: pretty-printed JSON"
+expect 65 workload import j "$H/vllm-metrics.prom" --model deepseek-v3
+contains "Prometheus text exposition" "$err" "detection: a /metrics scrape"
+expect 65 workload import j "$H/semicolons.csv" --model deepseek-v3
+contains "separated by ';'" "$err" "detection: semicolons"
+[ "$(db_hash)" = "$before" ] && ok || bad "detection: a refused file changed the database"
+
 # --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
 fresh
 runs=$(q 'select count(*) from run')

@@ -779,6 +779,28 @@ START_TEST(bad_mooncake)
 }
 END_TEST
 
+/* Auto-detection names what a file is when it is not a workload (the new user's D10). */
+START_TEST(not_a_workload_file)
+{
+	BAD("[{\"id\": \"a1\", \"conversations\": []}]\n", WL_FMT_AUTO,
+	    "t.csv:1: expected a workload file, found a JSON array");
+	BAD("{\"status\": \"success\", \"data\": {\"result\": []}}\n", WL_FMT_AUTO,
+	    "t.csv:1: expected a workload file, found a Prometheus HTTP API response");
+	BAD("{\"ts\": 1, \"usage\": {}}\n", WL_FMT_AUTO,
+	    "t.csv:1: expected Mooncake JSON lines (keys timestamp, input_length, output_length, "
+	    "hash_ids), found keys 'ts', 'usage'");
+	BAD("{\n  \"timestamp\": 0\n}\n", WL_FMT_AUTO,
+	    "t.csv:1: expected JSON lines (one whole JSON object per line");
+	BAD("# HELP vllm:num_requests_running Number of requests.\n", WL_FMT_AUTO,
+	    "t.csv:1: expected a workload file, found Prometheus text exposition");
+	BAD("timestamp;prompt_tokens;output_tokens\n1;2;3\n", WL_FMT_AUTO,
+	    "t.csv:1: expected comma-separated columns, found 'timestamp;prompt_tokens;"
+	    "output_tokens' separated by ';'");
+	BAD("timestamp\tprompt_tokens\toutput_tokens\n", WL_FMT_AUTO,
+	    "t.csv:1: expected comma-separated columns");
+}
+END_TEST
+
 START_TEST(bad_files)
 {
 	struct workload_summary s;
@@ -920,6 +942,7 @@ static Suite *ingest_suite(void)
 	tcase_add_test(tc, bad_requests);
 	tcase_add_test(tc, bad_buckets_prometheus);
 	tcase_add_test(tc, bad_mooncake);
+	tcase_add_test(tc, not_a_workload_file);
 	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, wrong_explicit_format);
 	tcase_add_test(tc, flat_memory);
