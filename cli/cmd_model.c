@@ -221,9 +221,12 @@ static int model_import(struct ctx *ctx, int argc, char **argv)
 	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
 	if (parsed)
 		return parsed;
-	if (id && !*id)
+	if (id && !model_id_valid(id)) {
+		error("--id '%s': expected a model id that does not start with '-' (vllm serve "
+		      "would read it as an option)", id);
 		return usage_error(ctx);
-	if (read_file(pos[0], &json, &len))
+	}
+	if (read_file_max(pos[0], MODEL_CONFIG_MAX_BYTES, &json, &len))
 		goto cleanup;
 	if (!id)
 		id = idbuf = default_model_id(pos[0]);

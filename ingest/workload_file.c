@@ -25,7 +25,12 @@
 
 #define CHUNK_BYTES		65536
 #define PROGRESS_EVERY_BYTES	(1u << 20)
-#define MAX_LINE_BYTES		(64u << 20)	/* a longer Mooncake line is junk */
+/*
+ * A longer line -- a CSV record, quoted line breaks included, or a JSON
+ * line -- is junk: a request is a few dozen bytes, a Mooncake line of a
+ * 10M-token prompt some 200 KB. Memory stays bounded whatever the file.
+ */
+#define MAX_LINE_BYTES		(1u << 20)
 #define MAX_COLUMNS		256
 #define MAX_LE_BOUNDS		256
 #define MAX_BUCKET_REQUESTS	1000000000000LL	/* one buckets row: 10^12 requests */
@@ -198,6 +203,7 @@ struct ingest {
 	/* mooncake */
 	struct strbuf linebuf;
 	int json_guessed;		/* auto: a '{' made it Mooncake; the first line tells */
+	int pending_cr;			/* the last read ended in a CR (see feed) */
 };
 
 /* ---- messages --------------------------------------------------------- */
@@ -307,7 +313,7 @@ static int parse_count(const char *s, size_t len, int64_t max, int64_t *out)
 	return NUM_OK;
 }
 
-/* A finite real; 0 or -1. */
+/* A finite decimal real (lib/util.h's parse_double: no hex, no inf); 0 or -1. */
 static int parse_real(const char *s, size_t len, double *out)
 {
 	char buf[64];
@@ -315,13 +321,7 @@ static int parse_real(const char *s, size_t len, double *out)
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	char *end;
-	errno = 0;
-	double v = strtod(buf, &end);
-	if (errno || *end || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
+	return parse_double(buf, out);
 }
 
 static int is_inf_word(const char *s, size_t len)
@@ -618,10 +618,10 @@ static int buckets_row(struct ingest *in)
 	}
 	if (in->role_col[R_PEAK] >= 0 && (s = cell(in, R_PEAK, &len)) && len) {
 		double peak;
-		if (parse_real(s, len, &peak) || peak < 0)
+		if (parse_real(s, len, &peak) || peak < 0 || peak > WL_MAX_RPS)
 			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_PEAK),
-				    "expected requests per second >= 0, found %s",
-				    show(in, s, len));
+				    "expected requests per second from 0 to %.0f, found %s",
+				    WL_MAX_RPS, show(in, s, len));
 		if (isnan(in->peak_rps_max) || peak > in->peak_rps_max)
 			in->peak_rps_max = peak;
 	}
@@ -1289,8 +1289,8 @@ static size_t start(struct ingest *in, const char *buf, size_t n)
 {
 	size_t i = 0;
 	for (; i < n; i++) {
-		if (buf[i] == '\n')
-			in->line++;
+		if (buf[i] == '\n' || (buf[i] == '\r' && i + 1 < n && buf[i + 1] != '\n'))
+			in->line++;	/* a blank line (a CR alone ends one too) */
 		else if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r')
 			break;
 	}
@@ -1334,16 +1334,23 @@ static void feed_line_part(struct ingest *in, const char *p, size_t len)
 	if (in->fmt == WL_FMT_MOONCAKE) {
 		if (in->linebuf.len + len > MAX_LINE_BYTES) {
 			fail(in, INGEST_ERR_DATA, in->line, NULL,
-			     "expected a line shorter than %u bytes", MAX_LINE_BYTES);
+			     "expected a line of at most %u bytes, found a longer one", MAX_LINE_BYTES);
 			return;
 		}
 		strbuf_add(&in->linebuf, p, len);
 		return;
 	}
 	csvrows_set_line(in->csv, (long)in->line);
-	if (csvrows_feed(in->csv, p, len) == -1 && !in->status)
-		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected CSV (a '\"' only opens or "
-		     "closes a field, and is doubled inside one): %s", csvrows_error_detail(in->csv));
+	if (csvrows_feed(in->csv, p, len) == -1 && !in->status) {
+		if (csvrows_too_long(in->csv))
+			fail(in, INGEST_ERR_DATA, csvrows_error_line(in->csv), NULL,
+			     "expected a CSV record of at most %u bytes, found a longer one",
+			     MAX_LINE_BYTES);
+		else
+			fail(in, INGEST_ERR_DATA, in->line, NULL, "expected CSV (a '\"' only opens "
+			     "or closes a field, and is doubled inside one): %s",
+			     csvrows_error_detail(in->csv));
+	}
 }
 
 static void end_line(struct ingest *in)
@@ -1354,6 +1361,20 @@ static void end_line(struct ingest *in)
 	}
 }
 
+static void next_line(struct ingest *in)
+{
+	if (in->status)
+		return;
+	end_line(in);
+	if (!in->status)
+		in->line++;
+}
+
+/*
+ * Cut the bytes into physical lines: a line ends with a LF, a CRLF or a CR
+ * alone (old Mac files; libcsv ends CSV records there too, so line numbers
+ * must count it). A CR at the end of a read is decided by the next byte.
+ */
 static void feed(struct ingest *in, const char *buf, size_t n)
 {
 	if (!in->started) {
@@ -1361,15 +1382,33 @@ static void feed(struct ingest *in, const char *buf, size_t n)
 		buf += skip;
 		n -= skip;
 	}
-	while (n && !in->status) {
-		const char *nl = memchr(buf, '\n', n);
-		size_t len = nl ? (size_t)(nl - buf) + 1 : n;
-		feed_line_part(in, buf, len);
-		if (nl && !in->status) {
-			end_line(in);
-			if (!in->status)
-				in->line++;
+	if (in->pending_cr && n && !in->status) {
+		in->pending_cr = 0;
+		if (*buf == '\n') {		/* a CRLF cut in two by the reads */
+			feed_line_part(in, buf, 1);
+			buf++;
+			n--;
 		}
+		next_line(in);
+	}
+	while (n && !in->status) {
+		size_t i = 0;
+		while (i < n && buf[i] != '\n' && buf[i] != '\r')
+			i++;
+		if (i == n) {
+			feed_line_part(in, buf, n);
+			return;
+		}
+		size_t len = i + 1;
+		if (buf[i] == '\r' && i + 1 == n) {
+			feed_line_part(in, buf, len);
+			in->pending_cr = 1;
+			return;
+		}
+		if (buf[i] == '\r' && buf[i + 1] == '\n')
+			len++;
+		feed_line_part(in, buf, len);
+		next_line(in);
 		buf += len;
 		n -= len;
 	}
@@ -1381,6 +1420,10 @@ static void finish_input(struct ingest *in)
 		fail(in, INGEST_ERR_DATA, 1, NULL,
 		     "expected a header line or a JSON object, found an empty file");
 		return;
+	}
+	if (in->pending_cr) {
+		in->pending_cr = 0;
+		next_line(in);
 	}
 	if (in->fmt == WL_FMT_MOONCAKE) {
 		if (in->linebuf.len)
@@ -1399,6 +1442,11 @@ static void finish_input(struct ingest *in)
 	if (in->rows == 0) {
 		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected at least one %s, found none",
 		     in->fmt == WL_FMT_MOONCAKE ? "JSON line" : "row after the header");
+		return;
+	}
+	if (in->fmt == WL_FMT_BUCKETS && wl_hist_requests(in->h) == 0) {
+		fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_REQUESTS),
+		     "expected at least one request in all, found none (every row counts 0)");
 		return;
 	}
 	if (in->fmt == WL_FMT_PROMETHEUS)
@@ -1464,6 +1512,7 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 	in.window_ns = llround(window_s * 1e9);
 	in.csv = csvrows_new(csv_record, &in);
 	csvrows_set_max_fields(in.csv, MAX_COLUMNS);
+	csvrows_set_max_record_bytes(in.csv, MAX_LINE_BYTES);
 	csvrows_set_strict_end(in.csv);
 
 	buf = xmalloc(CHUNK_BYTES);
@@ -1509,13 +1558,21 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 			out->window_s = NAN;
 		if (in.fmt == WL_FMT_BUCKETS)
 			out->peak_rps = in.peak_rps_max;
+		double fast = out->peak_rps > WL_MAX_RPS ? out->peak_rps : out->mean_rps;
+		if (fast > WL_MAX_RPS)
+			fail(&in, INGEST_ERR_DATA, 0, NULL,
+			     "expected request rates of at most %.0f per second, found a %s of %.6g "
+			     "(timestamps or windows a nanosecond apart?)", WL_MAX_RPS,
+			     fast == out->peak_rps ? "peak" : "mean", fast);
+	}
+	if (!in.status) {
 		out->independent_marginals = in.fmt == WL_FMT_PROMETHEUS;
 		if (in.exact_sums)
 			out->sums_estimated = 0;	/* totals from the _sum rows */
 		if (in.fmt == WL_FMT_MOONCAKE) {
 			out->prefix_blocks = in.blocks.blocks;
 			out->prefix_blocks_repeated = in.blocks.repeated;
-			if (in.blocks.blocks)
+			if (in.blocks.blocks && !in.blocks.overflow)
 				out->prefix_reuse_share =
 					(double)in.blocks.repeated / (double)in.blocks.blocks;
 		}

@@ -195,7 +195,7 @@ char *strbuf_detach(struct strbuf *sb)
 	return p;
 }
 
-int read_file(const char *path, char **out, size_t *len)
+int read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -203,8 +203,15 @@ int read_file(const char *path, char **out, size_t *len)
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[65536];
 	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		strbuf_add(&sb, chunk, n);
+		if (max && sb.len > max) {
+			fclose(f);
+			strbuf_release(&sb);
+			return data_error("%s: expected a file of at most %zu bytes, found a larger one",
+					  path, max);
+		}
+	}
 	int bad = ferror(f);
 	fclose(f);
 	if (bad) {
@@ -215,6 +222,11 @@ int read_file(const char *path, char **out, size_t *len)
 		*len = sb.len;
 	*out = strbuf_detach(&sb);
 	return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len)
+{
+	return read_file_max(path, 0, out, len);
 }
 
 void fmt_count(char *buf, size_t n, double v)
@@ -260,7 +272,8 @@ int parse_int64(const char *s, int64_t *out)
 
 int parse_double(const char *s, double *out)
 {
-	if (!s || !*s || isspace((unsigned char)*s))
+	/* Decimal only: strtod would also take "0x10" (16), "inf" and "nan". */
+	if (!s || !*s || isspace((unsigned char)*s) || strpbrk(s, "xXnN"))
 		return -1;
 	char *end;
 	errno = 0;

@@ -826,10 +826,54 @@ double wl_arrivals_peak_rps(const struct wl_arrivals *a)
 
 /* ---- block set -------------------------------------------------------- */
 
+/* 1 if id (>= WL_BLOCK_DENSE_IDS) was in the sparse set; added if not. -1 on ENOMEM. */
+static int sparse_seen(struct wl_blockset *s, uint32_t id)
+{
+	if ((s->sparse_used + 1) * 2 > s->sparse_size) {
+		size_t size = s->sparse_size ? s->sparse_size * 2 : 1024;
+		uint32_t *t = calloc(size, sizeof(*t));
+		if (!t)
+			return -1;
+		for (size_t k = 0; k < s->sparse_size; k++) {
+			if (!s->sparse[k])
+				continue;
+			size_t j = mix64(s->sparse[k]) & (size - 1);
+			while (t[j])
+				j = (j + 1) & (size - 1);
+			t[j] = s->sparse[k];
+		}
+		free(s->sparse);
+		s->sparse = t;
+		s->sparse_size = size;
+	}
+	uint32_t key = id + 1;
+	size_t j = mix64(key) & (s->sparse_size - 1);
+	for (; s->sparse[j]; j = (j + 1) & (s->sparse_size - 1))
+		if (s->sparse[j] == key)
+			return 1;
+	s->sparse[j] = key;
+	s->sparse_used++;
+	return 0;
+}
+
 int wl_blockset_add(struct wl_blockset *s, int64_t id)
 {
 	if (id < 0 || id >= WL_MAX_BLOCK_ID)
 		return WL_ERANGE;
+	s->blocks++;
+	if (id >= WL_BLOCK_DENSE_IDS) {
+		if (s->overflow)
+			return 0;
+		if (s->sparse_used >= WL_MAX_SPARSE_BLOCKS) {
+			s->overflow = 1;	/* repeats are no longer known */
+			return 0;
+		}
+		int seen = sparse_seen(s, (uint32_t)id);
+		if (seen < 0)
+			return WL_ENOMEM;
+		s->repeated += seen;
+		return 0;
+	}
 	size_t word = (size_t)(id / 64);
 	if (word >= s->words) {
 		size_t words = s->words ? s->words : 1024;
@@ -843,7 +887,6 @@ int wl_blockset_add(struct wl_blockset *s, int64_t id)
 		s->words = words;
 	}
 	uint64_t bit = (uint64_t)1 << (id % 64);
-	s->blocks++;
 	if (s->bits[word] & bit)
 		s->repeated++;
 	else
@@ -854,6 +897,7 @@ int wl_blockset_add(struct wl_blockset *s, int64_t id)
 void wl_blockset_release(struct wl_blockset *s)
 {
 	free(s->bits);
+	free(s->sparse);
 	*s = (struct wl_blockset)WL_BLOCKSET_INIT;
 }
 

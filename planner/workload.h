@@ -10,8 +10,8 @@
  *     WL_MAX_BUCKETS (a binned grid of WL_MAX_EDGES edges fits);
  *   - arrivals: with distinct occupied time slots (span / slot width,
  *     never more than the rows);
- *   - block set (Mooncake prefix reuse): one bit per hash id up to the
- *     largest id seen, i.e. with distinct prefix-cache blocks.
+ *   - block set (Mooncake prefix reuse): a bitset up to the largest small
+ *     id (1 MiB at most) and a hash set of large ids (8 MiB at most).
  *
  * Allocation failures are reported as WL_ENOMEM, never by aborting.
  */
@@ -23,6 +23,12 @@
 
 /* A token count above this is absurd input, not a long request. */
 #define WL_TOKENS_MAX	10000000
+/*
+ * A request rate above this, per second, is absurd input (requests a
+ * nanosecond apart, a window of 1 ns), not a fleet: ten million requests a
+ * second is well beyond the largest public LLM services.
+ */
+#define WL_MAX_RPS	1e7
 /* Exclusive upper bound of the top bucket: every bucket is finite. */
 #define WL_TOKENS_END	(WL_TOKENS_MAX + 1)
 /* Bin edges per axis, 0 and WL_TOKENS_END included. */
@@ -31,7 +37,7 @@
 #define WL_MAX_BUCKETS	65536
 /* Peak rate: a --window is cut into this many slots, see wl_arrivals. */
 #define WL_PEAK_STEPS	4
-/* Largest Mooncake hash id accepted (the block set is a bitset: 128 MiB). */
+/* Mooncake hash ids accepted are below this (see wl_blockset). */
 #define WL_MAX_BLOCK_ID	((int64_t)1 << 30)
 
 /* Return codes of the functions below (0 is success). */
@@ -224,17 +230,24 @@ double wl_arrivals_peak_rps(const struct wl_arrivals *a);
 
 /*
  * Prefix-cache block set (Mooncake hash_ids): counts every block and every
- * block whose id was seen before. A growable bitset over ids
- * [0, WL_MAX_BLOCK_ID): memory grows with the largest id (ids are dense in
- * Mooncake traces), one bit each.
+ * block whose id was seen before. Ids below WL_BLOCK_DENSE_IDS (Mooncake's
+ * are dense from 0) go to a bitset that grows with the largest of them, at
+ * most 1 MiB; larger ids to a hash set of at most WL_MAX_SPARSE_BLOCKS
+ * distinct ids (8 MiB). Beyond that the set is full: ids are still
+ * counted, but whether one is a repeat is no longer known (overflow).
  */
+#define WL_BLOCK_DENSE_IDS	((int64_t)1 << 23)
+#define WL_MAX_SPARSE_BLOCKS	((size_t)1 << 20)
 struct wl_blockset {
-	uint64_t *bits;
+	uint64_t *bits;		/* ids below WL_BLOCK_DENSE_IDS */
 	size_t words;
+	uint32_t *sparse;	/* the others: open addressing, 0 = empty slot, id + 1 kept */
+	size_t sparse_size, sparse_used;
+	int overflow;		/* more distinct large ids than the set holds */
 	int64_t blocks;		/* all hash ids seen, repeats included */
 	int64_t repeated;	/* ids seen before */
 };
-#define WL_BLOCKSET_INIT { NULL, 0, 0, 0 }
+#define WL_BLOCKSET_INIT { NULL, 0, NULL, 0, 0, 0, 0, 0 }
 /* Record one id: 0, WL_ERANGE (id < 0 or >= WL_MAX_BLOCK_ID), WL_ENOMEM. */
 int wl_blockset_add(struct wl_blockset *s, int64_t id);
 void wl_blockset_release(struct wl_blockset *s);

@@ -11,6 +11,8 @@
 #include "schema/db.h"
 #include "schema/embedded.h"
 
+#include <cjson/cJSON.h>
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -283,6 +285,52 @@ static const char *native_format_name(const struct model_arch *m)
 	return "bf16";
 }
 
+int model_id_valid(const char *id)
+{
+	return id[0] && id[0] != '-';
+}
+
+/* The largest list anywhere in v, and the layer counts it declares; -1 on a count past the limit. */
+static int check_config_value(const cJSON *v, const char *what)
+{
+	const cJSON *c;
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > MODEL_MAX_LIST)
+		return data_error("%s: expected lists of at most %d entries, found one of %d ('%s')",
+				  what, MODEL_MAX_LIST, cJSON_GetArraySize(v),
+				  v->string ? v->string : "?");
+	if (cJSON_IsObject(v)) {
+		const cJSON *layers = cJSON_GetObjectItemCaseSensitive(v, "num_hidden_layers");
+		if (cJSON_IsNumber(layers) && !(layers->valuedouble <= MODEL_MAX_LAYERS))
+			return data_error("%s: field 'num_hidden_layers' must be at most %d, found %.17g",
+					  what, MODEL_MAX_LAYERS, layers->valuedouble);
+	}
+	cJSON_ArrayForEach(c, v)
+		if (check_config_value(c, what))
+			return -1;
+	return 0;
+}
+
+int model_config_check(const char *json, size_t len, const char *what)
+{
+	const char *end = NULL;
+	if (len > MODEL_CONFIG_MAX_BYTES)
+		return data_error("%s: expected a config.json of at most %u bytes, found %zu",
+				  what, MODEL_CONFIG_MAX_BYTES, len);
+	cJSON *doc = cJSON_ParseWithLengthOpts(json, len, &end, 0);
+	if (!doc)
+		return 0;	/* model_arch_parse says what is wrong with it */
+	while (end && end < json + len && strchr(" \t\r\n", *end))
+		end++;
+	int ret = 0;
+	if (end != json + len)
+		ret = data_error("%s: expected one JSON object, found more text after it (at byte %zu)",
+				 what, (size_t)(end - json));
+	else
+		ret = check_config_value(doc, what);
+	cJSON_Delete(doc);
+	return ret;
+}
+
 int catalog_add_model(struct db *db, const char *id, const char *json, size_t len,
 		      const char *source, enum model_insert_mode mode, const char *what)
 {
@@ -292,6 +340,11 @@ int catalog_add_model(struct db *db, const char *id, const char *json, size_t le
 	struct stmt *st = NULL;
 	int ret = -1;
 
+	if (!model_id_valid(id))
+		return data_error("model id '%s': expected an id that does not start with '-' "
+				  "(vllm serve would read it as an option)", id);
+	if (model_config_check(json, len, what))
+		return -1;
 	if (model_arch_parse(json, len, &m, err, sizeof(err)))
 		return data_error("%s: %s", what, err);
 	if (strlen(json) != len)

@@ -27,11 +27,31 @@ int catalog_load(struct db *db, struct catalog_counts *added);
  * Insert the model `id` from the text of its config.json. The derived
  * columns come from planner/model.c. With replace, an existing row of that
  * id is overwritten; without it, an existing id is an error (exit 1).
- * Bad JSON or an unsupported model_type is a data error (exit 65).
+ * Bad JSON, a config past the limits above, an unsupported model_type or
+ * an id starting with '-' is a data error (exit 65).
  * Returns 1 if inserted, 0 if it existed and was left alone (skip_existing),
  * -1 on error.
  */
 enum model_insert_mode { MODEL_FAIL_EXISTING, MODEL_SKIP_EXISTING, MODEL_REPLACE };
+
+/*
+ * Limits on a config.json, checked before the model arithmetic loops over
+ * it (a 4 KB file claiming 2^31 layers would hold the write lock for
+ * hours): its size, its layer count (num_hidden_layers, also inside
+ * text_config) and the length of any list in it.
+ */
+#define MODEL_CONFIG_MAX_BYTES	(1u << 20)
+#define MODEL_MAX_LAYERS	10000
+#define MODEL_MAX_LIST		10000
+
+/*
+ * A config's text checked against those limits, and for being one JSON
+ * value with nothing after it. 0, or -1 after data_error() naming `what`.
+ */
+int model_config_check(const char *json, size_t len, const char *what);
+
+/* 1 when id may be a model id: not empty, not starting with '-' (vllm serve would take it for an option). */
+int model_id_valid(const char *id);
 int catalog_add_model(struct db *db, const char *id, const char *json, size_t len,
 		      const char *source, enum model_insert_mode mode, const char *what);
 

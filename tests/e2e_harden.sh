@@ -110,6 +110,69 @@ expect 65 workload import j "$H/semicolons.csv" --model deepseek-v3
 contains "separated by ';'" "$err" "detection: semicolons"
 [ "$(db_hash)" = "$before" ] && ok || bad "detection: a refused file changed the database"
 
+# --- D7, D21: a config.json past the limits is refused at once -----------------------
+fresh
+before=$(db_hash)
+start=$SECONDS
+expect 65 model import "$H/model-2e9-layers-deepseek.json" --id a/b
+contains "num_hidden_layers' must be at most 10000" "$err" "D7: 2^31 layers refused"
+expect 65 model import "$H/model-cpu-dos-qwen3moe.json" --id a/c
+[ $((SECONDS - start)) -lt 20 ] && ok || bad "D7: refusing two configs took $((SECONDS - start)) s"
+{ cat "$SRC/seeds/models/meta-llama--Llama-3.1-8B.json"; printf ' x'; } >"$tmp/trail.json"
+expect 65 model import "$tmp/trail.json" --id t/t
+contains "expected one JSON object, found more text after it" "$err" "D21: trailing text"
+expect 65 model import /dev/zero --id z/z
+contains "at most 1048576 bytes" "$err" "D12: model import /dev/zero stops at the limit"
+[ "$(db_hash)" = "$before" ] && ok || bad "D7: refused configs changed the database"
+
+# --- D8: a model id that vllm serve would read as an option ---------------------------
+expect 2 model import "$SRC/seeds/models/meta-llama--Llama-3.1-8B.json" --id=--trust-remote-code
+contains "does not start with '-'" "$err" "D8: --id starting with - refused"
+cp "$SRC/seeds/models/meta-llama--Llama-3.1-8B.json" "$tmp/-x.json"
+expect 65 model import -- "$tmp/-x.json"
+[ "$(q "select count(*) from model where id like '-%'")" = 0 ] && ok || bad "D8: a - id was stored"
+# A database edited by another tool: the id is refused when read back.
+q "INSERT INTO model SELECT '--trust-remote-code', model_type, attention, layers, hidden_size,
+   total_params, active_params, experts, experts_per_token, kv_bytes_per_token,
+   max_context_tokens, native_format, config_json, source, imported_at
+   FROM model WHERE id = 'meta-llama/Llama-3.1-8B'"
+expect 1 estimate --model=--trust-remote-code --gpu H200-SXM-141GB --isl 100 --osl 10
+lacks "vllm serve --trust" "$out" "D8: a stored - id reached a vllm serve line"
+
+# --- D12: bounded memory for hostile lines, block ids and whole-file reads ------------
+fresh
+rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+printf '{"timestamp": 0, "input_length": 1, "output_length": 1, "hash_ids": [1]}\n' >"$tmp/id1.jsonl"
+r1=$(rss "$PIQPLAN" workload import m1 "$tmp/id1.jsonl" --model deepseek-v3)
+r2=$(rss "$PIQPLAN" workload import m2 "$H/mooncake-one-block-id-2e30.jsonl" --model deepseek-v3)
+[ "$(q "select count(*) from workload where name in ('m1','m2')")" = 2 ] && ok ||
+	bad "D12: the block-id traces did not import"
+[ $((r2 - r1)) -lt 32768 ] && ok || bad "D12: one block id 2^30-1 cost $((r2 - r1)) KiB more than id 1"
+python3 -c "import sys; sys.stdout.write('timestamp,prompt_tokens,output_tokens,x\n1,1,1,' + 'a' * 3000000 + '\n')" >"$tmp/long.csv"
+expect 65 workload import long "$tmp/long.csv" --model deepseek-v3
+contains "long.csv:2: expected a CSV record of at most 1048576 bytes" "$err" "D12: a 3 MB CSV field"
+expect 65 calibrate /dev/zero --dry-run
+contains "NUL byte" "$err" "D12: calibrate /dev/zero stops at the first byte"
+
+# --- D15, D16: CR-only lines; calibrate takes bytes as workload import does -----------
+expect 65 workload import cr "$H/cr-only-line-numbers.csv" --model deepseek-v3
+contains "cr-only-line-numbers.csv:3: column prompt_tokens" "$err" "D15: CR-only line numbers"
+expect 65 calibrate "$H/calibrate-nul-in-model.csv" --dry-run
+contains "NUL byte" "$err" "D16: a NUL in a calibration cell is refused"
+expect 0 calibrate "$H/calibrate-bom.csv" --dry-run
+tr a-z A-Z <"$SRC/seeds/calibration.csv" | head -1 >"$tmp/upper.csv"
+tail -n +2 "$SRC/seeds/calibration.csv" | head -3 >>"$tmp/upper.csv"
+expect 0 calibrate "$tmp/upper.csv" --dry-run
+tr -d '\r' <"$SRC/seeds/calibration.csv" | head -2 | sed '1s/$/,model/; 2s/$/,x/' >"$tmp/dup.csv"
+expect 65 calibrate "$tmp/dup.csv" --dry-run
+contains "column model: expected once in the header" "$err" "D16: a duplicated header column"
+printf '\0\0\0\0' >"$tmp/nul.csv"
+expect 65 calibrate "$tmp/nul.csv"
+contains "NUL byte" "$err" "D21: a NUL-only calibration file is not 'empty'"
+printf 'prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests\n0,1,0,1,0\n' >"$tmp/z.csv"
+expect 65 workload import z "$tmp/z.csv" --model deepseek-v3
+contains "z.csv:2: column requests: expected at least one request" "$err" "D21: all-zero buckets"
+
 # --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
 fresh
 runs=$(q 'select count(*) from run')

@@ -678,6 +678,20 @@ START_TEST(bad_buckets_prometheus)
 	    "t.csv:2: column prompt_tokens_lo: expected a lower bound in tokens");
 	BAD(BKT_HEADER "0,100,0,50,-1\n", WL_FMT_AUTO,
 	    "t.csv:2: column requests: expected a request count >= 0");
+	/* D21: every row counts 0 -- said with the file's last line and the column. */
+	BAD(BKT_HEADER "0,1,0,1,0\n1,2,0,1,0\n", WL_FMT_AUTO,
+	    "t.csv:3: column requests: expected at least one request in all, found none");
+	/* D3, D17: a peak above 10^7 req/s, and a hexadecimal one (strtod takes 0x10). */
+	BAD("prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests,peak_rps\n"
+	    "0,1,0,1,5,1e300\n", WL_FMT_AUTO,
+	    "t.csv:2: column peak_rps: expected requests per second from 0 to 10000000");
+	BAD("prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests,peak_rps\n"
+	    "0,1,0,1,5,0x10\n", WL_FMT_AUTO,
+	    "t.csv:2: column peak_rps: expected requests per second");
+	/* D3: a 1 ns window of 10^9 requests is 10^18 req/s. */
+	BAD(PROM_HEADER "0,0.000000001,m,request_prompt_tokens,+Inf,1000000000\n"
+	    "0,0.000000001,m,request_generation_tokens,+Inf,1000000000\n", WL_FMT_AUTO,
+	    "t.csv: expected request rates of at most 10000000 per second, found a peak of 1e+18");
 	BAD(BKT_HEADER "0,100,0,50,3\n200,300,0,50,1\n50,150,10,20,1\n", WL_FMT_AUTO,
 	    "t.csv:4: column prompt_tokens_lo: expected a bucket that does not overlap "
 	    "the bucket on line 2");
@@ -780,6 +794,37 @@ START_TEST(bad_mooncake)
 END_TEST
 
 /* Auto-detection names what a file is when it is not a workload (the new user's D10). */
+/*
+ * D15: a line ended by a CR alone is a line (libcsv ends the record there),
+ * also when the CR is the last byte of a 64 KiB read, and a CRLF cut in two
+ * by the reads is one line end, not two.
+ */
+START_TEST(cr_only_line_numbers)
+{
+	BAD("timestamp,prompt_tokens,output_tokens\r1700000000,1,1\r1700000001,x,1\r",
+	    WL_FMT_AUTO, "t.csv:3: column prompt_tokens: expected a prompt token count");
+	BAD("\r\rtimestamp,prompt_tokens,output_tokens\r1,1,1\r2,x,1\r", WL_FMT_AUTO,
+	    "t.csv:5: column prompt_tokens");
+	for (int crlf = 0; crlf <= 1; crlf++) {
+		/* The second row's line end straddles (or ends) the first 65536-byte read. */
+		static const char head[] = "timestamp,prompt_tokens,output_tokens,pad\r\n1,1,1,";
+		size_t total = 65536 + 64, pad = 65536 - strlen(head) - 1;
+		char *text = malloc(total);
+		size_t n = 0;
+		memcpy(text, head, strlen(head));
+		n = strlen(head);
+		memset(text + n, 'a', pad);
+		n += pad;
+		text[n++] = '\r';			/* byte 65535: the read's last */
+		if (crlf)
+			text[n++] = '\n';		/* the next read's first */
+		n += (size_t)snprintf(text + n, total - n, "2,x,1,b\r\n");
+		expect_error(text, n, WL_FMT_AUTO, INGEST_ERR_DATA, "t.csv:3: column prompt_tokens");
+		free(text);
+	}
+}
+END_TEST
+
 START_TEST(not_a_workload_file)
 {
 	BAD("[{\"id\": \"a1\", \"conversations\": []}]\n", WL_FMT_AUTO,
@@ -798,6 +843,31 @@ START_TEST(not_a_workload_file)
 	    "output_tokens' separated by ';'");
 	BAD("timestamp\tprompt_tokens\toutput_tokens\n", WL_FMT_AUTO,
 	    "t.csv:1: expected comma-separated columns");
+}
+END_TEST
+
+/* D12: a record or JSON line past 1 MiB is refused before it is buffered whole. */
+START_TEST(long_lines)
+{
+	size_t big = (1u << 20) + 100;
+	char *text = malloc(big + 200);
+	int n = snprintf(text, 200, "timestamp,prompt_tokens,output_tokens,x\n1,1,1,");
+	memset(text + n, 'a', big);
+	text[n + big] = '\n';
+	expect_error(text, (size_t)n + big + 1, WL_FMT_AUTO, INGEST_ERR_DATA,
+		     "t.csv:2: expected a CSV record of at most 1048576 bytes, found a longer one");
+	/* The same in the header: a 1 MiB column name. */
+	memset(text, 'b', big);
+	memcpy(text, "timestamp,prompt_tokens,output_tokens,", 38);
+	expect_error(text, big, WL_FMT_AUTO, INGEST_ERR_DATA,
+		     "t.csv:1: expected a CSV record of at most 1048576 bytes");
+	n = snprintf(text, 200, "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, "
+		     "\"hash_ids\": [");
+	for (size_t i = (size_t)n; i + 2 < big; i += 2)
+		memcpy(text + i, "1,", 2);
+	expect_error(text, big, WL_FMT_AUTO, INGEST_ERR_DATA,
+		     "t.csv:1: expected a line of at most 1048576 bytes, found a longer one");
+	free(text);
 }
 END_TEST
 
@@ -942,7 +1012,9 @@ static Suite *ingest_suite(void)
 	tcase_add_test(tc, bad_requests);
 	tcase_add_test(tc, bad_buckets_prometheus);
 	tcase_add_test(tc, bad_mooncake);
+	tcase_add_test(tc, cr_only_line_numbers);
 	tcase_add_test(tc, not_a_workload_file);
+	tcase_add_test(tc, long_lines);
 	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, wrong_explicit_format);
 	tcase_add_test(tc, flat_memory);
