@@ -42,16 +42,17 @@ static int cluster_add(struct ctx *ctx, int argc, char **argv)
 		error("cluster name must not be empty");
 		return usage_error(ctx);
 	}
-	if (gpus <= 0 || gpus > 10000000) {
-		error("--gpus %lld: expected a positive number of GPUs", (long long)gpus);
+	if (gpus <= 0 || gpus > CLUSTER_MAX_GPUS) {
+		error("--gpus %lld: expected 1 to %d GPUs", (long long)gpus, CLUSTER_MAX_GPUS);
 		return usage_error(ctx);
 	}
 	if (!pricing_valid(pricing)) {
 		error("unknown pricing '%s' (expected one of: %s)", pricing, pricing_kinds_help);
 		return usage_error(ctx);
 	}
-	if (have_usd && usd < 0) {
-		error("--usd-per-hour must not be negative");
+	if (have_usd && !(usd >= 0 && usd <= PRICE_MAX_USD_PER_HOUR)) {
+		error("--usd-per-hour %g: expected 0 to %g USD per GPU-hour", usd,
+		      PRICE_MAX_USD_PER_HOUR);
 		return usage_error(ctx);
 	}
 	if (from && quarter_parse(from) < 0) {

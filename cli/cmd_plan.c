@@ -151,8 +151,6 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			char *args = vllm_args_alloc(&c[0].inst, &w.arch, w.model_id);
 			tprintf("\nbest: vllm serve %s\n", args);
 			free(args);
-		} else {
-			tprintf("no candidate meets the SLOs\n");
 		}
 		if (nrc > 0) {
 			tprintf("\ninfeasible (%d):\n", ncand - nfit);
@@ -160,7 +158,12 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 				tprintf("  %4d x %s\n", rc[i].count, rc[i].reason);
 		}
 	}
+	int none = nfit == 0;
 	workload_plan_free(&w);
+	/* As scenario run: a plan with nothing that serves the workload has failed. */
+	if (none)
+		return error("no candidate configuration of workload '%s' meets the SLOs (TTFT %g ms, "
+			     "TPOT %g ms)", pos[0], ttft_ms, tpot_ms);
 	return 0;
 }
 

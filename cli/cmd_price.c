@@ -58,12 +58,13 @@ static int price_add(struct ctx *ctx, int argc, char **argv)
 		error("unknown pricing '%s' (expected one of: %s)", pos[1], pricing_kinds_help);
 		return usage_error(ctx);
 	}
-	if (parse_double(pos[2], &usd) || usd <= 0) {
-		error("price '%s' is not a positive number of USD per GPU-hour", pos[2]);
+	if (parse_double(pos[2], &usd) || usd <= 0 || usd > PRICE_MAX_USD_PER_HOUR) {
+		error("price '%s': expected a decimal number of USD per GPU-hour above 0, at most %g",
+		      pos[2], PRICE_MAX_USD_PER_HOUR);
 		return usage_error(ctx);
 	}
 	if (price_date_normalise(as_of, date)) {
-		error("date '%s' is not YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD", as_of);
+		error("date '%s' is not a date written YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD", as_of);
 		return usage_error(ctx);
 	}
 	if (!*source) {

@@ -49,8 +49,9 @@ static const char options_help[] =
 	"  --workload W[,W...]     workloads to serve (see 'piqplan workload list')\n"
 	"  --gpus G[,G...]         candidate GPU types (default: every GPU type with a price)\n"
 	"  --start QUARTER         first quarter planned, e.g. 2027Q1\n"
-	"  --quarters N            quarters planned, 1-40\n"
+	"  --quarters N            quarters planned, 1-40, ending by 9999Q4\n"
 	"  --growth PCT            demand growth per quarter, compounded: 15 or 15%\n"
+	"                          (above -100, at most 1000)\n"
 	"  --growth W=PCT,...      per workload; a bare PCT in the list is the default\n"
 	"  --ttft-ms N             time-to-first-token target (default 2000)\n"
 	"  --tpot-ms N             time-per-output-token target (default 100)\n"
@@ -71,20 +72,20 @@ static int check_opts(struct ctx *ctx, const struct scenario_settings *o)
 {
 	if (o->start && quarter_parse(o->start) < 0)
 		return error("--start '%s': expected a quarter like 2027Q1", o->start), usage_error(ctx);
-	if (o->have_quarters && (o->quarters < 1 || o->quarters > 40))
-		return error("--quarters %lld: expected 1 to 40", (long long)o->quarters),
-		       usage_error(ctx);
-	if (o->have_ttft && o->ttft_ms <= 0)
-		return error("--ttft-ms must be positive"), usage_error(ctx);
-	if (o->have_tpot && o->tpot_ms <= 0)
-		return error("--tpot-ms must be positive"), usage_error(ctx);
+	if (o->have_quarters && (o->quarters < 1 || o->quarters > SCENARIO_MAX_QUARTERS))
+		return error("--quarters %lld: expected 1 to %d", (long long)o->quarters,
+			     SCENARIO_MAX_QUARTERS), usage_error(ctx);
+	if (o->have_ttft && !(o->ttft_ms > 0 && o->ttft_ms <= SCENARIO_MAX_SLO_MS))
+		return error("--ttft-ms must be positive, at most an hour (3600000)"), usage_error(ctx);
+	if (o->have_tpot && !(o->tpot_ms > 0 && o->tpot_ms <= SCENARIO_MAX_SLO_MS))
+		return error("--tpot-ms must be positive, at most an hour (3600000)"), usage_error(ctx);
 	if (o->have_util && (o->utilization <= 0 || o->utilization > 1))
 		return error("--utilization %g: expected a fraction in (0, 1]", o->utilization),
 		       usage_error(ctx);
 	if (o->have_mfu && (o->mfu <= 0 || o->mfu > 1))
 		return error("--mfu %g: expected a fraction in (0, 1]", o->mfu), usage_error(ctx);
-	if (o->have_redundancy && (o->redundancy < 0 || o->redundancy > 1000))
-		return error("--redundancy must be 0 or more"), usage_error(ctx);
+	if (o->have_redundancy && (o->redundancy < 0 || o->redundancy > SCENARIO_MAX_REDUNDANCY))
+		return error("--redundancy must be 0 to %d", SCENARIO_MAX_REDUNDANCY), usage_error(ctx);
 	if (o->have_lead && (o->lead_time_days < 0 || o->lead_time_days > 3650))
 		return error("--lead-time-days must be 0 to 3650"), usage_error(ctx);
 	if (o->pricing && !pricing_valid(o->pricing))
@@ -98,13 +99,20 @@ static int check_opts(struct ctx *ctx, const struct scenario_settings *o)
 			return error("--long-context '%s': expected auto, off or a number of tokens",
 				     o->long_context), usage_error(ctx);
 	}
+	static const char *const lists[] = { "workload", "gpus", "growth" };
+	const char *values[] = { o->workloads, o->gpus, o->growth };
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (values[i] && !values[i][strspn(values[i], ", ")])
+			return error("--%s '%s': expected one or more names separated by commas",
+				     lists[i], values[i]), usage_error(ctx);
 	if (o->growth) {
 		char *list = xstrdup(o->growth), *save = NULL;
 		for (char *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-			char *eq = strchr(item, '=');
+			char *eq = strrchr(item, '=');	/* a workload name may hold '=' itself */
 			double pct;
 			if (growth_pct_parse(eq ? eq + 1 : item, &pct) || (eq && eq == item)) {
-				error("--growth '%s': expected PCT or WORKLOAD=PCT, with PCT > -100", item);
+				error("--growth '%s': expected PCT or WORKLOAD=PCT, with PCT above -100 "
+				      "and at most %g", item, SCENARIO_MAX_GROWTH_PCT);
 				free(list);
 				return usage_error(ctx);
 			}
@@ -167,6 +175,8 @@ static int scenario_copy(struct ctx *ctx, int argc, char **argv)
 	int parsed = cmd_options(ctx, argc, argv, opts, pos, 2, 2, &npos);
 	if (parsed)
 		return parsed;
+	if (!*pos[1])
+		return error("scenario name must not be empty"), usage_error(ctx);
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0)
 		return -1;

@@ -97,13 +97,18 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	if (!model)
 		return usage_error(ctx);
 	const char *name = pos[0], *path = pos[1];
-	if (!*name) {
-		error("workload name must not be empty");
+	if (!*name || strchr(name, ',')) {
+		error("workload name '%s': expected a name, without ',' (scenarios list workloads "
+		      "separated by commas)", name);
 		return usage_error(ctx);
 	}
 	if (wl_format_parse(format, &io.format)) {
 		error("unknown format '%s' (expected auto, requests, buckets, prometheus or mooncake)",
 		      format);
+		return usage_error(ctx);
+	}
+	if (edges_spec && !*edges_spec) {
+		error("--edges '': expected log2 or a list N1,N2,... of token counts");
 		return usage_error(ctx);
 	}
 	if (wl_edges_parse(edges_spec, &edges, &why)) {

@@ -480,6 +480,13 @@ static int write_pools(struct run_state *rs, const struct wl_input *w, const str
 			double rps = p->demand_rps[q] * d->t.share;
 			int64_t inst = c->instances[q];
 			quarter_format(p->start_quarter + q, qs);
+			if (fleet_saturated(inst, p->redundancy)) {	/* planner/fleet.h */
+				set_failure_status(EXIT_DATA);
+				return error("the %s pool of workload '%s' needs %.6g req/s in %s: %lld or "
+					     "more instances, beyond what piqplan plans (lower the growth "
+					     "or the quarters)", d->name, w->name, rps, qs,
+					     (long long)FLEET_MAX_INSTANCES);
+			}
 			struct run_fleet_row fleet = {
 				.quarter = qs,
 				.pool_id = pool_id,

@@ -50,9 +50,12 @@ int price_date_normalise(const char *s, char out[11])
 	} else {
 		return -1;
 	}
-	if (month < 1 || month > 12 || day < 1 || day > 31)
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int year = atoi(s), leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] ||
+	    (month == 2 && day == 29 && !leap))
 		return -1;
-	snprintf(out, 11, "%.4s-%02d-%02d", s, month, day);
+	snprintf(out, 11, "%.4s-%02u-%02u", s, (unsigned)month % 100u, (unsigned)day % 100u);
 	return 0;
 }
 
@@ -515,6 +518,13 @@ int cluster_owned(struct db *db, const char *gpu, const char *quarter, int64_t *
 		*gpus = stmt_int64(st, 0);
 		*usd_per_gpu_hour = stmt_is_null(st, 1) ? NAN : stmt_double(st, 1);
 		*unstated = stmt_int64(st, 2) > 0;
+		/* As cluster add stores them: at most 10^7 GPUs a cluster, a price in range. */
+		if (*gpus < 0 || *gpus > CLUSTER_MAX_GPUS_OWNED || !(isnan(*usd_per_gpu_hour) ||
+		    (*usd_per_gpu_hour >= 0 && *usd_per_gpu_hour <= PRICE_MAX_USD_PER_HOUR)))
+			r = data_error("the clusters of GPU '%s' as stored: %lld GPUs at %.17g USD/GPU-hour "
+				       "in %s, expected 0 to %lld at 0 to %g (was the database edited "
+				       "outside piqplan?)", gpu, (long long)*gpus, *usd_per_gpu_hour,
+				       quarter, (long long)CLUSTER_MAX_GPUS_OWNED, PRICE_MAX_USD_PER_HOUR);
 	}
 	stmt_finalize(st);
 	return r == 1 ? 0 : -1;

@@ -58,7 +58,19 @@ int catalog_add_model(struct db *db, const char *id, const char *json, size_t le
 /* "deepseek-ai--DeepSeek-V3.json" -> "deepseek-ai/DeepSeek-V3" (caller frees) */
 char *model_id_from_filename(const char *name);
 
-/* Normalise a price date ("2026", "2026-Q1", "2026-05", "2026-05-18") to YYYY-MM-DD. */
+/*
+ * What a GPU-hour may cost (price add, cluster add --usd-per-hour), and how
+ * many GPUs one cluster may hold: beyond them a figure is a typo, and
+ * printing it would take 300 digits.
+ */
+#define PRICE_MAX_USD_PER_HOUR	10000.0
+#define CLUSTER_MAX_GPUS	10000000
+#define CLUSTER_MAX_GPUS_OWNED	1000000000000LL	/* every cluster of a GPU type, summed */
+
+/*
+ * Normalise a price date ("2026", "2026-Q1", "2026-05", "2026-05-18") to
+ * YYYY-MM-DD; a day that the month does not have (2026-02-31) is refused.
+ */
 int price_date_normalise(const char *as_of, char out[11]);
 
 /*

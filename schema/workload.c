@@ -244,6 +244,12 @@ cleanup:
 	return ret;
 }
 
+/* NULL (NaN) or a rate an import accepts (planner/workload.h's WL_MAX_RPS). */
+static int rate_ok(double v)
+{
+	return isnan(v) || (v >= 0 && v <= WL_MAX_RPS);
+}
+
 int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 {
 	struct stmt *st = db_prepare(db,
@@ -262,6 +268,22 @@ int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 		out->independent_marginals = (int)stmt_int64(st, 3);
 		out->sums_estimated = (int)stmt_int64(st, 4);
 		out->model_id = xstrdup(stmt_text(st, 5));
+		/* A database file is input: rates as an import could have measured them. */
+		const char *bad = !rate_ok(out->peak_rps) ? "peak_rps" : !rate_ok(out->mean_rps)
+				? "mean_rps" : !(isnan(out->total_tokens_p999) ||
+						 (out->total_tokens_p999 >= 0 &&
+						  out->total_tokens_p999 <= 2.0 * WL_TOKENS_END))
+				? "total_tokens_p999" : NULL;
+		if (bad) {
+			double v = !strcmp(bad, "peak_rps") ? out->peak_rps : !strcmp(bad, "mean_rps")
+				 ? out->mean_rps : out->total_tokens_p999;
+			data_error("workload with id %lld as stored: %s %.17g, expected 0 to %.0f "
+				   "(was the database edited outside piqplan?)", (long long)id, bad, v,
+				   strcmp(bad, "total_tokens_p999") ? WL_MAX_RPS : 2.0 * WL_TOKENS_END);
+			free(out->model_id);
+			out->model_id = NULL;
+			r = -1;
+		}
 	} else if (r == 0) {
 		error("no workload with id %lld", (long long)id);
 	}

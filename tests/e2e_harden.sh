@@ -173,6 +173,81 @@ printf 'prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requ
 expect 65 workload import z "$tmp/z.csv" --model deepseek-v3
 contains "z.csv:2: column requests: expected at least one request" "$err" "D21: all-zero buckets"
 
+# --- D3: growth and rates beyond what can be planned ---------------------------------
+fresh
+before=$(db_hash)
+expect 2 scenario create big --workload conv --start 2027Q1 --quarters 40 --growth 1e300
+contains "at most 1000" "$err" "D3: --growth 1e300 refused"
+expect 2 scenario create big --workload conv --start 2027Q1 --quarters 4 --growth conv=1e300
+expect 65 workload import hot "$H/buckets-peak-1e300.csv" --model Llama-3.1-8B
+contains "expected requests per second from 0 to 10000000" "$err" "D3: peak_rps 1e300 refused"
+expect 65 workload import ns "$H/prometheus-1ns-window.csv" --model deepseek-v3 --model-label m
+contains "request rates of at most 10000000" "$err" "D3: a 1-ns window refused"
+[ "$(db_hash)" = "$before" ] && ok || bad "D3: refused inputs changed the database"
+# The largest growth accepted, over 40 quarters, is more than a fleet: flagged, not wrapped.
+expect 0 scenario create huge --workload conv --gpus H200-SXM-141GB --start 2027Q1 --quarters 40 \
+	--growth 1000
+before=$(db_hash)
+expect 65 scenario run huge
+contains "beyond what piqplan plans" "$err" "D3: a saturated fleet is an error, not 2 instances"
+[ "$(db_hash)" = "$before" ] && ok || bad "D3: the failed run changed the database"
+
+# --- D6: a database edited outside piqplan is input, checked when read back ----------
+for t in "UPDATE scenario SET quarters = 100 WHERE name = 's1'" \
+	 "UPDATE scenario SET start_quarter = 'garbage' WHERE name = 's1'" \
+	 "UPDATE engine SET bw_efficiency = 0 WHERE id = 'vllm'" \
+	 "UPDATE gpu SET nvlink_domain_gpus = 2147483647 WHERE id = 'H200-SXM-141GB'" \
+	 "UPDATE workload SET peak_rps = 1e300 WHERE name = 'conv'" \
+	 "UPDATE workload_bucket SET requests = -5 WHERE (workload_id, prompt_tokens_lo, output_tokens_lo) = (SELECT workload_id, prompt_tokens_lo, output_tokens_lo FROM workload_bucket LIMIT 1)" \
+	 "UPDATE cluster SET gpus = 9223372036854775807 WHERE name = 'lab'"; do
+	fresh
+	sqlite3 "$PIQPLAN_DB" "PRAGMA ignore_check_constraints = 1; $t"
+	before=$(db_hash)
+	expect 65 scenario run s1
+	contains "as stored" "$err" "D6: $t"
+	[ "$(db_hash)" = "$before" ] && ok || bad "D6: a refused run changed the database ($t)"
+done
+fresh
+sqlite3 "$PIQPLAN_DB" "PRAGMA ignore_check_constraints = 1; UPDATE scenario SET quarters = 100"
+expect 65 scenario show s1
+
+# --- D13: a horizon ends by 9999Q4 ---------------------------------------------------
+fresh
+expect 2 scenario create far --workload conv --start 9999Q4 --quarters 4
+contains "would end after 9999Q4" "$err" "D13: a horizon past 9999Q4 refused"
+expect 0 scenario create far --workload conv --start 9999Q1 --quarters 4
+expect 2 scenario set far --quarters 5
+[ "$(q "select quarters from scenario where name = 'far'")" = 4 ] && ok || bad "D13: set kept"
+
+# --- D17: the smaller gaps ------------------------------------------------------------
+fresh
+before=$(db_hash)
+expect 2 price add h200 spot 0x10 --as-of 2026 --source hex
+expect 2 price add h200 spot 2 --as-of 2026-02-31 --source x
+contains "is not a date" "$err" "D17: 2026-02-31 refused"
+expect 2 price add h200 spot 2 --as-of 2026-02-29 --source x
+expect 2 price add h200 spot 1e308 --as-of 2026 --source x
+contains "at most 10000" "$err" "D21: a 300-digit price refused"
+expect 2 scenario create e --workload conv --start 2027Q1 --quarters 1 --growth ""
+expect 2 scenario create e --workload conv --start 2027Q1 --quarters 1 --gpus ""
+expect 2 scenario create e --workload conv --start 2027Q1 --quarters 1 --gpus ,
+expect 2 scenario create e --workload , --start 2027Q1 --quarters 1
+expect 2 scenario copy s1 ""
+expect 2 workload import x "$H/good.csv" --model deepseek-v3 --edges ""
+expect 2 workload import "a,b" "$H/good.csv" --model deepseek-v3
+contains "without ','" "$err" "D17: a workload name with a comma refused"
+expect 2 cluster add c --gpu h200 --gpus 20000000
+contains "1 to 10000000" "$err" "D17: the GPU limit is named"
+expect 2 cluster add c --gpu h200 --gpus 2 --usd-per-hour 1e300
+[ "$(db_hash)" = "$before" ] && ok || bad "D17: refused commands changed the database"
+expect 1 plan conv --ttft-ms 0.001
+contains "no candidate configuration" "$err" "D17: plan with nothing that serves exits 1"
+# A workload name holding '=' takes a growth of its own (split at the last '=').
+expect 0 workload import 'a=b' "$H/good.csv" --model deepseek-v3
+expect 0 scenario create eq --workload 'a=b' --start 2027Q1 --quarters 1 --growth 'a=b=5'
+[ "$(q "select sw.growth_pct_per_quarter from scenario_workload sw join workload w
+	on w.id = sw.workload_id where w.name = 'a=b'")" = 5.0 ] && ok || bad "--growth NAME=PCT with '='"
+
 # --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
 fresh
 runs=$(q 'select count(*) from run')
