@@ -131,6 +131,28 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	       instance_bound_name(lp->memory_bound));
 }
 
+/* A number, or null when it is not known (have 0). */
+static void add_number(cJSON *o, const char *key, int have, double v)
+{
+	if (have && isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void add_string(cJSON *o, const char *key, const char *v)
+{
+	if (v && *v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/*
+ * One object with the same keys whatever the outcome (a program reads
+ * j["kv_tokens"] without asking first whether it fits): what a
+ * configuration that does not fit has no value for is null.
+ */
 static void print_json_result(const struct estimate *est, const struct estimate_request *t)
 {
 	const char *model_id = est->model_id, *args = est->vllm_args;
@@ -140,16 +162,15 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	const struct instance *in = &c->in;
 	const struct layout *l = &in->layout;
 	const struct load_point *lp = &c->lp;
+	int fits = in->fits;
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "model", model_id);
 	cJSON_AddStringToObject(o, "gpu", g->id);
 	cJSON_AddStringToObject(o, "engine", e->id);
-	cJSON_AddBoolToObject(o, "fits", in->fits);
-	if (!in->fits)
-		cJSON_AddStringToObject(o, "reason", in->reason);
-	if (in->note[0])
-		cJSON_AddStringToObject(o, "note", in->note);
+	cJSON_AddBoolToObject(o, "fits", fits);
+	add_string(o, "reason", fits ? NULL : in->reason);
+	add_string(o, "note", in->note);
 	cJSON_AddNumberToObject(o, "tp", l->tp);
 	cJSON_AddNumberToObject(o, "pp", l->pp);
 	cJSON_AddNumberToObject(o, "dp", l->dp);
@@ -157,38 +178,38 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	cJSON_AddNumberToObject(o, "gpus", in->gpus);
 	cJSON_AddStringToObject(o, "precision", precision_name(l->precision));
 	cJSON_AddStringToObject(o, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
-	cJSON_AddNumberToObject(o, "weights_bytes_per_gpu", round(in->weights_bytes_per_gpu));
-	cJSON_AddNumberToObject(o, "kv_bytes_per_token_per_gpu", in->kv_bytes_per_token_per_gpu);
+	add_number(o, "weights_bytes_per_gpu", in->weights_bytes_per_gpu > 0,
+		   round(in->weights_bytes_per_gpu));
+	add_number(o, "activation_bytes", fits, round(in->activation_bytes));
+	add_number(o, "non_torch_bytes", fits, round(in->non_torch_bytes));
+	add_number(o, "cuda_graph_bytes", fits, round(in->cuda_graph_bytes));
+	add_number(o, "kv_budget_bytes_per_gpu", fits, round(in->kv_budget_bytes_per_gpu));
+	add_number(o, "kv_bytes_per_token_per_gpu", in->kv_bytes_per_token_per_gpu > 0,
+		   in->kv_bytes_per_token_per_gpu);
+	add_number(o, "kv_tokens", fits, (double)in->kv_tokens);
+	add_number(o, "max_num_seqs", fits, in->max_num_seqs);
+	add_number(o, "max_num_batched_tokens", fits, in->max_num_batched_tokens);
 	cJSON_AddNumberToObject(o, "max_model_len", (double)in->max_model_len);
-	if (!in->fits) {
-		print_json(o);
-		return;
-	}
-	cJSON_AddNumberToObject(o, "activation_bytes", round(in->activation_bytes));
-	cJSON_AddNumberToObject(o, "non_torch_bytes", round(in->non_torch_bytes));
-	cJSON_AddNumberToObject(o, "cuda_graph_bytes", round(in->cuda_graph_bytes));
-	cJSON_AddNumberToObject(o, "kv_budget_bytes_per_gpu", round(in->kv_budget_bytes_per_gpu));
-	cJSON_AddNumberToObject(o, "kv_tokens", (double)in->kv_tokens);
-	cJSON_AddNumberToObject(o, "max_num_seqs", in->max_num_seqs);
-	cJSON_AddNumberToObject(o, "max_num_batched_tokens", in->max_num_batched_tokens);
-	cJSON_AddNumberToObject(o, "gpu_memory_utilization", in->gpu_memory_utilization);
+	add_number(o, "gpu_memory_utilization", fits, in->gpu_memory_utilization);
 	cJSON_AddStringToObject(o, "mode", mode_names[t->mode]);
 	cJSON_AddNumberToObject(o, "load_value", t->value);
 	cJSON_AddNumberToObject(o, "isl", t->isl);
 	cJSON_AddNumberToObject(o, "osl", t->osl);
-	cJSON_AddNumberToObject(o, "running", lp->running);
-	cJSON_AddNumberToObject(o, "output_tok_s", lp->output_tok_s);
-	cJSON_AddNumberToObject(o, "output_tok_s_per_gpu", lp->output_tok_s / in->gpus);
-	cJSON_AddNumberToObject(o, "request_rate", lp->request_rate);
-	cJSON_AddNumberToObject(o, "capacity_rate", lp->capacity_rate);
-	if (lp->ttft_s >= 0)
-		cJSON_AddNumberToObject(o, "ttft_ms", ms(lp->ttft_s));
-	else
-		cJSON_AddNullToObject(o, "ttft_ms");
-	cJSON_AddNumberToObject(o, "tpot_ms", ms(lp->tpot_s));
-	cJSON_AddBoolToObject(o, "saturated", lp->saturated);
-	cJSON_AddStringToObject(o, "bound", instance_bound_name(lp->memory_bound));
-	cJSON_AddStringToObject(o, "vllm_args", args);
+	add_number(o, "running", fits, lp->running);
+	add_number(o, "output_tok_s", fits, lp->output_tok_s);
+	add_number(o, "output_tok_s_per_gpu", fits && in->gpus > 0, lp->output_tok_s / in->gpus);
+	add_number(o, "request_rate", fits, lp->request_rate);
+	add_number(o, "capacity_rate", fits, lp->capacity_rate);
+	add_number(o, "ttft_ms", fits && lp->ttft_s >= 0, ms(lp->ttft_s));	/* null: saturated */
+	add_number(o, "tpot_ms", fits, ms(lp->tpot_s));
+	if (fits) {
+		cJSON_AddBoolToObject(o, "saturated", lp->saturated);
+		cJSON_AddStringToObject(o, "bound", instance_bound_name(lp->memory_bound));
+	} else {
+		cJSON_AddNullToObject(o, "saturated");
+		cJSON_AddNullToObject(o, "bound");
+	}
+	add_string(o, "vllm_args", fits ? args : NULL);
 	print_json(o);
 }
 
@@ -337,7 +358,8 @@ static const struct subcmd estimate_subs[] = {
 	  "  --json                       one JSON object (fits, reason, tp, pp, dp, ep,\n"
 	  "                               gpus, weights_bytes_per_gpu, kv_tokens,\n"
 	  "                               max_num_seqs, output_tok_s, ttft_ms, tpot_ms,\n"
-	  "                               bound, vllm_args, ...)\n"
+	  "                               bound, vllm_args, ...): always the same keys,\n"
+	  "                               null where there is no value\n"
 	  "\n"
 	  "A configuration that does not fit is reported with its reason and exit 0.\n" },
 	{ 0 },

@@ -334,8 +334,13 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 	while (r >= 0 && (r = stmt_step(cost)) == 1)
 		tprintf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
 		       stmt_text(cost, 0), stmt_double(cost, 1), stmt_double(cost, 2));
-	tprintf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations;\n"
-	       "piqplan report quarterly %s renders the report.\n", db_path, name);
+	/* Hints are not data: stderr, so stdout stays the run's summary alone. */
+	fputs("\nsqlite3 ", stderr);
+	term_fputs(db_path, 0, stderr);
+	fputs(" 'select * from v_configs' shows the vLLM configurations;\npiqplan report "
+	      "quarterly ", stderr);
+	term_fputs(name, 0, stderr);
+	fputs(" renders the report.\n", stderr);
 	ret = r < 0 ? -1 : 0;
 cleanup:
 	stmt_finalize(cost);

@@ -73,9 +73,11 @@ static int read_header(struct calib_reader *rd, char **f, int n, long line)
 }
 
 /*
- * A positive number up to max (absurd values would overflow the model's
- * integer token counts); an empty cell is 0 when optional.
+ * A number from CALIB_MIN_VALUE up to max (absurd values would overflow
+ * the model's integer token counts; one of 1e-300 made a percentage error
+ * of 300 digits); an empty cell is 0 when optional.
  */
+#define CALIB_MIN_VALUE 0.001
 static int number(struct calib_reader *rd, char **f, long line, int c, int optional, double max,
 		  double *out)
 {
@@ -84,8 +86,8 @@ static int number(struct calib_reader *rd, char **f, long line, int c, int optio
 	*out = 0;
 	if (!*s && optional)
 		return 0;
-	if (parse_double(s, out) || !(*out > 0) || !(*out <= max)) {
-		snprintf(want, sizeof(want), "a positive number up to %.0f%s", max,
+	if (parse_double(s, out) || !(*out >= CALIB_MIN_VALUE) || !(*out <= max)) {
+		snprintf(want, sizeof(want), "a number from %g to %.0f%s", CALIB_MIN_VALUE, max,
 			 optional ? ", or nothing" : "");
 		return row_error(rd, line, c, want);
 	}

@@ -229,6 +229,17 @@ int read_file(const char *path, char **out, size_t *len)
 	return read_file_max(path, 0, out, len);
 }
 
+void fmt_shortest(char *buf, size_t n, double v)
+{
+	/* At least the integer part's digits, so 30 is "30", not "3e+01". */
+	int whole = fabs(v) >= 1 && isfinite(v) ? (int)floor(log10(fabs(v))) + 1 : 1;
+	for (int digits = 1; digits <= 17; digits++) {
+		snprintf(buf, n, "%.*g", digits > whole ? digits : (whole < 17 ? whole : 17), v);
+		if (strtod(buf, NULL) == v || !isfinite(v))
+			return;
+	}
+}
+
 void fmt_count(char *buf, size_t n, double v)
 {
 	if (fabs(v) >= 1e12)

@@ -75,6 +75,12 @@ int read_file_max(const char *path, size_t max, char **out, size_t *len);
 /* read_file_max with no limit. */
 int read_file(const char *path, char **out, size_t *len);
 
+/*
+ * v with the fewest significant digits (1 to 17) that read back as
+ * exactly v: 10.39 -> "10.39", never "10.390000000000001".
+ */
+void fmt_shortest(char *buf, size_t n, double v);
+
 /* Human figures: 671034000000 -> "671.03B"; bytes -> "1.31 GiB". */
 void fmt_count(char *buf, size_t n, double v);
 void fmt_bytes(char *buf, size_t n, double bytes);

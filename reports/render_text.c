@@ -151,7 +151,7 @@ void render_csv(const struct report *r, struct strbuf *out)
 				if (cell->type == 't') {
 					csv_cell(out, cell->text);
 				} else if (cell->type == 'n') {
-					snprintf(buf, sizeof(buf), "%.17g", cell->num);
+					fmt_shortest(buf, sizeof(buf), cell->num);	/* round-trips */
 					strbuf_addstr(out, buf);
 				}
 				strbuf_addstr(out, "\n");

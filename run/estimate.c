@@ -8,6 +8,7 @@
 #include "schema/load.h"
 #include "schema/lookup.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,6 +101,10 @@ int estimate_instance(struct db *db, const struct estimate_request *req, struct 
 
 	rq.max_model_len = req->max_model_len > 0 ? req->max_model_len
 		: round_up_tokens((int64_t)(req->isl + req->osl), MODEL_LEN_ROUND);
+	/* Rounding up must not pass the context when isl + osl itself fits in it. */
+	if (!req->max_model_len && rq.max_model_len > out->arch.max_context_tokens &&
+	    req->isl + req->osl <= (double)out->arch.max_context_tokens)
+		rq.max_model_len = out->arch.max_context_tokens;
 	rq.resident_tokens_per_seq = req->isl + req->osl / 2;
 	rq.gpu_memory_utilization = req->gpu_memory_utilization;
 
@@ -112,6 +117,17 @@ int estimate_instance(struct db *db, const struct estimate_request *req, struct 
 	}
 	out->in = best.in;
 	out->lp = best.lp;
+	/*
+	 * vLLM refuses a --max-model-len above the model's context
+	 * (max_position_embeddings) unless told to allow it: a request that long
+	 * is no configuration (scenario run caps the pools' at the context too).
+	 */
+	if (out->in.fits && out->in.max_model_len > out->arch.max_context_tokens) {
+		out->in.fits = 0;
+		snprintf(out->in.reason, sizeof(out->in.reason), "max_model_len %lld exceeds the "
+			 "model's context of %lld tokens (max_position_embeddings): vLLM refuses it",
+			 (long long)out->in.max_model_len, (long long)out->arch.max_context_tokens);
+	}
 	out->vllm_args = best.in.fits ? vllm_args_alloc(&best.in, &out->arch, out->model_id)
 				      : xstrdup("");
 	ret = 0;

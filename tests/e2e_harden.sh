@@ -248,6 +248,46 @@ expect 0 scenario create eq --workload 'a=b' --start 2027Q1 --quarters 1 --growt
 [ "$(q "select sw.growth_pct_per_quarter from scenario_workload sw join workload w
 	on w.id = sw.workload_id where w.name = 'a=b'")" = 5.0 ] && ok || bad "--growth NAME=PCT with '='"
 
+# --- D14 and newcomer: estimate's max_model_len and its JSON ---------------------------
+fresh
+# Llama-3.1-8B's max_position_embeddings is 131072: a 501,000-token request cannot be served.
+expect 0 estimate --model Llama-3.1-8B --gpu H200-SXM-141GB --isl 500000 --osl 1000 --json
+[ "$(json 'j["fits"]')" = False ] && ok || bad "D14: max_model_len past the context fits"
+contains "max_position_embeddings" "$(json 'j["reason"]')" "D14: the reason names the context"
+# 130,000 + 1,000 tokens fit the context: rounding up to 256 must not pass 131072.
+expect 0 estimate --model Llama-3.1-8B --gpu H200-SXM-141GB --isl 130000 --osl 1000 --json
+[ "$(json 'j["max_model_len"] <= 131072')" = True ] && ok || bad "D14: rounded past the context"
+keys() { json 'sorted(j)'; }
+expect 0 estimate --model Llama-3.1-8B --gpu H200-SXM-141GB --isl 100 --osl 10 --json
+k1=$(keys); [ "$(json 'j["reason"]')" = None ] && ok || bad "estimate --json: reason not null"
+expect 0 estimate --model deepseek-v3 --gpu H200-SXM-141GB --isl 2000 --osl 500 --tp 1 --json
+k2=$(keys); [ "$(json 'j["fits"], j["kv_tokens"]')" = "False None" ] && ok ||
+	bad "estimate --json: a value where there is none"
+[ "$k1" = "$k2" ] && ok || bad "estimate --json: keys differ between fits and not"
+
+# --- newcomer: report CSV numbers round-trip in the fewest digits --------------------
+fresh
+expect 0 report quarterly s1 --format csv
+LC_ALL=C grep -Eq ',[0-9]+\.[0-9]*000000000[0-9]$|,[0-9]+\.[0-9]*99999999[0-9]$' "$tmp/out" &&
+	bad "report CSV: a number printed with float noise" || ok
+python3 - "$tmp/out" <<'PY' && ok || bad "report CSV: a number that is not the shortest round-trip"
+import csv, sys
+for r in csv.reader(open(sys.argv[1], newline="")):
+    v = r[3]
+    try:
+        x = float(v)
+    except ValueError:
+        continue
+    if v != repr(x) and v != repr(x).removesuffix(".0") and float(v) == x and len(v) > len(repr(x)):
+        sys.exit(1)
+PY
+
+# --- newcomer: scenario run prints its hints on stderr -------------------------------
+fresh
+expect 0 scenario run s1
+lacks "select * from v_configs" "$out" "scenario run: a hint on stdout"
+contains "select * from v_configs" "$err" "scenario run: the hint on stderr"
+
 # --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
 fresh
 runs=$(q 'select count(*) from run')
