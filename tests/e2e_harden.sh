@@ -288,6 +288,21 @@ expect 0 scenario run s1
 lacks "select * from v_configs" "$out" "scenario run: a hint on stdout"
 contains "select * from v_configs" "$err" "scenario run: the hint on stderr"
 
+# --- D22: 65,536 buckets sharing one prompt range are checked in one sweep -----------
+fresh
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+    f.write('prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests\n')
+    f.write(''.join(f'0,+Inf,{k},{k+1},1\n' for k in range(65536)))" "$tmp/n2.csv"
+start=$SECONDS
+expect 0 workload import n2 "$tmp/n2.csv" --model deepseek-v3
+[ $((SECONDS - start)) -lt 30 ] && ok || bad "D22: 65,536 buckets took $((SECONDS - start)) s"
+[ "$(q "select requests from workload where name = 'n2'")" = 65536 ] && ok || bad "D22: requests"
+{ head -n 60001 "$tmp/n2.csv"; printf '0,10,0,5,1\n'; } >"$tmp/n2b.csv"
+expect 65 workload import n2b "$tmp/n2b.csv" --model deepseek-v3
+contains "does not overlap the bucket on line 2" "$err" "D22: the overlap is still found"
+
 # --- D4: a command whose stdout fails rolls back and exits 1 -------------------------
 fresh
 runs=$(q 'select count(*) from run')

@@ -329,6 +329,52 @@ START_TEST(blockset)
 END_TEST
 
 /*
+ * D22: the overlap check is a sweep now (it compared every pair: 65,536
+ * buckets sharing one prompt range took seconds). Against the pairwise
+ * definition -- two distinct rectangles overlap when both their half-open
+ * ranges do -- on random small grids, where overlaps are common, and the
+ * two lines it names must be an overlapping pair.
+ */
+START_TEST(overlap_sweep_matches_pairs)
+{
+	uint64_t seed = 12345;
+	for (int trial = 0; trial < 3000; trial++) {
+		struct wl_hist *h = wl_hist_new(NULL);
+		int64_t r[12][4];
+		int n = 1 + trial % 12;
+		for (int i = 0; i < n; i++) {
+			for (int k = 0; k < 4; k += 2) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				int64_t a = (int64_t)((seed >> 33) % 12), b = (int64_t)((seed >> 45) % 12);
+				r[i][k] = a < b ? a : b;
+				r[i][k + 1] = (a < b ? b : a) + 1;
+			}
+			ck_assert_int_eq(wl_hist_add_bucket(h, r[i][0], r[i][1], r[i][2], r[i][3], 1,
+							    i + 1), 0);
+		}
+		int want = 0;
+		for (int i = 0; i < n; i++)
+			for (int j = i + 1; j < n; j++) {
+				int same = !memcmp(r[i], r[j], sizeof(r[i]));
+				if (!same && r[i][0] < r[j][1] && r[j][0] < r[i][1] &&
+				    r[i][2] < r[j][3] && r[j][2] < r[i][3])
+					want = 1;
+			}
+		int64_t la = 0, lb = 0;
+		int rc = wl_hist_finish(h, &la, &lb);
+		ck_assert_msg((rc == WL_EOVERLAP) == want, "trial %d: rc %d, overlap %d", trial, rc,
+			      want);
+		if (rc == WL_EOVERLAP) {
+			const int64_t *x = r[la - 1], *y = r[lb - 1];
+			ck_assert(la < lb);
+			ck_assert(x[0] < y[1] && y[0] < x[1] && x[2] < y[3] && y[2] < x[3]);
+		}
+		wl_hist_free(h);
+	}
+}
+END_TEST
+
+/*
  * Exact token totals for a rectangles histogram (Prometheus _sum rows):
  * [0,100) x 6 requests and [100,inf) x 4; estimates 6 x 49 = 294 and
  * 4 x 100 = 400. A total of 1000: the finite bucket goes to its top,
@@ -420,6 +466,7 @@ static Suite *workload_suite(void)
 	tcase_add_test(tc, arrivals_peak);
 	tcase_add_test(tc, blockset);
 	tcase_add_test(tc, set_sums);
+	tcase_add_test(tc, overlap_sweep_matches_pairs);
 	tcase_add_test(tc, summary_fill);
 	suite_add_tcase(s, tc);
 	return s;
