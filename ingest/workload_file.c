@@ -295,10 +295,11 @@ static int parse_count(const char *s, size_t len, int64_t max, int64_t *out)
 	int64_t v = 0;
 	int big = 0;
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > max)
+		int d = s[i] - '0';
+		if (big || v > (max - d) / 10)	/* v * 10 + d > max, without overflowing */
 			big = 1;
 		else
-			v = v * 10 + (s[i] - '0');
+			v = v * 10 + d;
 	}
 	if (i < len && s[i] == '.')
 		for (i++; i < len && s[i] == '0'; i++)

@@ -640,6 +640,9 @@ START_TEST(bad_requests)
 	    "t.csv:3: column timestamp: expected epoch seconds up to 9223372035 (2262-04-11)");
 	BAD(REQ_HEADER "9223372036,1,2\n", WL_FMT_AUTO,
 	    "t.csv:2: column timestamp: expected epoch seconds up to 9223372035");
+	/* 23 digits read as ns, past 2262 -- counted without overflowing an int64_t. */
+	BAD(REQ_HEADER "99999999999999999999999,1,2\n", WL_FMT_AUTO,
+	    "t.csv:2: column timestamp: expected epoch nanoseconds up to 9223372035999999999");
 	BAD("timestamp,prompt_tokens\n1,2\n", WL_FMT_AUTO,
 	    "t.csv:1: column output_tokens: expected in the header line (requests format: "
 	    "timestamp,prompt_tokens,output_tokens)");
