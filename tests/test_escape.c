@@ -10,6 +10,7 @@
 
 #include "lib/escape.h"
 #include "lib/util.h"
+#include "testutil.h"
 
 static char *term(const char *s, int keep_lines)
 {
@@ -87,9 +88,5 @@ int main(void)
 	tcase_add_test(tc, markdown_cannot_open_a_block);
 	tcase_add_test(tc, markdown_has_no_control_characters);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "testutil.h"
 
 START_TEST(decimal_numbers_only)
 {
@@ -70,9 +71,5 @@ int main(void)
 	tcase_add_test(tc, shortest_round_trip);
 	tcase_add_test(tc, read_file_stops_at_its_limit);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(s);
 }

@@ -1,7 +1,8 @@
 /*
  * testutil.h - what several Check suites share: a relative-tolerance
- * assertion and reading one of the catalog's config.json files (from
- * $PIQPLAN_MODELS_DIR, which meson points at seeds/models).
+ * assertion, reading one of the catalog's config.json files (from
+ * $PIQPLAN_MODELS_DIR, which meson points at seeds/models), and running a
+ * suite from main().
  */
 #ifndef PIQPLAN_TESTUTIL_H
 #define PIQPLAN_TESTUTIL_H
@@ -45,6 +46,16 @@ static inline void load(const char *file, struct model_arch *m)
 	ck_assert_msg(model_arch_parse(buf, (size_t)n, m, err, sizeof(err)) == 0, "%s: %s",
 		      file, err);
 	free(buf);
+}
+
+/* Run one suite to the end: main()'s exit status. */
+static inline int run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif
