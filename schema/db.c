@@ -411,6 +411,8 @@ static int open_and_read_header(struct db *db, enum db_mode mode, struct db_head
 		rc = probe(db);
 	if (rc == SQLITE_OK)
 		return read_header(db, h);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return fail(db, rc, "opening it");	/* exit 75, as for any busy database */
 	if (mode != DB_READ || !cannot_write(rc)) {
 		error("cannot open database '%s': %s%s", db->path,
 		      db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc),

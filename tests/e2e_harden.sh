@@ -372,6 +372,16 @@ expect 0 report quarterly '# Fake heading'
 expect 0 report quarterly $'s\e[2J' --format csv
 LC_ALL=C grep -q $'\e\[2J' "$tmp/out" && ok || bad "D9: CSV must still carry the stored bytes"
 
+# A database held EXCLUSIVE by another process: reading it is busy (75), as writing it is.
+fresh
+sqlite3 "$PIQPLAN_DB" 'PRAGMA journal_mode=DELETE' >/dev/null
+( printf 'PRAGMA locking_mode=EXCLUSIVE;\nBEGIN EXCLUSIVE;\nSELECT 1;\n'; sleep 7; printf 'COMMIT;\n' ) |
+	sqlite3 "$PIQPLAN_DB" >/dev/null &
+sleep 0.5
+expect 75 model list
+contains "busy" "$err" "an EXCLUSIVE lock makes a read busy"
+wait
+
 # --- D11: an option's value is never --help or --db ------------------------------
 fresh
 expect 0 price add h200 spot 2 --as-of 2026 --source --help
