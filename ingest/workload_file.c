@@ -122,7 +122,7 @@ static const char *canonical_name(enum role r)
 
 /* Prometheus: the two vLLM histograms, each summed over windows (see prometheus_row). */
 enum { PROM_PROMPT, PROM_OUTPUT };
-#define PROM_MAX_GROUPS		(1 << 20)	/* (window, model, metric) groups: 48 MiB at most */
+#define PROM_MAX_GROUPS		(1 << 18)	/* (window, model, metric) groups: a 32 MiB table at most */
 #define PROM_MAX_MODELS		256
 #define PROM_SHOWN_OTHERS	8
 #define PROM_MAX_REQUESTS	1e11		/* requests x 10^7 tokens must fit an int64_t */
@@ -822,7 +822,7 @@ static int prometheus_row(struct ingest *in)
 	struct prom_group *g = prom_group_get(ps, start, end, mi, which);
 	if (!g)
 		return fail(in, INGEST_ERR_DATA, in->line, NULL,
-			    "expected at most %d windows", PROM_MAX_GROUPS);
+			    "expected at most %d (window, model, metric) groups", PROM_MAX_GROUPS);
 	if (!g->rows)
 		g->line = in->line;
 	g->rows++;

@@ -8,7 +8,7 @@
  * percentile sketches, counters and the tables described in
  * planner/workload.h (arrival slots: with the time span; Mooncake block
  * set: with distinct block ids) and the Prometheus groups (one small record
- * per window, model and metric, at most 2^20) are kept, plus one row /
+ * per window, model and metric, at most 2^18) are kept, plus one row /
  * line at a time.
  *
  * Formats (DESIGN.md section 7; names matched without regard to case,
