@@ -335,6 +335,13 @@ before=$(file_hash "$tmp/other.db")
 expect 1 --db "$tmp/other.db" model list
 contains "not a piqplan database" "$err" "D5: another application's database refused"
 [ "$(file_hash "$tmp/other.db")" = "$before" ] && ok || bad "D5: a foreign database changed"
+# D17: another application's file that happens to carry piqplan's user_version.
+rm -f "$tmp/v4.db"
+sqlite3 "$tmp/v4.db" 'PRAGMA user_version=4; CREATE TABLE model(x);'
+before=$(file_hash "$tmp/v4.db")
+expect 1 --db "$tmp/v4.db" model list
+contains "not a piqplan database" "$err" "D17: a foreign database at user_version 4"
+[ "$(file_hash "$tmp/v4.db")" = "$before" ] && ok || bad "D17: the foreign database changed"
 fresh
 sqlite3 "$PIQPLAN_DB" 'PRAGMA journal_mode=DELETE' >/dev/null
 before=$(file_hash "$PIQPLAN_DB")
