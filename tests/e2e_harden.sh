@@ -329,19 +329,15 @@ expect 1 model list
 contains "newer than this piqplan" "$err" "D5: newer database refused"
 [ "$(file_hash "$PIQPLAN_DB")" = "$before" ] && ok || bad "D5: a refused newer database changed"
 [ "$(q 'PRAGMA journal_mode')" = delete ] && ok || bad "D5: journal mode switched on a refused file"
-rm -f "$tmp/other.db"
-sqlite3 "$tmp/other.db" 'PRAGMA application_id=42; CREATE TABLE t(x);'
-before=$(file_hash "$tmp/other.db")
-expect 1 --db "$tmp/other.db" model list
-contains "not a piqplan database" "$err" "D5: another application's database refused"
-[ "$(file_hash "$tmp/other.db")" = "$before" ] && ok || bad "D5: a foreign database changed"
-# D17: another application's file that happens to carry piqplan's user_version.
-rm -f "$tmp/v4.db"
-sqlite3 "$tmp/v4.db" 'PRAGMA user_version=4; CREATE TABLE model(x);'
-before=$(file_hash "$tmp/v4.db")
-expect 1 --db "$tmp/v4.db" model list
-contains "not a piqplan database" "$err" "D17: a foreign database at user_version 4"
-[ "$(file_hash "$tmp/v4.db")" = "$before" ] && ok || bad "D17: the foreign database changed"
+# Another application's database (D5), and one that happens to carry piqplan's user_version (D17).
+for sql in 'PRAGMA application_id=42; CREATE TABLE t(x);' 'PRAGMA user_version=4; CREATE TABLE model(x);'; do
+	rm -f "$tmp/other.db"
+	sqlite3 "$tmp/other.db" "$sql"
+	before=$(file_hash "$tmp/other.db")
+	expect 1 --db "$tmp/other.db" model list
+	contains "not a piqplan database" "$err" "D5, D17: a foreign database refused ($sql)"
+	[ "$(file_hash "$tmp/other.db")" = "$before" ] && ok || bad "D5, D17: a foreign database changed ($sql)"
+done
 fresh
 sqlite3 "$PIQPLAN_DB" 'PRAGMA journal_mode=DELETE' >/dev/null
 before=$(file_hash "$PIQPLAN_DB")
