@@ -14,6 +14,7 @@
 #include "cli/cmd.h"
 #include "cli/opts.h"
 #include "ingest/calibration_file.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/calibrate.h"
@@ -83,10 +84,10 @@ static void print_metric_line(const char *name, const struct calib_metric *b,
 			      const struct calib_metric *a)
 {
 	if (b->n == 0 && a->n == 0) {
-		printf("  %-14s %4s  (not measured)\n", name, "0");
+		tprintf("  %-14s %4s  (not measured)\n", name, "0");
 		return;
 	}
-	printf("  %-14s %4d  %8.1f%% %8.1f%%   %8.1f%% %8.1f%%\n", name, a->n, b->median_ape,
+	tprintf("  %-14s %4d  %8.1f%% %8.1f%%   %8.1f%% %8.1f%%\n", name, a->n, b->median_ape,
 	       b->p90_ape, a->median_ape, a->p90_ape);
 }
 
@@ -108,7 +109,7 @@ static void fmt_ms(char *buf, size_t n, double s)
 
 static void print_rows(const struct engine_fit *ef)
 {
-	printf("\n  %5s %-28s %-8s %-15s %9s %9s %9s %8s %8s %7s %7s\n", "line", "model",
+	tprintf("\n  %5s %-28s %-8s %-15s %9s %9s %9s %8s %8s %7s %7s\n", "line", "model",
 	       "layout", "load", "tok/s", "before", "after", "ttft", "after", "tpot", "after");
 	for (int i = 0; i < ef->n; i++) {
 		const struct calib_row *r = &ef->rows[i];
@@ -124,7 +125,7 @@ static void print_rows(const struct engine_fit *ef)
 		fmt_ms(t2, sizeof(t2), pa.fits ? pa.ttft_s : 0);
 		snprintf(t3, sizeof(t3), r->tpot_s > 0 ? "%.1f" : "-", r->tpot_s * 1e3);
 		snprintf(t4, sizeof(t4), "%.1f", pa.tpot_s * 1e3);
-		printf("  %5ld %-28.28s %-8s %-15s %9.0f %9.0f %9.0f %8s %8s %7s %7s\n", r->line,
+		tprintf("  %5ld %-28.28s %-8s %-15s %9.0f %9.0f %9.0f %8s %8s %7s %7s\n", r->line,
 		       short_model(ef->src[i]->model_id), layout, load, r->output_tok_s,
 		       pb.output_tok_s, pa.output_tok_s, t1, t2, t3, t4);
 	}
@@ -133,25 +134,25 @@ static void print_rows(const struct engine_fit *ef)
 static void print_fit(const char *engine, const struct engine_fit *ef, int verbose,
 		      int dry_run)
 {
-	printf("engine %s: %d rows%s\n", engine, ef->n,
+	tprintf("engine %s: %d rows%s\n", engine, ef->n,
 	       ef->err_before.unfit ? " (some layouts do not fit: see --verbose)" : "");
-	printf("  %-28s %10s %10s\n", "parameter", "before", "after");
+	tprintf("  %-28s %10s %10s\n", "parameter", "before", "after");
 	for (int p = 0; p < CALIB_NPARAMS; p++)
-		printf("  %-28s %10.4g %10.4g%s\n", calib_param_name(p),
+		tprintf("  %-28s %10.4g %10.4g%s\n", calib_param_name(p),
 		       calib_param_get(&ef->before, p), calib_param_get(&ef->after, p),
 		       (ef->params >> p) & 1 ? "" : "  (not fitted)");
-	printf("  %-14s %4s  %9s %9s   %9s %9s\n", "abs % error", "n", "median", "p90",
+	tprintf("  %-14s %4s  %9s %9s   %9s %9s\n", "abs % error", "n", "median", "p90",
 	       "median", "p90");
-	printf("  %-14s %4s  %19s   %19s\n", "", "", "before", dry_run ? "fitted" : "after");
+	tprintf("  %-14s %4s  %19s   %19s\n", "", "", "before", dry_run ? "fitted" : "after");
 	print_metric_line("output tok/s", &ef->err_before.tok_s, &ef->err_after.tok_s);
 	print_metric_line("TTFT", &ef->err_before.ttft, &ef->err_after.ttft);
 	print_metric_line("TPOT", &ef->err_before.tpot, &ef->err_after.tpot);
 	if (ef->err_after.unfit)
-		printf("  %d row(s) whose layout does not fit were scored as misses\n",
+		tprintf("  %d row(s) whose layout does not fit were scored as misses\n",
 		       ef->err_after.unfit);
 	if (verbose)
 		print_rows(ef);
-	printf("\n");
+	tprintf("\n");
 }
 
 static int calibrate_run(struct ctx *ctx, int argc, char **argv)
@@ -168,8 +169,9 @@ static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	struct calibration cal;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	req.path = pos[0];
 	if (calibrate_begin(ctx->db, &req, &cal) ||
 	    calib_file_read(req.path, keep_row, &cal.read, cal.sha256) ||
@@ -202,9 +204,9 @@ static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 		for (int k = 0; k < nengines; k++)
 			print_fit(engines[k], &fits[k], verbose, req.dry_run);
 		if (req.dry_run)
-			printf("dry run: nothing written\n");
+			tprintf("dry run: nothing written\n");
 		else
-			printf("fitted values written to the engine table (%d engine%s)\n",
+			tprintf("fitted values written to the engine table (%d engine%s)\n",
 			       nengines, nengines == 1 ? "" : "s");
 	}
 	calibration_free(&cal);

@@ -50,13 +50,13 @@ expect 1 calibrate "$TMP/none.csv"
 # A malformed row: FILE:LINE and the column, exit 65, nothing written.
 { head -3 "$CSV"; echo "meta-llama/Llama-3.1-8B,H100-SXM-80GB,1,1,1,0,fp8,trtllm,abc,2048,offline,,100,,,x"; } >"$TMP/bad.csv"
 expect 65 calibrate "$TMP/bad.csv"
-grep -q "bad.csv:4: column isl: expected a positive number" "$TMP/err" ||
+grep -q "bad.csv:4: column isl: expected a number from 0.001" "$TMP/err" ||
 	fail "bad row message: $(cat "$TMP/err")"
 [ "$(engine_row vllm)" = "$before" ] || fail "a bad file changed the engine table"
 # An absurd prompt length (it would overflow the token arithmetic): the same, with the bound.
 { head -3 "$CSV"; echo "meta-llama/Llama-3.1-8B,H100-SXM-80GB,1,1,1,0,fp8,trtllm,1e300,2048,offline,,100,,,x"; } >"$TMP/huge.csv"
 expect 65 calibrate "$TMP/huge.csv"
-grep -q "huge.csv:4: column isl: expected a positive number up to 10000000" "$TMP/err" ||
+grep -q "huge.csv:4: column isl: expected a number from 0.001 to 10000000" "$TMP/err" ||
 	fail "absurd isl message: $(cat "$TMP/err")"
 { head -1 "$CSV" | sed 's/,tpot_ms//'; } >"$TMP/nocol.csv"
 expect 65 calibrate "$TMP/nocol.csv"
