@@ -69,9 +69,9 @@ static void md_section(struct strbuf *out, const struct rsection *s)
 	if (!strcmp(s->id, "notes")) {
 		for (int r = 0; r < s->nrows; r++) {
 			strbuf_addstr(out, "- **");
-			md_escape(out, rsection_cell(s, r, "kind")->text);
+			md_escape(out, rcell_text(rsection_cell(s, r, "kind")));
 			strbuf_addstr(out, "**: ");
-			md_escape(out, rsection_cell(s, r, "text")->text);
+			md_escape(out, rcell_text(rsection_cell(s, r, "text")));
 			strbuf_addstr(out, "\n");
 		}
 		return;
@@ -103,9 +103,9 @@ static void md_section(struct strbuf *out, const struct rsection *s)
 		if (args->type != 't')
 			continue;
 		strbuf_addstr(out, "\n");
-		md_escape(out, rsection_cell(s, r, "workload")->text);
+		md_escape(out, rcell_text(rsection_cell(s, r, "workload")));
 		strbuf_addstr(out, " / ");
-		md_escape(out, rsection_cell(s, r, "pool")->text);
+		md_escape(out, rcell_text(rsection_cell(s, r, "pool")));
 		strbuf_addstr(out, ":\n\n");
 		md_code(out, args->text);
 	}

@@ -478,5 +478,13 @@ else
 	echo "D23: skipped (cannot mount a tmpfs here)"
 fi
 
+# --- A run stored before migration 006 lists no pool workloads (D19's base.db) ---------
+fresh
+expect 0 scenario run s1
+q "DELETE FROM run_pool_workload"
+for f in md html; do
+	expect 0 report quarterly s1 --format $f
+done
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
