@@ -1141,6 +1141,11 @@ int wl_arrivals_rates(const struct wl_arrivals *a, struct wl_rates *out)
 		out->p90 = sk_quantile(sk, 0.90, 1) / window_s;
 		out->p99 = sk_quantile(sk, 0.99, 1) / window_s;
 		out->p999 = sk_quantile(sk, 0.999, 1) / window_s;
+		/* Above 2,048 a cell is up to 0.1 % wide: no percentile above the busiest window. */
+		double *q[4] = { &out->p50, &out->p90, &out->p99, &out->p999 };
+		for (int k = 0; k < 4; k++)
+			if (*q[k] > out->peak)
+				*q[k] = out->peak;
 	} else {
 		/* Shorter than a window: every arrival falls in one. */
 		out->peak = placed / window_s;
