@@ -14,6 +14,7 @@
 #include "cli/cmd.h"
 #include "cli/opts.h"
 #include "ingest/calibration_file.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/calibrate.h"
@@ -177,10 +178,10 @@ static void print_metric_line(const char *name, const struct calib_metric *b,
 			      const struct calib_metric *a)
 {
 	if (b->n == 0 && a->n == 0) {
-		printf("  %-14s %4s  (not measured)\n", name, "0");
+		tprintf("  %-14s %4s  (not measured)\n", name, "0");
 		return;
 	}
-	printf("  %-14s %4d  %8.1f%% %8.1f%%   %8.1f%% %8.1f%%\n", name, a->n, b->median_ape,
+	tprintf("  %-14s %4d  %8.1f%% %8.1f%%   %8.1f%% %8.1f%%\n", name, a->n, b->median_ape,
 	       b->p90_ape, a->median_ape, a->p90_ape);
 }
 
@@ -202,7 +203,7 @@ static void fmt_ms(char *buf, size_t n, double s)
 
 static void print_rows(struct engine_fit *ef)
 {
-	printf("\n  %5s %-24s %-14s %-8s %-15s %9s %9s %9s %8s %8s %7s %7s\n", "row", "model",
+	tprintf("\n  %5s %-24s %-14s %-8s %-15s %9s %9s %9s %8s %8s %7s %7s\n", "row", "model",
 	       "gpu", "layout", "load", "tok/s", "before", "after", "ttft", "after", "tpot",
 	       "after");
 	for (int i = 0; i < ef->n; i++) {
@@ -219,7 +220,7 @@ static void print_rows(struct engine_fit *ef)
 		fmt_ms(t2, sizeof(t2), pa.fits ? pa.ttft_s : 0);
 		snprintf(t3, sizeof(t3), r->tpot_s > 0 ? "%.1f" : "-", r->tpot_s * 1e3);
 		snprintf(t4, sizeof(t4), "%.1f", pa.tpot_s * 1e3);
-		printf("  %5ld %-24.24s %-14.14s %-8s %-15s %9.0f %9.0f %9.0f %8s %8s %7s %7s\n",
+		tprintf("  %5ld %-24.24s %-14.14s %-8s %-15s %9.0f %9.0f %9.0f %8s %8s %7s %7s\n",
 		       r->line, short_model(ef->src[i]->model_id), r->gpu.id, layout, load,
 		       r->output_tok_s, pb.output_tok_s, pa.output_tok_s, t1, t2, t3, t4);
 	}
@@ -227,14 +228,14 @@ static void print_rows(struct engine_fit *ef)
 
 static void print_profiles(const char *engine, const struct engine_profile *e)
 {
-	printf("  %-26s %4s %5s %5s %5s %5s %6s %8s %7s %7s %6s %6s %7s  %s\n", "profile",
+	tprintf("  %-26s %4s %5s %5s %5s %5s %6s %8s %7s %7s %6s %6s %7s  %s\n", "profile",
 	       "rows", "bw", "flops", "attn", "kv_bw", "moe_bw", "layer_us", "moe_us", "step_ms",
 	       "seq_us", "req_ms", "ttft_ms", "measured/predicted p10..p90");
 	for (int k = 0; k < e->nprofiles; k++) {
 		const struct perf_profile *pr = &e->profiles[k];
 		char name[64];
 		perf_profile_name(engine, pr, name, sizeof(name));
-		printf("  %-26.26s %4d %5.2f %5.2f %5.2f %5.2f %6.2f %8.1f %7.1f %7.2f %6.1f %6.2f "
+		tprintf("  %-26.26s %4d %5.2f %5.2f %5.2f %5.2f %6.2f %8.1f %7.1f %7.2f %6.1f %6.2f "
 		       "%7.1f  %.2f..%.2f%s\n", name, pr->rows, pr->p.bw_efficiency,
 		       pr->p.flops_efficiency, pr->p.attn_efficiency, pr->p.kv_bw_efficiency,
 		       pr->p.moe_bw_efficiency, pr->p.layer_latency_s * 1e6,
@@ -248,7 +249,7 @@ static void print_profiles(const char *engine, const struct engine_profile *e)
 
 static void print_held_out_line(const char *what, const struct calib_error *e)
 {
-	printf("  %-10s %4d  %7.1f%% %7.1f%%   %7.1f%% %7.1f%%   %7.1f%% %7.1f%%\n", what,
+	tprintf("  %-10s %4d  %7.1f%% %7.1f%%   %7.1f%% %7.1f%%   %7.1f%% %7.1f%%\n", what,
 	       e->rows, e->tok_s.median_ape, e->tok_s.p90_ape, e->ttft.median_ape,
 	       e->ttft.p90_ape, e->tpot.median_ape, e->tpot.p90_ape);
 }
@@ -263,9 +264,9 @@ static void print_validation(const struct engine_fit *ef, int by_family)
 	};
 	for (int v = 0; v < 2; v++) {
 		struct calib_error err;
-		printf("  held out, %s (%d folds): abs %% error median / p90\n", cv[v].name,
+		tprintf("  held out, %s (%d folds): abs %% error median / p90\n", cv[v].name,
 		       cv[v].folds);
-		printf("  %-10s %4s  %17s   %17s   %17s\n", "family", "rows", "output tok/s", "TTFT",
+		tprintf("  %-10s %4s  %17s   %17s   %17s\n", "family", "rows", "output tok/s", "TTFT",
 		       "TPOT");
 		held_out_error(ef, cv[v].pred, "", &err);
 		print_held_out_line("all", &err);
@@ -279,23 +280,23 @@ static void print_validation(const struct engine_fit *ef, int by_family)
 static void print_fit(const char *engine, struct engine_fit *ef, int verbose, int dry_run,
 		      int by_family)
 {
-	printf("engine %s: %d rows%s\n", engine, ef->n,
+	tprintf("engine %s: %d rows%s\n", engine, ef->n,
 	       ef->err_after.unfit ? " (some layouts do not fit: see --verbose)" : "");
 	print_profiles(engine, &ef->after);
-	printf("  %-14s %4s  %9s %9s   %9s %9s\n", "abs % error", "n", "median", "p90",
+	tprintf("  %-14s %4s  %9s %9s   %9s %9s\n", "abs % error", "n", "median", "p90",
 	       "median", "p90");
-	printf("  %-14s %4s  %19s   %19s\n", "", "", "before", dry_run ? "fitted" : "after");
+	tprintf("  %-14s %4s  %19s   %19s\n", "", "", "before", dry_run ? "fitted" : "after");
 	print_metric_line("output tok/s", &ef->err_before.tok_s, &ef->err_after.tok_s);
 	print_metric_line("TTFT", &ef->err_before.ttft, &ef->err_after.ttft);
 	print_metric_line("TPOT", &ef->err_before.tpot, &ef->err_after.tpot);
 	if (ef->err_after.unfit)
-		printf("  %d row(s) whose layout does not fit were scored as misses\n",
+		tprintf("  %d row(s) whose layout does not fit were scored as misses\n",
 		       ef->err_after.unfit);
 	if (ef->loso_pred)
 		print_validation(ef, by_family);
 	if (verbose)
 		print_rows(ef);
-	printf("\n");
+	tprintf("\n");
 }
 
 static int calibrate_run(struct ctx *ctx, int argc, char **argv)
@@ -314,8 +315,9 @@ static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	struct calibration cal;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 1, &npos);
+	if (parsed)
+		return parsed;
 	req.path = npos ? pos[0] : NULL;
 	if (calibrate_begin(ctx->db, &req, &cal) ||
 	    (req.path ? calib_file_read(req.path, keep_row, &cal, cal.sha256) :
@@ -358,12 +360,12 @@ static int calibrate_run(struct ctx *ctx, int argc, char **argv)
 		for (int k = 0; k < nengines; k++)
 			print_fit(engines[k], &fits[k], verbose, req.dry_run, req.validate);
 		if (cal.read.skipped)
-			printf("%d row(s) not fitted (a serving mode the model does not have yet, "
+			tprintf("%d row(s) not fitted (a serving mode the model does not have yet, "
 			       "excluded, or naming what the catalog lacks)\n", cal.read.skipped);
 		if (req.dry_run)
-			printf("dry run: nothing written\n");
+			tprintf("dry run: nothing written\n");
 		else
-			printf("fitted profiles written to the engine_profile table (%d engine%s)\n",
+			tprintf("fitted profiles written to the engine_profile table (%d engine%s)\n",
 			       nengines, nengines == 1 ? "" : "s");
 	}
 	calibration_free(&cal);

@@ -6,6 +6,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 #include "schema/catalog.h"
 #include "schema/listings.h"
@@ -32,22 +33,26 @@ static int cluster_add(struct ctx *ctx, int argc, char **argv)
 	char *pos[1], *gpu_id = NULL;
 	int npos, ret = -1;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1 || !gpu || !have_gpus)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
+	if (!gpu || !have_gpus)
 		return usage_error(ctx);
 	if (!*pos[0]) {
 		error("cluster name must not be empty");
 		return usage_error(ctx);
 	}
-	if (gpus <= 0 || gpus > 10000000) {
-		error("--gpus %lld: expected a positive number of GPUs", (long long)gpus);
+	if (gpus <= 0 || gpus > CLUSTER_MAX_GPUS) {
+		error("--gpus %lld: expected 1 to %d GPUs", (long long)gpus, CLUSTER_MAX_GPUS);
 		return usage_error(ctx);
 	}
 	if (!pricing_valid(pricing)) {
 		error("unknown pricing '%s' (expected one of: %s)", pricing, pricing_kinds_help);
 		return usage_error(ctx);
 	}
-	if (have_usd && usd < 0) {
-		error("--usd-per-hour must not be negative");
+	if (have_usd && !(usd >= 0 && usd <= PRICE_MAX_USD_PER_HOUR)) {
+		error("--usd-per-hour %g: expected 0 to %g USD per GPU-hour", usd,
+		      PRICE_MAX_USD_PER_HOUR);
 		return usage_error(ctx);
 	}
 	if (from && quarter_parse(from) < 0) {
@@ -59,7 +64,7 @@ static int cluster_add(struct ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	if (cluster_insert(ctx->db, pos[0], gpu_id, gpus, pricing, have_usd ? usd : NAN, from))
 		goto cleanup;
-	printf("cluster '%s': %lld x %s (%s)\n", pos[0], (long long)gpus, gpu_id, pricing);
+	tprintf("cluster '%s': %lld x %s (%s)\n", pos[0], (long long)gpus, gpu_id, pricing);
 	ret = 0;
 cleanup:
 	free(gpu_id);
@@ -73,8 +78,9 @@ static int cluster_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(cluster_list_stmt(ctx->db, json), json);
 }
 
@@ -84,11 +90,12 @@ static int cluster_remove(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (cluster_delete(ctx->db, pos[0]))
 		return -1;
-	printf("removed cluster '%s'\n", pos[0]);
+	tprintf("removed cluster '%s'\n", pos[0]);
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/instance.h"
@@ -68,44 +69,44 @@ static void print_memory(const struct estimate *est)
 	int vllm = !strcmp(e->id, "vllm");
 	char a[40], b[40];
 
-	printf("\nmemory per GPU");
+	tprintf("\nmemory per GPU");
 	if (vllm && in->layout.pp > 1)
-		printf(" (stage %d of %d, layers %d-%d: the fewest KV blocks)", ms->stage + 1,
+		tprintf(" (stage %d of %d, layers %d-%d: the fewest KV blocks)", ms->stage + 1,
 		       in->layout.pp, ms->first_layer, ms->first_layer + ms->layers - 1);
-	printf("      GiB\n");
-	printf("  torch sees                   %9.2f (the driver: %.2f)\n", in->memory_bytes / GIB,
+	tprintf("      GiB\n");
+	tprintf("  torch sees                   %9.2f (the driver: %.2f)\n", in->memory_bytes / GIB,
 	       est->gpu.memory_bytes / GIB);
 	if (e->fraction_of_free)
-		printf("  KV share of free memory      %9.2f (fraction)\n",
+		tprintf("  KV share of free memory      %9.2f (fraction)\n",
 		       in->gpu_memory_utilization);
 	else
-		printf("  x gpu_memory_utilization %.3g %9.2f\n", in->gpu_memory_utilization,
+		tprintf("  x gpu_memory_utilization %.3g %9.2f\n", in->gpu_memory_utilization,
 		       (vllm ? ms->requested_bytes : in->gpu_memory_utilization * in->memory_bytes) /
 		       GIB);
-	printf("  - weights                    %9.2f\n", in->weights_bytes_per_gpu / GIB);
-	printf("  - activation peak            %9.2f (%d batched tokens, %d sequences)\n",
+	tprintf("  - weights                    %9.2f\n", in->weights_bytes_per_gpu / GIB);
+	tprintf("  - activation peak            %9.2f (%d batched tokens, %d sequences)\n",
 	       in->activation_bytes / GIB, in->max_num_batched_tokens, in->max_num_seqs);
-	printf("  - non-torch                  %9.2f\n", in->non_torch_bytes / GIB);
+	tprintf("  - non-torch                  %9.2f\n", in->non_torch_bytes / GIB);
 	if (!vllm)
-		printf("  - CUDA graphs                %9.2f\n", in->cuda_graph_bytes / GIB);
+		tprintf("  - CUDA graphs                %9.2f\n", in->cuda_graph_bytes / GIB);
 	else if (in->enforce_eager)
-		printf("  - CUDA graphs                %9.2f (--enforce-eager)\n", 0.0);
+		tprintf("  - CUDA graphs                %9.2f (--enforce-eager)\n", 0.0);
 	else if (in->cuda_graph_in_budget)
-		printf("  - CUDA graphs (estimate)     %9.2f (vLLM %s counts it in the budget; the "
+		tprintf("  - CUDA graphs (estimate)     %9.2f (vLLM %s counts it in the budget; the "
 		       "%d graphs take about %.2f)\n", in->cuda_graph_estimate_bytes / GIB,
 		       e->version, ms->cuda_graphs, in->cuda_graph_bytes / GIB);
 	else
-		printf("  (CUDA graphs                 %9.2f: %d graphs captured after the budget, "
+		tprintf("  (CUDA graphs                 %9.2f: %d graphs captured after the budget, "
 		       "outside it before v0.21)\n", in->cuda_graph_bytes / GIB, ms->cuda_graphs);
 	fmt_int_commas(a, sizeof(a), (long long)in->kv_tokens);
 	fmt_int_commas(b, sizeof(b), (long long)in->kv_blocks);
 	if (vllm)
-		printf("  = KV cache                   %9.2f (%s blocks of %d tokens, %d group%s -> "
+		tprintf("  = KV cache                   %9.2f (%s blocks of %d tokens, %d group%s -> "
 		       "%s tokens; %.1f x max_model_len)\n", in->kv_budget_bytes_per_gpu / GIB, b,
 		       in->block_size_tokens, in->kv_groups, in->kv_groups == 1 ? "" : "s", a,
 		       in->max_concurrency);
 	else
-		printf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
+		tprintf("  = KV cache                   %9.2f (%.0f B/token -> %s tokens)\n",
 		       in->kv_budget_bytes_per_gpu / GIB, in->kv_bytes_per_token_per_gpu, a);
 }
 
@@ -120,83 +121,114 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	const struct load_point *lp = &c->lp;
 	char a[40], b[40];
 
-	printf("model       %s\n", model_id);
-	printf("gpu         %s x %d (tp %d, pp %d, dp %d%s)%s\n", g->id, in->gpus, l->tp, l->pp,
+	tprintf("model       %s\n", model_id);
+	tprintf("gpu         %s x %d (tp %d, pp %d, dp %d%s)%s\n", g->id, in->gpus, l->tp, l->pp,
 	       l->dp, l->ep ? ", expert parallel" : "",
 	       chosen ? "  [chosen: fewest GPUs, then tok/s per GPU]" : "");
 	if (in->nodes > 1)
-		printf("nodes       %d of %d GPUs\n", in->nodes, in->comm.node_gpus);
-	printf("engine      %s %s\n", e->id, e->version);
-	printf("precision   %s weights, %s KV cache\n", precision_name(l->precision),
+		tprintf("nodes       %d of %d GPUs\n", in->nodes, in->comm.node_gpus);
+	tprintf("engine      %s %s\n", e->id, e->version);
+	tprintf("precision   %s weights, %s KV cache\n", precision_name(l->precision),
 	       l->kv_elem_bytes == 1 ? "fp8" : "bf16");
 	if (!in->fits) {
-		printf("fits        no: %s\n", in->reason);
+		tprintf("fits        no: %s\n", in->reason);
 		if (in->weights_bytes_per_gpu > 0)
-			printf("weights     %.2f GiB per GPU\n", in->weights_bytes_per_gpu / GIB);
+			tprintf("weights     %.2f GiB per GPU\n", in->weights_bytes_per_gpu / GIB);
 		return;
 	}
 	if (in->note[0])
-		printf("note        %s\n", in->note);
+		tprintf("note        %s\n", in->note);
 
 	print_memory(est);
 	/* One max_model_len sequence per GPU, by term (model show has them per layer kind). */
 	double seq = model_kv_seq_bytes(&in->stage_kv, (double)in->max_model_len);
 	fmt_int_commas(a, sizeof(a), (long long)in->max_model_len);
-	printf("  one sequence of %s tokens: %.3f GiB (%.3f per token x len + %.3f windows"
+	tprintf("  one sequence of %s tokens: %.3f GiB (%.3f per token x len + %.3f windows"
 	       " + %.3f state)\n", a, seq / GIB,
 	       in->kv_bytes_per_token_per_gpu * (double)in->max_model_len / GIB,
 	       in->kv_window_bytes_per_seq_per_gpu / GIB, in->state_bytes_per_seq_per_gpu / GIB);
 
-	printf("\nflags\n");
-	printf("  max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d,"
+	tprintf("\nflags\n");
+	tprintf("  max_model_len %lld, max_num_seqs %d, max_num_batched_tokens %d,"
 	       " gpu_memory_utilization %.3g\n", (long long)in->max_model_len, in->max_num_seqs,
 	       in->max_num_batched_tokens, in->gpu_memory_utilization);
 	if (est->launch.n > 1)
-		printf("  %d commands, one per node (node 0's address in $HEAD_IP on every node):\n",
+		tprintf("  %d commands, one per node (node 0's address in $HEAD_IP on every node):\n",
 		       est->launch.n);
 	for (int k = 0; k < est->launch.n; k++) {
 		if (est->launch.n > 1)
-			printf("  node %d: %s\n", k, est->launch.line[k]);
+			tprintf("  node %d: %s\n", k, est->launch.line[k]);
 		else
-			printf("  %s\n", est->launch.line[k]);
+			tprintf("  %s\n", est->launch.line[k]);
 	}
 
-	printf("\nperformance (%s", mode_names[t->mode]);
+	tprintf("\nperformance (%s", mode_names[t->mode]);
 	if (t->mode == ESTIMATE_OFFLINE)
-		printf(", %.0f requests", t->value);
+		tprintf(", %.0f requests", t->value);
 	else if (t->mode == ESTIMATE_CONCURRENCY)
-		printf(" %.0f", t->value);
+		tprintf(" %.0f", t->value);
 	else
-		printf(" %g req/s", t->value);
-	printf(", %g + %g tokens)\n", t->isl, t->osl);
+		tprintf(" %g req/s", t->value);
+	tprintf(", %g + %g tokens)\n", t->isl, t->osl);
 	if (lp->saturated)
-		printf("  saturated: %g req/s exceeds the capacity of %.3g req/s\n", t->value,
+		tprintf("  saturated: %g req/s exceeds the capacity of %.3g req/s\n", t->value,
 		       lp->capacity_rate);
 	fmt_count(a, sizeof(a), lp->output_tok_s);
 	fmt_count(b, sizeof(b), lp->output_tok_s / in->gpus);
-	printf("  output        %s tok/s (%s per GPU)\n", a, b);
+	tprintf("  output        %s tok/s (%s per GPU)\n", a, b);
 	fmt_count(a, sizeof(a), lp->output_tok_s * in->band.ratio_lo);
 	fmt_count(b, sizeof(b), lp->output_tok_s * in->band.ratio_hi);
 	if (in->band.rows > 0)
-		printf("  band          %s-%s tok/s (p10-p90: %s profile, %d rows, measured/"
+		tprintf("  band          %s-%s tok/s (p10-p90: %s profile, %d rows, measured/"
 		       "predicted %.2f-%.2f%s)\n", a, b, in->band.profile, in->band.rows,
 		       in->band.ratio_lo, in->band.ratio_hi,
 		       in->band.out_of_sample ? ", held out" : "");
 	else
-		printf("  band          none: %s\n", in->band.note);
+		tprintf("  band          none: %s\n", in->band.note);
 	if (in->band.rows > 0 && !in->band.validated)
-		printf("  unvalidated   %s\n", in->band.note);
-	printf("  requests      %.3g req/s (capacity %.3g req/s)\n", lp->request_rate,
+		tprintf("  unvalidated   %s\n", in->band.note);
+	tprintf("  requests      %.3g req/s (capacity %.3g req/s)\n", lp->request_rate,
 	       lp->capacity_rate);
-	printf("  running       %.1f sequences per DP rank\n", lp->running);
+	tprintf("  running       %.1f sequences per DP rank\n", lp->running);
 	if (lp->ttft_s >= 0)
-		printf("  TTFT          %.1f ms\n", ms(lp->ttft_s));
+		tprintf("  TTFT          %.1f ms\n", ms(lp->ttft_s));
 	else
-		printf("  TTFT          unbounded (queue grows)\n");
-	printf("  TPOT          %.2f ms (decode step %s-bound)\n", ms(lp->tpot_s),
+		tprintf("  TTFT          unbounded (queue grows)\n");
+	tprintf("  TPOT          %.2f ms (decode step %s-bound)\n", ms(lp->tpot_s),
 	       instance_bound_name(lp->memory_bound));
 }
 
+/* A number, or null when it is not known (have 0). */
+static void add_number(cJSON *o, const char *key, int have, double v)
+{
+	if (have && isfinite(v))
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* true or false, or null when it is not known (have 0). */
+static void add_bool(cJSON *o, const char *key, int have, int v)
+{
+	if (have)
+		cJSON_AddBoolToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+static void add_string(cJSON *o, const char *key, const char *v)
+{
+	if (v && *v)
+		cJSON_AddStringToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/*
+ * One object with the same keys whatever the outcome (a program reads
+ * j["kv_tokens"] without asking first whether it fits): what a
+ * configuration that does not fit has no value for is null.
+ */
 static void print_json_result(const struct estimate *est, const struct estimate_request *t)
 {
 	const char *model_id = est->model_id, *args = est->vllm_args;
@@ -206,16 +238,15 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	const struct instance *in = &c->in;
 	const struct layout *l = &in->layout;
 	const struct load_point *lp = &c->lp;
+	int fits = in->fits;
 	cJSON *o = cJSON_CreateObject();
 
 	cJSON_AddStringToObject(o, "model", model_id);
 	cJSON_AddStringToObject(o, "gpu", g->id);
 	cJSON_AddStringToObject(o, "engine", e->id);
-	cJSON_AddBoolToObject(o, "fits", in->fits);
-	if (!in->fits)
-		cJSON_AddStringToObject(o, "reason", in->reason);
-	if (in->note[0])
-		cJSON_AddStringToObject(o, "note", in->note);
+	cJSON_AddBoolToObject(o, "fits", fits);
+	add_string(o, "reason", fits ? NULL : in->reason);
+	add_string(o, "note", in->note);
 	cJSON_AddNumberToObject(o, "tp", l->tp);
 	cJSON_AddNumberToObject(o, "pp", l->pp);
 	cJSON_AddNumberToObject(o, "dp", l->dp);
@@ -225,65 +256,65 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	cJSON_AddStringToObject(o, "engine_version", e->version);
 	cJSON_AddStringToObject(o, "precision", precision_name(l->precision));
 	cJSON_AddStringToObject(o, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
-	cJSON_AddNumberToObject(o, "weights_bytes_per_gpu", round(in->weights_bytes_per_gpu));
-	cJSON_AddNumberToObject(o, "kv_bytes_per_token_per_gpu", in->kv_bytes_per_token_per_gpu);
+	add_number(o, "weights_bytes_per_gpu", in->weights_bytes_per_gpu > 0,
+		   round(in->weights_bytes_per_gpu));
+	add_number(o, "kv_bytes_per_token_per_gpu", in->kv_bytes_per_token_per_gpu > 0,
+		   in->kv_bytes_per_token_per_gpu);
 	cJSON_AddNumberToObject(o, "kv_window_bytes_per_seq_per_gpu",
 				in->kv_window_bytes_per_seq_per_gpu);
 	cJSON_AddNumberToObject(o, "state_bytes_per_seq_per_gpu", in->state_bytes_per_seq_per_gpu);
 	cJSON_AddNumberToObject(o, "seq_bytes_per_gpu",
 				round(model_kv_seq_bytes(&in->stage_kv, (double)in->max_model_len)));
 	cJSON_AddNumberToObject(o, "max_model_len", (double)in->max_model_len);
-	if (!in->fits) {
-		print_json(o);
-		return;
-	}
-	cJSON_AddNumberToObject(o, "memory_torch_bytes", round(in->memory_bytes));
-	cJSON_AddNumberToObject(o, "activation_bytes", round(in->activation_bytes));
-	cJSON_AddNumberToObject(o, "non_torch_bytes", round(in->non_torch_bytes));
-	cJSON_AddNumberToObject(o, "cuda_graph_bytes", round(in->cuda_graph_bytes));
-	cJSON_AddNumberToObject(o, "cuda_graph_estimate_bytes",
-				round(in->cuda_graph_estimate_bytes));
-	cJSON_AddBoolToObject(o, "cuda_graph_in_budget", in->cuda_graph_in_budget);
-	cJSON_AddNumberToObject(o, "kv_budget_bytes_per_gpu", round(in->kv_budget_bytes_per_gpu));
-	cJSON_AddNumberToObject(o, "kv_tokens", (double)in->kv_tokens);
-	cJSON_AddNumberToObject(o, "kv_blocks", (double)in->kv_blocks);
-	cJSON_AddNumberToObject(o, "kv_groups", in->kv_groups);
-	cJSON_AddNumberToObject(o, "block_size", in->block_size_tokens);
-	cJSON_AddNumberToObject(o, "max_concurrency", in->max_concurrency);
-	cJSON_AddBoolToObject(o, "enforce_eager", in->enforce_eager);
-	cJSON_AddNumberToObject(o, "max_num_seqs", in->max_num_seqs);
-	cJSON_AddNumberToObject(o, "max_num_batched_tokens", in->max_num_batched_tokens);
-	cJSON_AddNumberToObject(o, "gpu_memory_utilization", in->gpu_memory_utilization);
+	add_number(o, "memory_torch_bytes", fits, round(in->memory_bytes));
+	add_number(o, "activation_bytes", fits, round(in->activation_bytes));
+	add_number(o, "non_torch_bytes", fits, round(in->non_torch_bytes));
+	add_number(o, "cuda_graph_bytes", fits, round(in->cuda_graph_bytes));
+	add_number(o, "cuda_graph_estimate_bytes", fits, round(in->cuda_graph_estimate_bytes));
+	add_bool(o, "cuda_graph_in_budget", fits, in->cuda_graph_in_budget);
+	add_number(o, "kv_budget_bytes_per_gpu", fits, round(in->kv_budget_bytes_per_gpu));
+	add_number(o, "kv_tokens", fits, (double)in->kv_tokens);
+	add_number(o, "kv_blocks", fits, (double)in->kv_blocks);
+	add_number(o, "kv_groups", fits, in->kv_groups);
+	add_number(o, "block_size", fits, in->block_size_tokens);
+	add_number(o, "max_concurrency", fits, in->max_concurrency);
+	add_bool(o, "enforce_eager", fits, in->enforce_eager);
+	add_number(o, "max_num_seqs", fits, in->max_num_seqs);
+	add_number(o, "max_num_batched_tokens", fits, in->max_num_batched_tokens);
+	add_number(o, "gpu_memory_utilization", fits, in->gpu_memory_utilization);
 	cJSON_AddStringToObject(o, "mode", mode_names[t->mode]);
 	cJSON_AddNumberToObject(o, "load_value", t->value);
 	cJSON_AddNumberToObject(o, "isl", t->isl);
 	cJSON_AddNumberToObject(o, "osl", t->osl);
-	cJSON_AddNumberToObject(o, "running", lp->running);
-	cJSON_AddNumberToObject(o, "output_tok_s", lp->output_tok_s);
-	cJSON_AddNumberToObject(o, "output_tok_s_per_gpu", lp->output_tok_s / in->gpus);
+	add_number(o, "running", fits, lp->running);
+	add_number(o, "output_tok_s", fits, lp->output_tok_s);
+	add_number(o, "output_tok_s_per_gpu", fits && in->gpus > 0, lp->output_tok_s / in->gpus);
 	cJSON *band = cJSON_AddObjectToObject(o, "band");
-	cJSON_AddStringToObject(band, "profile", in->band.profile);
+	add_string(band, "profile", in->band.profile[0] ? in->band.profile : NULL);
 	cJSON_AddNumberToObject(band, "rows", in->band.rows);
 	cJSON_AddBoolToObject(band, "validated", in->band.validated);
-	if (in->band.note[0])
-		cJSON_AddStringToObject(band, "note", in->band.note);
+	add_string(band, "note", in->band.note[0] ? in->band.note : NULL);
 	cJSON_AddBoolToObject(band, "out_of_sample", in->band.out_of_sample);
-	cJSON_AddNumberToObject(band, "ratio_p10", in->band.ratio_lo);
-	cJSON_AddNumberToObject(band, "ratio_p90", in->band.ratio_hi);
-	cJSON_AddNumberToObject(band, "output_tok_s_p10", lp->output_tok_s * in->band.ratio_lo);
-	cJSON_AddNumberToObject(band, "output_tok_s_p90", lp->output_tok_s * in->band.ratio_hi);
-	cJSON_AddNumberToObject(o, "request_rate", lp->request_rate);
-	cJSON_AddNumberToObject(o, "capacity_rate", lp->capacity_rate);
-	if (lp->ttft_s >= 0)
-		cJSON_AddNumberToObject(o, "ttft_ms", ms(lp->ttft_s));
-	else
-		cJSON_AddNullToObject(o, "ttft_ms");
-	cJSON_AddNumberToObject(o, "tpot_ms", ms(lp->tpot_s));
-	cJSON_AddBoolToObject(o, "saturated", lp->saturated);
-	cJSON_AddStringToObject(o, "bound", instance_bound_name(lp->memory_bound));
-	cJSON_AddStringToObject(o, "vllm_args", args);
-	cJSON *launch = cJSON_AddArrayToObject(o, "launch");
-	for (int k = 0; k < est->launch.n; k++) {
+	add_number(band, "ratio_p10", in->band.rows > 0, in->band.ratio_lo);
+	add_number(band, "ratio_p90", in->band.rows > 0, in->band.ratio_hi);
+	add_number(band, "output_tok_s_p10", fits && in->band.rows > 0,
+		   lp->output_tok_s * in->band.ratio_lo);
+	add_number(band, "output_tok_s_p90", fits && in->band.rows > 0,
+		   lp->output_tok_s * in->band.ratio_hi);
+	add_number(o, "request_rate", fits, lp->request_rate);
+	add_number(o, "capacity_rate", fits, lp->capacity_rate);
+	add_number(o, "ttft_ms", fits && lp->ttft_s >= 0, ms(lp->ttft_s));	/* null: saturated */
+	add_number(o, "tpot_ms", fits, ms(lp->tpot_s));
+	if (fits) {
+		cJSON_AddBoolToObject(o, "saturated", lp->saturated);
+		cJSON_AddStringToObject(o, "bound", instance_bound_name(lp->memory_bound));
+	} else {
+		cJSON_AddNullToObject(o, "saturated");
+		cJSON_AddNullToObject(o, "bound");
+	}
+	add_string(o, "vllm_args", fits ? args : NULL);
+	cJSON *launch = cJSON_AddArrayToObject(o, "launch");	/* empty: does not fit */
+	for (int k = 0; fits && k < est->launch.n; k++) {
 		cJSON *x = cJSON_CreateObject();
 		cJSON_AddNumberToObject(x, "node", k);
 		cJSON_AddStringToObject(x, "engine", est->launch.engine);
@@ -337,8 +368,9 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	struct layout *l = &t.layout;
 	struct estimate est;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	if (!model_name || !gpu_name || !isl_seen || !osl_seen) {
 		error("--model, --gpu, --isl and --osl are required");
 		return usage_error(ctx);
@@ -466,7 +498,8 @@ static const struct subcmd estimate_subs[] = {
 	  "  --json                       one JSON object (fits, reason, tp, pp, dp, ep,\n"
 	  "                               gpus, weights_bytes_per_gpu, kv_tokens,\n"
 	  "                               max_num_seqs, output_tok_s, ttft_ms, tpot_ms,\n"
-	  "                               bound, vllm_args, launch, ...)\n"
+	  "                               bound, vllm_args, launch, ...): always the same\n"
+	  "                               keys, null where there is no value\n"
 	  "\n"
 	  "A configuration that does not fit is reported with its reason and exit 0.\n" },
 	{ 0 },

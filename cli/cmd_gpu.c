@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "schema/db.h"
 #include "schema/listings.h"
@@ -20,8 +21,9 @@ static int gpu_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(gpu_list_stmt(ctx->db, json), json);
 }
 
@@ -33,8 +35,9 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	int npos, ret = -1;
 	struct stmt *st = NULL, *prices = NULL;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	id = lookup_gpu(ctx->db, pos[0]);
 	if (!id)
 		goto cleanup;
@@ -64,41 +67,41 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 		ret = 0;
 		goto cleanup;
 	}
-	printf("id                 %s\n", stmt_text(st, 0));
-	printf("vendor             %s\n", stmt_text(st, 1));
-	printf("memory             %.2f GiB (%lld bytes)\n",
+	tprintf("id                 %s\n", stmt_text(st, 0));
+	tprintf("vendor             %s\n", stmt_text(st, 1));
+	tprintf("memory             %.2f GiB (%lld bytes)\n",
 	       (double)stmt_int64(st, 2) / 1073741824.0, (long long)stmt_int64(st, 2));
-	printf("HBM bandwidth      %.3f TB/s\n", stmt_double(st, 3) / 1e12);
-	printf("BF16 dense         %.1f TFLOP/s\n", stmt_double(st, 4) / 1e12);
+	tprintf("HBM bandwidth      %.3f TB/s\n", stmt_double(st, 3) / 1e12);
+	tprintf("BF16 dense         %.1f TFLOP/s\n", stmt_double(st, 4) / 1e12);
 	if (stmt_is_null(st, 5))
-		printf("FP8 dense          none (no FP8 tensor cores)\n");
+		tprintf("FP8 dense          none (no FP8 tensor cores)\n");
 	else
-		printf("FP8 dense          %.1f TFLOP/s\n", stmt_double(st, 5) / 1e12);
+		tprintf("FP8 dense          %.1f TFLOP/s\n", stmt_double(st, 5) / 1e12);
 	if (!stmt_is_null(st, 6))
-		printf("FP4 dense          %.1f TFLOP/s\n", stmt_double(st, 6) / 1e12);
-	printf("interconnect       %s, %.0f GB/s per direction, %lld GPUs per domain\n",
+		tprintf("FP4 dense          %.1f TFLOP/s\n", stmt_double(st, 6) / 1e12);
+	tprintf("interconnect       %s, %.0f GB/s per direction, %lld GPUs per domain\n",
 	       stmt_text(st, 8), stmt_double(st, 7) / 1e9, (long long)stmt_int64(st, 9));
 	if (!stmt_is_null(st, 10))
-		printf("TDP                %lld W\n", (long long)stmt_int64(st, 10));
+		tprintf("TDP                %lld W\n", (long long)stmt_int64(st, 10));
 	if (!stmt_is_null(st, 11))
-		printf("memory torch sees  %.2f GiB (%s)\n", (double)stmt_int64(st, 11) / 1073741824.0,
+		tprintf("memory torch sees  %.2f GiB (%s)\n", (double)stmt_int64(st, 11) / 1073741824.0,
 		       stmt_text(st, 12));
 	if (!stmt_is_null(st, 13))
-		printf("scale-out          %.0f Gb/s per GPU\n", stmt_double(st, 13) * 8 / 1e9);
+		tprintf("scale-out          %.0f Gb/s per GPU\n", stmt_double(st, 13) * 8 / 1e9);
 	if (!stmt_is_null(st, 14))
-		printf("GPUs per node      %lld\n", (long long)stmt_int64(st, 14));
+		tprintf("GPUs per node      %lld\n", (long long)stmt_int64(st, 14));
 	if (!stmt_is_null(st, 15) || !stmt_is_null(st, 16))
-		printf("form, architecture %s, %s\n", stmt_text(st, 15), stmt_text(st, 16));
+		tprintf("form, architecture %s, %s\n", stmt_text(st, 15), stmt_text(st, 16));
 	if (!stmt_is_null(st, 17))
-		printf("vLLM CUDA/ROCm     %s\n", stmt_int64(st, 17) ? "served" :
+		tprintf("vLLM CUDA/ROCm     %s\n", stmt_int64(st, 17) ? "served" :
 		       "not served (another backend)");
-	printf("source             %s\n", stmt_text(st, 18));
+	tprintf("source             %s\n", stmt_text(st, 18));
 	cJSON *p;
-	printf("prices:\n");
+	tprintf("prices:\n");
 	if (!cJSON_GetArraySize(pa))
-		printf("  none in the catalog (add one with 'piqplan price add')\n");
+		tprintf("  none in the catalog (add one with 'piqplan price add')\n");
 	cJSON_ArrayForEach(p, pa)
-		printf("  %-15s %7.3f USD/GPU-h  as of %-10s  %s\n",
+		tprintf("  %-15s %7.3f USD/GPU-h  as of %-10s  %s\n",
 		       cJSON_GetObjectItem(p, "pricing")->valuestring,
 		       cJSON_GetObjectItem(p, "usd_per_gpu_hour")->valuedouble,
 		       cJSON_GetObjectItem(p, "as_of")->valuestring,

@@ -1,9 +1,12 @@
 /*
  * cmd_init.c - `piqplan init`: create or upgrade the database and load the
- * catalog. Safe to run again: it adds only what is missing.
+ * catalog, in one transaction: killed half way, it leaves the file as it
+ * was (or empty), never a schema without its catalog. Safe to run again:
+ * it adds only what is missing.
  */
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "schema/catalog.h"
 #include "schema/db.h"
 
@@ -16,11 +19,12 @@ static int init_run(struct ctx *ctx, int argc, char **argv)
 	int npos;
 	struct catalog_counts added;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
-	if (catalog_load(ctx->db, &added))
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
+	if (db_migrate(ctx->db) || catalog_load(ctx->db, &added))
 		return -1;
-	printf("%s: schema %d; catalog added %d GPUs, %d prices, %d models, %d engine profiles, "
+	tprintf("%s: schema %d; catalog added %d GPUs, %d prices, %d models, %d engine profiles, "
 	       "%d measurements, %d fitted profiles\n", ctx->db_path, db_schema_version(),
 	       added.gpus, added.prices, added.models, added.engines, added.measurements,
 	       added.profiles);
@@ -28,7 +32,7 @@ static int init_run(struct ctx *ctx, int argc, char **argv)
 }
 
 static const struct subcmd init_subs[] = {
-	{ NULL, init_run, CMD_WRITES, "[--db PATH]",
+	{ NULL, init_run, CMD_CREATES, "[--db PATH]",
 	  "Create the database (or bring it up to date) and load the built-in catalog.",
 	  "The catalog is compiled into piqplan: the Hugging Face config.json of 15 models,\n"
 	  "11 GPU types, dated GPU-hour prices, the vllm, sglang and trtllm engine profiles, the\n"

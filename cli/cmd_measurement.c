@@ -10,6 +10,7 @@
 #include "cli/listing.h"
 #include "cli/opts.h"
 #include "ingest/calibration_file.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 #include "planner/model.h"
 #include "schema/calibration.h"
@@ -84,8 +85,10 @@ static int measurement_add(struct ctx *ctx, int argc, char **argv)
 	int npos, ret = -1;
 	int64_t id = 0;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos) || !model || !gpu || !source ||
-	    offline + have_conc + have_rate != 1)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
+	if (!model || !gpu || !source || offline + have_conc + have_rate != 1)
 		return usage_error(ctx);
 	if (!source[0] || !(isl > 0) || !(osl > 0) || !(tok_s > 0) || tp < 1 || pp < 1 ||
 	    ttft < 0 || tpot < 0 || (osl_max && osl_max < osl) || (have_conc && !(conc > 0)) ||
@@ -131,10 +134,10 @@ static int measurement_add(struct ctx *ctx, int argc, char **argv)
 	if (measurement_insert(ctx->db, &m, &id))
 		goto cleanup;
 	if (id)
-		printf("measurement %lld: %s on %d x %s (%s), %.0f output tok/s\n",
+		tprintf("measurement %lld: %s on %d x %s (%s), %.0f output tok/s\n",
 		       (long long)id, model_id, m.gpus, gpu_id, engine, tok_s);
 	else
-		printf("already stored: the same measurement from the same source\n");
+		tprintf("already stored: the same measurement from the same source\n");
 	ret = 0;
 cleanup:
 	free(model_id);
@@ -191,15 +194,16 @@ static int measurement_import(struct ctx *ctx, int argc, char **argv)
 	char *pos[1], sha[65];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	struct import im = { ctx->db, pos[0], source, 0, 0 };
 	if (calib_file_read(pos[0], import_row, &im, sha))
 		return -1;
-	printf("imported %d measurement%s from %s", im.added, im.added == 1 ? "" : "s", pos[0]);
+	tprintf("imported %d measurement%s from %s", im.added, im.added == 1 ? "" : "s", pos[0]);
 	if (im.duplicates)
-		printf(" (%d already stored)", im.duplicates);
-	printf("\n");
+		tprintf(" (%d already stored)", im.duplicates);
+	tprintf("\n");
 	return 0;
 }
 
@@ -217,8 +221,9 @@ static int measurement_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(measurement_list_stmt(ctx->db, engine, gpu, model, json), json);
 }
 
@@ -229,15 +234,16 @@ static int measurement_remove_cmd(struct ctx *ctx, int argc, char **argv)
 	int64_t id;
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (parse_int64(pos[0], &id) || id < 1) {
 		error("measurement id '%s': expected a whole number >= 1", pos[0]);
 		return usage_error(ctx);
 	}
 	if (measurement_remove(ctx->db, id))
 		return -1;
-	printf("removed measurement %lld\n", (long long)id);
+	tprintf("removed measurement %lld\n", (long long)id);
 	return 0;
 }
 

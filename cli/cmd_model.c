@@ -6,6 +6,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/model.h"
@@ -31,8 +32,9 @@ static int model_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(model_list_stmt(ctx->db, json), json);
 }
 
@@ -118,9 +120,9 @@ static void show_memory_plain(const struct model_arch *m)
 	char a[32], b[32], c[32];
 
 	model_kv_terms(m, kvb, 1, 0, m->layers, &kv);
-	printf("\nmemory per sequence by layer kind (%s KV cache, TP 1):\n",
+	tprintf("\nmemory per sequence by layer kind (%s KV cache, TP 1):\n",
 	       kvb == 1 ? "fp8 (the checkpoint's KV scheme)" : "bf16");
-	printf("  %-10s %6s %14s %14s %22s\n", "kind", "layers", "B/token", "of it indexer",
+	tprintf("  %-10s %6s %14s %14s %22s\n", "kind", "layers", "B/token", "of it indexer",
 	       "fixed B/sequence");
 	for (int r = 0; r < n; r++) {
 		char fixed[64] = "";
@@ -132,32 +134,32 @@ static void show_memory_plain(const struct model_arch *m)
 				 fixed[0] ? " + " : "", rows[r].state);
 		snprintf(a, sizeof(a), "%.2f", rows[r].per_token);
 		snprintf(b, sizeof(b), "%.2f", rows[r].indexer);
-		printf("  %-10s %6d %14s %14s %22s\n", rows[r].name, rows[r].layers,
+		tprintf("  %-10s %6d %14s %14s %22s\n", rows[r].name, rows[r].layers,
 		       rows[r].per_token > 0 ? a : "-", rows[r].indexer > 0 ? b : "-",
 		       fixed[0] ? fixed : "-");
 	}
 	fmt_bytes(a, sizeof(a), model_kv_growth_bytes_per_token(&kv));
-	printf("  growth per token once windows are full: %s (%.0f B)\n", a,
+	tprintf("  growth per token once windows are full: %s (%.0f B)\n", a,
 	       model_kv_growth_bytes_per_token(&kv));
 	if (kv.state_bytes_per_seq > 0) {
 		fmt_bytes(a, sizeof(a), kv.state_bytes_per_seq);
-		printf("  fixed state per running sequence: %s (%s)\n", a,
+		tprintf("  fixed state per running sequence: %s (%s)\n", a,
 		       m->mixer_layers[MIX_CSA] ? "DeepSeek-V4 compressor states" :
 		       "conv + SSM state of the linear / Mamba layers");
 	}
 	if (m->mixer_layers[MIX_CSA])
-		printf("  DeepSeek-V4 entries are fp8 (584 B) whatever KV dtype is asked: vLLM"
+		tprintf("  DeepSeek-V4 entries are fp8 (584 B) whatever KV dtype is asked: vLLM"
 		       " requires it\n");
 	fmt_bytes(a, sizeof(a), model_kv_seq_bytes(&kv, seq_points[0]));
 	fmt_bytes(b, sizeof(b), model_kv_seq_bytes(&kv, seq_points[1]));
 	fmt_bytes(c, sizeof(c), model_kv_seq_bytes(&kv, seq_points[2]));
-	printf("  one sequence of 8K / 128K / 1M tokens: %s / %s / %s%s\n", a, b, c,
+	tprintf("  one sequence of 8K / 128K / 1M tokens: %s / %s / %s%s\n", a, b, c,
 	       m->max_context_tokens < 1048576 ? " (1M is beyond the model's context)" : "");
 	if (m->mixer_layers[MIX_CHUNKED])
-		printf("  chunked-local layers hold one chunk only where vLLM's hybrid KV manager\n"
+		tprintf("  chunked-local layers hold one chunk only where vLLM's hybrid KV manager\n"
 		       "  serves them (VLLM_ALLOW_CHUNKED_LOCAL_ATTN_WITH_HYBRID_KV_CACHE)\n");
 	if (m->mixer_layers[MIX_MLA_SPARSE] || m->mixer_layers[MIX_CSA])
-		printf("  attention reads top-%d entries per query (indexer over every key)\n",
+		tprintf("  attention reads top-%d entries per query (indexer over every key)\n",
 		       m->index_topk);
 }
 
@@ -167,56 +169,56 @@ static void show_plain(const char *id, const char *source, const char *native,
 	char a[32], b[32], c[32], mix[128];
 
 	model_layer_mix(m, mix, sizeof(mix));
-	printf("id                   %s\n", id);
-	printf("model_type           %s\n", m->model_type);
+	tprintf("id                   %s\n", id);
+	tprintf("model_type           %s\n", m->model_type);
 	if (m->note[0])
-		printf("note                 %s\n", m->note);
-	printf("layers               %d: %s (%d dense MLP, %d MoE)\n", m->layers, mix,
+		tprintf("note                 %s\n", m->note);
+	tprintf("layers               %d: %s (%d dense MLP, %d MoE)\n", m->layers, mix,
 	       m->dense_layers, m->moe_layers);
-	printf("attention            %s", attn_kind_name(m->attention));
+	tprintf("attention            %s", attn_kind_name(m->attention));
 	if (m->mixer_layers[MIX_CSA])
-		printf(" (DeepSeek-V4: one %d-wide latent, window %d, compress ratios 4/128,"
+		tprintf(" (DeepSeek-V4: one %d-wide latent, window %d, compress ratios 4/128,"
 		       " top-%d)\n", m->csa_head_dim, m->sliding_window, m->index_topk);
 	else if (m->attention == ATTN_MLA)
-		printf(" (kv_lora_rank %d + rope %d per layer%s)\n", m->kv_lora_rank,
+		tprintf(" (kv_lora_rank %d + rope %d per layer%s)\n", m->kv_lora_rank,
 		       m->qk_rope_head_dim, m->index_topk ? ", sparse: indexer top-k" : "");
 	else
-		printf(" (%d query heads, %d KV heads, head_dim %d)\n", m->heads, m->kv_heads,
+		tprintf(" (%d query heads, %d KV heads, head_dim %d)\n", m->heads, m->kv_heads,
 		       m->head_dim);
 	if (m->mixer_layers[MIX_LINEAR])
-		printf("linear attention     Gated DeltaNet: %d key heads x %d, %d value heads x %d,"
+		tprintf("linear attention     Gated DeltaNet: %d key heads x %d, %d value heads x %d,"
 		       " conv %d, state %s\n", m->lin_key_heads, m->lin_key_dim, m->lin_value_heads,
 		       m->lin_value_dim, m->lin_conv_kernel, m->ssm_state_bytes == 4 ? "fp32" : "bf16");
 	if (m->mixer_layers[MIX_MAMBA2])
-		printf("mamba-2              %d heads x %d, state %d, %d groups, conv %d, state %s\n",
+		tprintf("mamba-2              %d heads x %d, state %d, %d groups, conv %d, state %s\n",
 		       m->mamba_heads, m->mamba_head_dim, m->mamba_state, m->mamba_groups,
 		       m->mamba_conv_kernel, m->ssm_state_bytes == 4 ? "fp32" : "bf16");
-	printf("hidden_size          %d\n", m->hidden);
+	tprintf("hidden_size          %d\n", m->hidden);
 	fmt_count(a, sizeof(a), (double)p->total);
 	fmt_count(b, sizeof(b), (double)p->active);
 	fmt_count(c, sizeof(c), (double)p->active_no_embed);
-	printf("parameters           %s total, %s active per token (%s without the input"
+	tprintf("parameters           %s total, %s active per token (%s without the input"
 	       " embedding)\n", a, b, c);
 	if (m->experts)
-		printf("experts              %d routed per MoE layer, %d per token, %d shared%s\n",
+		tprintf("experts              %d routed per MoE layer, %d per token, %d shared%s\n",
 		       m->experts, m->experts_per_token, m->shared_experts,
 		       m->moe_latent ? " (latent MoE)" : "");
 	if (m->mtp_layers) {
 		fmt_count(a, sizeof(a), (double)p->mtp);
-		printf("MTP layers           %d (%s parameters, not in the total: vLLM loads them only"
+		tprintf("MTP layers           %d (%s parameters, not in the total: vLLM loads them only"
 		       " for MTP speculative decoding)\n", m->mtp_layers, a);
 	}
-	printf("kv_bytes_per_token   %lld (%s, every layer's entry while inside its window)\n",
+	tprintf("kv_bytes_per_token   %lld (%s, every layer's entry while inside its window)\n",
 	       (long long)model_kv_bytes_per_token(m, default_kv_bytes(m)),
 	       default_kv_bytes(m) == 1 ? "fp8" : "bf16");
-	printf("max context          %lld tokens\n", (long long)m->max_context_tokens);
-	printf("native format        %s\n", native);
-	printf("source               %s\n", source);
+	tprintf("max context          %lld tokens\n", (long long)m->max_context_tokens);
+	tprintf("native format        %s\n", native);
+	tprintf("source               %s\n", source);
 	show_memory_plain(m);
 
 	static const enum precision precs[] = { PREC_NATIVE, PREC_BF16, PREC_FP8, PREC_FP4 };
-	printf("\nweights by module (parameters; bytes per precision):\n");
-	printf("  %-16s %10s %11s %11s %11s %11s\n", "module", "params", "native", "bf16", "fp8",
+	tprintf("\nweights by module (parameters; bytes per precision):\n");
+	tprintf("  %-16s %10s %11s %11s %11s %11s\n", "module", "params", "native", "bf16", "fp8",
 	       "fp4");
 	struct model_weights w[4];
 	for (int i = 0; i < 4; i++)
@@ -243,11 +245,11 @@ static void show_plain(const char *id, const char *source, const char *native,
 					rows[r].off == offsetof(struct model_weights, indexer)))
 			continue;
 		fmt_count(a, sizeof(a), (double)rows[r].params);
-		printf("  %-16s %10s", rows[r].name, a);
+		tprintf("  %-16s %10s", rows[r].name, a);
 		for (int i = 0; i < 4; i++) {
 			char d[32];
 			fmt_bytes(d, sizeof(d), *(const double *)((const char *)&w[i] + rows[r].off));
-			printf(" %11s", d);
+			tprintf(" %11s", d);
 		}
 		putchar('\n');
 	}
@@ -305,9 +307,10 @@ static int model_show(struct ctx *ctx, int argc, char **argv)
 	struct model_params p;
 	char mix[128];
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1) {
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed) {
 		free(m);
-		return usage_error(ctx);
+		return parsed;
 	}
 	id = lookup_model(ctx->db, pos[0]);
 	if (!id || load_model_arch(ctx->db, id, m))
@@ -418,11 +421,18 @@ static int model_import(struct ctx *ctx, int argc, char **argv)
 	size_t len, qlen = 0;
 	int npos, ret = -1;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
+	if (id && !model_id_valid(id)) {
+		error("--id '%s': expected a model id that does not start with '-' (vllm serve "
+		      "would read it as an option)", id);
 		return usage_error(ctx);
-	if ((id && !*id) || (quant_file && !*quant_file))
+	}
+	if (quant_file && !*quant_file)
 		return usage_error(ctx);
-	if (read_file(pos[0], &json, &len) || (quant_file && read_file(quant_file, &quant, &qlen)))
+	if (read_file_max(pos[0], MODEL_CONFIG_MAX_BYTES, &json, &len) ||
+	    (quant_file && read_file_max(quant_file, MODEL_CONFIG_MAX_BYTES, &quant, &qlen)))
 		goto cleanup;
 	if (!id)
 		id = idbuf = default_model_id(pos[0]);
@@ -432,7 +442,7 @@ static int model_import(struct ctx *ctx, int argc, char **argv)
 	if (catalog_add_model(ctx->db, id, json, len, quant, qlen, source,
 			      replace ? MODEL_REPLACE : MODEL_FAIL_EXISTING, what) < 0)
 		goto cleanup;
-	printf("imported model '%s'\n", id);
+	tprintf("imported model '%s'\n", id);
 	ret = 0;
 cleanup:
 	free(what);

@@ -14,6 +14,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cmd.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/slo.h"
@@ -65,8 +66,9 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	struct workload_plan w;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (!(ttft_ms > 0) || !(tpot_ms > 0) || !(util > 0 && util <= 1) || top < 1) {
 		error("--ttft-ms and --tpot-ms must be positive, --utilization in (0, 1],"
 		      " --top at least 1");
@@ -194,23 +196,23 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		}
 		print_json(o);
 	} else {
-		printf("workload %s: %s, demand %.3g req/s (%s; mean %.3g), mean %.0f + %.0f tokens, "
+		tprintf("workload %s: %s, demand %.3g req/s (%s; mean %.3g), mean %.0f + %.0f tokens, "
 		       "max_model_len %lld\n", w.name, w.model_id, w.demand_rps, w.demand,
 		       w.mean_rps, pool->isl, pool->osl, (long long)pool->max_model_len);
 		if (pool->rejected_share > 0)
-			printf("max_model_len rejects %.3f%% of requests (the longest is %lld tokens)\n",
+			tprintf("max_model_len rejects %.3f%% of requests (the longest is %lld tokens)\n",
 			       100 * pool->rejected_share, (long long)pool->longest_tokens);
-		printf("engine %s, SLOs TTFT %s %.0f ms, TPOT %s %.0f ms, utilization at most %.2f; "
+		tprintf("engine %s, SLOs TTFT %s %.0f ms, TPOT %s %.0f ms, utilization at most %.2f; "
 		       "%d candidates evaluated, %d feasible\n\n", e->id, pname, ttft_ms, pname,
 		       tpot_ms, util, ncand, nfit);
 		if (shown > 0)
-			printf("%-3s %-16s %-11s %-6s %4s %7s %6s %9s %8s %4s %5s %9s %8s %9s\n", "#",
+			tprintf("%-3s %-16s %-11s %-6s %4s %7s %6s %9s %8s %4s %5s %9s %8s %9s\n", "#",
 			       "gpu", "tp/pp/dp/ep", "prec", "gpus", "mml", "seqs", "kv_tok", "req/s",
 			       "busy", "inst", "ttft " , "tpot ", "usd/Mtok");
 		for (int i = 0; i < shown; i++) {
 			const struct candidate *k = &c[i];
 			layout_text(&k->inst.layout, lay, sizeof(lay));
-			printf("%-3d %-16.16s %-11s %-6s %4d %7lld %6d %9lld %8.3g %3.0f%% %5lld "
+			tprintf("%-3d %-16.16s %-11s %-6s %4d %7lld %6d %9lld %8.3g %3.0f%% %5lld "
 			       "%4s%5.0f %4s%4.0f %9.3f\n", i + 1, gpus[k->gpu].spec.id, lay,
 			       precision_name(k->inst.layout.precision), k->inst.gpus,
 			       (long long)k->inst.max_model_len, k->inst.max_num_seqs,
@@ -219,7 +221,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			       k->at.tpot_s * 1e3, workload_plan_fleet_usd_per_m_output(&w, k));
 		}
 		if (shown > 0)
-			printf("(seqs: the SLO batch, emitted as --max-num-seqs; inst: instances for the "
+			tprintf("(seqs: the SLO batch, emitted as --max-num-seqs; inst: instances for the "
 			       "demand; usd/Mtok: those instances over the mean rate's output tokens)\n");
 		if (shown > 0) {
 			struct launch_lines launch;
@@ -227,33 +229,37 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			launch_lines_alloc(&c[0].inst, &w.arch, w.model_id, e->id, &launch);
 			for (int n = 0; n < launch.n; n++) {
 				if (launch.n > 1)
-					printf("%s node %d: %s\n", n ? "    " : "\nbest:", n,
-					       launch.line[n]);
+					tprintf("%s node %d: %s\n", n ? "    " : "\nbest:", n,
+						launch.line[n]);
 				else
-					printf("\nbest: %s\n", launch.line[n]);
+					tprintf("\nbest: %s\n", launch.line[n]);
 			}
 			launch_lines_free(&launch);
 			if (b->rows > 0)
-				printf("band: %.3g-%.3g req/s (p10-p90 of measured/predicted %.2f-%.2f: "
-				       "%s profile, %d rows)\n", c[0].rate_rps * b->ratio_lo,
-				       c[0].rate_rps * b->ratio_hi, b->ratio_lo, b->ratio_hi, b->profile,
-				       b->rows);
+				tprintf("band: %.3g-%.3g req/s (p10-p90 of measured/predicted %.2f-%.2f: "
+					"%s profile, %d rows)\n", c[0].rate_rps * b->ratio_lo,
+					c[0].rate_rps * b->ratio_hi, b->ratio_lo, b->ratio_hi,
+					b->profile, b->rows);
 			if (!b->validated)
-				printf("unvalidated: %s\n", b->note);
-		} else {
-			printf("no candidate meets the SLOs\n");
-			if (pool->longest_tokens >= 32768)
-				printf("(requests of up to %lld tokens share one pool here, all held to "
-				       "the chat TTFT; 'piqplan scenario run' isolates long requests in a "
-				       "pool of their own SLO class)\n", (long long)pool->longest_tokens);
+				tprintf("unvalidated: %s\n", b->note);
+		} else if (pool->longest_tokens >= 32768) {
+			/* A hint, not data: stderr, beside the error below. */
+			fprintf(stderr, "(requests of up to %lld tokens share one pool here, all held "
+				"to the chat TTFT; 'piqplan scenario run' isolates long requests in a "
+				"pool of their own SLO class)\n", (long long)pool->longest_tokens);
 		}
 		if (nrc > 0) {
-			printf("\ninfeasible (%d):\n", ncand - nfit);
+			tprintf("\ninfeasible (%d):\n", ncand - nfit);
 			for (int i = 0; i < nrc; i++)
-				printf("  %4d x %s\n", rc[i].count, rc[i].reason);
+				tprintf("  %4d x %s\n", rc[i].count, rc[i].reason);
 		}
 	}
+	int none = nfit == 0;
 	workload_plan_free(&w);
+	/* As scenario run: a plan with nothing that serves the workload has failed. */
+	if (none)
+		return error("no candidate configuration of workload '%s' meets the SLOs (TTFT %g ms, "
+			     "TPOT %g ms)", pos[0], ttft_ms, tpot_ms);
 	return 0;
 }
 

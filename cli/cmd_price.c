@@ -5,6 +5,7 @@
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 #include "schema/catalog.h"
 #include "schema/listings.h"
@@ -25,8 +26,9 @@ static int price_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1], *gpu_id = NULL;
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	if (gpu && !(gpu_id = lookup_gpu(ctx->db, gpu)))
 		return -1;
 	struct stmt *st = price_list_stmt(ctx->db, gpu_id, json);
@@ -47,18 +49,22 @@ static int price_add(struct ctx *ctx, int argc, char **argv)
 	double usd;
 	int npos, ret = -1;
 
-	if (opts_parse(argc, argv, opts, pos, 3, &npos) || npos != 3 || !as_of || !source)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 3, 3, &npos);
+	if (parsed)
+		return parsed;
+	if (!as_of || !source)
 		return usage_error(ctx);
 	if (!pricing_valid(pos[1])) {
 		error("unknown pricing '%s' (expected one of: %s)", pos[1], pricing_kinds_help);
 		return usage_error(ctx);
 	}
-	if (parse_double(pos[2], &usd) || usd <= 0) {
-		error("price '%s' is not a positive number of USD per GPU-hour", pos[2]);
+	if (parse_double(pos[2], &usd) || usd <= 0 || usd > PRICE_MAX_USD_PER_HOUR) {
+		error("price '%s': expected a decimal number of USD per GPU-hour above 0, at most %g",
+		      pos[2], PRICE_MAX_USD_PER_HOUR);
 		return usage_error(ctx);
 	}
 	if (price_date_normalise(as_of, date)) {
-		error("date '%s' is not YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD", as_of);
+		error("date '%s' is not a date written YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD", as_of);
 		return usage_error(ctx);
 	}
 	if (!*source) {
@@ -70,7 +76,7 @@ static int price_add(struct ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	if (price_insert(ctx->db, gpu_id, pos[1], usd, as_of, date, source))
 		goto cleanup;
-	printf("%s %s: %.3f USD/GPU-h as of %s\n", gpu_id, pos[1], usd, as_of);
+	tprintf("%s %s: %.3f USD/GPU-h as of %s\n", gpu_id, pos[1], usd, as_of);
 	ret = 0;
 cleanup:
 	free(gpu_id);

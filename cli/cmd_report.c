@@ -1,12 +1,14 @@
 /*
  * cmd_report.c - `piqplan report quarterly|list`: render what a run stored
  * as a quarterly capacity report, keep the rendered body in the report
- * table, and write it to stdout or a file.
+ * table, and write it to stdout or a file: a temporary file renamed into
+ * place once the report row is committed, never the database itself.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700	/* realpath */
 #include "cli/cmd.h"
 #include "cli/listing.h"
 #include "cli/opts.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 #include "reports/report.h"
 #include "schema/listings.h"
@@ -17,20 +19,132 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-static int write_out(const char *path, const char *body, size_t len)
+/*
+ * The absolute path a file has, or would have once created: realpath() of
+ * the file, else of its directory with the name appended. NULL when
+ * neither resolves.
+ */
+static char *canonical_path(const char *path)
 {
-	if (!path || !strcmp(path, "-")) {
-		fwrite(body, 1, len, stdout);
-		return 0;
-	}
-	FILE *f = fopen(path, "wb");
+	char *real = realpath(path, NULL);
+	if (real)
+		return real;
+	char *copy = xstrdup(path), *slash = strrchr(copy, '/');
+	const char *dir = slash ? (slash == copy ? "/" : copy) : ".";
+	const char *base = slash ? slash + 1 : path;
+	if (slash)
+		*slash = '\0';
+	char *rdir = realpath(dir, NULL);
+	char *out = rdir ? xasprintf("%s/%s", rdir, base) : NULL;
+	free(rdir);
+	free(copy);
+	return out;
+}
+
+/* 1 when the file at path starts as an SQLite database does. */
+static int is_sqlite_file(const char *path)
+{
+	char head[16];
+	FILE *f = fopen(path, "rb");
 	if (!f)
-		return error("cannot write '%s': %s", path, strerror(errno));
-	size_t n = fwrite(body, 1, len, f);
-	int bad = n != len || ferror(f);
-	if (fclose(f) != 0 || bad)
-		return error("cannot write '%s': %s", path, strerror(errno));
+		return 0;
+	size_t n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	return n == sizeof(head) && !memcmp(head, "SQLite format 3", 16);
+}
+
+/*
+ * A report must never land on the database it was read from (or its -wal,
+ * -shm or -journal file), nor on any other SQLite file: -o piqplan.db
+ * would destroy what the report is about.
+ */
+static int check_output_path(const char *out, const char *db_path)
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char *target = canonical_path(out), *db = canonical_path(db_path);
+	int ret = 0;
+	for (size_t i = 0; target && db && i < ARRAY_SIZE(suffixes); i++) {
+		char *name = xasprintf("%s%s", db, suffixes[i]);
+		int same = !strcmp(target, name);
+		free(name);
+		if (same) {
+			ret = error("refusing to write the report to '%s': it is the database%s",
+				    out, i ? "'s own journal file" : " the report is read from");
+			break;
+		}
+	}
+	if (!ret && is_sqlite_file(out))
+		ret = error("refusing to write the report over '%s': it is an SQLite database", out);
+	free(target);
+	free(db);
+	return ret;
+}
+
+/* A report written to a temporary file beside its target, moved into place after COMMIT. */
+struct pending_report {
+	char *tmp, *path, *what;
+};
+
+static int finish_report(struct ctx *ctx, int committed)
+{
+	struct pending_report *p = ctx->finish_arg;
+	int ret = 0;
+	if (committed && rename(p->tmp, p->path) != 0)
+		ret = error("cannot move the report into '%s': %s", p->path, strerror(errno));
+	else if (committed) {
+		fputs("wrote ", stderr);
+		term_fputs(p->what, 0, stderr);
+		fputc('\n', stderr);
+	}
+	if (!committed || ret)
+		unlink(p->tmp);
+	free(p->tmp);
+	free(p->path);
+	free(p->what);
+	free(p);
+	ctx->finish = NULL;
+	ctx->finish_arg = NULL;
+	return ret;
+}
+
+/*
+ * Write body to a temporary file in path's directory; the dispatcher moves
+ * it over path once the report row is committed (finish_report), so a
+ * failure at any point leaves an existing file at path as it was.
+ */
+static int write_report_file(struct ctx *ctx, const char *path, const char *body, size_t len,
+			     char *what)
+{
+	struct stat st;
+	char *tmp = xasprintf("%s.tmp-XXXXXX", path);
+	int fd = mkstemp(tmp);
+	if (fd < 0) {
+		error("cannot write '%s': %s", path, strerror(errno));
+		free(tmp);
+		free(what);
+		return -1;
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, stat(path, &st) == 0 ? st.st_mode & 07777 : 0666 & ~mask);
+	FILE *f = fdopen(fd, "wb");
+	int bad = !f || fwrite(body, 1, len, f) != len || ferror(f);
+	if ((f ? fclose(f) : close(fd)) != 0 || bad) {
+		error("cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		free(what);
+		return -1;
+	}
+	struct pending_report *p = xcalloc(1, sizeof(*p));
+	p->tmp = tmp;
+	p->path = xstrdup(path);
+	p->what = what;
+	ctx->finish = finish_report;
+	ctx->finish_arg = p;
 	return 0;
 }
 
@@ -51,8 +165,9 @@ static int report_quarterly(struct ctx *ctx, int argc, char **argv)
 	struct report rep;
 	struct strbuf body = STRBUF_INIT;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (report_format_parse(format, &f)) {
 		error("unknown format '%s' (expected md, html, csv or json)", format);
 		return usage_error(ctx);
@@ -67,12 +182,17 @@ static int report_quarterly(struct ctx *ctx, int argc, char **argv)
 	report_render(&rep, f, &body);
 	report_free(&rep);
 
-	if (report_insert(ctx->db, run, report_format_name(f), body.buf) ||
-	    write_out(output, body.buf, body.len))
+	int to_file = output && strcmp(output, "-");
+	if (to_file && check_output_path(output, ctx->db_path))
 		goto cleanup;
-	if (output && strcmp(output, "-"))
-		fprintf(stderr, "wrote %s (%zu bytes, %s) for run %lld of '%s'\n", output, body.len,
-			report_format_name(f), (long long)run, pos[0]);
+	if (report_insert(ctx->db, run, report_format_name(f), body.buf))
+		goto cleanup;
+	if (!to_file)
+		fwrite(body.buf, 1, body.len, stdout);
+	else if (write_report_file(ctx, output, body.buf, body.len,
+				   xasprintf("%s (%zu bytes, %s) for run %lld of '%s'", output, body.len,
+					     report_format_name(f), (long long)run, pos[0])))
+		goto cleanup;
 	ret = 0;
 cleanup:
 	strbuf_release(&body);
@@ -86,8 +206,9 @@ static int report_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(report_list_stmt(ctx->db, json), json);
 }
 

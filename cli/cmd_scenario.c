@@ -10,6 +10,7 @@
 #include "cli/listing.h"
 #include "cli/opts.h"
 #include "cli/table.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/slo.h"
@@ -53,8 +54,9 @@ static const char options_help[] =
 	"  --workload W[,W...]     workloads to serve (see 'piqplan workload list')\n"
 	"  --gpus G[,G...]         candidate GPU types (default: every GPU type with a price)\n"
 	"  --start QUARTER         first quarter planned, e.g. 2027Q1\n"
-	"  --quarters N            quarters planned, 1-40\n"
+	"  --quarters N            quarters planned, 1-40, ending by 9999Q4\n"
 	"  --growth PCT            demand growth per quarter, compounded: 15 or 15%\n"
+	"                          (above -100, at most 1000)\n"
 	"  --growth W=PCT,...      per workload; a bare PCT in the list is the default\n"
 	"  --ttft-ms N             time-to-first-token target, queueing included (default 2000)\n"
 	"  --tpot-ms N             time-per-output-token target (default 100)\n"
@@ -86,21 +88,21 @@ static int check_opts(struct ctx *ctx, const struct scenario_settings *o)
 {
 	if (o->start && quarter_parse(o->start) < 0)
 		return error("--start '%s': expected a quarter like 2027Q1", o->start), usage_error(ctx);
-	if (o->have_quarters && (o->quarters < 1 || o->quarters > 40))
-		return error("--quarters %lld: expected 1 to 40", (long long)o->quarters),
-		       usage_error(ctx);
-	if (o->have_ttft && o->ttft_ms <= 0)
-		return error("--ttft-ms must be positive"), usage_error(ctx);
-	if (o->have_tpot && o->tpot_ms <= 0)
-		return error("--tpot-ms must be positive"), usage_error(ctx);
+	if (o->have_quarters && (o->quarters < 1 || o->quarters > SCENARIO_MAX_QUARTERS))
+		return error("--quarters %lld: expected 1 to %d", (long long)o->quarters,
+			     SCENARIO_MAX_QUARTERS), usage_error(ctx);
+	if (o->have_ttft && !(o->ttft_ms > 0 && o->ttft_ms <= SCENARIO_MAX_SLO_MS))
+		return error("--ttft-ms must be positive, at most an hour (3600000)"), usage_error(ctx);
+	if (o->have_tpot && !(o->tpot_ms > 0 && o->tpot_ms <= SCENARIO_MAX_SLO_MS))
+		return error("--tpot-ms must be positive, at most an hour (3600000)"), usage_error(ctx);
 	if (o->have_util && (o->utilization <= 0 || o->utilization > 1))
 		return error("--utilization %g: expected a fraction in (0, 1]", o->utilization),
 		       usage_error(ctx);
 	if (o->have_mfu && (o->mfu <= 0 || o->mfu > 1))
 		return error("--mfu %g: expected a fraction in (0, 1]", o->mfu), usage_error(ctx);
-	if (o->have_redundancy && (o->redundancy < 0 || o->redundancy > 1000))
-		return error("--redundancy must be 0 or more"), usage_error(ctx);
-	if (o->have_lead && (o->lead_time_days < 0 || o->lead_time_days > 3650))
+	if (o->have_redundancy && (o->redundancy < 0 || o->redundancy > SCENARIO_MAX_REDUNDANCY))
+		return error("--redundancy must be 0 to %d", SCENARIO_MAX_REDUNDANCY), usage_error(ctx);
+	if (o->have_lead && (o->lead_time_days < 0 || o->lead_time_days > SCENARIO_MAX_LEAD_TIME_DAYS))
 		return error("--lead-time-days must be 0 to 3650"), usage_error(ctx);
 	if (o->pricing && !pricing_valid(o->pricing))
 		return error("unknown pricing '%s' (expected one of: %s)", o->pricing,
@@ -115,9 +117,12 @@ static int check_opts(struct ctx *ctx, const struct scenario_settings *o)
 	if (o->slo_percentile && slo_percentile_parse(o->slo_percentile, &pct))
 		return error("--slo-percentile '%s': expected p90, p99, p99.9 or a percent from 50 "
 			     "to below 100", o->slo_percentile), usage_error(ctx);
-	if (o->have_long_ttft && !(o->long_ttft_ms_per_1k > 0 && o->long_ttft_ms_per_1k <= 1e7))
-		return error("--long-ttft-ms-per-1k must be positive"), usage_error(ctx);
-	if (o->have_max_model_len && (o->max_model_len < 0 || o->max_model_len > 100000000))
+	if (o->have_long_ttft && !(o->long_ttft_ms_per_1k > 0 &&
+				  o->long_ttft_ms_per_1k <= SCENARIO_MAX_LONG_TTFT_MS_PER_1K))
+		return error("--long-ttft-ms-per-1k must be above 0, at most %g",
+			     SCENARIO_MAX_LONG_TTFT_MS_PER_1K), usage_error(ctx);
+	if (o->have_max_model_len && (o->max_model_len < 0 ||
+				      o->max_model_len > SCENARIO_MAX_MODEL_LEN))
 		return error("--max-model-len %lld: expected 0 (no cap) to 100000000 tokens",
 			     (long long)o->max_model_len), usage_error(ctx);
 	if (o->long_context && strcmp(o->long_context, "auto") && strcmp(o->long_context, "off")) {
@@ -126,13 +131,20 @@ static int check_opts(struct ctx *ctx, const struct scenario_settings *o)
 			return error("--long-context '%s': expected auto, off or a number of tokens",
 				     o->long_context), usage_error(ctx);
 	}
+	static const char *const lists[] = { "workload", "gpus", "growth" };
+	const char *values[] = { o->workloads, o->gpus, o->growth };
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
+		if (values[i] && !values[i][strspn(values[i], ", ")])
+			return error("--%s '%s': expected one or more names separated by commas",
+				     lists[i], values[i]), usage_error(ctx);
 	if (o->growth) {
 		char *list = xstrdup(o->growth), *save = NULL;
 		for (char *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-			char *eq = strchr(item, '=');
+			char *eq = strrchr(item, '=');	/* a workload name may hold '=' itself */
 			double pct;
 			if (growth_pct_parse(eq ? eq + 1 : item, &pct) || (eq && eq == item)) {
-				error("--growth '%s': expected PCT or WORKLOAD=PCT, with PCT > -100", item);
+				error("--growth '%s': expected PCT or WORKLOAD=PCT, with PCT above -100 "
+				      "and at most %g", item, SCENARIO_MAX_GROWTH_PCT);
 				free(list);
 				return usage_error(ctx);
 			}
@@ -149,8 +161,9 @@ static int scenario_create(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (!o.workloads || !o.start || !o.have_quarters) {
 		error("scenario create needs --workload, --start and --quarters");
 		return usage_error(ctx);
@@ -162,7 +175,7 @@ static int scenario_create(struct ctx *ctx, int argc, char **argv)
 
 	if (scenario_insert(ctx->db, pos[0], &o))
 		return -1;
-	printf("created scenario '%s'; run it with: piqplan scenario run %s\n", pos[0], pos[0]);
+	tprintf("created scenario '%s'; run it with: piqplan scenario run %s\n", pos[0], pos[0]);
 	return 0;
 }
 
@@ -173,14 +186,15 @@ static int scenario_set(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (check_opts(ctx, &o))
 		return -1;
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0 || scenario_update(ctx->db, sid, &o))
 		return -1;
-	printf("updated scenario '%s'\n", pos[0]);
+	tprintf("updated scenario '%s'\n", pos[0]);
 	return 0;
 }
 
@@ -190,14 +204,17 @@ static int scenario_copy(struct ctx *ctx, int argc, char **argv)
 	char *pos[2];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 2, 2, &npos);
+	if (parsed)
+		return parsed;
+	if (!*pos[1])
+		return error("scenario name must not be empty"), usage_error(ctx);
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0)
 		return -1;
 	if (scenario_insert_copy(ctx->db, sid, pos[1]))
 		return -1;
-	printf("copied scenario '%s' to '%s'; change it with: piqplan scenario set %s ...\n",
+	tprintf("copied scenario '%s' to '%s'; change it with: piqplan scenario set %s ...\n",
 	       pos[0], pos[1], pos[1]);
 	return 0;
 }
@@ -208,14 +225,15 @@ static int scenario_remove(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0)
 		return -1;
 	if (scenario_delete(ctx->db, sid))
 		return -1;
-	printf("removed scenario '%s' and its runs\n", pos[0]);
+	tprintf("removed scenario '%s' and its runs\n", pos[0]);
 	return 0;
 }
 
@@ -226,8 +244,9 @@ static int scenario_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(scenario_list_stmt(ctx->db, json), json);
 }
 
@@ -239,8 +258,9 @@ static int scenario_show(struct ctx *ctx, int argc, char **argv)
 	int npos, ret = -1;
 	struct scenario sc;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	int64_t sid = scenario_lookup(ctx->db, pos[0]);
 	if (sid < 0 || scenario_load(ctx->db, sid, &sc))
 		return -1;
@@ -252,46 +272,46 @@ static int scenario_show(struct ctx *ctx, int argc, char **argv)
 	}
 	char start[QUARTER_BUF];
 	quarter_format(sc.start_quarter, start);
-	printf("scenario        %s\n", sc.name);
+	tprintf("scenario        %s\n", sc.name);
 	if (sc.description[0])
-		printf("description     %s\n", sc.description);
-	printf("horizon         %d quarters from %s\n", sc.quarters, start);
-	printf("growth          %g%% per quarter, compounded\n", sc.growth_pct);
+		tprintf("description     %s\n", sc.description);
+	tprintf("horizon         %d quarters from %s\n", sc.quarters, start);
+	tprintf("growth          %g%% per quarter, compounded\n", sc.growth_pct);
 	char pct[16];
 	slo_percentile_name(sc.slo_percentile / 100, pct);
-	printf("SLOs            TTFT %s %g ms, TPOT %s %g ms; long class TTFT %s max(%g ms, "
+	tprintf("SLOs            TTFT %s %g ms, TPOT %s %g ms; long class TTFT %s max(%g ms, "
 	       "%g ms per 1k prompt tokens)\n", pct, sc.ttft_ms, pct, sc.tpot_ms, pct, sc.ttft_ms,
 	       sc.long_ttft_ms_per_1k);
 	if (!strcmp(sc.margin, "utilization"))
-		printf("margin          instances at most %g busy, no spares\n", sc.utilization);
+		tprintf("margin          instances at most %g busy, no spares\n", sc.utilization);
 	else if (!strcmp(sc.margin, "spares"))
-		printf("margin          N+%d spare instances per GPU type, no utilisation cap\n",
+		tprintf("margin          N+%d spare instances per GPU type, no utilisation cap\n",
 		       sc.redundancy);
 	else
-		printf("margin          instances at most %g busy and N+%d spares per GPU type\n",
+		tprintf("margin          instances at most %g busy and N+%d spares per GPU type\n",
 		       sc.utilization, sc.redundancy);
 	if (!strcmp(sc.demand, "mean") || !strcmp(sc.demand, "peak"))
-		printf("demand          the workloads' %s request rate\n", sc.demand);
+		tprintf("demand          the workloads' %s request rate\n", sc.demand);
 	else
-		printf("demand          the %s of the workloads' windowed request rates\n", sc.demand);
+		tprintf("demand          the %s of the workloads' windowed request rates\n", sc.demand);
 	if (sc.max_model_len > 0)
-		printf("max_model_len   at most %lld tokens\n", (long long)sc.max_model_len);
-	printf("pricing         %s; lead time %d days\n", sc.pricing, sc.lead_time_days);
+		tprintf("max_model_len   at most %lld tokens\n", (long long)sc.max_model_len);
+	tprintf("pricing         %s; lead time %d days\n", sc.pricing, sc.lead_time_days);
 	if (sc.long_context_tokens > 0)
-		printf("long context    isolate requests of %lld tokens or more\n",
+		tprintf("long context    isolate requests of %lld tokens or more\n",
 		       (long long)sc.long_context_tokens);
 	else
-		printf("long context    %s\n", sc.long_context_tokens == 0 ? "auto" : "off");
-	printf("engine          %s; compute floor at MFU %g\n", sc.engine, sc.mfu);
-	printf("workloads:\n");
+		tprintf("long context    %s\n", sc.long_context_tokens == 0 ? "auto" : "off");
+	tprintf("engine          %s; compute floor at MFU %g\n", sc.engine, sc.mfu);
+	tprintf("workloads:\n");
 	for (int i = 0; i < sc.nworkloads; i++)
-		printf("  %-20s model %s, growth %g%%/quarter\n", sc.workloads[i].name,
+		tprintf("  %-20s model %s, growth %g%%/quarter\n", sc.workloads[i].name,
 		       sc.workloads[i].model_id, sc.workloads[i].growth_pct);
-	printf("candidate GPUs: ");
+	tprintf("candidate GPUs: ");
 	if (!sc.ngpus)
-		printf("every GPU type with a %s price\n", sc.pricing);
+		tprintf("every GPU type with a %s price\n", sc.pricing);
 	for (int i = 0; i < sc.ngpus; i++)
-		printf("%s%s", sc.gpus[i], i + 1 < sc.ngpus ? ", " : "\n");
+		tprintf("%s%s", sc.gpus[i], i + 1 < sc.ngpus ? ", " : "\n");
 	cJSON_Delete(o);
 	ret = 0;
 cleanup:
@@ -329,7 +349,7 @@ static int print_pools(struct stmt *st, cJSON *arr)
 			cJSON_AddItemToArray(arr, x);
 			continue;
 		}
-		printf("%s %s pool (%s SLOs): %s x%lld, %s, max_num_seqs %lld (the KV holds %lld),\n"
+		tprintf("%s %s pool (%s SLOs): %s x%lld, %s, max_num_seqs %lld (the KV holds %lld),\n"
 		       "    %.3g req/s per instance at TTFT %s %.0f ms, TPOT %s %.1f ms, %.0f%% busy\n",
 		       stmt_text(st, 0), stmt_text(st, 1), stmt_text(st, 2), stmt_text(st, 3),
 		       (long long)stmt_int64(st, 4), layout, (long long)stmt_int64(st, 9),
@@ -397,7 +417,7 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 		"QUARTER", "GPU", ">NEEDED", ">BAND", ">SPARES", ">OWNED", ">SHORTFALL", ">TO ORDER",
 		"ORDER BY",
 	};
-	printf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
+	tprintf("run %lld of scenario '%s': %lld candidates evaluated\n\n", (long long)res->run_id,
 	       name, (long long)res->candidates);
 	if (print_pools(pools, NULL))
 		goto cleanup;
@@ -423,14 +443,18 @@ static int print_summary(struct db *db, const char *name, const struct run_resul
 	table_free(t);
 	putchar('\n');
 	while (r >= 0 && (r = stmt_step(cost)) == 1)
-		printf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
+		tprintf("%s  cost %.2f USD  (compute floor by active parameters %.2f USD)\n",
 		       stmt_text(cost, 0), stmt_double(cost, 1), stmt_double(cost, 2));
 	printf("\nBAND: the GPUs needed (spares included) if throughput is at the p90 or the p10\n"
 	       "of measured / predicted for the performance profile that answered (report:\n"
 	       "configurations).\n");
-	printf("\nsqlite3 %s 'select * from v_configs' shows the vLLM configurations,\n"
-	       "'select * from v_orders' what to order by when;\n"
-	       "piqplan report quarterly %s renders the report.\n", db_path, name);
+	/* Hints are not data: stderr, so stdout stays the run's summary alone. */
+	fputs("\nsqlite3 ", stderr);
+	term_fputs(db_path, 0, stderr);
+	fputs(" 'select * from v_configs' shows the vLLM configurations,\n"
+	      "'select * from v_orders' what to order by when;\npiqplan report quarterly ", stderr);
+	term_fputs(name, 0, stderr);
+	fputs(" renders the report.\n", stderr);
 	ret = r < 0 ? -1 : 0;
 cleanup:
 	stmt_finalize(pools);
@@ -448,8 +472,9 @@ static int scenario_run_cmd(struct ctx *ctx, int argc, char **argv)
 	struct run_request req = { 0 };
 	struct run_result res;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	req.scenario = pos[0];
 	if (scenario_run(ctx->db, &req, &res))
 		return -1;
@@ -474,8 +499,9 @@ static int scenario_compare_cmd(struct ctx *ctx, int argc, char **argv)
 	int npos, n;
 	struct run_compare_row *rows;
 
-	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 2, 2, &npos);
+	if (parsed)
+		return parsed;
 	int64_t ra = latest_run_of(ctx->db, pos[0]), rb = latest_run_of(ctx->db, pos[1]);
 	if (ra < 0 || rb < 0 || run_compare(ctx->db, ra, rb, &rows, &n))
 		return -1;
@@ -511,7 +537,7 @@ static int scenario_compare_cmd(struct ctx *ctx, int argc, char **argv)
 			table_cellf(t, "%.2f", q->cost_b_usd);
 			table_cellf(t, "%+.2f", q->cost_b_usd - q->cost_a_usd);
 		}
-		printf("A = '%s' (run %lld), B = '%s' (run %lld); DIFF = B - A\n\n", pos[0],
+		tprintf("A = '%s' (run %lld), B = '%s' (run %lld); DIFF = B - A\n\n", pos[0],
 		       (long long)ra, pos[1], (long long)rb);
 		table_print(t, stdout);
 		table_free(t);

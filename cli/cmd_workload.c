@@ -10,6 +10,7 @@
 #include "cli/listing.h"
 #include "cli/opts.h"
 #include "ingest/workload_file.h"
+#include "lib/escape.h"
 #include "lib/json.h"
 #include "lib/util.h"
 #include "planner/workload.h"
@@ -27,7 +28,8 @@
 
 static const char import_usage[] =
 	"NAME FILE --model ID [--format auto|requests|buckets|prometheus|mooncake]\n"
-	"       [--edges log2|N1,N2,...] [--window SECONDS] [--replace] [--description TEXT]";
+	"       [--edges log2|N1,N2,...] [--window SECONDS] [--time-unit auto|s|ms|us|ns]\n"
+	"       [--model-label LABEL] [--replace] [--description TEXT]";
 
 /* Width of the longest bar of the text histograms, columns. */
 #define BAR_COLUMNS 50
@@ -44,12 +46,14 @@ static void progress_show(void *ctx, uint64_t done, uint64_t total)
 {
 	struct progress *p = ctx;
 	const double mib = 1024.0 * 1024.0;
+	fputs("\rimporting ", stderr);
+	term_fputs(p->name, 0, stderr);
 	if (total)
-		fprintf(stderr, "\rimporting %s: %d%% (%.0f MiB of %.0f MiB)", p->name,
+		fprintf(stderr, ": %d%% (%.0f MiB of %.0f MiB)",
 			(int)(100.0 * (double)done / (double)total), (double)done / mib,
 			(double)total / mib);
 	else
-		fprintf(stderr, "\rimporting %s: %.0f MiB", p->name, (double)done / mib);
+		fprintf(stderr, ": %.0f MiB", (double)done / mib);
 	p->shown = 1;
 }
 
@@ -63,6 +67,7 @@ static void progress_clear(struct progress *p)
 static int workload_import(struct ctx *ctx, int argc, char **argv)
 {
 	const char *model = NULL, *format = "auto", *edges_spec = NULL, *description = NULL;
+	const char *time_unit = "auto", *model_label = NULL;
 	double window_s = 0;
 	int replace = 0, have_window = 0;
 	const struct opt opts[] = {
@@ -70,6 +75,8 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 		{ "format", 0, OPT_STRING, &format, 0 },
 		{ "edges", 0, OPT_STRING, &edges_spec, 0 },
 		{ "window", 0, OPT_DOUBLE, &window_s, &have_window },
+		{ "time-unit", 0, OPT_STRING, &time_unit, 0 },
+		{ "model-label", 0, OPT_STRING, &model_label, 0 },
 		{ "replace", 0, OPT_FLAG, &replace, 0 },
 		{ "description", 0, OPT_STRING, &description, 0 },
 		OPT_END,
@@ -84,16 +91,24 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	int npos, r, ret = -1;
 	int64_t old_id = 0;
 
-	if (opts_parse(argc, argv, opts, pos, 2, &npos) || npos != 2 || !model)
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 2, 2, &npos);
+	if (parsed)
+		return parsed;
+	if (!model)
 		return usage_error(ctx);
 	const char *name = pos[0], *path = pos[1];
-	if (!*name) {
-		error("workload name must not be empty");
+	if (!*name || strchr(name, ',')) {
+		error("workload name '%s': expected a name, without ',' (scenarios list workloads "
+		      "separated by commas)", name);
 		return usage_error(ctx);
 	}
 	if (wl_format_parse(format, &io.format)) {
 		error("unknown format '%s' (expected auto, requests, buckets, prometheus or mooncake)",
 		      format);
+		return usage_error(ctx);
+	}
+	if (edges_spec && !*edges_spec) {
+		error("--edges '': expected log2 or a list N1,N2,... of token counts");
 		return usage_error(ctx);
 	}
 	if (wl_edges_parse(edges_spec, &edges, &why)) {
@@ -104,12 +119,24 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 		error("--window %g: expected 0.001 to 10000000 seconds", window_s);
 		return usage_error(ctx);
 	}
+	static const struct { const char *name; int64_t ns; } units[] = {
+		{ "auto", 0 }, { "s", 1000000000 }, { "ms", 1000000 }, { "us", 1000 }, { "ns", 1 },
+	};
+	size_t u = 0;
+	while (u < ARRAY_SIZE(units) && strcmp(time_unit, units[u].name))
+		u++;
+	if (u == ARRAY_SIZE(units)) {
+		error("--time-unit '%s': expected auto, s, ms, us or ns", time_unit);
+		return usage_error(ctx);
+	}
+	io.time_unit_ns = units[u].ns;
 	io.edges = &edges;
 	io.window_s = have_window ? window_s : 0;
 
 	model_id = lookup_model(ctx->db, model);
 	if (!model_id)
 		goto cleanup;
+	io.model = model_label ? model_label : model_id;	/* Prometheus: that model's rows only */
 	r = workload_find(ctx->db, name, &old_id);
 	if (r < 0)
 		goto cleanup;
@@ -157,14 +184,14 @@ static int workload_import(struct ctx *ctx, int argc, char **argv)
 	if (workload_store(ctx->db, old_id, &w, h))
 		goto cleanup;
 
-	printf("%s workload '%s': %lld requests (%s), mean prompt %.1f, mean output %.1f tokens",
+	tprintf("%s workload '%s': %lld requests (%s), mean prompt %.1f, mean output %.1f tokens",
 	       old_id ? "replaced" : "imported", name, (long long)s.requests,
 	       wl_format_name(s.format), s.prompt_tokens_mean, s.output_tokens_mean);
 	if (isfinite(s.mean_rps))
-		printf(", %.2f req/s mean", s.mean_rps);
+		tprintf(", %.2f req/s mean", s.mean_rps);
 	if (isfinite(s.peak_rps))
-		printf(", %.2f peak", s.peak_rps);
-	printf("\n");
+		tprintf(", %.2f peak", s.peak_rps);
+	tprintf("\n");
 	ret = 0;
 cleanup:
 	free(edges_col);
@@ -182,8 +209,9 @@ static int workload_list(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 0, &npos))
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 0, 0, &npos);
+	if (parsed)
+		return parsed;
 	return print_rows(workload_list_stmt(ctx->db, json), json);
 }
 
@@ -219,9 +247,9 @@ static void print_num(struct stmt *st, const char *col, const char *fmt)
 {
 	int i = col_of(st, col);
 	if (i < 0 || stmt_is_null(st, i))
-		printf("-");
+		tprintf("-");
 	else
-		printf(fmt, stmt_double(st, i));
+		tprintf(fmt, stmt_double(st, i));
 }
 
 static void print_tokens_line(struct stmt *st, const char *label, const char *axis)
@@ -229,78 +257,78 @@ static void print_tokens_line(struct stmt *st, const char *label, const char *ax
 	static const char *const qs[] = { "p50", "p90", "p99", "p999" };
 	static const char *const qnames[] = { "p50", "p90", "p99", "p99.9" };
 	char col[64];
-	printf("%-18s", label);
+	tprintf("%-18s", label);
 	snprintf(col, sizeof(col), "%s_tokens_mean", axis);
 	if (col_of(st, col) >= 0) {
-		printf("mean ");
+		tprintf("mean ");
 		print_num(st, col, "%.1f");
-		printf(", ");
+		tprintf(", ");
 	}
 	for (int i = 0; i < 4; i++) {
 		snprintf(col, sizeof(col), "%s_tokens_%s", axis, qs[i]);
-		printf("%s%s ", i ? ", " : "", qnames[i]);
+		tprintf("%s%s ", i ? ", " : "", qnames[i]);
 		print_num(st, col, "%.0f");
 	}
-	printf("\n");
+	tprintf("\n");
 }
 
 static void show_plain(struct stmt *w)
 {
 #define TEXT(c) stmt_text(w, col_of(w, c))
 #define INT(c) ((long long)stmt_int64(w, col_of(w, c)))
-	printf("%-18s%s\n", "name", TEXT("name"));
-	printf("%-18s%s\n", "model", TEXT("model_id"));
+	tprintf("%-18s%s\n", "name", TEXT("name"));
+	tprintf("%-18s%s\n", "model", TEXT("model_id"));
 	if (!stmt_is_null(w, col_of(w, "description")))
-		printf("%-18s%s\n", "description", TEXT("description"));
-	printf("%-18s%s (%lld bytes, sha256 %s)\n", "source", TEXT("source_file"),
+		tprintf("%-18s%s\n", "description", TEXT("description"));
+	tprintf("%-18s%s (%lld bytes, sha256 %s)\n", "source", TEXT("source_file"),
 	       INT("source_bytes"), TEXT("source_sha256"));
-	printf("%-18s%s, edges %s\n", "format", TEXT("format"),
+	tprintf("%-18s%s, edges %s\n", "format", TEXT("format"),
 	       *TEXT("edges") ? TEXT("edges") : "-");
-	printf("%-18s%s\n", "imported", TEXT("imported_at"));
-	printf("%-18s%lld", "requests", INT("requests"));
+	tprintf("%-18s%s\n", "imported", TEXT("imported_at"));
+	tprintf("%-18s%lld", "requests", INT("requests"));
 	if (!stmt_is_null(w, col_of(w, "span_s"))) {
-		printf(" over ");
+		tprintf(" over ");
 		print_num(w, "span_s", "%.1f");
-		printf(" s");
+		tprintf(" s");
 	}
-	printf("\n%-18s", "arrival rate");
+	tprintf("\n%-18s", "arrival rate");
 	print_num(w, "mean_rps", "%.2f");
-	printf(" req/s mean, ");
+	tprintf(" req/s mean, ");
 	print_num(w, "peak_rps", "%.2f");
-	printf(" req/s peak");
+	tprintf(" req/s peak");
 	if (!stmt_is_null(w, col_of(w, "peak_window_s"))) {
-		printf(" (busiest ");
+		tprintf(" (busiest ");
 		print_num(w, "peak_window_s", "%g");
-		printf(" s)");
+		tprintf(" s)");
 	}
 	if (!stmt_is_null(w, col_of(w, "rate_p99_rps"))) {
-		printf("\n%-18s", "windowed rates");
+		tprintf("\n%-18s", "windowed rates");
 		print_num(w, "rate_p50_rps", "%.2f");
-		printf(" p50, ");
+		tprintf(" p50, ");
 		print_num(w, "rate_p90_rps", "%.2f");
-		printf(" p90, ");
+		tprintf(" p90, ");
 		print_num(w, "rate_p99_rps", "%.2f");
-		printf(" p99, ");
+		tprintf(" p99, ");
 		print_num(w, "rate_p999_rps", "%.2f");
-		printf(" p99.9 req/s, over ");
+		tprintf(" p99.9 req/s, over ");
 		print_num(w, "rate_windows", "%.0f");
-		printf(" windows");
+		tprintf(" windows");
 	}
-	printf("\n%-18s%lld prompt, %lld output%s\n", "token sums", INT("prompt_tokens_sum"),
+	tprintf("\n%-18s%lld prompt, %lld output%s\n", "token sums", INT("prompt_tokens_sum"),
 	       INT("output_tokens_sum"), INT("sums_estimated") ? " (estimated)" : " (exact)");
 	print_tokens_line(w, "prompt tokens", "prompt");
 	print_tokens_line(w, "output tokens", "output");
 	print_tokens_line(w, "total tokens", "total");
 	if (!stmt_is_null(w, col_of(w, "prefix_reuse_share"))) {
-		printf("%-18s", "prefix reuse");
-		printf("%.1f%% of prefix-cache blocks were seen before\n",
+		tprintf("%-18s", "prefix reuse");
+		tprintf("%.1f%% of prefix-cache blocks were seen before\n",
 		       100.0 * stmt_double(w, col_of(w, "prefix_reuse_share")));
 	}
 	if (INT("independent_marginals"))
-		printf("note: prompt and output lengths were measured separately; the joint\n"
+		tprintf("note: prompt and output lengths were measured separately; the joint\n"
 		       "      histogram assumes they are independent.\n");
 	if (INT("sums_estimated"))
-		printf("note: token sums and means are estimated from bucket midpoints.\n");
+		tprintf("note: token sums and means are estimated from bucket midpoints.\n");
 #undef TEXT
 #undef INT
 }
@@ -340,13 +368,13 @@ static int show_histogram(struct db *db, int64_t id, const char *title, int outp
 		free(bar);
 		return -1;
 	}
-	printf("\n%s:\n", title);
+	tprintf("\n%s:\n", title);
 	for (int k = 0; k < n; k++) {
 		char b[64];
 		int64_t c = bar[k].requests;
 		int width = max ? (int)((c * BAR_COLUMNS + max - 1) / max) : 0;
 		bound_text(b, sizeof(b), bar[k].lo, bar[k].hi);
-		printf("  %18s %9lld %5.1f%% ", b, (long long)c, total ? 100.0 * c / total : 0.0);
+		tprintf("  %18s %9lld %5.1f%% ", b, (long long)c, total ? 100.0 * c / total : 0.0);
 		for (int i = 0; i < width; i++)
 			putchar('#');
 		putchar('\n');
@@ -382,8 +410,9 @@ static int workload_show(struct ctx *ctx, int argc, char **argv)
 	struct stmt *st = NULL;
 	cJSON *o = NULL, *buckets;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	st = workload_show_stmt(ctx->db, pos[0]);
 	if (!st)
 		goto cleanup;
@@ -424,11 +453,12 @@ static int workload_remove_cmd(struct ctx *ctx, int argc, char **argv)
 	char *pos[1];
 	int npos;
 
-	if (opts_parse(argc, argv, opts, pos, 1, &npos) || npos != 1)
-		return usage_error(ctx);
+	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
+	if (parsed)
+		return parsed;
 	if (workload_remove(ctx->db, pos[0]))
 		return -1;
-	printf("removed workload '%s'\n", pos[0]);
+	tprintf("removed workload '%s'\n", pos[0]);
 	return 0;
 }
 
@@ -445,6 +475,13 @@ static const struct subcmd workload_subs[] = {
 	  "  --edges E           bins for requests and mooncake: log2 (default: 0, 1, 2, 4,\n"
 	  "                      ... 2^23 tokens) or a list N1,N2,... of increasing counts\n"
 	  "  --window SECONDS    peak rate = busiest window of this length (default 60)\n"
+	  "  --time-unit U       what a numeric timestamp counts: s, ms, us or ns since the\n"
+	  "                      epoch (or the trace's start); auto (default): the file's\n"
+	  "                      first one decides by its size (up to 11 digits seconds, 12-14\n"
+	  "                      ms, 15-17 us, more ns); Mooncake traces: ms\n"
+	  "  --model-label LABEL Prometheus: keep the rows whose model column is LABEL\n"
+	  "                      (default: the --model id, with or without its\n"
+	  "                      organisation, in any case); other models are left out\n"
 	  "  --replace           overwrite a workload of the same name (scenarios that use\n"
 	  "                      it keep pointing at it)\n"
 	  "  --description TEXT  a note stored with the workload\n"

@@ -1,7 +1,7 @@
 /*
  * main.c - piqplan's entry point: global options, the table of commands,
- * help, and the one place that opens the database and owns the write
- * transaction around a command.
+ * help, and the one place that ends the write transaction around a command
+ * (cli/cmd.c's cmd_options begins it, once the options are known good).
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/cmd.h"
@@ -56,19 +56,6 @@ static const char main_help_tail[] =
 	"  piqplan scenario run q1 && piqplan report quarterly q1 --format html -o q1.html\n"
 	"  sqlite3 piqplan.db 'select * from v_shortfall'\n";
 
-int usage_error(struct ctx *ctx)
-{
-	const struct subcmd *s = ctx->sub;
-	if (s->name)
-		fprintf(stderr, "usage: piqplan %s %s %s\n", ctx->cmd_name, s->name, s->usage);
-	else
-		fprintf(stderr, "usage: piqplan %s %s\n", ctx->cmd_name, s->usage);
-	fprintf(stderr, "Try 'piqplan %s%s%s --help' for more.\n", ctx->cmd_name,
-		s->name ? " " : "", s->name ? s->name : "");
-	set_failure_status(EXIT_USAGE);
-	return -1;
-}
-
 static const struct cmd *find_cmd(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -100,40 +87,6 @@ static void print_main_help(FILE *out)
 	fputs(main_help_tail, out);
 }
 
-static void print_cmd_help(const struct cmd *c, FILE *out)
-{
-	if (!has_subs(c)) {
-		const struct subcmd *s = &c->subs[0];
-		fprintf(out, "usage: piqplan %s %s\n\n%s\n", c->name, s->usage, s->summary);
-		if (s->help)
-			fprintf(out, "\n%s", s->help);
-		return;
-	}
-	fprintf(out, "usage: piqplan %s SUBCOMMAND [ARGS...]\n\n%s\n\nSubcommands:\n",
-		c->name, c->summary);
-	for (const struct subcmd *s = c->subs; s->run; s++)
-		fprintf(out, "  %s %s\n      %s\n", s->name, s->usage, s->summary);
-	fprintf(out, "\nRun 'piqplan %s SUBCOMMAND --help' for its options.\n", c->name);
-}
-
-static void print_sub_help(const struct cmd *c, const struct subcmd *s, FILE *out)
-{
-	fprintf(out, "usage: piqplan %s %s %s\n\n%s\n", c->name, s->name, s->usage, s->summary);
-	if (s->help)
-		fprintf(out, "\n%s", s->help);
-}
-
-static int wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return 0;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return 1;
-	}
-	return 0;
-}
-
 /* `piqplan help [COMMAND [SUB]]` */
 static int help(int argc, char **argv)
 {
@@ -160,56 +113,58 @@ static int help(int argc, char **argv)
 }
 
 /*
- * Take --db PATH / --db=PATH out of argv wherever it stands before "--",
- * so every command accepts it. Returns the new argc, or -1 if --db lacks
- * its value.
+ * Take --db PATH / --db=PATH out of argv[from..] while they lead it (global
+ * options before the command name, or between a command and its
+ * sub-command); among a sub-command's own options cmd_options() takes it,
+ * so an option's value is never mistaken for it. Returns the new argc, or
+ * -1 if --db lacks its value.
  */
-static int take_db_option(int argc, char **argv, const char **db_path)
+static int take_db_option(int argc, char **argv, int from, const char **db_path)
 {
-	int out = 0;
-	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			while (i < argc)
-				argv[out++] = argv[i++];
-			break;
-		}
+	int i = from;
+	while (i < argc) {
 		if (!strcmp(argv[i], "--db")) {
 			if (i + 1 >= argc)
 				return -1;
-			*db_path = argv[++i];
-			continue;
-		}
-		if (!strncmp(argv[i], "--db=", 5)) {
+			*db_path = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--db=", 5)) {
 			*db_path = argv[i] + 5;
-			continue;
+			i++;
+		} else {
+			break;
 		}
-		argv[out++] = argv[i];
 	}
+	int out = from;
+	while (i < argc)
+		argv[out++] = argv[i++];
 	argv[out] = NULL;
 	return out;
 }
 
+/*
+ * Run a sub-command; for a writing one, its transaction (begun by
+ * cmd_options) is committed only when the command succeeded and all it
+ * wrote to stdout is out: a report redirected to a full disk must not
+ * leave a committed run behind an exit status of 1.
+ */
 static int run_sub(struct ctx *ctx, int argc, char **argv)
 {
-	const struct subcmd *s = ctx->sub;
-	int ret = -1;
+	int ret = ctx->sub->run(ctx, argc, argv);
+	int writes = ctx->sub->flags & (CMD_WRITES | CMD_CREATES);
 
-	if (s->flags & (CMD_DB | CMD_WRITES)) {
-		if (db_open(ctx->db_path, &ctx->db))
-			goto done;
-	}
-	if (s->flags & CMD_WRITES) {
-		if (db_begin(ctx->db))
-			goto done;
-		ret = s->run(ctx, argc, argv);
+	if (ret == 1) {			/* --help was printed */
+		ret = 0;
+	} else if (ctx->db && writes) {
+		if (ret == 0 && finish_stdout())
+			ret = -1;
 		if (ret == 0 && db_commit(ctx->db))
 			ret = -1;
 		if (ret != 0)
 			db_rollback(ctx->db);
-	} else {
-		ret = s->run(ctx, argc, argv);
+		if (ctx->finish && ctx->finish(ctx, ret == 0) && ret == 0)
+			ret = -1;
 	}
-done:
 	db_close(ctx->db);
 	ctx->db = NULL;
 	if (ret == 0 && finish_stdout())
@@ -224,7 +179,7 @@ int main(int argc, char **argv)
 	if (!ctx.db_path || !*ctx.db_path)
 		ctx.db_path = "piqplan.db";
 
-	argc = take_db_option(argc, argv, &ctx.db_path);
+	argc = take_db_option(argc, argv, 1, &ctx.db_path);
 	if (argc < 0) {
 		error("option '--db' needs a value");
 		fputs(main_usage, stderr);
@@ -256,16 +211,18 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	ctx.cmd_name = c->name;
+	ctx.cmd = c;
 	argc--;
 	argv++;		/* argv[0] is now the command name */
 
 	if (!has_subs(c)) {
 		ctx.sub = &c->subs[0];
-		if (wants_help(argc, argv)) {
-			print_cmd_help(c, stdout);
-			return finish_stdout() ? EXIT_FAIL : EXIT_OK;
-		}
 		return run_sub(&ctx, argc, argv);
+	}
+	argc = take_db_option(argc, argv, 1, &ctx.db_path);
+	if (argc < 0) {
+		error("option '--db' needs a value");
+		return EXIT_USAGE;
 	}
 
 	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -284,9 +241,5 @@ int main(int argc, char **argv)
 	ctx.sub = s;
 	argc--;
 	argv++;
-	if (wants_help(argc, argv)) {
-		print_sub_help(c, s, stdout);
-		return finish_stdout() ? EXIT_FAIL : EXIT_OK;
-	}
 	return run_sub(&ctx, argc, argv);
 }

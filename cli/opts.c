@@ -64,6 +64,8 @@ int opts_parse(int argc, char **argv, const struct opt *opts,
 			only_pos = 1;
 			continue;
 		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			return OPTS_HELP;
 		if (a[1] == '-') {
 			const char *name = a + 2, *eq = strchr(name, '=');
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);

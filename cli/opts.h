@@ -32,8 +32,12 @@ struct opt {
 /*
  * Parse argv[1..argc-1] (argv[0] is the command's own name). Positional
  * arguments are collected, in order, into pos (at most max_pos; more is a
- * usage error); their count goes to *npos.
+ * usage error); their count goes to *npos. Returns 0, -1 after error()
+ * (a usage error), or OPTS_HELP when -h or --help stands where an option
+ * may (not as the value of one: `--source --help` is a source), leaving
+ * the rest unparsed.
  */
+#define OPTS_HELP 1
 int opts_parse(int argc, char **argv, const struct opt *opts,
 	       char **pos, int max_pos, int *npos);
 

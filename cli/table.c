@@ -3,6 +3,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli/table.h"
+#include "lib/escape.h"
 #include "lib/util.h"
 
 #include <stdarg.h>
@@ -24,13 +25,16 @@ struct table *table_new(int ncols, const char *const *headers)
 	return t;
 }
 
+/* A cell is kept terminal-safe: no control character reaches the screen, no line breaks a row. */
 void table_cell(struct table *t, const char *text)
 {
+	struct strbuf sb = STRBUF_INIT;
 	if (t->ncells == t->alloc) {
 		t->alloc = t->alloc ? 2 * t->alloc : 64;
 		t->cells = xrealloc(t->cells, t->alloc * sizeof(*t->cells));
 	}
-	t->cells[t->ncells++] = xstrdup(text ? text : "");
+	term_escape(&sb, text ? text : "", 0);
+	t->cells[t->ncells++] = strbuf_detach(&sb);
 }
 
 void table_cellf(struct table *t, const char *fmt, ...)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The columns a calibration file must have, in calibration.csv's order. */
 enum col {
@@ -24,6 +25,10 @@ static const char *const col_names[C_N] = {
 	"model", "gpu", "gpus", "tp", "pp", "ep", "precision", "engine", "isl", "osl",
 	"load", "load_value", "output_tok_s", "ttft_ms", "tpot_ms",
 };
+
+/* Beyond these a calibration file is junk: a row is ~100 bytes, a study a few hundred rows. */
+#define CALIB_MAX_RECORD_BYTES	(1u << 20)
+#define CALIB_MAX_ROWS		100000
 
 /* Optional columns: where a row comes from and how it was served. */
 enum opt_col { O_SOURCE, O_MODE, O_EXCLUDED, O_NOTES, O_KV, O_OSL_MAX, O_N };
@@ -43,6 +48,10 @@ struct calib_reader {
 	int col[C_N];
 	int opt[O_N];			/* -1: absent */
 	int header_seen;
+	long rows;
+	long line;		/* physical line of the next byte fed: for a NUL byte */
+	int bom_seen;		/* bytes of a leading byte-order mark matched; 3: past it */
+	int after_cr;		/* the last byte fed was a CR */
 };
 
 static int row_error(struct calib_reader *rd, long line, int col, const char *what)
@@ -50,14 +59,25 @@ static int row_error(struct calib_reader *rd, long line, int col, const char *wh
 	return data_error("%s:%ld: column %s: expected %s", rd->name, line, col_names[col], what);
 }
 
-static int read_header(struct calib_reader *rd, char **f, int n)
+/* The header: every column by name, in any case and order, each once (as workload files). */
+static int read_header(struct calib_reader *rd, char **f, int n, long line)
 {
 	for (int c = 0; c < C_N; c++) {
-		rd->col[c] = csv_column(f, n, col_names[c]);
+		rd->col[c] = -1;
+		for (int i = 0; i < n; i++) {
+			if (strcasecmp(f[i], col_names[c]))
+				continue;
+			if (rd->col[c] >= 0)
+				return data_error("%s:%ld: column %s: expected once in the header, found "
+						  "again (as column %d and %d)", rd->name, line,
+						  col_names[c], rd->col[c] + 1, i + 1);
+			rd->col[c] = i;
+		}
 		if (rd->col[c] < 0)
-			return data_error("%s:1: missing column %s (a calibration file has %s, ...)",
-					  rd->name, col_names[c], "model,gpu,gpus,tp,pp,ep,precision,"
-					  "engine,isl,osl,load,load_value,output_tok_s,ttft_ms,tpot_ms");
+			return data_error("%s:%ld: missing column %s (a calibration file has %s, ...)",
+					  rd->name, line, col_names[c], "model,gpu,gpus,tp,pp,ep,"
+					  "precision,engine,isl,osl,load,load_value,output_tok_s,ttft_ms,"
+					  "tpot_ms");
 	}
 	for (int o = 0; o < O_N; o++)
 		rd->opt[o] = csv_column(f, n, opt_names[o]);
@@ -66,9 +86,11 @@ static int read_header(struct calib_reader *rd, char **f, int n)
 }
 
 /*
- * A positive number up to max (absurd values would overflow the model's
- * integer token counts); an empty cell is 0 when optional.
+ * A number from CALIB_MIN_VALUE up to max (absurd values would overflow
+ * the model's integer token counts; one of 1e-300 made a percentage error
+ * of 300 digits); an empty cell is 0 when optional.
  */
+#define CALIB_MIN_VALUE 0.001
 static int number(struct calib_reader *rd, char **f, long line, int c, int optional, double max,
 		  double *out)
 {
@@ -77,8 +99,8 @@ static int number(struct calib_reader *rd, char **f, long line, int c, int optio
 	*out = 0;
 	if (!*s && optional)
 		return 0;
-	if (parse_double(s, out) || !(*out > 0) || !(*out <= max)) {
-		snprintf(want, sizeof(want), "a positive number up to %.0f%s", max,
+	if (parse_double(s, out) || !(*out >= CALIB_MIN_VALUE) || !(*out <= max)) {
+		snprintf(want, sizeof(want), "a number from %g to %.0f%s", CALIB_MIN_VALUE, max,
 			 optional ? ", or nothing" : "");
 		return row_error(rd, line, c, want);
 	}
@@ -171,7 +193,11 @@ static int on_record(void *arg, char **f, int n, long line)
 	if (n == 1 && !f[0][0])		/* a blank line */
 		return 0;
 	if (!rd->header_seen)
-		return read_header(rd, f, n) ? 1 : 0;
+		return read_header(rd, f, n, line) ? 1 : 0;
+	if (++rd->rows > CALIB_MAX_ROWS) {
+		data_error("%s:%ld: expected at most %d measured rows", rd->name, line, CALIB_MAX_ROWS);
+		return 1;
+	}
 	int need = 0;
 	for (int c = 0; c < C_N; c++)
 		if (rd->col[c] >= need)
@@ -193,6 +219,8 @@ struct calib_reader *calib_reader_new(const char *name, calib_record_fn *fn, voi
 	rd->fn = fn;
 	rd->arg = arg;
 	rd->csv = csvrows_new(on_record, rd);
+	rd->line = 1;
+	csvrows_set_max_record_bytes(rd->csv, CALIB_MAX_RECORD_BYTES);
 	return rd;
 }
 
@@ -205,13 +233,52 @@ static int csv_result(struct calib_reader *rd, int r)
 	return r ? -1 : 0;
 }
 
+/* Bytes after the byte-order mark: a NUL refused, lines counted for its message. */
+static int feed_bytes(struct calib_reader *rd, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		/* A line ends with a LF, a CRLF or a CR alone, as csvrows counts them. */
+		if (data[i] == '\r' || (data[i] == '\n' && !rd->after_cr))
+			rd->line++;
+		rd->after_cr = data[i] == '\r';
+		if (data[i] == '\0')
+			return data_error("%s:%ld: expected text, found a NUL byte (a binary file?)",
+					  rd->name, rd->line);
+	}
+	return csv_result(rd, csvrows_feed(rd->csv, data, len));
+}
+
+static const char bom[3] = { '\xef', '\xbb', '\xbf' };
+
+/*
+ * The bytes as workload files take them: a leading UTF-8 byte-order mark
+ * (spreadsheet exports) skipped, a NUL byte refused (it would cut a field
+ * short, and /dev/zero would be read for ever).
+ */
 int calib_reader_feed(struct calib_reader *rd, const char *data, size_t len)
 {
-	return csv_result(rd, csvrows_feed(rd->csv, data, len));
+	while (len && rd->bom_seen < 3 && data[0] == bom[rd->bom_seen]) {
+		rd->bom_seen++;
+		data++;
+		len--;
+	}
+	if (len && rd->bom_seen < 3) {		/* not a BOM after all: those bytes were text */
+		int k = rd->bom_seen;
+		rd->bom_seen = 3;
+		if (k && feed_bytes(rd, bom, (size_t)k))
+			return -1;
+	}
+	return len ? feed_bytes(rd, data, len) : 0;
 }
 
 int calib_reader_finish(struct calib_reader *rd)
 {
+	if (rd->bom_seen > 0 && rd->bom_seen < 3) {	/* the file was a piece of a BOM */
+		int k = rd->bom_seen;
+		rd->bom_seen = 3;
+		if (feed_bytes(rd, bom, (size_t)k))
+			return -1;
+	}
 	if (csv_result(rd, csvrows_finish(rd->csv)))
 		return -1;
 	if (!rd->header_seen)

@@ -25,13 +25,22 @@
 
 #define CHUNK_BYTES		65536
 #define PROGRESS_EVERY_BYTES	(1u << 20)
-#define MAX_LINE_BYTES		(64u << 20)	/* a longer Mooncake line is junk */
+/*
+ * A longer line -- a CSV record, quoted line breaks included, or a JSON
+ * line -- is junk: a request is a few dozen bytes, a Mooncake line of a
+ * 10M-token prompt some 200 KB. Memory stays bounded whatever the file.
+ */
+#define MAX_LINE_BYTES		(1u << 20)
 #define MAX_COLUMNS		256
 #define MAX_LE_BOUNDS		256
 #define MAX_BUCKET_REQUESTS	1000000000000LL	/* one buckets row: 10^12 requests */
-/* The last second whose nanoseconds (+ a fraction) fit an int64_t: 2262-04-11. */
-#define MAX_EPOCH_SECONDS	9223372035LL
-#define MAX_TRACE_MS		1e14		/* Mooncake timestamps, ms */
+/*
+ * The latest time accepted, ns since the epoch: the last second whose
+ * nanoseconds (and a fraction) fit an int64_t, 2262-04-11T23:47:15Z. In
+ * any unit a numeric timestamp's whole part may be at most this / unit.
+ */
+#define MAX_EPOCH_NS		9223372035999999999LL
+#define NS_PER_S		1000000000LL
 #define DEFAULT_WINDOW_S	60.0
 
 enum role {
@@ -111,26 +120,44 @@ static const char *canonical_name(enum role r)
 	return "?";
 }
 
-/* One vLLM histogram metric of a Prometheus export, summed over windows. */
+/* Prometheus: the two vLLM histograms, each summed over windows (see prometheus_row). */
 enum { PROM_PROMPT, PROM_OUTPUT };
+#define PROM_MAX_GROUPS		(1 << 18)	/* (window, model, metric) groups: a 32 MiB table at most */
+#define PROM_MAX_MODELS		256
+#define PROM_SHOWN_OTHERS	8
+#define PROM_MAX_REQUESTS	1e11		/* requests x 10^7 tokens must fit an int64_t */
+
+struct prom_le {
+	double le;			/* the bound; +Inf included */
+	double sum;			/* its counts summed over every window */
+	int64_t rows;			/* windows that have it */
+	int64_t line;			/* where it was first seen */
+};
 
 struct prom_metric {
-	double le[MAX_LE_BOUNDS];	/* bounds of the first window: the template */
-	int64_t le_line[MAX_LE_BOUNDS];	/* where each was first seen */
-	double delta[MAX_LE_BOUNDS];	/* requests in (le[k-1], le[k]], all windows */
+	struct prom_le le[MAX_LE_BOUNDS];
 	size_t n;
-	int templated;			/* the first window is complete */
+	double sum_tokens, count_requests;	/* the _sum and _count rows, summed */
+	int have_sum, have_count;
+};
+
+/* One (window, model, metric) of the file: what checks it. */
+struct prom_group {
+	int64_t start_ns, end_ns;
+	int model, which;
+	int have_inf;
+	double inf, max;		/* its +Inf count; its largest count below +Inf */
+	int64_t rows, line;		/* rows == 0: an empty slot of the table */
 };
 
 struct prom_state {
 	struct prom_metric metric[2];
-	int in_group;			/* a (window, model, metric) group is open */
-	int64_t start_ns, end_ns;
-	char *model;
-	int which;			/* PROM_PROMPT or PROM_OUTPUT */
-	size_t k;			/* rows seen in the group */
-	double prev_le, prev_count;
-	int64_t prev_line;
+	struct prom_group *g;		/* open addressing, a power-of-two size */
+	size_t size, used;
+	char *models[PROM_MAX_MODELS];	/* the labels kept (they all match the filter) */
+	int nmodels;
+	char *others[PROM_SHOWN_OTHERS];	/* labels the filter left out */
+	int nothers;
 };
 
 struct ingest {
@@ -147,6 +174,8 @@ struct ingest {
 	int64_t last_line;		/* last line with any bytes: for errors at the end */
 	int64_t rows;			/* data rows / JSON lines accepted */
 	int64_t window_ns;
+	int64_t unit_ns;		/* numeric timestamps: ns per unit; 0 until decided */
+	int unit_given;			/* --time-unit, else decided by the first one */
 	const struct wl_edges *edges;
 	const char *model_filter;
 
@@ -166,12 +195,15 @@ struct ingest {
 
 	/* buckets */
 	double peak_rps_max;		/* NaN until a peak_rps cell is given */
+	int exact_sums;			/* prometheus: both _sum totals given */
 
 	/* prometheus */
 	struct prom_state *prom;
 
 	/* mooncake */
 	struct strbuf linebuf;
+	int json_guessed;		/* auto: a '{' made it Mooncake; the first line tells */
+	int pending_cr;			/* the last read ended in a CR (see feed) */
 };
 
 /* ---- messages --------------------------------------------------------- */
@@ -263,10 +295,11 @@ static int parse_count(const char *s, size_t len, int64_t max, int64_t *out)
 	int64_t v = 0;
 	int big = 0;
 	for (; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
-		if (v > max)
+		int d = s[i] - '0';
+		if (big || v > (max - d) / 10)	/* v * 10 + d > max, without overflowing */
 			big = 1;
 		else
-			v = v * 10 + (s[i] - '0');
+			v = v * 10 + d;
 	}
 	if (i < len && s[i] == '.')
 		for (i++; i < len && s[i] == '0'; i++)
@@ -281,7 +314,7 @@ static int parse_count(const char *s, size_t len, int64_t max, int64_t *out)
 	return NUM_OK;
 }
 
-/* A finite real; 0 or -1. */
+/* A finite decimal real (lib/util.h's parse_double: no hex, no inf); 0 or -1. */
 static int parse_real(const char *s, size_t len, double *out)
 {
 	char buf[64];
@@ -289,13 +322,7 @@ static int parse_real(const char *s, size_t len, double *out)
 		return -1;
 	memcpy(buf, s, len);
 	buf[len] = '\0';
-	char *end;
-	errno = 0;
-	double v = strtod(buf, &end);
-	if (errno || *end || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
+	return parse_double(buf, out);
 }
 
 static int is_inf_word(const char *s, size_t len)
@@ -338,10 +365,10 @@ static int digits(const char **p, const char *end, int n, int *v)
 	return 0;
 }
 
-/* Fraction digits after a '.', as nanoseconds (digits past the 9th are below a ns). */
-static int fraction_ns(const char **p, const char *end, int64_t *ns)
+/* Fraction digits after a '.', as nanoseconds of a unit of unit_ns (digits past a ns are dropped). */
+static int fraction_ns(const char **p, const char *end, int64_t unit_ns, int64_t *ns)
 {
-	int64_t scale = 100000000;
+	int64_t scale = unit_ns / 10;
 	*ns = 0;
 	if (*p >= end || **p < '0' || **p > '9')
 		return -1;
@@ -350,48 +377,76 @@ static int fraction_ns(const char **p, const char *end, int64_t *ns)
 	return 0;
 }
 
-static int parse_timestamp_n(const char *s, size_t len, int64_t *ns)
+/* The unit of a numeric timestamp whose whole part has `digits` digits: epoch s, ms, us or ns. */
+static int64_t unit_by_magnitude(size_t digits)
+{
+	/* Now is 1.7e9 s = 1.7e12 ms = 1.7e15 us = 1.7e18 ns; below 1e11 s is year 5138. */
+	return digits <= 11 ? NS_PER_S : digits <= 14 ? 1000000 : digits <= 17 ? 1000 : 1;
+}
+
+const char *ingest_time_unit_name(int64_t unit_ns)
+{
+	switch (unit_ns) {
+	case NS_PER_S: return "seconds";
+	case 1000000: return "milliseconds";
+	case 1000: return "microseconds";
+	case 1: return "nanoseconds";
+	default: return "?";
+	}
+}
+
+enum { TS_OK = 0, TS_BAD = -1, TS_TOO_LATE = -2 };
+
+/*
+ * A timestamp: a number in the unit *unit_ns (0: decided here by its
+ * magnitude, and written back), or a date and time, into ns since the
+ * epoch. TS_BAD: not a timestamp; TS_TOO_LATE: past MAX_EPOCH_NS.
+ */
+static int parse_timestamp_n(const char *s, size_t len, int64_t *unit_ns, int64_t *ns)
 {
 	const char *p = s, *end = s + len;
 	if (!len)
-		return -1;
+		return TS_BAD;
 	size_t i = 0;
 	while (i < len && s[i] >= '0' && s[i] <= '9')
 		i++;
-	if (i > 0 && (i == len || s[i] == '.') && i != 4) {
-		/* Epoch seconds. (A bare 4-digit year is not a time.) */
-		int64_t sec;
-		if (parse_count(s, i, MAX_EPOCH_SECONDS, &sec))
-			return -1;
-		int64_t frac = 0;
+	if (i > 0 && (i == len || s[i] == '.')) {
+		/* An epoch number (relative traces start near 0; 1000 is 1000 units, not a year). */
+		int64_t unit = *unit_ns ? *unit_ns : unit_by_magnitude(i), whole, frac = 0;
+		*unit_ns = unit;
+		switch (parse_count(s, i, MAX_EPOCH_NS / unit, &whole)) {
+		case NUM_OK: break;
+		case NUM_TOO_BIG: return TS_TOO_LATE;
+		default: return TS_BAD;
+		}
 		p = s + i;
 		if (p < end) {
 			p++;
-			if (p < end && fraction_ns(&p, end, &frac))
-				return -1;
+			if (p < end && fraction_ns(&p, end, unit, &frac))
+				return TS_BAD;
 			if (p != end)
-				return -1;
+				return TS_BAD;
 		}
-		*ns = sec * 1000000000 + frac;
-		return 0;
+		*ns = whole * unit + frac;
+		return TS_OK;
 	}
 	int y, mo, d, h, mi, sec = 0;
 	int64_t frac = 0;
 	if (digits(&p, end, 4, &y) || p >= end || *p++ != '-' ||
 	    digits(&p, end, 2, &mo) || p >= end || *p++ != '-' ||
 	    digits(&p, end, 2, &d) || p >= end || (*p != ' ' && *p != 'T' && *p != 't'))
-		return -1;
+		return TS_BAD;
 	p++;
 	if (digits(&p, end, 2, &h) || p >= end || *p++ != ':' || digits(&p, end, 2, &mi))
-		return -1;
+		return TS_BAD;
 	if (p < end && *p == ':') {
 		p++;
 		if (digits(&p, end, 2, &sec))
-			return -1;
+			return TS_BAD;
 		if (p < end && (*p == '.' || *p == ',')) {
 			p++;
-			if (fraction_ns(&p, end, &frac))
-				return -1;
+			if (fraction_ns(&p, end, NS_PER_S, &frac))
+				return TS_BAD;
 		}
 	}
 	int offset_min = 0;
@@ -400,31 +455,32 @@ static int parse_timestamp_n(const char *s, size_t len, int64_t *ns)
 	} else if (p < end && (*p == '+' || *p == '-')) {
 		int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
 		if (digits(&p, end, 2, &oh))
-			return -1;
+			return TS_BAD;
 		if (p < end && *p == ':')
 			p++;
 		if (p < end && digits(&p, end, 2, &om))
-			return -1;
+			return TS_BAD;
 		if (oh > 23 || om > 59)
-			return -1;
+			return TS_BAD;
 		offset_min = sign * (oh * 60 + om);
 	}
 	if (p != end)
-		return -1;
+		return TS_BAD;
 	if (y < 1900 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
 	    h > 23 || mi > 59 || sec > 60)
-		return -1;
+		return TS_BAD;
 	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
 		    - offset_min * 60;
-	*ns = t * 1000000000 + frac;
-	return 0;
+	*ns = t * NS_PER_S + frac;
+	return TS_OK;
 }
 
 int ingest_parse_timestamp(const char *s, int64_t *ns)
 {
 	size_t len;
+	int64_t unit = NS_PER_S;
 	s = trim(s, &len);
-	return parse_timestamp_n(s, len, ns);
+	return parse_timestamp_n(s, len, &unit, ns) ? -1 : 0;
 }
 
 /* ---- CSV rows --------------------------------------------------------- */
@@ -469,11 +525,22 @@ static int time_cell(struct ingest *in, enum role r, int64_t *ns)
 {
 	size_t len;
 	const char *s = cell(in, r, &len);
-	if (!parse_timestamp_n(s, len, ns))
+	int64_t unit = in->unit_ns;
+	int rc = parse_timestamp_n(s, len, &unit, ns);
+	if (rc == TS_OK) {
+		in->unit_ns = unit;	/* the first number decides the file's unit */
 		return 0;
+	}
+	if (rc == TS_TOO_LATE)
+		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, r),
+			    "expected epoch %s up to %lld (2262-04-11), found %s%s",
+			    ingest_time_unit_name(unit), (long long)(MAX_EPOCH_NS / unit),
+			    show(in, s, len), in->unit_given ? ""
+			    : " (the file's first timestamp set the unit; --time-unit names it)");
 	return fail(in, INGEST_ERR_DATA, in->line, column_name(in, r),
-		    "expected a timestamp (epoch seconds or YYYY-MM-DD HH:MM:SS[.frac][Z]), "
-		    "found %s", show(in, s, len));
+		    "expected a timestamp (epoch %s, or YYYY-MM-DD HH:MM:SS[.frac][Z]), found %s",
+		    in->unit_ns ? ingest_time_unit_name(in->unit_ns) : "s, ms, us or ns",
+		    show(in, s, len));
 }
 
 static int wl_status(struct ingest *in, int rc, const char *column)
@@ -552,10 +619,10 @@ static int buckets_row(struct ingest *in)
 	}
 	if (in->role_col[R_PEAK] >= 0 && (s = cell(in, R_PEAK, &len)) && len) {
 		double peak;
-		if (parse_real(s, len, &peak) || peak < 0)
+		if (parse_real(s, len, &peak) || peak < 0 || peak > WL_MAX_RPS)
 			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_PEAK),
-				    "expected requests per second >= 0, found %s",
-				    show(in, s, len));
+				    "expected requests per second from 0 to %.0f, found %s",
+				    WL_MAX_RPS, show(in, s, len));
 		if (isnan(in->peak_rps_max) || peak > in->peak_rps_max)
 			in->peak_rps_max = peak;
 	}
@@ -565,6 +632,14 @@ static int buckets_row(struct ingest *in)
 
 /* ---- prometheus ------------------------------------------------------- */
 
+/*
+ * Rows may come in any order (grouped by window, or series by series as
+ * Prometheus' API returns them): what the histogram needs is linear in the
+ * counts, so each le bound keeps the sum of its counts over every window,
+ * and each (window, model, metric) group only what checks it -- its +Inf
+ * count, its largest count and its number of rows.
+ */
+
 static void le_text(double le, char *buf, size_t n)
 {
 	if (isinf(le))
@@ -573,40 +648,27 @@ static void le_text(double le, char *buf, size_t n)
 		snprintf(buf, n, "%.15g", le);
 }
 
-/* The open group is complete: check it against its metric's template. */
-static int prom_close_group(struct ingest *in)
-{
-	struct prom_state *ps = in->prom;
-	struct prom_metric *m = &ps->metric[ps->which];
-	char want[32];
-	if (!ps->in_group)
-		return 0;
-	ps->in_group = 0;
-	if (!m->templated) {
-		if (!isinf(ps->prev_le))
-			return fail(in, INGEST_ERR_DATA, ps->prev_line, column_name(in, R_LE),
-				    "expected the last row of a window to have le=+Inf");
-		m->templated = 1;
-	} else if (ps->k != m->n) {
-		le_text(m->le[ps->k], want, sizeof(want));
-		return fail(in, INGEST_ERR_DATA, ps->prev_line, column_name(in, R_LE),
-			    "expected a next row with le=%s, as in the first window (line %lld)",
-			    want, (long long)m->le_line[ps->k]);
-	}
-	if (ps->which == PROM_PROMPT)
-		return wl_status(in, wl_arrivals_add_window(in->arr, ps->start_ns, ps->end_ns,
-							    ps->prev_count), NULL);
-	return 0;
-}
+/* What a metric name is: which histogram, and which of its series. */
+enum prom_series { PROM_BUCKET, PROM_SUM, PROM_COUNT };
 
-static int prom_metric_of(const char *s, size_t len)
+static int prom_metric_of(const char *s, size_t len, enum prom_series *series)
 {
+	static const struct { const char *suffix; enum prom_series series; } suffixes[] = {
+		{ "_bucket", PROM_BUCKET }, { "_sum", PROM_SUM }, { "_count", PROM_COUNT },
+	};
 	if (len >= 5 && !strncmp(s, "vllm:", 5)) {
 		s += 5;
 		len -= 5;
 	}
-	if (len >= 7 && !strncmp(s + len - 7, "_bucket", 7))
-		len -= 7;
+	*series = PROM_BUCKET;
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t n = strlen(suffixes[i].suffix);
+		if (len > n && !strncmp(s + len - n, suffixes[i].suffix, n)) {
+			len -= n;
+			*series = suffixes[i].series;
+			break;
+		}
+	}
 	if (len == 21 && !strncmp(s, "request_prompt_tokens", 21))
 		return PROM_PROMPT;
 	if (len == 25 && !strncmp(s, "request_generation_tokens", 25))
@@ -614,15 +676,106 @@ static int prom_metric_of(const char *s, size_t len)
 	return -1;
 }
 
+/*
+ * Does a file's model label name the workload's model? The same text in
+ * any case, or, when one of the two has no organisation ("DeepSeek-V3"),
+ * the other's part after its '/'.
+ */
+static int prom_model_matches(const char *want, const char *label, size_t len)
+{
+	size_t wlen = strlen(want);
+	const char *wslash = strrchr(want, '/'), *lslash = NULL;
+	for (size_t i = 0; i < len; i++)
+		if (label[i] == '/')
+			lslash = label + i;
+	if (wlen == len && !strncasecmp(want, label, len))
+		return 1;
+	if (wslash && !lslash)
+		return strlen(wslash + 1) == len && !strncasecmp(wslash + 1, label, len);
+	if (lslash && !wslash) {
+		size_t blen = len - (size_t)(lslash + 1 - label);
+		return blen == wlen && !strncasecmp(lslash + 1, want, wlen);
+	}
+	return 0;
+}
+
+static uint64_t prom_group_hash(int64_t start, int64_t end, int model, int which)
+{
+	uint64_t x = (uint64_t)start * 0x9e3779b97f4a7c15ULL;
+	x ^= (uint64_t)end + 0x632be59bd9b4e019ULL + (x << 6) + (x >> 2);
+	x ^= (uint64_t)(model * 2 + which) * 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 29);
+}
+
+/* The group of (start, end, model, which), created empty; NULL when the table is full. */
+static struct prom_group *prom_group_get(struct prom_state *ps, int64_t start, int64_t end,
+					 int model, int which)
+{
+	if ((ps->used + 1) * 2 > ps->size) {
+		if (ps->used >= PROM_MAX_GROUPS)
+			return NULL;
+		size_t size = ps->size ? ps->size * 2 : 256;
+		struct prom_group *t = xcalloc(size, sizeof(*t));
+		for (size_t k = 0; k < ps->size; k++) {
+			const struct prom_group *g = &ps->g[k];
+			if (!g->rows)
+				continue;
+			size_t s = prom_group_hash(g->start_ns, g->end_ns, g->model, g->which) & (size - 1);
+			while (t[s].rows)
+				s = (s + 1) & (size - 1);
+			t[s] = *g;
+		}
+		free(ps->g);
+		ps->g = t;
+		ps->size = size;
+	}
+	size_t mask = ps->size - 1;
+	size_t s = prom_group_hash(start, end, model, which) & mask;
+	for (; ps->g[s].rows; s = (s + 1) & mask) {
+		struct prom_group *g = &ps->g[s];
+		if (g->start_ns == start && g->end_ns == end && g->model == model && g->which == which)
+			return g;
+	}
+	struct prom_group *g = &ps->g[s];
+	*g = (struct prom_group){ start, end, model, which, 0, 0, 0, 0, 0 };
+	ps->used++;
+	return g;
+}
+
+/* Index of a kept model label, added when new; -1 when there are too many. */
+static int prom_model_index(struct prom_state *ps, const char *label, size_t len)
+{
+	for (int i = 0; i < ps->nmodels; i++)
+		if (strlen(ps->models[i]) == len && !strncmp(ps->models[i], label, len))
+			return i;
+	if (ps->nmodels >= PROM_MAX_MODELS)
+		return -1;
+	ps->models[ps->nmodels] = xstrndup(label, len);
+	return ps->nmodels++;
+}
+
+/* Remember a label the filter left out, for the message when nothing matched. */
+static void prom_note_other(struct prom_state *ps, const char *label, size_t len)
+{
+	for (int i = 0; i < ps->nothers; i++)
+		if (strlen(ps->others[i]) == len && !strncmp(ps->others[i], label, len))
+			return;
+	if (ps->nothers < PROM_SHOWN_OTHERS)
+		ps->others[ps->nothers++] = xstrndup(label, len);
+}
+
 static int prometheus_row(struct ingest *in)
 {
 	struct prom_state *ps = in->prom;
 	int64_t start, end;
-	size_t mlen, len;
+	size_t mlen, len, le_len, count_len;
 	const char *model = cell(in, R_MODEL, &mlen);
-	if (in->model_filter && (strlen(in->model_filter) != mlen ||
-				 strncmp(in->model_filter, model, mlen)))
+	if (in->model_filter && !prom_model_matches(in->model_filter, model, mlen)) {
+		prom_note_other(ps, model, mlen);
 		return 0;
+	}
 	if (time_cell(in, R_WSTART, &start) || time_cell(in, R_WEND, &end))
 		return -1;
 	const char *s = cell(in, R_WEND, &len);
@@ -630,124 +783,236 @@ static int prometheus_row(struct ingest *in)
 		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_WEND),
 			    "expected a time after window_start, found %s", show(in, s, len));
 	s = cell(in, R_METRIC, &len);
-	int which = prom_metric_of(s, len);
+	enum prom_series series;
+	int which = prom_metric_of(s, len, &series);
 	if (which < 0)
 		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_METRIC),
 			    "expected [vllm:]request_prompt_tokens or "
-			    "[vllm:]request_generation_tokens, found %s", show(in, s, len));
+			    "[vllm:]request_generation_tokens (_bucket, _sum or _count), found %s",
+			    show(in, s, len));
 	double le, count;
-	size_t le_len, count_len;
 	const char *le_s = cell(in, R_LE, &le_len), *count_s = cell(in, R_COUNT, &count_len);
+	if (parse_real(count_s, count_len, &count) || count < 0)
+		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
+			    "expected a %s >= 0, found %s",
+			    series == PROM_SUM ? "token sum" : "request count",
+			    show(in, count_s, count_len));
+	struct prom_metric *m = &ps->metric[which];
+	if (series == PROM_SUM) {	/* the exact token total of the window (no le) */
+		m->sum_tokens += count;
+		m->have_sum = 1;
+		return 0;
+	}
+	if (series == PROM_COUNT) {
+		m->count_requests += count;
+		m->have_count = 1;
+		return 0;
+	}
 	if (is_inf_word(le_s, le_len))
 		le = INFINITY;
 	else if (parse_real(le_s, le_len, &le) || le < 0 || le > WL_TOKENS_MAX)
 		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_LE),
 			    "expected a bucket bound in tokens (0..%d) or +Inf, found %s",
 			    WL_TOKENS_MAX, show(in, le_s, le_len));
-	if (parse_real(count_s, count_len, &count) || count < 0)
-		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
-			    "expected a request count >= 0, found %s",
-			    show(in, count_s, count_len));
 
-	if (!ps->in_group || ps->start_ns != start || ps->end_ns != end || ps->which != which ||
-	    strlen(ps->model) != mlen || strncmp(ps->model, model, mlen)) {
-		if (prom_close_group(in))
-			return -1;
-		free(ps->model);
-		ps->model = xstrndup(model, mlen);
-		ps->in_group = 1;
-		ps->start_ns = start;
-		ps->end_ns = end;
-		ps->which = which;
-		ps->k = 0;
-		ps->prev_le = -INFINITY;
-		ps->prev_count = 0;
+	int mi = prom_model_index(ps, model, mlen);
+	if (mi < 0)
+		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_MODEL),
+			    "expected at most %d distinct models", PROM_MAX_MODELS);
+	struct prom_group *g = prom_group_get(ps, start, end, mi, which);
+	if (!g)
+		return fail(in, INGEST_ERR_DATA, in->line, NULL,
+			    "expected at most %d (window, model, metric) groups", PROM_MAX_GROUPS);
+	if (!g->rows)
+		g->line = in->line;
+	g->rows++;
+	if (isinf(le)) {
+		if (g->have_inf)
+			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_LE),
+				    "expected one le=+Inf row per window and metric, found another "
+				    "(the window's first row is line %lld)", (long long)g->line);
+		g->have_inf = 1;
+		g->inf = count;
+	} else if (count > g->max) {
+		g->max = count;
 	}
-	struct prom_metric *m = &ps->metric[which];
-	char prev[32];
-	le_text(ps->prev_le, prev, sizeof(prev));
-	if (ps->k > 0 && !(le > ps->prev_le))
-		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_LE),
-			    "expected a bound above the previous row's le=%s, found %s",
-			    prev, show(in, le_s, le_len));
-	if (count < ps->prev_count)
-		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
-			    "expected a cumulative count >= %.15g (le=%s on line %lld), found %s",
-			    ps->prev_count, prev, (long long)ps->prev_line,
-			    show(in, count_s, count_len));
-	if (m->templated) {
-		char want[32];
-		if (ps->k >= m->n)
-			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_LE),
-				    "expected no more rows than the first window (line %lld)",
-				    (long long)m->le_line[0]);
-		if (m->le[ps->k] != le) {
-			le_text(m->le[ps->k], want, sizeof(want));
-			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_LE),
-				    "expected le=%s as in the first window (line %lld), found %s",
-				    want, (long long)m->le_line[ps->k],
-				    show(in, le_s, le_len));
-		}
-	} else {
+	size_t k = 0;
+	while (k < m->n && m->le[k].le != le)
+		k++;
+	if (k == m->n) {
 		if (m->n >= MAX_LE_BOUNDS)
 			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_LE),
-				    "expected at most %d bounds per window", MAX_LE_BOUNDS);
-		double lo = ps->k ? floor(ps->prev_le) + 1 : 0;
-		if (!isinf(le) && floor(le) + 1 <= lo)
-			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_LE),
-				    "expected bounds at least one token apart, found %s",
-				    show(in, le_s, le_len));
-		m->le[m->n] = le;
-		m->le_line[m->n] = in->line;
-		m->delta[m->n] = 0;
-		m->n++;
+				    "expected at most %d distinct bounds", MAX_LE_BOUNDS);
+		m->le[m->n++] = (struct prom_le){ le, 0, 0, in->line };
 	}
-	m->delta[ps->k] += count - ps->prev_count;
-	ps->k++;
-	ps->prev_le = le;
-	ps->prev_count = count;
-	ps->prev_line = in->line;
+	m->le[k].sum += count;
+	m->le[k].rows++;
+	return 0;
+}
+
+static int by_le(const void *pa, const void *pb)
+{
+	const struct prom_le *a = pa, *b = pb;
+	return (a->le > b->le) - (a->le < b->le);
+}
+
+/* Check one metric's windows against each other; fill its marginal bins. 0 or -1. */
+static int prom_check_metric(struct ingest *in, int which, struct wl_marginal_bin *bins,
+			     double *total)
+{
+	struct prom_state *ps = in->prom;
+	struct prom_metric *m = &ps->metric[which];
+	const char *name = which == PROM_PROMPT ? "request_prompt_tokens"
+						: "request_generation_tokens";
+	const char *le_col = column_name(in, R_LE), *count_col = column_name(in, R_COUNT);
+	char a[32], b[32];
+	int64_t windows = 0;
+
+	qsort(m->le, m->n, sizeof(*m->le), by_le);
+	if (!isinf(m->le[m->n - 1].le))
+		return fail(in, INGEST_ERR_DATA, m->le[m->n - 1].line, le_col,
+			    "expected a row with le=+Inf in every window of %s, found none", name);
+	for (size_t k = 1; k + 1 < m->n; k++)
+		if (floor(m->le[k].le) <= floor(m->le[k - 1].le)) {
+			le_text(m->le[k].le, a, sizeof(a));
+			return fail(in, INGEST_ERR_DATA, m->le[k].line, le_col,
+				    "expected bounds at least one token apart, found '%s'", a);
+		}
+	/* The earliest window (by line) that breaks each rule, in the rules' order. */
+	const struct prom_group *bad[3] = { NULL, NULL, NULL };
+	for (size_t s = 0; s < ps->size; s++) {
+		const struct prom_group *g = &ps->g[s];
+		if (!g->rows || g->which != which)
+			continue;
+		windows++;
+		int rule = !g->have_inf ? 0 : g->max > g->inf * (1 + 1e-9) + 1e-9 ? 1
+			 : g->rows != (int64_t)m->n ? 2 : -1;
+		if (rule >= 0 && (!bad[rule] || g->line < bad[rule]->line))
+			bad[rule] = g;
+	}
+	if (bad[0])
+		return fail(in, INGEST_ERR_DATA, bad[0]->line, le_col,
+			    "expected a row with le=+Inf in the window of %s starting on this line",
+			    name);
+	if (bad[1]) {
+		snprintf(a, sizeof(a), "%.15g", bad[1]->max);
+		snprintf(b, sizeof(b), "%.15g", bad[1]->inf);
+		return fail(in, INGEST_ERR_DATA, bad[1]->line, count_col,
+			    "expected cumulative counts: the window of %s starting on this line "
+			    "counts %s below a bound but %s at le=+Inf", name, a, b);
+	}
+	if (bad[2])
+		return fail(in, INGEST_ERR_DATA, bad[2]->line, le_col,
+			    "expected every window to have the same %zu le bounds, found %lld rows "
+			    "in the window of %s starting on this line", m->n,
+			    (long long)bad[2]->rows, name);
+	for (size_t k = 0; k < m->n; k++)
+		if (m->le[k].rows != windows) {
+			le_text(m->le[k].le, a, sizeof(a));
+			return fail(in, INGEST_ERR_DATA, m->le[k].line, le_col,
+				    "expected le=%s in every window of %s, found it in %lld of %lld",
+				    a, name, (long long)m->le[k].rows, (long long)windows);
+		}
+	*total = 0;
+	for (size_t k = 0; k < m->n; k++) {
+		double below = k ? m->le[k - 1].sum : 0, d = m->le[k].sum - below;
+		if (d < -1e-9 * (m->le[k].sum + 1)) {
+			le_text(m->le[k].le, a, sizeof(a));
+			le_text(m->le[k - 1].le, b, sizeof(b));
+			return fail(in, INGEST_ERR_DATA, m->le[k].line, count_col,
+				    "expected cumulative counts: le=%s counts fewer requests than "
+				    "le=%s over the windows of %s", a, b, name);
+		}
+		bins[k].lo = k ? (int64_t)floor(m->le[k - 1].le) + 1 : 0;
+		bins[k].hi = isinf(m->le[k].le) ? WL_TOKENS_END : (int64_t)floor(m->le[k].le) + 1;
+		bins[k].requests = d > 0 ? d : 0;
+		*total += bins[k].requests;
+	}
+	if (m->have_count &&
+	    fabs(m->count_requests - *total) > 1e-6 * (*total > 1 ? *total : 1)) {
+		snprintf(a, sizeof(a), "%.15g", m->count_requests);
+		snprintf(b, sizeof(b), "%.15g", *total);
+		return fail(in, INGEST_ERR_DATA, in->line, count_col,
+			    "expected the %s_count rows to match the le=+Inf rows: they count %s "
+			    "requests, le=+Inf %s", name, a, b);
+	}
+	return 0;
+}
+
+/* The _sum rows' exact total as whole tokens, when the buckets can hold it. */
+static int prom_exact_sum(struct ingest *in, int which, int64_t *out)
+{
+	const struct prom_metric *m = &in->prom->metric[which];
+	*out = -1;
+	if (!m->have_sum)
+		return 0;
+	if (!(m->sum_tokens <= 9e18))
+		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
+			    "expected the %s_sum rows to add up to at most 9e18 tokens",
+			    which == PROM_PROMPT ? "request_prompt_tokens"
+						 : "request_generation_tokens");
+	*out = llround(m->sum_tokens);
 	return 0;
 }
 
 static int prometheus_finish(struct ingest *in)
 {
 	struct prom_state *ps = in->prom;
-	if (prom_close_group(in))
-		return -1;
 	struct prom_metric *mp = &ps->metric[PROM_PROMPT], *mo = &ps->metric[PROM_OUTPUT];
-	if (!mp->n || !mo->n)
-		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_METRIC),
-			    "expected rows of both request_prompt_tokens and "
-			    "request_generation_tokens%s%s%s",
-			    in->model_filter ? " for model '" : "",
-			    in->model_filter ? in->model_filter : "",
-			    in->model_filter ? "'" : "");
 	struct wl_marginal_bin bins[2][MAX_LE_BOUNDS];
-	double total = 0;
-	for (int w = 0; w < 2; w++) {
-		struct prom_metric *m = &ps->metric[w];
-		for (size_t k = 0; k < m->n; k++) {
-			bins[w][k].lo = k ? (int64_t)floor(m->le[k - 1]) + 1 : 0;
-			bins[w][k].hi = isinf(m->le[k]) ? WL_TOKENS_END
-							: (int64_t)floor(m->le[k]) + 1;
-			bins[w][k].requests = m->delta[k];
-			if (w == PROM_PROMPT)
-				total += m->delta[k];
-		}
+	double total[2];
+	if (!mp->n || !mo->n) {
+		struct strbuf others = STRBUF_INIT;
+		for (int i = 0; i < ps->nothers; i++)
+			strbuf_addf(&others, "%s'%s'", i ? ", " : "", ps->others[i]);
+		fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_METRIC),
+		     "expected rows of both request_prompt_tokens and request_generation_tokens"
+		     "%s%s%s%s%s", in->model_filter ? " for model '" : "",
+		     in->model_filter ? in->model_filter : "", in->model_filter ? "'" : "",
+		     others.len ? "; the file has models " : "", others.len ? others.buf : "");
+		if (others.len && in->errsz > strlen(in->err) + 40)
+			strcat(in->err, " (--model-label NAME picks one)");
+		strbuf_release(&others);
+		return -1;
 	}
-	int64_t requests = llround(total);
+	if (prom_check_metric(in, PROM_PROMPT, bins[PROM_PROMPT], &total[PROM_PROMPT]) ||
+	    prom_check_metric(in, PROM_OUTPUT, bins[PROM_OUTPUT], &total[PROM_OUTPUT]))
+		return -1;
+	if (!(total[PROM_PROMPT] <= PROM_MAX_REQUESTS))
+		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
+			    "expected at most %.0f requests in all, found %.6g in the prompt token "
+			    "counts", PROM_MAX_REQUESTS, total[PROM_PROMPT]);
+	int64_t requests = llround(total[PROM_PROMPT]);
 	if (requests <= 0)
 		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
 			    "expected at least one request in the prompt token counts");
-	double out_total = 0;
-	for (size_t k = 0; k < mo->n; k++)
-		out_total += mo->delta[k];
-	if (!(out_total > 0))
+	if (!(total[PROM_OUTPUT] > 0))
 		return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
 			    "expected at least one request in the generation token counts");
-	return wl_status(in, wl_hist_add_independent(in->h, bins[PROM_PROMPT], mp->n,
-						     bins[PROM_OUTPUT], mo->n, requests), NULL);
+	for (size_t s = 0; s < ps->size; s++) {
+		const struct prom_group *g = &ps->g[s];
+		if (g->rows && g->which == PROM_PROMPT &&
+		    wl_status(in, wl_arrivals_add_window(in->arr, g->start_ns, g->end_ns, g->inf),
+			      NULL))
+			return -1;
+	}
+	int64_t psum, osum;
+	if (wl_status(in, wl_hist_add_independent(in->h, bins[PROM_PROMPT], mp->n,
+						  bins[PROM_OUTPUT], mo->n, requests), NULL) ||
+	    prom_exact_sum(in, PROM_PROMPT, &psum) || prom_exact_sum(in, PROM_OUTPUT, &osum))
+		return -1;
+	if (psum >= 0 || osum >= 0) {
+		int rc = wl_hist_set_sums(in->h, psum, osum);
+		if (rc == WL_ERANGE)
+			return fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_COUNT),
+				    "expected _sum rows the buckets can hold: %s tokens over %lld "
+				    "requests do not fit their le bounds", psum >= 0 ? "prompt"
+				    : "output", (long long)requests);
+		if (wl_status(in, rc, NULL))
+			return -1;
+		in->exact_sums = psum >= 0 && osum >= 0;
+	}
+	return 0;
 }
 
 /* ---- CSV header ------------------------------------------------------- */
@@ -789,6 +1054,19 @@ static int header_row(struct ingest *in)
 	}
 	if (in->fmt == WL_FMT_AUTO) {
 		in->fmt = detect_csv(in->colname, in->ncols);
+		const char *first = in->colname[0];
+		if (in->fmt == WL_FMT_AUTO && first[0] == '#')
+			return fail(in, INGEST_ERR_DATA, in->line, NULL,
+				    "expected a workload file, found Prometheus text exposition (a "
+				    "/metrics scrape, %s): export the histograms' increase() per window "
+				    "as CSV (%s)", show(in, first, strlen(first)),
+				    csv_formats[WL_FMT_PROMETHEUS].header);
+		const char *sep = in->ncols == 1 ? strpbrk(first, ";\t|") : NULL;
+		if (in->fmt == WL_FMT_AUTO && sep)
+			return fail(in, INGEST_ERR_DATA, in->line, NULL,
+				    "expected comma-separated columns, found %s separated by %s "
+				    "(convert it to CSV)", show(in, first, strlen(first)),
+				    *sep == '\t' ? "tabs" : *sep == ';' ? "';'" : "'|'");
 		if (in->fmt == WL_FMT_AUTO)
 			return fail(in, INGEST_ERR_DATA, in->line, NULL,
 				    "expected a header line naming the columns of a requests (%s), "
@@ -898,6 +1176,42 @@ static int json_count(struct ingest *in, const cJSON *obj, const char *key, int6
 	return 0;
 }
 
+/*
+ * The first object of a file guessed to be Mooncake from its '{': when it
+ * has neither length key it is some other JSON, and the message says what
+ * it looks like and what piqplan reads instead. 1 after fail(), else 0.
+ */
+static int foreign_json(struct ingest *in, const cJSON *obj)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, "input_length") ||
+	    cJSON_GetObjectItemCaseSensitive(obj, "output_length"))
+		return 0;
+	if (cJSON_GetObjectItemCaseSensitive(obj, "status") &&
+	    cJSON_GetObjectItemCaseSensitive(obj, "data")) {
+		fail(in, INGEST_ERR_DATA, in->line, NULL,
+		     "expected a workload file, found a Prometheus HTTP API response (JSON): "
+		     "export the vllm:request_prompt_tokens and vllm:request_generation_tokens "
+		     "histograms as CSV (%s)", csv_formats[WL_FMT_PROMETHEUS].header);
+		return 1;
+	}
+	struct strbuf keys = STRBUF_INIT;
+	const cJSON *k;
+	int n = 0;
+	cJSON_ArrayForEach(k, obj) {
+		if (n++ == 6) {
+			strbuf_addstr(&keys, ", ...");
+			break;
+		}
+		strbuf_addf(&keys, "%s%s", keys.len ? ", " : "", shows(in, k->string ? k->string : ""));
+	}
+	fail(in, INGEST_ERR_DATA, in->line, NULL,
+	     "expected Mooncake JSON lines (keys timestamp, input_length, output_length, "
+	     "hash_ids), found keys %s: other JSON lines (a gateway log?) must become the "
+	     "requests CSV (%s)", keys.len ? keys.buf : "none", csv_formats[WL_FMT_REQUESTS].header);
+	strbuf_release(&keys);
+	return 1;
+}
+
 static int mooncake_line(struct ingest *in, const char *s, size_t len)
 {
 	size_t i = 0;
@@ -911,13 +1225,30 @@ static int mooncake_line(struct ingest *in, const char *s, size_t len)
 	while (obj && end < s + len && strchr(" \t\r\n", *end))
 		end++;
 	if (!cJSON_IsObject(obj) || end != s + len) {
-		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected a JSON object, found %s",
-		     show(in, s + i, len - i));
+		/* The parse ran out of line: the object goes on below (pretty-printed JSON). */
+		const char *stop = obj ? NULL : cJSON_GetErrorPtr();
+		size_t rest = len;
+		while (rest && strchr(" \t\r\n", s[rest - 1]))
+			rest--;
+		if (in->json_guessed && in->rows == 0 && stop && stop >= s + rest)
+			fail(in, INGEST_ERR_DATA, in->line, NULL,
+			     "expected JSON lines (one whole JSON object per line, as Mooncake "
+			     "traces are), found %s: a JSON document spread over lines (such as a "
+			     "Prometheus API response) is not a workload file", show(in, s + i, len - i));
+		else
+			fail(in, INGEST_ERR_DATA, in->line, NULL, "expected a JSON object, found %s",
+			     show(in, s + i, len - i));
 		goto cleanup;
 	}
+	if (in->json_guessed && in->rows == 0 && foreign_json(in, obj))
+		goto cleanup;
 	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(obj, "timestamp");
-	if (!cJSON_IsNumber(ts) || !(ts->valuedouble >= 0) || ts->valuedouble > MAX_TRACE_MS) {
-		json_fail(in, "timestamp", "a time in milliseconds >= 0", ts);
+	double max_ts = (double)(MAX_EPOCH_NS / in->unit_ns);
+	if (!cJSON_IsNumber(ts) || !(ts->valuedouble >= 0) || !(ts->valuedouble <= max_ts)) {
+		char what[96];
+		snprintf(what, sizeof(what), "a time in %s from 0 to %.0f (2262-04-11)",
+			 ingest_time_unit_name(in->unit_ns), max_ts);
+		json_fail(in, "timestamp", what, ts);
 		goto cleanup;
 	}
 	int64_t p, o;
@@ -942,7 +1273,8 @@ static int mooncake_line(struct ingest *in, const char *s, size_t len)
 			goto cleanup;
 	}
 	if (wl_status(in, wl_hist_add_request(in->h, p, o), NULL) ||
-	    wl_status(in, wl_arrivals_add(in->arr, llround(ts->valuedouble * 1e6)), NULL))
+	    wl_status(in, wl_arrivals_add(in->arr, llround(ts->valuedouble *
+							     (double)in->unit_ns)), NULL))
 		goto cleanup;
 	in->rows++;
 	ret = 0;
@@ -958,17 +1290,30 @@ static size_t start(struct ingest *in, const char *buf, size_t n)
 {
 	size_t i = 0;
 	for (; i < n; i++) {
-		if (buf[i] == '\n')
-			in->line++;
+		if (buf[i] == '\n' || (buf[i] == '\r' && i + 1 < n && buf[i + 1] != '\n'))
+			in->line++;	/* a blank line (a CR alone ends one too) */
 		else if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r')
 			break;
 	}
 	if (i == n)
 		return n;
 	in->started = 1;
-	if (in->fmt == WL_FMT_AUTO && buf[i] == '{')
+	if (in->fmt == WL_FMT_AUTO && buf[i] == '[') {
+		fail(in, INGEST_ERR_DATA, in->line, NULL,
+		     "expected a workload file, found a JSON array (a dataset such as ShareGPT has "
+		     "no arrival times or token counts): piqplan reads Mooncake JSON lines (one "
+		     "{\"timestamp\", \"input_length\", \"output_length\", \"hash_ids\"} object "
+		     "per line) or CSV (requests: %s; buckets; prometheus)",
+		     csv_formats[WL_FMT_REQUESTS].header);
+		return n;
+	}
+	if (in->fmt == WL_FMT_AUTO && buf[i] == '{') {
 		in->fmt = WL_FMT_MOONCAKE;
+		in->json_guessed = 1;
+	}
 	if (in->fmt == WL_FMT_MOONCAKE) {
+		if (!in->unit_ns)
+			in->unit_ns = 1000000;	/* Mooncake's timestamps are milliseconds */
 		in->h = wl_hist_new(in->edges);
 		in->arr = wl_arrivals_new(in->window_ns);
 		if (!in->h || !in->arr)
@@ -990,16 +1335,23 @@ static void feed_line_part(struct ingest *in, const char *p, size_t len)
 	if (in->fmt == WL_FMT_MOONCAKE) {
 		if (in->linebuf.len + len > MAX_LINE_BYTES) {
 			fail(in, INGEST_ERR_DATA, in->line, NULL,
-			     "expected a line shorter than %u bytes", MAX_LINE_BYTES);
+			     "expected a line of at most %u bytes, found a longer one", MAX_LINE_BYTES);
 			return;
 		}
 		strbuf_add(&in->linebuf, p, len);
 		return;
 	}
 	csvrows_set_line(in->csv, (long)in->line);
-	if (csvrows_feed(in->csv, p, len) == -1 && !in->status)
-		fail(in, INGEST_ERR_DATA, in->line, NULL, "expected CSV: %s",
-		     csvrows_error_detail(in->csv));
+	if (csvrows_feed(in->csv, p, len) == -1 && !in->status) {
+		if (csvrows_too_long(in->csv))
+			fail(in, INGEST_ERR_DATA, csvrows_error_line(in->csv), NULL,
+			     "expected a CSV record of at most %u bytes, found a longer one",
+			     MAX_LINE_BYTES);
+		else
+			fail(in, INGEST_ERR_DATA, in->line, NULL, "expected CSV (a '\"' only opens "
+			     "or closes a field, and is doubled inside one): %s",
+			     csvrows_error_detail(in->csv));
+	}
 }
 
 static void end_line(struct ingest *in)
@@ -1010,6 +1362,20 @@ static void end_line(struct ingest *in)
 	}
 }
 
+static void next_line(struct ingest *in)
+{
+	if (in->status)
+		return;
+	end_line(in);
+	if (!in->status)
+		in->line++;
+}
+
+/*
+ * Cut the bytes into physical lines: a line ends with a LF, a CRLF or a CR
+ * alone (old Mac files; libcsv ends CSV records there too, so line numbers
+ * must count it). A CR at the end of a read is decided by the next byte.
+ */
 static void feed(struct ingest *in, const char *buf, size_t n)
 {
 	if (!in->started) {
@@ -1017,15 +1383,33 @@ static void feed(struct ingest *in, const char *buf, size_t n)
 		buf += skip;
 		n -= skip;
 	}
-	while (n && !in->status) {
-		const char *nl = memchr(buf, '\n', n);
-		size_t len = nl ? (size_t)(nl - buf) + 1 : n;
-		feed_line_part(in, buf, len);
-		if (nl && !in->status) {
-			end_line(in);
-			if (!in->status)
-				in->line++;
+	if (in->pending_cr && n && !in->status) {
+		in->pending_cr = 0;
+		if (*buf == '\n') {		/* a CRLF cut in two by the reads */
+			feed_line_part(in, buf, 1);
+			buf++;
+			n--;
 		}
+		next_line(in);
+	}
+	while (n && !in->status) {
+		size_t i = 0;
+		while (i < n && buf[i] != '\n' && buf[i] != '\r')
+			i++;
+		if (i == n) {
+			feed_line_part(in, buf, n);
+			return;
+		}
+		size_t len = i + 1;
+		if (buf[i] == '\r' && i + 1 == n) {
+			feed_line_part(in, buf, len);
+			in->pending_cr = 1;
+			return;
+		}
+		if (buf[i] == '\r' && buf[i + 1] == '\n')
+			len++;
+		feed_line_part(in, buf, len);
+		next_line(in);
 		buf += len;
 		n -= len;
 	}
@@ -1037,6 +1421,10 @@ static void finish_input(struct ingest *in)
 		fail(in, INGEST_ERR_DATA, 1, NULL,
 		     "expected a header line or a JSON object, found an empty file");
 		return;
+	}
+	if (in->pending_cr) {
+		in->pending_cr = 0;
+		next_line(in);
 	}
 	if (in->fmt == WL_FMT_MOONCAKE) {
 		if (in->linebuf.len)
@@ -1057,6 +1445,11 @@ static void finish_input(struct ingest *in)
 		     in->fmt == WL_FMT_MOONCAKE ? "JSON line" : "row after the header");
 		return;
 	}
+	if (in->fmt == WL_FMT_BUCKETS && wl_hist_requests(in->h) == 0) {
+		fail(in, INGEST_ERR_DATA, in->line, column_name(in, R_REQUESTS),
+		     "expected at least one request in all, found none (every row counts 0)");
+		return;
+	}
 	if (in->fmt == WL_FMT_PROMETHEUS)
 		prometheus_finish(in);
 }
@@ -1069,8 +1462,13 @@ static void ingest_release(struct ingest *in)
 	free(in->colname);
 	free(in->role);
 	strbuf_release(&in->linebuf);
-	if (in->prom)
-		free(in->prom->model);
+	if (in->prom) {
+		for (int i = 0; i < in->prom->nmodels; i++)
+			free(in->prom->models[i]);
+		for (int i = 0; i < in->prom->nothers; i++)
+			free(in->prom->others[i]);
+		free(in->prom->g);
+	}
 	free(in->prom);
 	wl_arrivals_free(in->arr);
 	wl_blockset_release(&in->blocks);
@@ -1099,6 +1497,8 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 	in.line = 1;
 	in.fmt = opts->format;
 	in.model_filter = opts->model;
+	in.unit_ns = opts->time_unit_ns;
+	in.unit_given = opts->time_unit_ns != 0;
 	in.peak_rps_max = NAN;
 	in.edges = opts->edges;
 	if (!in.edges) {
@@ -1113,6 +1513,7 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 	in.window_ns = llround(window_s * 1e9);
 	in.csv = csvrows_new(csv_record, &in);
 	csvrows_set_max_fields(in.csv, MAX_COLUMNS);
+	csvrows_set_max_record_bytes(in.csv, MAX_LINE_BYTES);
 	csvrows_set_strict_end(in.csv);
 
 	buf = xmalloc(CHUNK_BYTES);
@@ -1158,11 +1559,21 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 			out->window_s = NAN;
 		if (in.fmt == WL_FMT_BUCKETS)
 			out->peak_rps = in.peak_rps_max;
+		double fast = out->peak_rps > WL_MAX_RPS ? out->peak_rps : out->mean_rps;
+		if (fast > WL_MAX_RPS)
+			fail(&in, INGEST_ERR_DATA, 0, NULL,
+			     "expected request rates of at most %.0f per second, found a %s of %.6g "
+			     "(timestamps or windows a nanosecond apart?)", WL_MAX_RPS,
+			     fast == out->peak_rps ? "peak" : "mean", fast);
+	}
+	if (!in.status) {
 		out->independent_marginals = in.fmt == WL_FMT_PROMETHEUS;
+		if (in.exact_sums)
+			out->sums_estimated = 0;	/* totals from the _sum rows */
 		if (in.fmt == WL_FMT_MOONCAKE) {
 			out->prefix_blocks = in.blocks.blocks;
 			out->prefix_blocks_repeated = in.blocks.repeated;
-			if (in.blocks.blocks)
+			if (in.blocks.blocks && !in.blocks.overflow)
 				out->prefix_reuse_share =
 					(double)in.blocks.repeated / (double)in.blocks.blocks;
 		}

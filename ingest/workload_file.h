@@ -7,17 +7,24 @@
  * Memory does not grow with the number of rows: only the histogram, the
  * percentile sketches, counters and the tables described in
  * planner/workload.h (arrival slots: with the time span; Mooncake block
- * set: with distinct block ids; Prometheus: with distinct le bounds) are
- * kept, plus one row / line at a time.
+ * set: with distinct block ids) and the Prometheus groups (one small record
+ * per window, model and metric, at most 2^18) are kept, plus one row /
+ * line at a time.
  *
  * Formats (DESIGN.md section 7; names matched without regard to case,
  * extra columns in any order are ignored; empty lines are skipped):
  *
  *   requests    timestamp,prompt_tokens,output_tokens (Azure trace header
  *               TIMESTAMP,ContextTokens,GeneratedTokens accepted as is).
- *               Timestamps: epoch seconds ("1700158623.5"), or
+ *               Timestamps: an epoch number ("1700158623.5"), or
  *               "YYYY-MM-DD HH:MM[:SS[.fraction]]" with ' ' or 'T' and an
- *               optional "Z" or "+HH[:MM]"/"-HH[:MM]" (no zone = UTC).
+ *               optional "Z" or "+HH[:MM]"/"-HH[:MM]" (no zone = UTC). A
+ *               number's unit is opts->time_unit_ns, else set for the whole
+ *               file by the first one's magnitude: up to 11 whole digits
+ *               seconds, 12-14 ms, 15-17 us, more ns (so epoch ms of today,
+ *               13 digits, are ms, and relative seconds from 0 are seconds).
+ *               Times run from 1900-01-01 (dates) or 0 (numbers) to
+ *               2262-04-11 (MAX_EPOCH_NS), the last second whose ns fit.
  *               Rows are binned on opts->edges; sums are exact.
  *   buckets     prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,
  *               output_tokens_hi,requests (+ optional period_start,
@@ -27,17 +34,23 @@
  *               = requests / (last period_end - first period_start) and
  *               peak_rps = the largest peak_rps, when those columns exist.
  *   prometheus  window_start,window_end,model,metric,le,count: cumulative
- *               counts per (window, model, metric), one row per le, le
- *               increasing and ending with +Inf; every window of a metric
- *               uses the le set of its first window. metric is
+ *               counts per (window, model, metric), one row per le, rows in
+ *               any order (grouped by window or series by series); every
+ *               window of a metric has the same le bounds, one of them +Inf,
+ *               and no count above its +Inf count. metric is
  *               [vllm:]request_prompt_tokens or
- *               [vllm:]request_generation_tokens (a "_bucket" suffix is
- *               allowed). Counts may be fractional (PromQL increase()).
- *               Bin (le_prev, le] holds tokens [floor(le_prev)+1,
- *               floor(le)+1). Marginals are summed over windows (and over
- *               models unless opts->model picks one), the joint histogram
- *               assumes independence (summary.independent_marginals = 1);
- *               requests = the prompt metric's total, rounded. Peak rate =
+ *               [vllm:]request_generation_tokens, with "_bucket" (or no
+ *               suffix) for the le rows, "_sum" for the window's exact
+ *               token total and "_count" for its requests (their le cell is
+ *               ignored; _count must match +Inf). Counts may be fractional
+ *               (PromQL increase()). Bin (le_prev, le] holds tokens
+ *               [floor(le_prev)+1, floor(le)+1). Marginals are summed over
+ *               windows (and over models unless opts->model picks one),
+ *               the joint histogram assumes independence
+ *               (summary.independent_marginals = 1); requests = the prompt
+ *               metric's total, rounded. With both _sum totals the token
+ *               sums are exact (sums_estimated = 0): each bucket's estimate
+ *               is moved within its bounds to add up to them. Peak rate =
  *               busiest window (summed over models).
  *   mooncake    JSON lines {"timestamp": ms, "input_length": n,
  *               "output_length": n, "hash_ids": [ids]}; the prefix reuse
@@ -45,7 +58,11 @@
  *
  * auto: a first non-blank byte '{' means mooncake; otherwise the CSV header
  * decides (prompt_tokens_lo: buckets; le and metric: prometheus; else
- * requests).
+ * requests). What is none of them is refused naming what it looks like: a
+ * JSON array ('['), a first '{' line that is not a whole object (JSON over
+ * several lines), an object without Mooncake's lengths (a Prometheus API
+ * response, other JSON lines), '#' lines (a /metrics scrape), one header
+ * column holding ';', tabs or '|'.
  *
  * Errors: the first malformed thing stops the parse, with a message
  * "FILE:LINE: column NAME: expected ..." (or "FILE:LINE: expected ..." when
@@ -77,11 +94,14 @@ struct ingest_opts {
 	enum wl_format format;		/* WL_FMT_AUTO: detect */
 	const struct wl_edges *edges;	/* bins for requests/mooncake; NULL: log2 */
 	double window_s;		/* peak-rate window, seconds; 0: 60 */
-	const char *model;		/* prometheus: keep only this model's rows; NULL: all */
+	int64_t time_unit_ns;		/* numeric timestamps: 1000000000 (s), 1000000 (ms), 1000 (us)
+					   or 1 (ns) per unit; 0: by magnitude (CSV), ms (Mooncake) */
+	const char *model;		/* prometheus: keep only the rows of this model (the label as
+					   given, or its part after '/', any case); NULL: all */
 	ingest_progress_fn *progress;	/* NULL: none; called about every MiB and at the end */
 	void *progress_ctx;
 };
-#define INGEST_OPTS_INIT { WL_FMT_AUTO, NULL, 0, NULL, NULL, NULL }
+#define INGEST_OPTS_INIT { WL_FMT_AUTO, NULL, 0, 0, NULL, NULL, NULL }
 
 /*
  * Read the file at path. On INGEST_OK, *out is filled (format detected,
@@ -104,10 +124,14 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 		  char *err, size_t errsz);
 
 /*
- * Parse a timestamp as the requests format does (see above) into
- * nanoseconds since the epoch. 0 on success, -1 if it is not one.
+ * Parse a timestamp as the requests format does (see above), a number
+ * being epoch seconds, into nanoseconds since the epoch. 0 on success, -1
+ * if it is not one.
  */
 int ingest_parse_timestamp(const char *s, int64_t *ns);
+
+/* "seconds", "milliseconds", "microseconds" or "nanoseconds" for a unit of that many ns. */
+const char *ingest_time_unit_name(int64_t unit_ns);
 
 /*
  * The workload's edges column, in a new string: "log2" or the --edges

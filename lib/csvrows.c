@@ -26,6 +26,10 @@ struct csvrows {
 	int kept, alloc;	/* kept fields; capacity of off and fields */
 	int nfields;		/* fields of the current record, kept or not */
 	int max_fields;		/* 0: keep every field */
+	int pending_cr;		/* the last feed ended in a CR: a line end unless a LF follows */
+	size_t max_record;	/* bytes of one record; 0: no limit */
+	size_t record_bytes;	/* fed since the current record began */
+	int too_long;
 	long line;		/* physical line of the byte being fed (1-based) */
 	long record_line;	/* line the current record started on */
 	int stop;		/* the callback's non-zero return */
@@ -88,6 +92,16 @@ void csvrows_set_max_fields(struct csvrows *r, int max)
 	r->max_fields = max > 0 ? max : 0;
 }
 
+void csvrows_set_max_record_bytes(struct csvrows *r, size_t max)
+{
+	r->max_record = max;
+}
+
+int csvrows_too_long(const struct csvrows *r)
+{
+	return r->too_long;
+}
+
 void csvrows_set_strict_end(struct csvrows *r)
 {
 	csv_set_opts(&r->parser, (unsigned char)(csv_get_opts(&r->parser) | CSV_STRICT_FINI));
@@ -96,6 +110,7 @@ void csvrows_set_strict_end(struct csvrows *r)
 void csvrows_set_line(struct csvrows *r, long line)
 {
 	r->line = line;
+	r->pending_cr = 0;	/* the caller counts lines now */
 	if (r->parser.pstate == CSV_ROW_NOT_BEGUN && r->nfields == 0)
 		r->record_line = line;
 }
@@ -112,15 +127,44 @@ static int parse_error(struct csvrows *r, long line)
  * Feed line by line so we know which line a record starts on: a record
  * starts on the line being fed when libcsv is between records (a quoted
  * field still open, or fields already given, mean it started earlier).
+ * A line ends with a LF, a CRLF or a CR alone (libcsv ends records at all
+ * three); a CR that ends a feed is decided by the next one's first byte.
  */
 int csvrows_feed(struct csvrows *r, const char *data, size_t len)
 {
 	size_t off = 0;
+	if (r->pending_cr && len) {
+		r->pending_cr = 0;
+		if (data[0] != '\n')
+			r->line++;
+	}
 	while (off < len && !r->stop) {
-		const char *nl = memchr(data + off, '\n', len - off);
-		size_t n = nl ? (size_t)(nl - (data + off)) + 1 : len - off;
-		if (r->parser.pstate == CSV_ROW_NOT_BEGUN && r->nfields == 0)
+		size_t i = off;
+		while (i < len && data[i] != '\n' && data[i] != '\r')
+			i++;
+		int nl = i < len;
+		size_t n = nl ? i - off + 1 : len - off;
+		if (nl && data[i] == '\r') {
+			if (i + 1 < len && data[i + 1] == '\n')
+				n++;
+			else if (i + 1 == len) {
+				r->pending_cr = 1;	/* the next feed tells */
+				nl = 0;
+			}
+		}
+		if (r->parser.pstate == CSV_ROW_NOT_BEGUN && r->nfields == 0) {
 			r->record_line = r->line;
+			r->record_bytes = 0;
+		}
+		r->record_bytes += n;
+		if (r->max_record && r->record_bytes > r->max_record) {
+			r->too_long = 1;
+			snprintf(r->detail, sizeof(r->detail), "a record longer than %zu bytes",
+				 r->max_record);
+			snprintf(r->error, sizeof(r->error), "expected %s at most", r->detail);
+			r->error_line = r->record_line;
+			return -1;
+		}
 		if (csv_parse(&r->parser, data + off, n, on_field, on_record, r) != n)
 			return parse_error(r, r->line);
 		if (nl)

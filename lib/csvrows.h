@@ -7,7 +7,8 @@
  * seed in one piece) and calls back once per record with its fields and
  * the physical line the record started on -- a quoted field that spans
  * lines belongs to the record's first line -- so callers can say
- * FILE:LINE. Memory is bounded by the longest record, not the file; with a
+ * FILE:LINE. Memory is bounded by the longest record, not the file (and by
+ * a record limit, csvrows_set_max_record_bytes, whatever the file); with a
  * field limit (csvrows_set_max_fields) by the kept fields of one record.
  * Blank lines are no records.
  */
@@ -36,6 +37,15 @@ struct csvrows *csvrows_new(csvrow_fn fn, void *arg);
  * nothing. The callback decides what too many fields means.
  */
 void csvrows_set_max_fields(struct csvrows *r, int max);
+
+/*
+ * Refuse a record longer than max bytes (its line breaks included): the
+ * feed stops with -1 and csvrows_too_long() says why, before libcsv has
+ * buffered more than max bytes of it. 0 (the default): no limit.
+ */
+void csvrows_set_max_record_bytes(struct csvrows *r, size_t max);
+/* 1 after a -1 caused by the record limit. */
+int csvrows_too_long(const struct csvrows *r);
 
 /* An unterminated quoted field at the end of the input is malformed (libcsv's CSV_STRICT_FINI). */
 void csvrows_set_strict_end(struct csvrows *r);

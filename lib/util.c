@@ -4,6 +4,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "lib/util.h"
+#include "lib/escape.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -83,11 +84,14 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+/* "piqplan: PREFIX message": formatted without allocating (die() reports out of memory). */
 static void report(const char *prefix, const char *fmt, va_list ap)
 {
+	char msg[8192];
 	fflush(stdout);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	fprintf(stderr, "piqplan: %s", prefix);
-	vfprintf(stderr, fmt, ap);
+	term_fputs(msg, 1, stderr);
 	fputc('\n', stderr);
 }
 
@@ -161,14 +165,19 @@ void strbuf_addstr(struct strbuf *sb, const char *s)
 	strbuf_add(sb, s, strlen(s));
 }
 
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+{
+	char *p = vxasprintf(fmt, ap);
+	strbuf_addstr(sb, p);
+	free(p);
+}
+
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	char *p = vxasprintf(fmt, ap);
+	strbuf_vaddf(sb, fmt, ap);
 	va_end(ap);
-	strbuf_addstr(sb, p);
-	free(p);
 }
 
 void strbuf_release(struct strbuf *sb)
@@ -186,7 +195,7 @@ char *strbuf_detach(struct strbuf *sb)
 	return p;
 }
 
-int read_file(const char *path, char **out, size_t *len)
+int read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f)
@@ -194,8 +203,15 @@ int read_file(const char *path, char **out, size_t *len)
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[65536];
 	size_t n;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		strbuf_add(&sb, chunk, n);
+		if (max && sb.len > max) {
+			fclose(f);
+			strbuf_release(&sb);
+			return data_error("%s: expected a file of at most %zu bytes, found a larger one",
+					  path, max);
+		}
+	}
 	int bad = ferror(f);
 	fclose(f);
 	if (bad) {
@@ -206,6 +222,22 @@ int read_file(const char *path, char **out, size_t *len)
 		*len = sb.len;
 	*out = strbuf_detach(&sb);
 	return 0;
+}
+
+int read_file(const char *path, char **out, size_t *len)
+{
+	return read_file_max(path, 0, out, len);
+}
+
+void fmt_shortest(char *buf, size_t n, double v)
+{
+	/* At least the integer part's digits, so 30 is "30", not "3e+01". */
+	int whole = fabs(v) >= 1 && isfinite(v) ? (int)floor(log10(fabs(v))) + 1 : 1;
+	for (int digits = 1; digits <= 17; digits++) {
+		snprintf(buf, n, "%.*g", digits > whole ? digits : (whole < 17 ? whole : 17), v);
+		if (strtod(buf, NULL) == v || !isfinite(v))
+			return;
+	}
 }
 
 void fmt_count(char *buf, size_t n, double v)
@@ -251,7 +283,8 @@ int parse_int64(const char *s, int64_t *out)
 
 int parse_double(const char *s, double *out)
 {
-	if (!s || !*s || isspace((unsigned char)*s))
+	/* Decimal only: strtod would also take "0x10" (16), "inf" and "nan". */
+	if (!s || !*s || isspace((unsigned char)*s) || strpbrk(s, "xXnN"))
 		return -1;
 	char *end;
 	errno = 0;

@@ -31,6 +31,8 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * error() prints "piqplan: error: ..." to stderr and returns -1, so callers
  * write `return error(...)`. warning() prints "piqplan: warning: ...".
+ * Control characters in the message (a stored name holding ESC or CR) reach
+ * the terminal as '?' (lib/escape.h, term_escape).
  * die() prints "piqplan: fatal: ..." and exits with EXIT_FAIL; the open
  * transaction, if any, is rolled back by SQLite when the process ends.
  */
@@ -58,18 +60,35 @@ struct strbuf {
 void strbuf_add(struct strbuf *sb, const char *s, size_t n);
 void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void strbuf_release(struct strbuf *sb);
 /* Hand the buffer to the caller (never NULL) and reset sb. */
 char *strbuf_detach(struct strbuf *sb);
 
-/* Read a whole file. Returns 0 and a NUL-terminated buffer, or error(). */
+/*
+ * Read a whole file of at most max bytes (0: no limit). Returns 0 and a
+ * NUL-terminated buffer, or error() -- "larger than N bytes" (the status
+ * EXIT_DATA) once more than max bytes came, so /dev/zero or a huge file
+ * costs max bytes, not all memory.
+ */
+int read_file_max(const char *path, size_t max, char **out, size_t *len);
+/* read_file_max with no limit. */
 int read_file(const char *path, char **out, size_t *len);
+
+/*
+ * v with the fewest significant digits (1 to 17) that read back as
+ * exactly v: 10.39 -> "10.39", never "10.390000000000001".
+ */
+void fmt_shortest(char *buf, size_t n, double v);
 
 /* Human figures: 671034000000 -> "671.03B"; bytes -> "1.31 GiB". */
 void fmt_count(char *buf, size_t n, double v);
 void fmt_bytes(char *buf, size_t n, double bytes);
 
-/* Parse a whole decimal integer / real; 0 on success, -1 if s is not one. */
+/*
+ * Parse a whole decimal integer / a finite decimal real ("1.5", "2e-3";
+ * not "0x10", "inf" or "nan"); 0 on success, -1 if s is not one.
+ */
 int parse_int64(const char *s, int64_t *out);
 int parse_double(const char *s, double *out);
 

@@ -61,10 +61,17 @@ int64_t fleet_instances(double demand_rps, double rate_per_instance_rps, int red
 		return -1;
 	/* Guard against 3.0000000001 instances from rounding in the rates. */
 	double need = demand_rps / rate_per_instance_rps;
+	if (!(need <= (double)FLEET_MAX_INSTANCES))	/* too many to count, or NaN */
+		return FLEET_MAX_INSTANCES + redundancy;
 	int64_t n = (int64_t)ceil(need - 1e-9);
 	if (n < 1)
 		n = 1;
 	return n + redundancy;
+}
+
+int fleet_saturated(int64_t instances, int redundancy)
+{
+	return instances - redundancy >= FLEET_MAX_INSTANCES;
 }
 
 double fleet_utilization(double demand_rps, double rate_per_instance_rps, int64_t instances,

@@ -35,8 +35,14 @@ double growth_factor(double growth_pct, int i);
  * rate_per_instance_rps (already at the target utilisation and SLOs),
  * plus `redundancy` spares (N+1 is redundancy 1). No demand, no instances.
  * rate_per_instance_rps <= 0 with demand > 0 returns -1 (cannot serve).
+ * A need beyond FLEET_MAX_INSTANCES (or not a number) saturates: the
+ * result is FLEET_MAX_INSTANCES + redundancy, which fleet_saturated()
+ * flags, never a wrapped or undefined count.
  */
+#define FLEET_MAX_INSTANCES 1000000000LL
 int64_t fleet_instances(double demand_rps, double rate_per_instance_rps, int redundancy);
+/* 1 when a count from fleet_instances() saturated. */
+int fleet_saturated(int64_t instances, int redundancy);
 
 /* Utilisation of the instances that serve (spares excluded), in [0, 1]. */
 double fleet_utilization(double demand_rps, double rate_per_instance_rps, int64_t instances,

@@ -485,6 +485,73 @@ cleanup:
 	return ret;
 }
 
+/* One axis of wl_hist_set_sums (output: 0 prompt, 1 output). */
+static int set_axis_sum(struct wl_hist *h, int output, int64_t total)
+{
+	double cur = 0, down = 0, up = 0, open_requests = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		const struct wl_bucket *b = &h->b[i];
+		int64_t lo = output ? b->output_lo : b->prompt_lo;
+		int64_t hi = output ? b->output_hi : b->prompt_hi;
+		double n = (double)b->requests, s = (double)(output ? b->output_tokens_sum
+								  : b->prompt_tokens_sum);
+		cur += s;
+		down += s - n * (double)lo;
+		if (hi >= WL_TOKENS_END)
+			open_requests += n;
+		else
+			up += n * (double)(hi - 1) - s;
+	}
+	double want = (double)total, move = want - cur;
+	if (move < -down * (1 + 1e-12) || (move > up * (1 + 1e-12) && open_requests == 0))
+		return WL_ERANGE;
+	int64_t assigned = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		struct wl_bucket *b = &h->b[i];
+		int64_t lo = output ? b->output_lo : b->prompt_lo;
+		int64_t hi = output ? b->output_hi : b->prompt_hi;
+		int64_t *sum = output ? &b->output_tokens_sum : &b->prompt_tokens_sum;
+		double n = (double)b->requests, s = (double)*sum, v;
+		if (move < 0)
+			v = s - (s - n * (double)lo) * (down > 0 ? -move / down : 0);
+		else if (move <= up || hi < WL_TOKENS_END)
+			v = hi >= WL_TOKENS_END ? s : s + (n * (double)(hi - 1) - s) *
+							(up > 0 ? (move < up ? move / up : 1) : 0);
+		else	/* the finite buckets are full: the open ones take the rest */
+			v = s + (move - up) * n / open_requests;
+		*sum = llround(v);
+		assigned += *sum;
+	}
+	/* Rounding leaves a few tokens: give or take them where the bounds allow. */
+	for (size_t i = 0; i < h->n && assigned != total; i++) {
+		struct wl_bucket *b = &h->b[i];
+		int64_t lo = output ? b->output_lo : b->prompt_lo;
+		int64_t hi = output ? b->output_hi : b->prompt_hi;
+		int64_t *sum = output ? &b->output_tokens_sum : &b->prompt_tokens_sum;
+		int64_t min = b->requests * lo;
+		int64_t max = hi >= WL_TOKENS_END ? INT64_MAX / 2 : b->requests * (hi - 1);
+		int64_t d = total - assigned;
+		d = d > 0 ? (d < max - *sum ? d : max - *sum) : (d > min - *sum ? d : min - *sum);
+		*sum += d;
+		assigned += d;
+	}
+	if (output)
+		h->output_sum = assigned;
+	else
+		h->prompt_sum = assigned;
+	return assigned == total ? 0 : WL_ERANGE;
+}
+
+int wl_hist_set_sums(struct wl_hist *h, int64_t prompt_sum, int64_t output_sum)
+{
+	if (h->binned)
+		return WL_EUSAGE;
+	int rc = prompt_sum >= 0 ? set_axis_sum(h, 0, prompt_sum) : 0;
+	if (!rc && output_sum >= 0)
+		rc = set_axis_sum(h, 1, output_sum);
+	return rc;
+}
+
 static int by_bounds(const void *a, const void *b)
 {
 	const struct wl_bucket *x = a, *y = b;
@@ -495,6 +562,135 @@ static int by_bounds(const void *a, const void *b)
 	if (x->prompt_hi != y->prompt_hi)
 		return x->prompt_hi < y->prompt_hi ? -1 : 1;
 	return (x->output_hi > y->output_hi) - (x->output_hi < y->output_hi);
+}
+
+/* ---- overlap check: a sweep over prompt bounds ------------------------- */
+
+/*
+ * Buckets, sorted by prompt_lo, are swept along the prompt axis: a bucket
+ * is active from its prompt_lo to its prompt_hi. The active buckets' output
+ * ranges are disjoint (else two overlap), so a new one overlaps an active
+ * one exactly when an active output range starts inside its own, or the
+ * nearest one starting below it reaches into it. A Fenwick tree over the
+ * output lower bounds counts the active starts: O(n log n), where comparing
+ * every pair took seconds for 65,536 buckets sharing one prompt range.
+ */
+struct sweep {
+	int64_t *lo;		/* distinct output_lo values, increasing */
+	size_t m;
+	int32_t *tree;		/* Fenwick tree of active starts, 1-based */
+	int32_t *who;		/* the active bucket starting at each lo */
+};
+
+static void fw_add(struct sweep *w, size_t pos, int32_t d)
+{
+	for (size_t i = pos + 1; i <= w->m; i += i & (0 - i))
+		w->tree[i] += d;
+}
+
+/* Active starts at positions below pos. */
+static int32_t fw_count_below(const struct sweep *w, size_t pos)
+{
+	int32_t n = 0;
+	for (size_t i = pos; i > 0; i -= i & (0 - i))
+		n += w->tree[i];
+	return n;
+}
+
+/* The position of the k-th active start (k >= 1). */
+static size_t fw_kth(const struct sweep *w, int32_t k)
+{
+	size_t pos = 0, step = 1;
+	while (step * 2 <= w->m)
+		step *= 2;
+	for (; step; step /= 2)
+		if (pos + step <= w->m && w->tree[pos + step] < k) {
+			pos += step;
+			k -= w->tree[pos];
+		}
+	return pos;	/* 0-based */
+}
+
+/* The first index of lo holding v or more. */
+static size_t lower_bound(const int64_t *lo, size_t m, int64_t v)
+{
+	size_t a = 0, b = m;
+	while (a < b) {
+		size_t mid = (a + b) / 2;
+		if (lo[mid] < v)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+static int cmp_i64(const void *pa, const void *pb)
+{
+	int64_t a = *(const int64_t *)pa, b = *(const int64_t *)pb;
+	return (a > b) - (a < b);
+}
+
+/* When a bucket leaves the sweep. */
+struct sweep_end {
+	int64_t prompt_hi;
+	int32_t bucket;
+};
+
+static int by_prompt_hi(const void *pa, const void *pb)
+{
+	const struct sweep_end *a = pa, *b = pb;
+	return (a->prompt_hi > b->prompt_hi) - (a->prompt_hi < b->prompt_hi);
+}
+
+/* Buckets sorted by prompt_lo: 0, WL_EOVERLAP with *a and *c the two, or WL_ENOMEM. */
+static int find_overlap(const struct wl_hist *h, size_t *a, size_t *c)
+{
+	size_t n = h->n;
+	struct sweep w = { malloc((n + 1) * sizeof(int64_t)), 0,
+			   calloc(n + 1, sizeof(int32_t)), malloc((n + 1) * sizeof(int32_t)) };
+	struct sweep_end *ends = malloc((n + 1) * sizeof(*ends));
+	int ret = WL_ENOMEM;
+	if (!w.lo || !w.tree || !w.who || !ends)
+		goto cleanup;
+	for (size_t i = 0; i < n; i++) {
+		w.lo[i] = h->b[i].output_lo;
+		ends[i] = (struct sweep_end){ h->b[i].prompt_hi, (int32_t)i };
+	}
+	qsort(w.lo, n, sizeof(*w.lo), cmp_i64);
+	for (size_t i = 0; i < n; i++)
+		if (!w.m || w.lo[w.m - 1] != w.lo[i])
+			w.lo[w.m++] = w.lo[i];
+	qsort(ends, n, sizeof(*ends), by_prompt_hi);
+	ret = 0;
+	for (size_t i = 0, e = 0; i < n && !ret; i++) {
+		const struct wl_bucket *b = &h->b[i];
+		/*
+		 * Half-open: a bucket ending where this one starts is gone. (One
+		 * not yet swept cannot end here: it starts at or after this one.)
+		 */
+		for (; e < n && ends[e].prompt_hi <= b->prompt_lo; e++)
+			fw_add(&w, lower_bound(w.lo, w.m, h->b[ends[e].bucket].output_lo), -1);
+		size_t at = lower_bound(w.lo, w.m, b->output_lo);
+		int32_t below = fw_count_below(&w, at);
+		int32_t upto = fw_count_below(&w, lower_bound(w.lo, w.m, b->output_hi));
+		if (upto > below)				/* an active start in [olo, ohi) */
+			*a = (size_t)w.who[fw_kth(&w, below + 1)], ret = WL_EOVERLAP;
+		else if (below > 0 && h->b[w.who[fw_kth(&w, below)]].output_hi > b->output_lo)
+			*a = (size_t)w.who[fw_kth(&w, below)], ret = WL_EOVERLAP;	/* reaches in */
+		if (ret) {
+			*c = i;
+			break;
+		}
+		w.who[at] = (int32_t)i;
+		fw_add(&w, at, 1);
+	}
+cleanup:
+	free(ends);
+	free(w.who);
+	free(w.tree);
+	free(w.lo);
+	return ret;
 }
 
 int wl_hist_finish(struct wl_hist *h, int64_t *line_a, int64_t *line_b)
@@ -509,25 +705,17 @@ int wl_hist_finish(struct wl_hist *h, int64_t *line_a, int64_t *line_b)
 		qsort(h->b, h->n, sizeof(*h->b), by_bounds);
 	if (h->binned)
 		return 0;
-	for (size_t i = 0; i < h->n; i++) {
-		const struct wl_bucket *a = &h->b[i];
-		for (size_t j = i + 1; j < h->n && h->b[j].prompt_lo < a->prompt_hi; j++) {
-			const struct wl_bucket *c = &h->b[j];
-			if (c->output_lo < a->output_hi && a->output_lo < c->output_hi) {
-				int64_t la = a->line, lb = c->line;
-				if (la > lb) {
-					int64_t t = la;
-					la = lb;
-					lb = t;
-				}
-				if (line_a)
-					*line_a = la;
-				if (line_b)
-					*line_b = lb;
-				return WL_EOVERLAP;
-			}
-		}
+	size_t a, c;
+	int rc = find_overlap(h, &a, &c);
+	if (rc == WL_EOVERLAP) {
+		int64_t la = h->b[a].line, lb = h->b[c].line;
+		if (line_a)
+			*line_a = la < lb ? la : lb;
+		if (line_b)
+			*line_b = la < lb ? lb : la;
 	}
+	if (rc)
+		return rc;
 	/* Requests spread evenly inside each rectangle; open tops sit at lo. */
 	for (size_t i = 0; i < h->n; i++) {
 		const struct wl_bucket *b = &h->b[i];
@@ -725,12 +913,6 @@ static int by_key(const void *pa, const void *pb)
 	return (x->key > y->key) - (x->key < y->key);
 }
 
-static int by_count(const void *pa, const void *pb)
-{
-	const struct slot *x = pa, *y = pb;
-	return (x->count > y->count) - (x->count < y->count);
-}
-
 /* The table's entries with key < below (INT64_MAX: all), sorted; *n of them. NULL: ENOMEM. */
 static struct slot *sorted_slots(const struct wl_arrivals *a, int64_t below, size_t *n)
 {
@@ -866,38 +1048,66 @@ int64_t wl_arrivals_last_ns(const struct wl_arrivals *a)
 	return a->last_ns;
 }
 
+/*
+ * b - a in ns: exact while it fits an int64_t, in double beyond (1900 to
+ * 2262 is 1.1e19 ns, more than INT64_MAX).
+ */
+static double ns_apart(int64_t a, int64_t b)
+{
+	int64_t d;
+	if (!__builtin_sub_overflow(b, a, &d))
+		return (double)d;
+	return (double)b - (double)a;
+}
+
+/* One explicit window of wl_arrivals' windows mode: its rate and its length. */
+struct window_rate {
+	double rps, len_s;
+};
+
+static int by_rps(const void *pa, const void *pb)
+{
+	const struct window_rate *x = pa, *y = pb;
+	return (x->rps > y->rps) - (x->rps < y->rps);
+}
+
 /* Explicit windows: rates weighted by length, nearest rank by weight. */
 static int window_rates(const struct wl_arrivals *a, struct wl_rates *out)
 {
 	size_t n;
 	struct slot *s = sorted_slots(a, INT64_MAX, &n);
+	struct window_rate *r = malloc((n ? n : 1) * sizeof(*r));
 	double total = 0;
-	if (!s)
-		return WL_ENOMEM;
+	int ret = WL_ENOMEM;
+	if (!s || !r)
+		goto cleanup;
 	for (size_t i = 0; i < n; i++) {
-		double len = (double)(s[i].end_ns - s[i].key) / 1e9;
-		s[i].count /= len;		/* now a rate */
-		s[i].end_ns = s[i].end_ns - s[i].key;
-		total += len;
-		if (isnan(out->peak) || s[i].count > out->peak)
-			out->peak = s[i].count;
+		/* A window may span 1900 to 2262, more ns than an int64_t holds. */
+		r[i].len_s = ns_apart(s[i].key, s[i].end_ns) / 1e9;
+		r[i].rps = s[i].count / r[i].len_s;
+		total += r[i].len_s;
+		if (isnan(out->peak) || r[i].rps > out->peak)
+			out->peak = r[i].rps;
 	}
-	qsort(s, n, sizeof(*s), by_count);
+	qsort(r, n, sizeof(*r), by_rps);
 	double q[4] = { 0.50, 0.90, 0.99, 0.999 }, *dst[4] = { &out->p50, &out->p90, &out->p99,
 							      &out->p999 };
 	for (int k = 0; k < 4 && n > 0; k++) {
 		double want = q[k] * total, cum = 0;
 		for (size_t i = 0; i < n; i++) {
-			cum += (double)s[i].end_ns / 1e9;
+			cum += r[i].len_s;
 			if (cum + 1e-9 * total >= want || i + 1 == n) {
-				*dst[k] = s[i].count;
+				*dst[k] = r[i].rps;
 				break;
 			}
 		}
 	}
 	out->windows = (double)n;
+	ret = 0;
+cleanup:
+	free(r);
 	free(s);
-	return 0;
+	return ret;
 }
 
 int wl_arrivals_rates(const struct wl_arrivals *a, struct wl_rates *out)
@@ -931,6 +1141,11 @@ int wl_arrivals_rates(const struct wl_arrivals *a, struct wl_rates *out)
 		out->p90 = sk_quantile(sk, 0.90, 1) / window_s;
 		out->p99 = sk_quantile(sk, 0.99, 1) / window_s;
 		out->p999 = sk_quantile(sk, 0.999, 1) / window_s;
+		/* Above 2,048 a cell is up to 0.1 % wide: no percentile above the busiest window. */
+		double *q[4] = { &out->p50, &out->p90, &out->p99, &out->p999 };
+		for (int k = 0; k < 4; k++)
+			if (*q[k] > out->peak)
+				*q[k] = out->peak;
 	} else {
 		/* Shorter than a window: every arrival falls in one. */
 		out->peak = placed / window_s;
@@ -950,10 +1165,54 @@ double wl_arrivals_peak_rps(const struct wl_arrivals *a)
 
 /* ---- block set -------------------------------------------------------- */
 
+/* 1 if id (>= WL_BLOCK_DENSE_IDS) was in the sparse set; added if not. -1 on ENOMEM. */
+static int sparse_seen(struct wl_blockset *s, uint32_t id)
+{
+	if ((s->sparse_used + 1) * 2 > s->sparse_size) {
+		size_t size = s->sparse_size ? s->sparse_size * 2 : 1024;
+		uint32_t *t = calloc(size, sizeof(*t));
+		if (!t)
+			return -1;
+		for (size_t k = 0; k < s->sparse_size; k++) {
+			if (!s->sparse[k])
+				continue;
+			size_t j = mix64(s->sparse[k]) & (size - 1);
+			while (t[j])
+				j = (j + 1) & (size - 1);
+			t[j] = s->sparse[k];
+		}
+		free(s->sparse);
+		s->sparse = t;
+		s->sparse_size = size;
+	}
+	uint32_t key = id + 1;
+	size_t j = mix64(key) & (s->sparse_size - 1);
+	for (; s->sparse[j]; j = (j + 1) & (s->sparse_size - 1))
+		if (s->sparse[j] == key)
+			return 1;
+	s->sparse[j] = key;
+	s->sparse_used++;
+	return 0;
+}
+
 int wl_blockset_add(struct wl_blockset *s, int64_t id)
 {
 	if (id < 0 || id >= WL_MAX_BLOCK_ID)
 		return WL_ERANGE;
+	s->blocks++;
+	if (id >= WL_BLOCK_DENSE_IDS) {
+		if (s->overflow)
+			return 0;
+		if (s->sparse_used >= WL_MAX_SPARSE_BLOCKS) {
+			s->overflow = 1;	/* repeats are no longer known */
+			return 0;
+		}
+		int seen = sparse_seen(s, (uint32_t)id);
+		if (seen < 0)
+			return WL_ENOMEM;
+		s->repeated += seen;
+		return 0;
+	}
 	size_t word = (size_t)(id / 64);
 	if (word >= s->words) {
 		size_t words = s->words ? s->words : 1024;
@@ -967,7 +1226,6 @@ int wl_blockset_add(struct wl_blockset *s, int64_t id)
 		s->words = words;
 	}
 	uint64_t bit = (uint64_t)1 << (id % 64);
-	s->blocks++;
 	if (s->bits[word] & bit)
 		s->repeated++;
 	else
@@ -978,6 +1236,7 @@ int wl_blockset_add(struct wl_blockset *s, int64_t id)
 void wl_blockset_release(struct wl_blockset *s)
 {
 	free(s->bits);
+	free(s->sparse);
 	*s = (struct wl_blockset)WL_BLOCKSET_INIT;
 }
 
@@ -1016,7 +1275,7 @@ void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
 		return;
 	s->first_s = (double)a->first_ns / 1e9;
 	s->last_s = (double)a->last_ns / 1e9;
-	s->span_s = (double)(a->last_ns - a->first_ns) / 1e9;
+	s->span_s = ns_apart(a->first_ns, a->last_ns) / 1e9;
 	s->mean_rps = s->span_s > 0 ? (double)h->requests / s->span_s : NAN;
 	struct wl_rates r;
 	if (wl_arrivals_rates(a, &r) == 0) {
@@ -1028,11 +1287,13 @@ void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
 	if (a->mode != MODE_WINDOWS) {
 		s->window_s = (double)(a->slot_ns * WL_PEAK_STEPS) / 1e9;
 		/*
-		 * A trace shorter than the window has no busier window than its
-		 * whole span: count / window would understate it (30 s of
-		 * traffic spread over 60 s), so its peak is its mean.
+		 * The busiest window is never less busy than the average: a trace
+		 * shorter than the window (30 s of traffic spread over 60 s), or
+		 * a steady one whose windows each miss a request of the span's
+		 * (11 requests 6 s apart: 10 per 60 s window, 11 / 60 s mean),
+		 * would otherwise report a peak below its mean.
 		 */
-		if (s->span_s < s->window_s && isfinite(s->mean_rps) && !(s->peak_rps >= s->mean_rps))
+		if (isfinite(s->mean_rps) && !(s->peak_rps >= s->mean_rps))
 			s->peak_rps = s->mean_rps;
 	}
 }

@@ -11,8 +11,8 @@
  *   - arrivals: at most WL_SLOT_CAP occupied time slots; older ones are
  *     folded into a fixed-size histogram of windowed rates as the trace
  *     goes by, so a long or sparse trace costs no more than a short one;
- *   - block set (Mooncake prefix reuse): one bit per hash id up to the
- *     largest id seen, i.e. with distinct prefix-cache blocks.
+ *   - block set (Mooncake prefix reuse): a bitset up to the largest small
+ *     id (1 MiB at most) and a hash set of large ids (8 MiB at most).
  *
  * Allocation failures are reported as WL_ENOMEM, never by aborting.
  */
@@ -24,6 +24,12 @@
 
 /* A token count above this is absurd input, not a long request. */
 #define WL_TOKENS_MAX	10000000
+/*
+ * A request rate above this, per second, is absurd input (requests a
+ * nanosecond apart, a window of 1 ns), not a fleet: ten million requests a
+ * second is well beyond the largest public LLM services.
+ */
+#define WL_MAX_RPS	1e7
 /* Exclusive upper bound of the top bucket: every bucket is finite. */
 #define WL_TOKENS_END	(WL_TOKENS_MAX + 1)
 /* Bin edges per axis, 0 and WL_TOKENS_END included. */
@@ -34,7 +40,7 @@
 #define WL_PEAK_STEPS	4
 /* Occupied arrival slots kept at once (see wl_arrivals); half of them may be late. */
 #define WL_SLOT_CAP	32768
-/* Largest Mooncake hash id accepted (the block set is a bitset: 128 MiB). */
+/* Mooncake hash ids accepted are below this (see wl_blockset). */
 #define WL_MAX_BLOCK_ID	((int64_t)1 << 30)
 
 /* Return codes of the functions below (0 is success). */
@@ -156,6 +162,17 @@ int wl_hist_add_independent(struct wl_hist *h,
 			    int64_t total);
 
 /*
+ * Replace the estimated token sums of a rectangles histogram by exact
+ * totals (a Prometheus export's _sum rows). Each bucket's sum moves within
+ * what its bounds allow -- requests x lo to requests x (hi - 1), no upper
+ * limit for an open top bucket -- by the same fraction of its room, so the
+ * buckets add up to the totals exactly. A total below 0 leaves its axis
+ * as it is. 0; WL_ERANGE when the bounds cannot hold a total; WL_EUSAGE
+ * for the binned kind.
+ */
+int wl_hist_set_sums(struct wl_hist *h, int64_t prompt_sum, int64_t output_sum);
+
+/*
  * Close the histogram: sort buckets by (prompt_lo, output_lo), check that no
  * two rectangles overlap, fill the percentile sketches of the rectangles
  * kind. On WL_EOVERLAP, *line_a and *line_b (may be NULL) get the input
@@ -242,17 +259,24 @@ int wl_arrivals_rates(const struct wl_arrivals *a, struct wl_rates *out);
 
 /*
  * Prefix-cache block set (Mooncake hash_ids): counts every block and every
- * block whose id was seen before. A growable bitset over ids
- * [0, WL_MAX_BLOCK_ID): memory grows with the largest id (ids are dense in
- * Mooncake traces), one bit each.
+ * block whose id was seen before. Ids below WL_BLOCK_DENSE_IDS (Mooncake's
+ * are dense from 0) go to a bitset that grows with the largest of them, at
+ * most 1 MiB; larger ids to a hash set of at most WL_MAX_SPARSE_BLOCKS
+ * distinct ids (8 MiB). Beyond that the set is full: ids are still
+ * counted, but whether one is a repeat is no longer known (overflow).
  */
+#define WL_BLOCK_DENSE_IDS	((int64_t)1 << 23)
+#define WL_MAX_SPARSE_BLOCKS	((size_t)1 << 20)
 struct wl_blockset {
-	uint64_t *bits;
+	uint64_t *bits;		/* ids below WL_BLOCK_DENSE_IDS */
 	size_t words;
+	uint32_t *sparse;	/* the others: open addressing, 0 = empty slot, id + 1 kept */
+	size_t sparse_size, sparse_used;
+	int overflow;		/* more distinct large ids than the set holds */
 	int64_t blocks;		/* all hash ids seen, repeats included */
 	int64_t repeated;	/* ids seen before */
 };
-#define WL_BLOCKSET_INIT { NULL, 0, 0, 0 }
+#define WL_BLOCKSET_INIT { NULL, 0, NULL, 0, 0, 0, 0, 0 }
 /* Record one id: 0, WL_ERANGE (id < 0 or >= WL_MAX_BLOCK_ID), WL_ENOMEM. */
 int wl_blockset_add(struct wl_blockset *s, int64_t id);
 void wl_blockset_release(struct wl_blockset *s);
@@ -288,9 +312,9 @@ struct workload_summary {
  * percentiles, sums_estimated) from a finished histogram, and the time
  * fields from `a` (may be NULL: times NaN). Leaves format, prefix, file
  * and sha256 fields alone. mean_rps is requests / span when span > 0.
- * When the span is shorter than the peak window (sliding arrivals), the
- * peak is at least the mean: a window longer than the trace cannot show
- * its burst, and count / window would understate it.
+ * With sliding arrivals the peak is at least the mean: a window longer
+ * than the trace cannot show its burst, and a steady trace's windows each
+ * hold a little less than the span's average.
  */
 void wl_summary_fill(struct workload_summary *s, const struct wl_hist *h,
 		     const struct wl_arrivals *a);

@@ -26,6 +26,11 @@ const char *report_format_name(enum report_format f)
 	return names[f];
 }
 
+const char *rcell_text(const struct rcell *c)
+{
+	return c && c->text ? c->text : "";
+}
+
 void rcell_format(const struct rcell *c, char *buf, size_t n)
 {
 	if (c->type == '-') {

@@ -231,9 +231,9 @@ static void html_table(struct strbuf *out, const struct rsection *s)
 		if (a->type != 't')
 			continue;
 		strbuf_addstr(out, "<p>");
-		html_escape(out, rsection_cell(s, r, "workload")->text);
+		html_escape(out, rcell_text(rsection_cell(s, r, "workload")));
 		strbuf_addstr(out, " / ");
-		html_escape(out, rsection_cell(s, r, "pool")->text);
+		html_escape(out, rcell_text(rsection_cell(s, r, "pool")));
 		strbuf_addstr(out, ":</p><pre><code>");
 		html_escape(out, a->text);
 		strbuf_addstr(out, "</code></pre>\n");

@@ -30,8 +30,7 @@ static void md_code(struct strbuf *out, const char *text)
 	for (int i = 0; i < fence; i++)
 		strbuf_addstr(out, "`");
 	strbuf_addstr(out, "sh\n");
-	for (const char *p = text; *p; p++)
-		strbuf_add(out, (*p == '\n' || *p == '\r') ? " " : p, 1);
+	term_escape(out, text, 0);	/* one line, no control characters */
 	strbuf_addstr(out, "\n");
 	for (int i = 0; i < fence; i++)
 		strbuf_addstr(out, "`");
@@ -70,9 +69,9 @@ static void md_section(struct strbuf *out, const struct rsection *s)
 	if (!strcmp(s->id, "notes")) {
 		for (int r = 0; r < s->nrows; r++) {
 			strbuf_addstr(out, "- **");
-			md_escape(out, rsection_cell(s, r, "kind")->text);
+			md_escape(out, rcell_text(rsection_cell(s, r, "kind")));
 			strbuf_addstr(out, "**: ");
-			md_escape(out, rsection_cell(s, r, "text")->text);
+			md_escape(out, rcell_text(rsection_cell(s, r, "text")));
 			strbuf_addstr(out, "\n");
 		}
 		return;
@@ -104,9 +103,9 @@ static void md_section(struct strbuf *out, const struct rsection *s)
 		if (args->type != 't')
 			continue;
 		strbuf_addstr(out, "\n");
-		md_escape(out, rsection_cell(s, r, "workload")->text);
+		md_escape(out, rcell_text(rsection_cell(s, r, "workload")));
 		strbuf_addstr(out, " / ");
-		md_escape(out, rsection_cell(s, r, "pool")->text);
+		md_escape(out, rcell_text(rsection_cell(s, r, "pool")));
 		strbuf_addstr(out, ":\n\n");
 		md_code(out, args->text);
 	}
@@ -152,7 +151,7 @@ void render_csv(const struct report *r, struct strbuf *out)
 				if (cell->type == 't') {
 					csv_cell(out, cell->text);
 				} else if (cell->type == 'n') {
-					snprintf(buf, sizeof(buf), "%.17g", cell->num);
+					fmt_shortest(buf, sizeof(buf), cell->num);	/* round-trips */
 					strbuf_addstr(out, buf);
 				}
 				strbuf_addstr(out, "\n");

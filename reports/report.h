@@ -30,4 +30,7 @@ void render_json(const struct report *r, struct strbuf *out);
 /* Text of a cell as the renderers show it: numbers rounded sensibly, "" for NULL. */
 void rcell_format(const struct rcell *c, char *buf, size_t n);
 
+/* A text cell's text, "" for NULL (a run stored before migration 006 has no pool workloads). */
+const char *rcell_text(const struct rcell *c);
+
 #endif

@@ -723,6 +723,13 @@ static int write_pools(struct run_state *rs, const struct model_group *g,
 			int64_t inst = c->instances[q];
 			double mean = d->t.mean_rps[q];
 			quarter_format(p->start_quarter + q, qs);
+			if (fleet_saturated(inst, 0)) {	/* planner/fleet.h; spares come later */
+				set_failure_status(EXIT_DATA);
+				return error("the %s pool of model %s needs %.6g req/s in %s: %lld or more "
+					     "instances, beyond what piqplan plans (lower the growth or "
+					     "the quarters)", d->name, g->model_id, d->t.demand_rps[q], qs,
+					     (long long)FLEET_MAX_INSTANCES);
+			}
 			struct run_fleet_row fleet = {
 				.quarter = qs,
 				.pool_id = pool_id,

@@ -6,6 +6,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "run/workload_plan.h"
 #include "lib/util.h"
+#include "planner/fleet.h"
 #include "schema/load.h"
 #include "schema/lookup.h"
 #include "schema/run_rows.h"
@@ -263,6 +264,14 @@ int workload_plan(struct db *db, const struct workload_plan_request *req,
 		error("out of memory planning workload '%s'", w->name);
 		goto cleanup;
 	}
+	/* A pool too large to count (planner/fleet.h saturated it) is no answer. */
+	for (int i = 0; i < w->ncands; i++)
+		if (w->cands[i].fits && fleet_saturated(w->cands[i].instances[0], 0)) {
+			w->cands[i].fits = 0;
+			snprintf(w->cands[i].reason, sizeof(w->cands[i].reason),
+				 "needs %lld or more instances at %.6g req/s",
+				 (long long)FLEET_MAX_INSTANCES, w->demand_rps);
+		}
 	qsort(w->cands, (size_t)w->ncands, sizeof(*w->cands), by_usd_per_token);
 	for (int i = 0; i < w->ncands; i++)
 		w->nfit += w->cands[i].fits;

@@ -11,6 +11,8 @@
 #include "schema/db.h"
 #include "schema/embedded.h"
 
+#include <cjson/cJSON.h>
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -48,9 +50,12 @@ int price_date_normalise(const char *s, char out[11])
 	} else {
 		return -1;
 	}
-	if (month < 1 || month > 12 || day < 1 || day > 31)
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int year = atoi(s), leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+	if (month < 1 || month > 12 || day < 1 || day > mdays[month - 1] ||
+	    (month == 2 && day == 29 && !leap))
 		return -1;
-	snprintf(out, 11, "%.4s-%02d-%02d", s, month, day);
+	snprintf(out, 11, "%.4s-%02u-%02u", s, (unsigned)month % 100u, (unsigned)day % 100u);
 	return 0;
 }
 
@@ -416,6 +421,58 @@ char *model_id_from_filename(const char *name)
 			 (int)(n - (size_t)(sep - name) - 2), sep + 2);
 }
 
+int model_id_valid(const char *id)
+{
+	return id[0] && id[0] != '-';
+}
+
+/* The largest list anywhere in v, and the layer counts it declares; -1 on a count past the limit. */
+static int check_config_value(const cJSON *v, const char *what)
+{
+	const cJSON *c;
+	if (cJSON_IsArray(v) && cJSON_GetArraySize(v) > MODEL_MAX_LIST)
+		return data_error("%s: expected lists of at most %d entries, found one of %d ('%s')",
+				  what, MODEL_MAX_LIST, cJSON_GetArraySize(v),
+				  v->string ? v->string : "?");
+	if (cJSON_IsObject(v)) {
+		const cJSON *layers = cJSON_GetObjectItemCaseSensitive(v, "num_hidden_layers");
+		if (cJSON_IsNumber(layers) && !(layers->valuedouble <= MODEL_MAX_LAYERS))
+			return data_error("%s: field 'num_hidden_layers' must be at most %d, found %.17g",
+					  what, MODEL_MAX_LAYERS, layers->valuedouble);
+	}
+	cJSON_ArrayForEach(c, v)
+		if (check_config_value(c, what))
+			return -1;
+	return 0;
+}
+
+int model_config_check(const char *json, size_t len, const char *what)
+{
+	const char *end = NULL;
+	if (len > MODEL_CONFIG_MAX_BYTES)
+		return data_error("%s: expected a JSON file of at most %u bytes, found %zu",
+				  what, MODEL_CONFIG_MAX_BYTES, len);
+	/* Read as model_arch_parse reads it: Python's Infinity and NaN as numbers. */
+	char *text = xmalloc(len + 1);
+	memcpy(text, json, len);
+	text[len] = '\0';
+	model_json_strictify(text, len);
+	cJSON *doc = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	int ret = 0;
+	if (doc) {
+		while (end && end < text + len && strchr(" \t\r\n", *end))
+			end++;
+		if (end != text + len)
+			ret = data_error("%s: expected one JSON object, found more text after it "
+					 "(at byte %zu)", what, (size_t)(end - text));
+		else
+			ret = check_config_value(doc, what);
+	}	/* else model_arch_parse says what is wrong with it */
+	cJSON_Delete(doc);
+	free(text);
+	return ret;
+}
+
 int catalog_add_model(struct db *db, const char *id, const char *json, size_t len,
 		      const char *quant, size_t qlen, const char *source,
 		      enum model_insert_mode mode, const char *what)
@@ -428,11 +485,13 @@ int catalog_add_model(struct db *db, const char *id, const char *json, size_t le
 	struct stmt *st = NULL;
 	int ret = -1;
 
-	if (id[0] == '-') {
+	if (!model_id_valid(id)) {
 		ret = data_error("model id '%s' starts with '-': vllm serve would read it as an "
 				 "option", id);
 		goto cleanup;
 	}
+	if (model_config_check(json, len, what) || (quant && model_config_check(quant, qlen, what)))
+		goto cleanup;
 	if (model_arch_parse_quant(json, len, quant, qlen, m, err, sizeof(err))) {
 		ret = data_error("%s: %s", what, err);
 		goto cleanup;
@@ -706,6 +765,14 @@ int cluster_owned(struct db *db, const char *gpu, const char *quarter, int64_t *
 		*gpus = stmt_int64(st, 0);
 		*usd_per_gpu_hour = stmt_is_null(st, 1) ? NAN : stmt_double(st, 1);
 		*unstated = stmt_int64(st, 2);
+		/* As cluster add stores them: at most 10^7 GPUs a cluster, a price in range. */
+		if (*gpus < 0 || *gpus > CLUSTER_MAX_GPUS_OWNED || *unstated < 0 || *unstated > *gpus ||
+		    !(isnan(*usd_per_gpu_hour) ||
+		      (*usd_per_gpu_hour >= 0 && *usd_per_gpu_hour <= PRICE_MAX_USD_PER_HOUR)))
+			r = data_error("the clusters of GPU '%s' as stored: %lld GPUs at %.17g USD/GPU-hour "
+				       "in %s, expected 0 to %lld at 0 to %g (was the database edited "
+				       "outside piqplan?)", gpu, (long long)*gpus, *usd_per_gpu_hour,
+				       quarter, (long long)CLUSTER_MAX_GPUS_OWNED, PRICE_MAX_USD_PER_HOUR);
 	}
 	stmt_finalize(st);
 	return r == 1 ? 0 : -1;

@@ -11,14 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Milliseconds a writer waits for another writer before giving up (exit 75). */
 #define BUSY_TIMEOUT_MS 5000
 
 struct db {
 	sqlite3 *handle;
+	char *path;		/* as given, for messages */
 	int last_rc;		/* primary result code of the last failure */
 	int in_txn;
+	int read_only;		/* opened immutable: a read-only medium */
 };
 
 struct stmt {
@@ -270,57 +273,83 @@ static int pragma_int(struct db *db, const char *sql, int64_t *out)
 	return r == 1 ? 0 : -1;
 }
 
+/* Apply migration `version` (0-based) and set user_version, in the open transaction. */
+static int apply_migration(struct db *db, int64_t version, int64_t appid)
+{
+	const struct embedded_file *m = &schema_migrations[version];
+	char pragma[96];
+	if (db_exec(db, m->data))
+		return error("migration %s failed", m->name);
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %lld", (long long)version + 1);
+	if (db_exec(db, pragma))
+		return -1;
+	if (appid == 0) {
+		snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d", PIQPLAN_APPLICATION_ID);
+		if (db_exec(db, pragma))
+			return -1;
+	}
+	return 0;
+}
+
+/* What the file says it is, read without writing. */
+struct db_header {
+	int64_t version, appid, objects;
+};
+
+static int read_header(struct db *db, struct db_header *h)
+{
+	if (pragma_int(db, "PRAGMA user_version", &h->version) ||
+	    pragma_int(db, "PRAGMA application_id", &h->appid) ||
+	    pragma_int(db, "SELECT count(*) FROM sqlite_schema", &h->objects))
+		return -1;
+	return 0;
+}
+
+/* 0 when h is a piqplan database this binary can use (or an empty file), else error(). */
+static int check_header(const struct db_header *h, const char *path)
+{
+	if (h->appid != PIQPLAN_APPLICATION_ID && (h->appid != 0 || h->objects != 0))
+		return error("'%s' is not a piqplan database (application_id %lld, %lld schema "
+			     "objects)", path, (long long)h->appid, (long long)h->objects);
+	if (h->version > db_schema_version())
+		return error("database '%s' has schema version %lld, newer than this piqplan "
+			     "understands (%d); upgrade piqplan", path, (long long)h->version,
+			     db_schema_version());
+	return 0;
+}
+
 /*
- * Bring the schema to db_schema_version(). Each migration runs in its own
- * IMMEDIATE transaction that re-reads user_version, so two processes
- * opening a fresh file at once do not both apply it.
+ * Inside the caller's transaction: apply what is missing. Outside one: each
+ * migration in its own IMMEDIATE transaction that re-reads user_version,
+ * so two processes opening a fresh file at once do not both apply it.
  */
-static int migrate(struct db *db, const char *path)
+int db_migrate(struct db *db)
 {
 	int latest = db_schema_version();
-	for (;;) {
-		int64_t version, appid, objects;
-		if (pragma_int(db, "PRAGMA user_version", &version))
+	struct db_header h;
+	if (db->in_txn) {
+		if (read_header(db, &h) || check_header(&h, db->path))
 			return -1;
-		if (version > latest)
-			return error("database '%s' has schema version %lld, newer than this piqplan "
-				     "understands (%d); upgrade piqplan", path, (long long)version, latest);
-		if (version == latest)
+		for (int64_t v = h.version; v < latest; v++)
+			if (apply_migration(db, v, v == h.version ? h.appid : PIQPLAN_APPLICATION_ID))
+				return -1;
+		return 0;
+	}
+	for (;;) {
+		if (read_header(db, &h) || check_header(&h, db->path))
+			return -1;
+		if (h.version == latest)
 			return 0;
+		if (db->read_only)
+			return error("database '%s' has schema version %lld, older than this "
+				     "piqplan's (%d), and cannot be upgraded where it is (read-only)",
+				     db->path, (long long)h.version, latest);
 		if (db_begin(db))
 			return -1;
-		if (pragma_int(db, "PRAGMA user_version", &version) ||
-		    pragma_int(db, "PRAGMA application_id", &appid) ||
-		    pragma_int(db, "SELECT count(*) FROM sqlite_schema", &objects))
+		if (read_header(db, &h) || check_header(&h, db->path))
 			goto fail;
-		if (version == latest) {
-			db_rollback(db);
-			return 0;
-		}
-		if (appid != PIQPLAN_APPLICATION_ID && (appid != 0 || objects != 0)) {
-			error("'%s' is not a piqplan database (application_id %lld, %lld schema objects)",
-			      path, (long long)appid, (long long)objects);
+		if (h.version < latest && apply_migration(db, h.version, h.appid))
 			goto fail;
-		}
-		if (version > latest) {
-			db_rollback(db);
-			continue;	/* the loop reports it */
-		}
-		const struct embedded_file *m = &schema_migrations[version];
-		char pragma[96];
-		if (db_exec(db, m->data)) {
-			error("migration %s failed", m->name);
-			goto fail;
-		}
-		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %lld", (long long)version + 1);
-		if (db_exec(db, pragma))
-			goto fail;
-		if (appid == 0) {
-			snprintf(pragma, sizeof(pragma), "PRAGMA application_id = %d",
-				 PIQPLAN_APPLICATION_ID);
-			if (db_exec(db, pragma))
-				goto fail;
-		}
 		if (db_commit(db))
 			return -1;
 	}
@@ -329,35 +358,132 @@ fail:
 	return -1;
 }
 
-int db_open(const char *path, struct db **out)
+/* 1 when an SQLite result code says the file (or its -shm) could not be opened for writing. */
+static int cannot_write(int rc)
 {
-	struct db *db = xcalloc(1, sizeof(*db));
-	int rc = sqlite3_open_v2(path, &db->handle,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if (rc != SQLITE_OK) {
-		error("cannot open database '%s': %s", path,
-		      db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
-		db_close(db);
-		return -1;
+	rc &= 0xff;
+	return rc == SQLITE_CANTOPEN || rc == SQLITE_READONLY || rc == SQLITE_PERM;
+}
+
+/* "file:" + path with what a URI would read as syntax percent-encoded. */
+static char *immutable_uri(const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= 0x20 || *p >= 0x7f)
+			strbuf_addf(&sb, "%%%02X", *p);
+		else
+			strbuf_add(&sb, (const char *)p, 1);
 	}
+	strbuf_addstr(&sb, "?immutable=1");
+	return strbuf_detach(&sb);
+}
+
+/*
+ * The connection's settings, then a first read of the schema, quietly:
+ * the result code of that read (the caller decides what it means).
+ */
+static int probe(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
 	sqlite3_extended_result_codes(db->handle, 1);
 	sqlite3_busy_timeout(db->handle, BUSY_TIMEOUT_MS);
-	if (db_exec(db, "PRAGMA foreign_keys = ON") ||
-	    db_exec(db, "PRAGMA journal_mode = WAL") ||
-	    db_exec(db, "PRAGMA synchronous = NORMAL") ||
-	    migrate(db, path)) {
-		db_close(db);
+	int rc = sqlite3_prepare_v2(db->handle, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		rc = rc == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(db->handle);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Open the file and read its header. A command that only reads, on a file
+ * it cannot write (a read-only mount: WAL needs its -shm file), gets the
+ * file opened as immutable instead: read-only, no -shm, no locks.
+ */
+static int open_and_read_header(struct db *db, enum db_mode mode, struct db_header *h)
+{
+	int flags = SQLITE_OPEN_READWRITE | (mode <= DB_INIT ? SQLITE_OPEN_CREATE : 0);
+	int rc = sqlite3_open_v2(db->path, &db->handle, flags, NULL);
+	if (rc == SQLITE_OK)
+		rc = probe(db);
+	if (rc == SQLITE_OK)
+		return read_header(db, h);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return fail(db, rc, "opening it");	/* exit 75, as for any busy database */
+	if (mode != DB_READ || !cannot_write(rc)) {
+		error("cannot open database '%s': %s%s", db->path,
+		      db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc),
+		      cannot_write(rc) && mode != DB_READ ? " (a read-only file or file system? "
+		      "only commands that read work there)" : "");
 		return -1;
 	}
+	sqlite3_close_v2(db->handle);
+	char *uri = immutable_uri(db->path);
+	rc = sqlite3_open_v2(uri, &db->handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	if (rc == SQLITE_OK)
+		rc = probe(db);
+	if (rc != SQLITE_OK) {
+		error("cannot open database '%s' (read-only): %s", db->path,
+		      db->handle ? sqlite3_errmsg(db->handle) : sqlite3_errstr(rc));
+		return -1;
+	}
+	db->read_only = 1;
+	return read_header(db, h);
+}
+
+int db_open_mode(const char *path, enum db_mode mode, struct db **out)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	struct db_header h = { 0, 0, 0 };
+	struct stat st;
+
+	*out = NULL;
+	db->path = xstrdup(path);
+	if (!*path) {
+		error("the database path is empty (--db PATH or PIQPLAN_DB)");
+		goto fail;
+	}
+	if (mode >= DB_EXISTING && strcmp(path, ":memory:") && stat(path, &st) != 0) {
+		error("no database at '%s' (create it with 'piqplan init', or name another "
+		      "with --db PATH)", path);
+		goto fail;
+	}
+	if (open_and_read_header(db, mode, &h) || check_header(&h, path))
+		goto fail;
+	if (mode >= DB_EXISTING && h.objects == 0) {
+		error("'%s' is not initialised (run 'piqplan init')", path);
+		goto fail;
+	}
+	if (db_exec(db, "PRAGMA foreign_keys = ON") || db_exec(db, "PRAGMA synchronous = NORMAL"))
+		goto fail;
+	/* Only a database piqplan creates or initialises is put in WAL mode. */
+	if (mode <= DB_INIT && db_exec(db, "PRAGMA journal_mode = WAL"))
+		goto fail;
+	if (mode != DB_INIT && db_migrate(db))
+		goto fail;
 	*out = db;
 	return 0;
+fail:
+	db_close(db);
+	return -1;
+}
+
+int db_open(const char *path, struct db **out)
+{
+	return db_open_mode(path, DB_CREATE, out);
 }
 
 void db_close(struct db *db)
 {
 	if (!db)
 		return;
-	db_rollback(db);
+	if (db->handle)
+		db_rollback(db);
 	sqlite3_close_v2(db->handle);
+	free(db->path);
 	free(db);
 }

@@ -4,9 +4,9 @@
  * never formatted into strings.
  *
  * Opening a database applies the connection settings piqplan relies on
- * (foreign keys, WAL, a busy timeout, its application_id) and brings the
- * schema up to date with the migrations embedded in the binary, each in
- * its own transaction. A database written by a newer piqplan is refused.
+ * (foreign keys, a busy timeout), checks that the file is piqplan's and
+ * brings the schema up to date with the migrations embedded in the binary.
+ * A database written by a newer piqplan is refused.
  *
  * Errors are reported with error() and returned as -1; db_busy() tells the
  * caller whether the last failure was SQLITE_BUSY/LOCKED (exit status 75).
@@ -22,9 +22,36 @@ struct stmt;
 /* 'PIQP' as a big-endian integer: identifies a piqplan file to `file` and to us. */
 #define PIQPLAN_APPLICATION_ID 0x50495150
 
-/* Open (creating if needed) and migrate. path may be ":memory:". */
+/*
+ * How a command opens the database. Whatever the mode, the file is checked
+ * before anything is written to it: an SQLite file carrying piqplan's
+ * application_id (or, where one may be created, an empty one) whose schema
+ * version this binary knows. A refused file is left exactly as it was --
+ * journal mode included: only a database being created or initialised is
+ * switched to WAL, never one a command merely opens.
+ */
+enum db_mode {
+	DB_CREATE,	/* create the file if missing, WAL, migrate (tests, fuzzers) */
+	DB_INIT,	/* as DB_CREATE but not migrated: `piqplan init` migrates
+			   inside its one transaction (db_migrate) with the catalog */
+	DB_EXISTING,	/* the file must exist and be initialised: "run piqplan init"
+			   otherwise (exit 1), nothing created; migrated if older */
+	DB_READ,	/* as DB_EXISTING, for a command that only reads: on media that
+			   cannot be written it is opened read-only (immutable) */
+};
+
+/* Open path as mode says. path may be ":memory:" (DB_CREATE). 0, or -1 after error(). */
+int db_open_mode(const char *path, enum db_mode mode, struct db **out);
+/* db_open_mode(path, DB_CREATE, out). */
 int db_open(const char *path, struct db **out);
 void db_close(struct db *db);
+
+/*
+ * Bring the schema to db_schema_version(). Inside an open transaction
+ * (db_begin) every migration joins it, so they commit or vanish with the
+ * caller's work; otherwise each runs in its own transaction. 0 or -1.
+ */
+int db_migrate(struct db *db);
 
 /* The schema version this binary writes (the number of its last migration). */
 int db_schema_version(void);

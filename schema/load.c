@@ -9,12 +9,49 @@
 #include "planner/workload.h"
 #include "schema/db.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void copy_text(char *dst, size_t n, const char *src)
 {
 	snprintf(dst, n, "%s", src ? src : "");
+}
+
+/* A stored value outside its range (load.h): a data error. */
+static int stored_bad(const char *what, const char *id, const char *column, double v,
+		      const char *want)
+{
+	return data_error("%s '%s' as stored: %s %.17g, expected %s (was the database edited "
+			  "outside piqplan?)", what, id, column, v, want);
+}
+
+/* An INTEGER column into an int without wrapping (the range check refuses what was clamped). */
+static int clamp_int(int64_t v)
+{
+	return v < -1 ? -1 : v > INT_MAX ? INT_MAX : (int)v;
+}
+
+/* lo < v <= hi (lo_open) or lo <= v <= hi, and finite. */
+static int in_range(double v, double lo, double hi, int lo_open)
+{
+	return isfinite(v) && (lo_open ? v > lo : v >= lo) && v <= hi;
+}
+
+/* 005's CHECK lists of gpu.form_factor and gpu.arch. */
+static const char *const gpu_form_factors[] = { "SXM", "PCIe", "OAM", "superchip", "TPU", NULL };
+static const char *const gpu_archs[] = { "Ampere", "Ada", "Hopper", "Blackwell", "CDNA3", "CDNA4",
+					 "Gaudi", "TPU", NULL };
+
+/* 1 when s is one of the NULL-terminated list. */
+static int text_in(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return 1;
+	return 0;
 }
 
 int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
@@ -44,13 +81,65 @@ int load_gpu_spec(struct db *db, const char *id, struct gpu_spec *out)
 	out->fp8_flops = stmt_is_null(st, 4) ? 0 : stmt_double(st, 4);
 	out->fp4_flops = stmt_is_null(st, 5) ? 0 : stmt_double(st, 5);
 	out->link_bytes_per_s = stmt_double(st, 6);
-	out->nvlink_domain_gpus = (int)stmt_int64(st, 7);
+	int64_t domain = stmt_int64(st, 7);
+	out->nvlink_domain_gpus = domain < 1 || domain > GPU_MAX_NVLINK_DOMAIN ? 0 : (int)domain;
 	out->memory_torch_bytes = stmt_is_null(st, 8) ? 0 : (double)stmt_int64(st, 8);
 	out->scaleout_bytes_per_s = stmt_is_null(st, 9) ? 0 : stmt_double(st, 9);
-	out->gpus_per_node = stmt_is_null(st, 10) ? 0 : (int)stmt_int64(st, 10);
+	int64_t node = stmt_is_null(st, 10) ? 0 : stmt_int64(st, 10);
+	out->gpus_per_node = node < 1 || node > GPU_MAX_NODE_GPUS ? 0 : (int)node;
 	copy_text(out->form_factor, sizeof(out->form_factor), stmt_text(st, 11));
 	copy_text(out->arch, sizeof(out->arch), stmt_text(st, 12));
-	out->not_vllm_served = !stmt_is_null(st, 13) && stmt_int64(st, 13) == 0;
+	int64_t served = stmt_is_null(st, 13) ? 1 : stmt_int64(st, 13);
+	out->not_vllm_served = served == 0;
+	const struct { const char *column; double v, lo; int open; } f[] = {
+		{ "memory_bytes", out->memory_bytes, 0, 1 },
+		{ "mem_bw_bytes_per_s", out->mem_bw_bytes_per_s, 0, 1 },
+		{ "bf16_flops", out->bf16_flops, 0, 1 },
+		{ "fp8_flops", out->fp8_flops, 0, 0 },
+		{ "fp4_flops", out->fp4_flops, 0, 0 },
+		{ "link_bytes_per_s", out->link_bytes_per_s, 0, 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		if (!in_range(f[i].v, f[i].lo, i == 0 ? GPU_MAX_MEMORY_BYTES : 1e20, f[i].open)) {
+			stored_bad("GPU", id, f[i].column, f[i].v, "a positive finite figure");
+			goto cleanup;
+		}
+	if (!out->nvlink_domain_gpus) {
+		stored_bad("GPU", id, "nvlink_domain_gpus", (double)domain, "1 to 1024");
+		goto cleanup;
+	}
+	/* 005's columns: NULL where unknown, else as their CHECKs state. */
+	if (!stmt_is_null(st, 8) && !(out->memory_torch_bytes > 0 &&
+				      out->memory_torch_bytes <= out->memory_bytes)) {
+		stored_bad("GPU", id, "memory_torch_bytes", out->memory_torch_bytes,
+			   "above 0, at most memory_bytes");
+		goto cleanup;
+	}
+	if (!stmt_is_null(st, 9) && !in_range(out->scaleout_bytes_per_s, 0, 1e20, 1)) {
+		stored_bad("GPU", id, "scaleout_bytes_per_s", out->scaleout_bytes_per_s,
+			   "a positive finite figure");
+		goto cleanup;
+	}
+	if (!stmt_is_null(st, 10) && !out->gpus_per_node) {
+		stored_bad("GPU", id, "gpus_per_node", (double)node, "1 to 1024");
+		goto cleanup;
+	}
+	if (served != 0 && served != 1) {
+		stored_bad("GPU", id, "vllm_served", (double)served, "0 or 1");
+		goto cleanup;
+	}
+	if (!stmt_is_null(st, 11) && !text_in(out->form_factor, gpu_form_factors)) {
+		data_error("GPU '%s' as stored: form_factor '%s', expected one of SXM, PCIe, OAM, "
+			   "superchip, TPU (was the database edited outside piqplan?)", id,
+			   out->form_factor);
+		goto cleanup;
+	}
+	if (!stmt_is_null(st, 12) && !text_in(out->arch, gpu_archs)) {
+		data_error("GPU '%s' as stored: arch '%s', expected one of Ampere, Ada, Hopper, "
+			   "Blackwell, CDNA3, CDNA4, Gaudi, TPU (was the database edited outside "
+			   "piqplan?)", id, out->arch);
+		goto cleanup;
+	}
 	copy_text(out->vendor, sizeof(out->vendor), stmt_text(st, 14));
 	ret = 0;
 cleanup:
@@ -88,6 +177,26 @@ static void read_perf(struct stmt *st, int first, struct perf_params *p)
 		calib_param_set(p, k, stmt_double(st, first + k));
 }
 
+/*
+ * A step-model parameter read back from the database: finite and not
+ * negative, an efficiency (a fraction of a peak) above 0 and at most 1, a
+ * time at most 10^9 of its unit. 1 (the message out) when one is not.
+ */
+static int perf_bad(const char *what, const char *id, const struct perf_params *p)
+{
+	for (int k = 0; k < CALIB_NPARAMS; k++) {
+		double lo, hi, v = calib_param_get(p, k);
+		calib_param_bounds(k, &lo, &hi);
+		int fraction = hi <= 1;
+		if (fraction ? !in_range(v, 0, 1, 1) : !in_range(v, 0, 1e9, 0)) {
+			stored_bad(what, id, calib_param_name(k), v,
+				   fraction ? "above 0, at most 1" : "0 to 1e9");
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* The engine's fitted profiles (engine_profile rows) into out->profiles. */
 static int load_profiles(struct db *db, const char *id, struct engine_profile *out)
 {
@@ -115,9 +224,20 @@ static int load_profiles(struct db *db, const char *id, struct engine_profile *o
 		pr->log_p90 = stmt_double(st, 7);
 		pr->out_of_sample = (int)stmt_int64(st, 8);
 		read_perf(st, 9, &pr->p);
+		if (perf_bad("engine profile of", id, &pr->p))
+			goto bad;
+		if (!isfinite(pr->log_p10) || !isfinite(pr->log_p90) || pr->log_p10 > pr->log_p90 ||
+		    fabs(pr->log_p10) > 50 || fabs(pr->log_p90) > 50 || pr->rows < 0) {
+			stored_bad("engine profile of", id, "log_p10", pr->log_p10,
+				   "finite, at most log_p90, with rows >= 0");
+			goto bad;
+		}
 	}
 	stmt_finalize(st);
 	return r < 0 ? -1 : 0;
+bad:
+	stmt_finalize(st);
+	return -1;
 }
 
 int load_engine_profile(struct db *db, const char *id, struct engine_profile *out)
@@ -156,13 +276,13 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 	copy_text(out->version, sizeof(out->version), stmt_text(st, 1));
 	out->gpu_memory_utilization = stmt_double(st, 2);
 	out->fraction_of_free = !strcmp(stmt_text(st, 3), "free");
-	out->max_num_seqs_large = (int)stmt_int64(st, 4);
-	out->max_num_seqs_small = (int)stmt_int64(st, 5);
+	out->max_num_seqs_large = clamp_int(stmt_int64(st, 4));
+	out->max_num_seqs_small = clamp_int(stmt_int64(st, 5));
 	out->large_gpu_min_bytes = (double)stmt_int64(st, 6);
 	copy_text(out->large_gpu_exclude, sizeof(out->large_gpu_exclude), stmt_text(st, 7));
-	out->max_num_batched_tokens_large = (int)stmt_int64(st, 8);
-	out->max_num_batched_tokens_small = (int)stmt_int64(st, 9);
-	out->block_size_tokens = (int)stmt_int64(st, 10);
+	out->max_num_batched_tokens_large = clamp_int(stmt_int64(st, 8));
+	out->max_num_batched_tokens_small = clamp_int(stmt_int64(st, 9));
+	out->block_size_tokens = clamp_int(stmt_int64(st, 10));
 	out->non_torch_tp1_bytes = (double)stmt_int64(st, 11);
 	out->non_torch_tpn_bytes = (double)stmt_int64(st, 12);
 	out->cuda_graph_bytes = (double)stmt_int64(st, 13);
@@ -173,10 +293,54 @@ int load_engine_profile(struct db *db, const char *id, struct engine_profile *ou
 	read_perf(st, 18, &out->perf);
 	stmt_finalize(st);
 	st = NULL;
+	/* The CHECK constraints of 001_catalog.sql, with finite upper bounds. */
+	const struct { const char *column; double v, lo, hi; int open; } f[] = {
+		{ "gpu_memory_utilization", out->gpu_memory_utilization, 0, 1, 1 },
+		{ "max_num_seqs_large", out->max_num_seqs_large, 0, 1e6, 1 },
+		{ "max_num_seqs_small", out->max_num_seqs_small, 0, 1e6, 1 },
+		{ "large_gpu_min_bytes", out->large_gpu_min_bytes, 0, GPU_MAX_MEMORY_BYTES, 0 },
+		{ "max_num_batched_tokens_large", out->max_num_batched_tokens_large, 0, 1e8, 1 },
+		{ "max_num_batched_tokens_small", out->max_num_batched_tokens_small, 0, 1e8, 1 },
+		{ "block_size_tokens", out->block_size_tokens, 0, 1e6, 1 },
+		{ "non_torch_tp1_bytes", out->non_torch_tp1_bytes, 0, GPU_MAX_MEMORY_BYTES, 0 },
+		{ "non_torch_tpn_bytes", out->non_torch_tpn_bytes, 0, GPU_MAX_MEMORY_BYTES, 0 },
+		{ "cuda_graph_bytes", out->cuda_graph_bytes, 0, GPU_MAX_MEMORY_BYTES, 0 },
+		{ "activation_bytes_per_token_dense", out->activation_bytes_per_token_dense, 0, 1e12, 0 },
+		{ "activation_bytes_per_token_moe", out->activation_bytes_per_token_moe, 0, 1e12, 0 },
+		{ "allreduce_alpha_us", out->allreduce_alpha_s * 1e6, 0, 1e9, 0 },
+		{ "link_efficiency", out->link_efficiency, 0, 1, 1 },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+		if (!in_range(f[i].v, f[i].lo, f[i].hi, f[i].open)) {
+			char want[64];
+			snprintf(want, sizeof(want), f[i].open ? "above %g, at most %g" : "%g to %g",
+				 f[i].lo, f[i].hi);
+			stored_bad("engine", id, f[i].column, f[i].v, want);
+			goto cleanup;
+		}
+	if (perf_bad("engine", id, &out->perf))
+		goto cleanup;
 	ret = load_profiles(db, id, out);
 cleanup:
 	stmt_finalize(st);
 	return ret;
+}
+
+/*
+ * What an import writes: bounds 0 <= lo < hi <= WL_TOKENS_END, 1 to 10^12
+ * requests, sums of requests tokens each within [lo, hi].
+ */
+static int bucket_ok(const struct wl_bucket *b)
+{
+	const int64_t max_requests = 1000000000000LL;
+	if (b->prompt_lo < 0 || b->prompt_lo >= b->prompt_hi || b->prompt_hi > WL_TOKENS_END ||
+	    b->output_lo < 0 || b->output_lo >= b->output_hi || b->output_hi > WL_TOKENS_END ||
+	    b->requests < 1 || b->requests > max_requests)
+		return 0;
+	double n = (double)b->requests;
+	return b->prompt_tokens_sum >= 0 && b->output_tokens_sum >= 0 &&
+	       (double)b->prompt_tokens_sum <= n * (double)b->prompt_hi &&
+	       (double)b->output_tokens_sum <= n * (double)b->output_hi;
 }
 
 int load_workload_buckets(struct db *db, int64_t id, const char *name,
@@ -208,10 +372,23 @@ int load_workload_buckets(struct db *db, int64_t id, const char *name,
 		b->requests = stmt_int64(st, 4);
 		b->prompt_tokens_sum = stmt_int64(st, 5);
 		b->output_tokens_sum = stmt_int64(st, 6);
+		if (*n > WL_MAX_BUCKETS || !bucket_ok(b)) {
+			r = data_error("workload '%s' as stored: a bucket [%lld, %lld) x [%lld, %lld) of "
+				       "%lld requests is outside what an import writes (was the "
+				       "database edited outside piqplan?)", name,
+				       (long long)b->prompt_lo, (long long)b->prompt_hi,
+				       (long long)b->output_lo, (long long)b->output_hi,
+				       (long long)b->requests);
+			break;
+		}
 	}
 	stmt_finalize(st);
-	if (r < 0)
+	if (r < 0) {
+		free(*out);
+		*out = NULL;
+		*n = 0;
 		return -1;
+	}
 	if (*n == 0)
 		return error("workload '%s' has no buckets", name);
 	return 0;

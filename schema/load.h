@@ -4,9 +4,19 @@
  * (engine_profile rows), into struct engine_profile
  * (milliseconds and microseconds become seconds; NULL FLOP columns, "no
  * such tensor cores", become 0).
+ *
+ * A database file is input like any other: a row another tool wrote (or
+ * one stored with PRAGMA ignore_check_constraints) may hold anything. Every
+ * value is checked against the range its column's CHECK states (and a
+ * finite upper bound) before the planner sees it; one outside is a data
+ * error (exit 65) naming the row, the column and the value.
  */
 #ifndef PIQPLAN_LOAD_H
 #define PIQPLAN_LOAD_H
+
+#define GPU_MAX_MEMORY_BYTES	1e15	/* a petabyte per GPU */
+#define GPU_MAX_NVLINK_DOMAIN	1024	/* GPUs in one NVLink domain */
+#define GPU_MAX_NODE_GPUS	1024	/* GPUs in one node (gpus_per_node) */
 
 #include <stdint.h>
 

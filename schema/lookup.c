@@ -6,6 +6,7 @@
 #include "schema/lookup.h"
 #include "lib/util.h"
 #include "planner/model.h"
+#include "schema/catalog.h"
 #include "schema/db.h"
 
 #include <stdio.h>
@@ -202,10 +203,22 @@ int load_model_arch(struct db *db, const char *id, struct model_arch *out)
 		error("unknown model '%s'", id);
 	if (r != 1)
 		goto cleanup;
-	if (model_arch_parse_quant(stmt_text(st, 0), (size_t)stmt_bytes(st, 0),
-				   stmt_is_null(st, 1) ? NULL : stmt_text(st, 1),
-				   stmt_is_null(st, 1) ? 0 : (size_t)stmt_bytes(st, 1), out, err,
-				   sizeof(err))) {
+	/* What the database holds is input too: a file edited by another tool. */
+	if (!model_id_valid(id)) {
+		error("model id '%s' in the database starts with '-' (vllm serve would read it as "
+		      "an option)", id);
+		goto cleanup;
+	}
+	const char *quant = stmt_is_null(st, 1) ? NULL : stmt_text(st, 1);
+	size_t qlen = quant ? (size_t)stmt_bytes(st, 1) : 0;
+	char *what = xasprintf("stored config of model '%s'", id);
+	r = model_config_check(stmt_text(st, 0), (size_t)stmt_bytes(st, 0), what) ||
+	    (quant && model_config_check(quant, qlen, what));
+	free(what);
+	if (r)
+		goto cleanup;
+	if (model_arch_parse_quant(stmt_text(st, 0), (size_t)stmt_bytes(st, 0), quant, qlen, out,
+				   err, sizeof(err))) {
 		error("stored config of model '%s': %s", id, err);
 		goto cleanup;
 	}

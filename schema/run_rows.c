@@ -7,6 +7,7 @@
 #include "schema/run_rows.h"
 #include "lib/sha256.h"
 #include "lib/util.h"
+#include "schema/catalog.h"
 #include "schema/db.h"
 
 #include <math.h>
@@ -49,6 +50,13 @@ int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu
 		g->price_as_of = stmt_is_null(st, 2) ? NULL : xstrdup(stmt_text(st, 2));
 		g->owned = (int)stmt_int64(st, 3);
 		g->listed = (int)stmt_int64(st, 4);
+		if (!isnan(g->usd_per_gpu_hour) &&
+		    !(g->usd_per_gpu_hour > 0 && g->usd_per_gpu_hour <= PRICE_MAX_USD_PER_HOUR)) {
+			r = data_error("the %s price of GPU '%s' as stored: %.17g USD/GPU-hour, expected "
+				       "above 0, at most %g (was the database edited outside piqplan?)",
+				       pricing, g->id, g->usd_per_gpu_hour, PRICE_MAX_USD_PER_HOUR);
+			break;
+		}
 	}
 	stmt_finalize(st);
 	if (r < 0) {

@@ -44,8 +44,79 @@ int64_t scenario_latest_run(struct db *db, int64_t sid, const char *name)
 	return id;
 }
 
+/* A stored value outside its range: a data error naming the scenario and the column. */
+static int stored_bad(const struct scenario *s, const char *column, const char *value,
+		      const char *want)
+{
+	return data_error("scenario '%s' as stored: %s %s, expected %s (was the database "
+			  "edited outside piqplan?)", s->name, column, value, want);
+}
+
+static int bad_number(const struct scenario *s, const char *column, double v, const char *want)
+{
+	char text[40];
+	snprintf(text, sizeof(text), "%.17g", v);
+	return stored_bad(s, column, text, want);
+}
+
+static int growth_ok(double pct)
+{
+	return pct > -100 && pct <= SCENARIO_MAX_GROWTH_PCT;
+}
+
+/* Every setting of s in the range create and set accept. 0, or -1 after data_error(). */
+static int scenario_check(const struct scenario *s, const char *start_text, const char *lc)
+{
+	char want[80];
+	if (s->start_quarter < 0)
+		return stored_bad(s, "start_quarter", start_text, "a quarter like 2027Q1");
+	if (s->quarters < 1 || s->quarters > SCENARIO_MAX_QUARTERS) {
+		snprintf(want, sizeof(want), "1 to %d", SCENARIO_MAX_QUARTERS);
+		return bad_number(s, "quarters", s->quarters, want);
+	}
+	if (s->start_quarter + s->quarters - 1 > SCENARIO_LAST_QUARTER)
+		return bad_number(s, "quarters", s->quarters, "a horizon that ends by 9999Q4");
+	if (!growth_ok(s->growth_pct))
+		return bad_number(s, "growth_pct_per_quarter", s->growth_pct, "above -100, at most 1000");
+	if (!(s->ttft_ms > 0 && s->ttft_ms <= SCENARIO_MAX_SLO_MS))
+		return bad_number(s, "ttft_ms", s->ttft_ms, "above 0, at most an hour");
+	if (!(s->tpot_ms > 0 && s->tpot_ms <= SCENARIO_MAX_SLO_MS))
+		return bad_number(s, "tpot_ms", s->tpot_ms, "above 0, at most an hour");
+	if (!(s->utilization > 0 && s->utilization <= 1))
+		return bad_number(s, "utilization", s->utilization, "a fraction in (0, 1]");
+	if (!(s->mfu > 0 && s->mfu <= 1))
+		return bad_number(s, "mfu", s->mfu, "a fraction in (0, 1]");
+	if (!pricing_valid(s->pricing))
+		return stored_bad(s, "pricing", s->pricing, pricing_kinds_help);
+	if (s->redundancy < 0 || s->redundancy > SCENARIO_MAX_REDUNDANCY)
+		return bad_number(s, "redundancy", s->redundancy, "0 to 1000");
+	if (s->lead_time_days < 0 || s->lead_time_days > SCENARIO_MAX_LEAD_TIME_DAYS)
+		return bad_number(s, "lead_time_days", s->lead_time_days, "0 to 3650");
+	if (!scenario_demand_valid(s->demand))
+		return stored_bad(s, "demand_stat", s->demand, "mean, p50, p90, p99, p99.9 or peak");
+	if (!scenario_margin_valid(s->margin))
+		return stored_bad(s, "margin", s->margin, "utilization, spares or both");
+	if (!(s->slo_percentile >= SCENARIO_MIN_SLO_PERCENTILE && s->slo_percentile < 100))
+		return bad_number(s, "slo_percentile", s->slo_percentile, "50 to below 100");
+	if (!(s->long_ttft_ms_per_1k > 0 && s->long_ttft_ms_per_1k <= SCENARIO_MAX_LONG_TTFT_MS_PER_1K))
+		return bad_number(s, "long_ttft_ms_per_1k", s->long_ttft_ms_per_1k,
+				  "above 0, at most 10000000");
+	if (s->max_model_len < 0 || s->max_model_len > SCENARIO_MAX_MODEL_LEN)
+		return bad_number(s, "max_model_len", (double)s->max_model_len,
+				  "NULL or 1 to 100000000 tokens");
+	if (s->long_context_tokens < -1 || s->long_context_tokens > SCENARIO_MAX_LONG_CONTEXT ||
+	    (s->long_context_tokens == 0 && strcmp(lc, "auto")))
+		return stored_bad(s, "long_context", lc, "auto, off or 1 to 100000000 tokens");
+	for (int i = 0; i < s->nworkloads; i++)
+		if (!growth_ok(s->workloads[i].growth_pct))
+			return bad_number(s, "scenario_workload.growth_pct_per_quarter",
+					  s->workloads[i].growth_pct, "above -100, at most 1000");
+	return 0;
+}
+
 int scenario_load(struct db *db, int64_t id, struct scenario *s)
 {
+	char *start_text = NULL, *lc_text = NULL;
 	struct stmt *st = NULL;
 	int ret = -1, r;
 
@@ -67,19 +138,28 @@ int scenario_load(struct db *db, int64_t id, struct scenario *s)
 	s->id = id;
 	s->name = xstrdup(stmt_text(st, 0));
 	s->description = xstrdup(stmt_text(st, 1));
-	s->start_quarter = quarter_parse(stmt_text(st, 2));
-	s->quarters = (int)stmt_int64(st, 3);
+	start_text = xstrdup(stmt_text(st, 2));
+	s->start_quarter = quarter_parse(start_text);
+	int64_t quarters = stmt_int64(st, 3), redundancy = stmt_int64(st, 9);
+	int64_t lead = stmt_int64(st, 13);
+	/* Clamped so the int fields cannot wrap; scenario_check refuses what was out of range. */
+	s->quarters = quarters < 0 ? -1 : quarters > 1000000 ? 1000000 : (int)quarters;
 	s->growth_pct = stmt_double(st, 4);
 	s->ttft_ms = stmt_double(st, 5);
 	s->tpot_ms = stmt_double(st, 6);
 	s->utilization = stmt_double(st, 7);
 	s->pricing = xstrdup(stmt_text(st, 8));
-	s->redundancy = (int)stmt_int64(st, 9);
-	const char *lc = stmt_text(st, 10);
-	s->long_context_tokens = !strcmp(lc, "auto") ? 0 : !strcmp(lc, "off") ? -1 : atoll(lc);
+	s->redundancy = redundancy < 0 ? -1 : redundancy > 1000000 ? 1000000 : (int)redundancy;
+	lc_text = xstrdup(stmt_text(st, 10));
+	int64_t lc = 0;
+	if (!strcmp(lc_text, "off"))
+		lc = -1;
+	else if (strcmp(lc_text, "auto") && (parse_int64(lc_text, &lc) || lc < 1))
+		lc = -2;	/* neither: refused below */
+	s->long_context_tokens = lc;
 	s->engine = xstrdup(stmt_text(st, 11));
 	s->demand = xstrdup(stmt_text(st, 12));
-	s->lead_time_days = (int)stmt_int64(st, 13);
+	s->lead_time_days = lead < 0 ? -1 : lead > 1000000 ? 1000000 : (int)lead;
 	s->mfu = stmt_double(st, 14);
 	s->slo_percentile = stmt_double(st, 15);
 	s->long_ttft_ms_per_1k = stmt_double(st, 16);
@@ -117,9 +197,13 @@ int scenario_load(struct db *db, int64_t id, struct scenario *s)
 	}
 	if (r < 0)
 		goto cleanup;
+	if (scenario_check(s, start_text, lc_text))
+		goto cleanup;
 	ret = 0;
 cleanup:
 	stmt_finalize(st);
+	free(start_text);
+	free(lc_text);
 	if (ret)
 		scenario_free(s);
 	return ret;
@@ -215,7 +299,7 @@ int slo_percentile_parse(const char *s, double *out)
 	memcpy(buf, digits, n + 1);
 	if (n && buf[n - 1] == '%')
 		buf[n - 1] = '\0';
-	if (parse_double(buf, out) || !(*out >= 50 && *out < 100))
+	if (parse_double(buf, out) || !(*out >= SCENARIO_MIN_SLO_PERCENTILE && *out < 100))
 		return -1;
 	return 0;
 }
@@ -229,7 +313,7 @@ int growth_pct_parse(const char *s, double *out)
 	memcpy(buf, s, n + 1);
 	if (buf[n - 1] == '%')
 		buf[n - 1] = '\0';
-	if (parse_double(buf, out) || *out <= -100)
+	if (parse_double(buf, out) || !growth_ok(*out))
 		return -1;
 	return 0;
 }
@@ -330,7 +414,7 @@ static int set_growth(struct db *db, int64_t sid, const char *spec)
 	if (!sc || !wl)
 		goto cleanup;
 	for (char *item = strtok_r(list, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
-		char *eq = strchr(item, '=');
+		char *eq = strrchr(item, '=');	/* the name may hold '=' itself */
 		double pct;
 		growth_pct_parse(eq ? eq + 1 : item, &pct);	/* validated by the caller */
 		struct stmt *st = eq ? wl : sc;
@@ -429,9 +513,33 @@ static int check_engine(struct db *db, const char *engine)
 	return r < 0 ? -1 : 0;
 }
 
+/* After a change of start or quarters: the horizon must end by 9999Q4 (a usage error). */
+static int check_horizon(struct db *db, int64_t sid)
+{
+	struct stmt *st = db_prepare(db, "SELECT start_quarter, quarters FROM scenario WHERE id = :s");
+	if (!st)
+		return -1;
+	stmt_bind_int64(st, ":s", sid);
+	int r = stmt_step(st), ret = r == 1 ? 0 : -1;
+	if (r == 1) {
+		int start = quarter_parse(stmt_text(st, 0));
+		int64_t quarters = stmt_int64(st, 1);
+		if (start >= 0 && start + quarters - 1 > SCENARIO_LAST_QUARTER) {
+			error("a horizon of %lld quarters from %s would end after 9999Q4",
+			      (long long)quarters, stmt_text(st, 0));
+			set_failure_status(EXIT_USAGE);
+			ret = -1;
+		}
+	}
+	stmt_finalize(st);
+	return ret;
+}
+
 int scenario_update(struct db *db, int64_t sid, const struct scenario_settings *o)
 {
 	if (check_engine(db, o->engine) || set_fields(db, sid, o))
+		return -1;
+	if ((o->start || o->have_quarters) && check_horizon(db, sid))
 		return -1;
 	if (o->workloads && set_workloads(db, sid, o->workloads))
 		return -1;

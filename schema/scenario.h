@@ -47,10 +47,33 @@ struct scenario {
 int64_t scenario_lookup(struct db *db, const char *name);
 /* The newest run of scenario sid (called `name`), or -1 after error() ("has not been run"). */
 int64_t scenario_latest_run(struct db *db, int64_t sid, const char *name);
+/*
+ * Read scenario id with its workloads and GPUs. Every value is checked
+ * against the ranges above: one outside them is a data error (exit 65)
+ * naming the scenario, the column and the value. 0, or -1 after error().
+ */
 int scenario_load(struct db *db, int64_t id, struct scenario *out);
 void scenario_free(struct scenario *s);
 /* The settings as one JSON object (also stored with each run). */
 cJSON *scenario_json(const struct scenario *s);
+
+/*
+ * The ranges of a scenario's settings: what create and set accept and what
+ * scenario_load checks again on every row it reads back, since a database
+ * file is input too (another tool, or PRAGMA ignore_check_constraints, can
+ * store anything). The horizon ends by 9999Q4, the last quarter a
+ * four-digit year can name.
+ */
+#define SCENARIO_MAX_QUARTERS 40		/* planner/plan.h's PLAN_MAX_QUARTERS */
+#define SCENARIO_LAST_QUARTER (9999 * 4 + 3)	/* 9999Q4 as a quarter index */
+#define SCENARIO_MAX_GROWTH_PCT 1000.0		/* per quarter: 11x; above -100 */
+#define SCENARIO_MAX_SLO_MS 3600000.0		/* TTFT and TPOT targets: an hour */
+#define SCENARIO_MAX_REDUNDANCY 1000
+#define SCENARIO_MAX_LEAD_TIME_DAYS 3650
+#define SCENARIO_MAX_LONG_CONTEXT 100000000
+#define SCENARIO_MIN_SLO_PERCENTILE 50.0	/* --slo-percentile: 50 to below 100 */
+#define SCENARIO_MAX_LONG_TTFT_MS_PER_1K 1e7	/* --long-ttft-ms-per-1k */
+#define SCENARIO_MAX_MODEL_LEN 100000000	/* --max-model-len, tokens */
 
 /* Defaults of a new scenario (scenario create --help documents them). */
 #define SCENARIO_DEFAULT_TTFT_MS 2000.0
@@ -92,7 +115,7 @@ struct scenario_settings {
 
 /*
  * A --growth percentage: "15", "15%", "-5.5%" -> percent. 0, or -1 if it
- * is not a number above -100.
+ * is not a number above -100 and at most SCENARIO_MAX_GROWTH_PCT.
  */
 int growth_pct_parse(const char *s, double *out);
 

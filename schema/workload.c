@@ -279,6 +279,12 @@ double workload_rate_for(const struct workload_rates *wr, const char *stat)
 	return !strcmp(stat, "mean") ? wr->mean_rps : wr->peak_rps;
 }
 
+/* NULL (NaN) or a rate an import accepts (planner/workload.h's WL_MAX_RPS). */
+static int rate_ok(double v)
+{
+	return isnan(v) || (v >= 0 && v <= WL_MAX_RPS);
+}
+
 int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 {
 	struct stmt *st = db_prepare(db,
@@ -305,6 +311,33 @@ int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 		out->span_s = stmt_is_null(st, 12) ? NAN : stmt_double(st, 12);
 		out->total_tokens_max = stmt_is_null(st, 13) ? 0 : stmt_int64(st, 13);
 		snprintf(out->format, sizeof(out->format), "%s", stmt_text(st, 14));
+		/*
+		 * A database file is input: every figure as an import could have
+		 * measured it (NULL, or within the bounds below).
+		 */
+		const struct { const char *column; double v, max; } f[] = {
+			{ "peak_rps", out->peak_rps, WL_MAX_RPS },
+			{ "mean_rps", out->mean_rps, WL_MAX_RPS },
+			{ "rate_p50_rps", out->rate_rps[0], WL_MAX_RPS },
+			{ "rate_p90_rps", out->rate_rps[1], WL_MAX_RPS },
+			{ "rate_p99_rps", out->rate_rps[2], WL_MAX_RPS },
+			{ "rate_p999_rps", out->rate_rps[3], WL_MAX_RPS },
+			{ "total_tokens_p999", out->total_tokens_p999, 2.0 * WL_TOKENS_END },
+			{ "total_tokens_max", (double)out->total_tokens_max, 2.0 * WL_TOKENS_END },
+			{ "rate_windows", out->rate_windows, WORKLOAD_MAX_WINDOWS },
+			{ "peak_window_s", out->window_s, WORKLOAD_MAX_SPAN_S },
+			{ "span_s", out->span_s, WORKLOAD_MAX_SPAN_S },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(f) && r == 1; i++) {
+			if (i < 6 ? rate_ok(f[i].v) : isnan(f[i].v) || (f[i].v >= 0 && f[i].v <= f[i].max))
+				continue;
+			data_error("workload with id %lld as stored: %s %.17g, expected 0 to %.0f "
+				   "(was the database edited outside piqplan?)", (long long)id,
+				   f[i].column, f[i].v, f[i].max);
+			free(out->model_id);
+			out->model_id = NULL;
+			r = -1;
+		}
 	} else if (r == 0) {
 		error("no workload with id %lld", (long long)id);
 	}

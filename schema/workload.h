@@ -64,7 +64,19 @@ struct workload_rates {
  */
 double workload_rate_for(const struct workload_rates *wr, const char *stat);
 
-/* The rates of workload id. 0, or -1 after error(). */
+/*
+ * Bounds of what an import measures, checked again on reading a workload
+ * back (a database file is input too): a span from 1900 to 2262 (the
+ * timestamps an import reads), and the 1 ms windows' quarter-window steps
+ * over it.
+ */
+#define WORKLOAD_MAX_SPAN_S	1.2e10
+#define WORKLOAD_MAX_WINDOWS	(WORKLOAD_MAX_SPAN_S * 4 / 1e-3)
+
+/*
+ * The rates of workload id. 0, or -1 after error(); a stored figure
+ * outside what an import measures is a data error (exit 65).
+ */
 int workload_rates(struct db *db, int64_t id, struct workload_rates *out);
 
 #endif

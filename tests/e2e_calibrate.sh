@@ -82,9 +82,16 @@ before=$(sql "SELECT count(*) FROM measurement")
 { head -1 "$SEED"; sed -n 2,3p "$SEED";
   echo "meta-llama/Llama-3.1-8B,H100-SXM-80GB,1,1,1,0,fp8,trtllm,abc,2048,offline,,100,,,,,standard,,x,"; } >"$TMP/bad.csv"
 expect 65 measurement import "$TMP/bad.csv"
-grep -q "bad.csv:4: column isl: expected a positive number" "$TMP/err" ||
+grep -q "bad.csv:4: column isl: expected a number from 0.001" "$TMP/err" ||
 	fail "bad row message: $(cat "$TMP/err")"
 [ "$(sql "SELECT count(*) FROM measurement")" = "$before" ] || fail "a bad import stored rows"
+# An absurd prompt length (it would overflow the token arithmetic): the same, with the bound.
+{ head -1 "$SEED"; sed -n 2,3p "$SEED";
+  echo "meta-llama/Llama-3.1-8B,H100-SXM-80GB,1,1,1,0,fp8,trtllm,1e300,2048,offline,,100,,,,,standard,,x,"; } >"$TMP/huge.csv"
+expect 65 measurement import "$TMP/huge.csv"
+grep -q "huge.csv:4: column isl: expected a number from 0.001 to 10000000" "$TMP/err" ||
+	fail "absurd isl message: $(cat "$TMP/err")"
+[ "$(sql "SELECT count(*) FROM measurement")" = "$before" ] || fail "an absurd import stored rows"
 { head -1 "$SEED" | sed 's/,tpot_ms//'; } >"$TMP/nocol.csv"
 expect 65 measurement import "$TMP/nocol.csv"
 grep -q "nocol.csv:1: missing column tpot_ms" "$TMP/err" || fail "missing column: $(cat "$TMP/err")"
@@ -117,7 +124,7 @@ expect 2 calibrate --bogus
 expect 1 calibrate --engine nosuch
 expect 1 calibrate "$TMP/none.csv"
 expect 65 calibrate "$TMP/bad.csv"
-grep -q "bad.csv:4: column isl: expected a positive number" "$TMP/err" || fail "calibrate bad file"
+grep -q "bad.csv:4: column isl: expected a number from 0.001" "$TMP/err" || fail "calibrate bad file"
 [ "$(sql "SELECT count(*) FROM engine_profile")" = "$profiles" ] || fail "a bad file changed the profiles"
 
 # An unknown model in a file row is skipped with a warning naming it.

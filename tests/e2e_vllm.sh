@@ -153,7 +153,7 @@ expect 65 model import "$TMP/bnb.json" --id test/bnb
 grep -q "quant_method 'bitsandbytes'" "$TMP/err" || fail "quant_method named: $(cat "$TMP/err")"
 printf '{"model_type":"llama","hidden_size":64,"num_attention_heads":4,"num_hidden_layers":2,"vocab_size":100,"intermediate_size":128,"max_position_embeddings":4096}' \
 	>"$TMP/tiny.json"
-expect 65 model import "$TMP/tiny.json" --id -rm
+expect 2 model import "$TMP/tiny.json" --id -rm
 printf '{"quantization": {"quant_algo": "W2A16"}}' >"$TMP/hfq.json"
 expect 65 model import "$TMP/tiny.json" --id test/w2 --quant-config "$TMP/hfq.json"
 grep -q "W2A16" "$TMP/err" || fail "quant_algo named: $(cat "$TMP/err")"

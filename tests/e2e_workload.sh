@@ -99,17 +99,18 @@ is "$(json 'j["requests"], j["prompt_tokens_sum"], j["output_tokens_sum"], j["mo
 # --- the tiny hand-made files, one per format ---------------------------------
 expect 0 workload import tr "$data/tiny_requests.csv" --model deepseek-v3
 expect 0 workload show tr --json
-# 5 requests over 120 s, sums 1353 / 1042, busiest 60 s holds 2 (test_ingest.c).
+# 5 requests over 120 s, sums 1353 / 1042, busiest 60 s holds 2 (test_ingest.c): 2/60 is
+# below the mean 5/120, so the peak is the mean (a window is never less busy than the average).
 is "$(json 'j["requests"], j["prompt_tokens_sum"], j["output_tokens_sum"], j["span_s"], len(j["buckets"])')" \
 	"(5, 1353, 1042, 120, 4)" "tiny requests"
-is "$(json '"%.6f %.6f" % (j["mean_rps"], j["peak_rps"])')" "0.041667 0.033333" "tiny requests rates"
+is "$(json '"%.6f %.6f" % (j["mean_rps"], j["peak_rps"])')" "0.041667 0.041667" "tiny requests rates"
 # --edges 200: [0,200)^2 holds 4 requests (3+100+150+100 = 353 prompt), the rest 1;
-# --window 120 in 30 s slots: 4 requests in the busiest 120 s -> 4/120.
+# --window 120 in 30 s slots: 4 requests in the busiest 120 s -> 4/120, again below the mean.
 expect 0 workload import tr200 "$data/tiny_requests.csv" --model deepseek-v3 --edges 200 --window 120
 expect 0 workload show tr200 --json
 is "$(json '[(b["prompt_tokens_lo"], b["prompt_tokens_hi"], b["requests"], b["prompt_tokens_sum"]) for b in j["buckets"]]')" \
 	"[(0, 200, 4, 353), (200, 10000001, 1, 1000)]" "--edges 200"
-is "$(json 'j["edges"], "%.6f" % j["peak_rps"], j["peak_window_s"]')" "('200', '0.033333', 120)" "--window 120"
+is "$(json 'j["edges"], "%.6f" % j["peak_rps"], j["peak_window_s"]')" "('200', '0.041667', 120)" "--window 120"
 
 expect 0 workload import tb "$data/tiny_buckets.csv" --model deepseek-v3
 expect 0 workload show tb --json
@@ -119,7 +120,10 @@ is "$(json 'j["format"], j["requests"], j["prompt_tokens_sum"], j["output_tokens
 expect 0 workload show tb;  contains "estimated from bucket midpoints" "$out" "buckets: estimated note"
 contains "[1000, inf)" "$out" "open top bucket shown as inf"
 
-expect 0 workload import tp "$data/tiny_prometheus.csv" --model deepseek-v3
+# The file's model column says 'm': --model-label names it (rows of other models are left out).
+expect 65 workload import tp "$data/tiny_prometheus.csv" --model deepseek-v3
+contains "the file has models 'm'" "$err" "prometheus: the model column must name the model"
+expect 0 workload import tp "$data/tiny_prometheus.csv" --model deepseek-v3 --model-label m
 expect 0 workload show tp --json
 # Marginal prompt total 22; independence joint sums 9355 / 794; busiest window 12/60.
 is "$(json 'j["format"], j["requests"], j["prompt_tokens_sum"], j["output_tokens_sum"], round(j["peak_rps"], 9), j["independent_marginals"]')" \

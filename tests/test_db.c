@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/util.h"
 #include "schema/catalog.h"
 #include "schema/db.h"
+#include "schema/scenario.h"
 
 static int64_t scalar(struct db *db, const char *sql)
 {
@@ -175,6 +177,49 @@ START_TEST(catalog_load_is_idempotent)
 }
 END_TEST
 
+/*
+ * D6: the CHECK constraints are not the last guard -- PRAGMA
+ * ignore_check_constraints (or another tool) stores anything, and a
+ * scenario of 100 quarters wrote past a 40-quarter array. What is read
+ * back is checked again: each of these rows is refused with a data error.
+ */
+START_TEST(tampered_rows_are_refused_on_load)
+{
+	static const char *const tamper[] = {
+		"UPDATE scenario SET quarters = 100",
+		"UPDATE scenario SET quarters = 0",
+		"UPDATE scenario SET start_quarter = 'garbage'",
+		"UPDATE scenario SET start_quarter = '9999Q4', quarters = 2",
+		"UPDATE scenario SET growth_pct_per_quarter = 1e300",
+		"UPDATE scenario SET utilization = 0",
+		"UPDATE scenario SET ttft_ms = -1",
+		"UPDATE scenario SET redundancy = 4294967297",
+		"UPDATE scenario SET long_context = 'x'",
+		"UPDATE scenario SET pricing = 'free'",
+	};
+	for (size_t i = 0; i < sizeof(tamper) / sizeof(tamper[0]); i++) {
+		struct db *db;
+		struct catalog_counts c;
+		struct scenario sc;
+		ck_assert_int_eq(db_open(":memory:", &db), 0);
+		ck_assert_int_eq(catalog_load(db, &c), 0);
+		ck_assert_int_eq(db_exec(db, "INSERT INTO scenario (name, start_quarter, quarters,"
+					     " ttft_ms, tpot_ms, utilization, pricing, redundancy,"
+					     " long_context, engine_id) VALUES ('s', '2027Q1', 4, 2000,"
+					     " 100, 0.7, 'on-demand', 1, 'auto', 'vllm')"), 0);
+		int64_t sid = scalar(db, "SELECT id FROM scenario WHERE name = 's'");
+		ck_assert_int_eq(scenario_load(db, sid, &sc), 0);	/* as stored: fine */
+		scenario_free(&sc);
+		ck_assert_int_eq(db_exec(db, "PRAGMA ignore_check_constraints = 1"), 0);
+		ck_assert_int_eq(db_exec(db, tamper[i]), 0);
+		set_failure_status(EXIT_FAIL);
+		ck_assert_msg(scenario_load(db, sid, &sc) == -1, "not refused: %s", tamper[i]);
+		ck_assert_int_eq(failure_status(), EXIT_DATA);
+		db_close(db);
+	}
+}
+END_TEST
+
 START_TEST(schema_guards_reject_bad_rows)
 {
 	struct db *db;
@@ -271,6 +316,7 @@ int main(void)
 	tcase_add_test(tc, reopen_is_noop_and_newer_is_refused);
 	tcase_add_test(tc, foreign_database_is_refused);
 	tcase_add_test(tc, catalog_load_is_idempotent);
+	tcase_add_test(tc, tampered_rows_are_refused_on_load);
 	tcase_add_test(tc, schema_guards_reject_bad_rows);
 	tcase_add_test(tc, price_dates_normalise);
 	tcase_add_test(tc, model_ids_from_file_names);

@@ -63,6 +63,25 @@ START_TEST(instances_and_shortfall)
 }
 END_TEST
 
+/*
+ * D3: a need beyond 2^63 was converted to int64_t (undefined; on x86
+ * INT64_MIN, then clamped to 1). It saturates at FLEET_MAX_INSTANCES, and
+ * fleet_saturated() says so; an ordinary need is not flagged.
+ */
+START_TEST(instances_saturate)
+{
+	ck_assert_int_eq(fleet_instances(1e300, 1, 1), FLEET_MAX_INSTANCES + 1);
+	ck_assert(fleet_saturated(fleet_instances(1e300, 1, 1), 1));
+	ck_assert(fleet_saturated(fleet_instances(INFINITY, 2, 0), 0));
+	ck_assert(fleet_saturated(fleet_instances(NAN, 2, 0), 0));
+	/* 10^9 + 1 instances of 1 rps: past the limit. */
+	ck_assert(fleet_saturated(fleet_instances(1e9 + 1, 1, 2), 2));
+	ck_assert_int_eq(fleet_instances(999999999, 1, 0), 999999999);
+	ck_assert(!fleet_saturated(fleet_instances(999999999, 1, 0), 0));
+	ck_assert(!fleet_saturated(fleet_instances(10, 3, 1), 1));
+}
+END_TEST
+
 START_TEST(order_by)
 {
 	char buf[11];
@@ -98,6 +117,7 @@ int main(void)
 	tcase_add_test(tc, calendar);
 	tcase_add_test(tc, quarter_lengths);
 	tcase_add_test(tc, growth_compounds);
+	tcase_add_test(tc, instances_saturate);
 	tcase_add_test(tc, instances_and_shortfall);
 	tcase_add_test(tc, order_by);
 	tcase_add_test(tc, costs);

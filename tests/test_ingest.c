@@ -124,6 +124,74 @@ START_TEST(timestamps)
 }
 END_TEST
 
+#define PROM_HEADER "window_start,window_end,model,metric,le,count\n"
+#define W1 "0,60,m,"
+
+/* Parse `text` (file "t.csv") with o (NULL: defaults); it must import. */
+static struct wl_hist *from_text(const char *text, const struct ingest_opts *o,
+				 struct workload_summary *s)
+{
+	struct wl_hist *h = NULL;
+	char err[512];
+	FILE *f = fmemopen((void *)text, strlen(text), "rb");
+	ck_assert_ptr_nonnull(f);
+	int rc = ingest_stream(f, "t.csv", strlen(text), o, s, &h, err, sizeof(err));
+	fclose(f);
+	ck_assert_msg(rc == INGEST_OK, "%s", err);
+	return h;
+}
+
+/*
+ * The hardening report's timestamp defects: epoch seconds of 4 digits (a
+ * relative trace at t = 1000 s), epoch ms and us told by their magnitude,
+ * spans from 1900 to 2262 (more ns than an int64_t holds), and a steady
+ * trace whose peak came out below its mean.
+ */
+START_TEST(timestamp_units_and_spans)
+{
+	struct workload_summary s;
+	struct ingest_opts o = INGEST_OPTS_INIT;
+	struct wl_hist *h;
+
+	h = from_text("timestamp,prompt_tokens,output_tokens\n999,100,10\n1000,100,10\n", NULL, &s);
+	ck_assert_double_eq(s.first_s, 999);
+	ck_assert_double_eq(s.span_s, 1);
+	wl_hist_free(h);
+	/* 13 digits: epoch ms (2025-12-01T00:00:00.012Z), one minute apart. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1764547200012,100,10\n1764547260012,100,10\n", NULL, &s);
+	ck_assert_double_eq_tol(s.first_s, 1764547200.012, 1e-6);
+	ck_assert_double_eq_tol(s.span_s, 60, 1e-9);
+	wl_hist_free(h);
+	/* 16 digits: us; the fraction is of a us. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1764547200000000.5,1,1\n1764547200500000,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.span_s, 0.4999995, 1e-9);
+	wl_hist_free(h);
+	/* --time-unit ms: a relative ms trace from 0, which magnitude would call seconds. */
+	o.time_unit_ns = 1000000;
+	h = from_text("timestamp,prompt_tokens,output_tokens\n0,1,1\n1500,1,1\n", &o, &s);
+	ck_assert_double_eq_tol(s.span_s, 1.5, 1e-12);
+	wl_hist_free(h);
+	/* 1900-01-01 is -2208988800 s, 2200-01-01 is 7258118400 s: 9467107200 s apart. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1900-01-01 00:00,1,1\n2200-01-01 00:00,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.span_s, 9467107200.0, 1e-3);
+	ck_assert_double_ge(s.mean_rps, 0);
+	wl_hist_free(h);
+	h = from_text("timestamp,prompt_tokens,output_tokens\n"
+		      "1900-01-01 00:00,1,1\n9223372035,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.span_s, 9223372035.0 + 2208988800.0, 1e-3);
+	wl_hist_free(h);
+	/* 11 requests 6 s apart: mean 11 / 60 s; no 60 s window is busier than that. */
+	h = from_text("timestamp,prompt_tokens,output_tokens\n0,1,1\n6,1,1\n12,1,1\n18,1,1\n"
+		      "24,1,1\n30,1,1\n36,1,1\n42,1,1\n48,1,1\n54,1,1\n60,1,1\n", NULL, &s);
+	ck_assert_double_eq_tol(s.mean_rps, 11.0 / 60, 1e-12);
+	ck_assert_double_ge(s.peak_rps, s.mean_rps);
+	wl_hist_free(h);
+}
+END_TEST
+
 /* ---- real traces ------------------------------------------------------ */
 
 START_TEST(azure_conversation)
@@ -276,7 +344,9 @@ START_TEST(tiny_requests)
 	/*
 	 * Times (s after 2024-01-01T00:00Z = 1704067200): 0, 30, 60.5, 90
 	 * (epoch 1704067290), 120 (01:02+01:00). Span 120 s, mean 5/120.
-	 * 15 s slots 0,2,4,6,8: any 4 consecutive hold at most 2 -> 2/60.
+	 * 15 s slots 0,2,4,6,8: any 4 consecutive hold at most 2 -> 2/60,
+	 * below the mean: the peak is the mean (no window is less busy than
+	 * the average; the hardening report's D20).
 	 * log2 bins: (3,0) [2,4)x[0,1); (100,10),(100,12) [64,128)x[8,16);
 	 * (150,20) [128,256)x[16,32); (1000,1000) [512,1024)x[512,1024).
 	 */
@@ -287,7 +357,7 @@ START_TEST(tiny_requests)
 	ck_assert_double_eq(s.first_s, 1704067200);
 	ck_assert_double_eq(s.span_s, 120);
 	ck_assert_double_eq_tol(s.mean_rps, 5.0 / 120, 1e-12);
-	ck_assert_double_eq_tol(s.peak_rps, 2.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(s.peak_rps, 5.0 / 120, 1e-12);
 	ck_assert_uint_eq(wl_hist_buckets(h), 4);
 	check_bucket(wl_hist_bucket(h, 0), 2, 4, 0, 1, 1, 3, 0);
 	check_bucket(wl_hist_bucket(h, 1), 64, 128, 8, 16, 2, 200, 22);
@@ -314,8 +384,8 @@ START_TEST(tiny_requests)
 	ck_assert_uint_eq(wl_hist_buckets(h), 2);
 	check_bucket(wl_hist_bucket(h, 0), 0, 200, 0, 200, 4, 353, 42);
 	check_bucket(wl_hist_bucket(h, 1), 200, WL_TOKENS_END, 200, WL_TOKENS_END, 1, 1000, 1000);
-	/* 120 s window in 30 s slots 0,1,2,3,4: slots 0..3 hold 4 -> 4/120. */
-	ck_assert_double_eq_tol(s.peak_rps, 4.0 / 120, 1e-12);
+	/* 120 s window in 30 s slots 0,1,2,3,4: slots 0..3 hold 4 -> 4/120, below the mean 5/120. */
+	ck_assert_double_eq_tol(s.peak_rps, 5.0 / 120, 1e-12);
 	ck_assert_double_eq(s.window_s, 120);
 	wl_hist_free(h);
 }
@@ -401,13 +471,106 @@ START_TEST(tiny_prometheus)
 }
 END_TEST
 
+/*
+ * Prometheus rows in any order, the model column as a filter and the _sum
+ * rows as exact token totals (the new user's report: series-major exports
+ * failed, every model was summed, _sum rows were refused).
+ */
+START_TEST(prometheus_any_order_filter_sums)
+{
+	/*
+	 * Two 60 s windows. Prompt: le=100 holds 3 and 1, +Inf 5 and 2 ->
+	 * [0,101) 4, [101,inf) 3: 7 requests. Output: le=10 holds 4 and 2,
+	 * +Inf 5 and 2 -> [0,11) 6, [11,inf) 1. Peak: the busier window, 5/60.
+	 */
+	static const char grouped[] = PROM_HEADER
+		"0,60,m,request_prompt_tokens,100,3\n0,60,m,request_prompt_tokens,+Inf,5\n"
+		"0,60,m,request_generation_tokens,10,4\n0,60,m,request_generation_tokens,+Inf,5\n"
+		"60,120,m,request_prompt_tokens,100,1\n60,120,m,request_prompt_tokens,+Inf,2\n"
+		"60,120,m,request_generation_tokens,10,2\n60,120,m,request_generation_tokens,+Inf,2\n";
+	static const char series_major[] = PROM_HEADER
+		"60,120,m,request_generation_tokens,+Inf,2\n0,60,m,request_prompt_tokens,+Inf,5\n"
+		"0,60,m,request_prompt_tokens,100,3\n60,120,m,request_prompt_tokens,100,1\n"
+		"60,120,m,request_generation_tokens,10,2\n60,120,m,request_prompt_tokens,+Inf,2\n"
+		"0,60,m,request_generation_tokens,+Inf,5\n0,60,m,request_generation_tokens,10,4\n";
+	struct workload_summary a, b;
+	struct wl_hist *ha = from_text(grouped, NULL, &a), *hb = from_text(series_major, NULL, &b);
+	ck_assert_int_eq(a.requests, 7);
+	ck_assert_int_eq(b.requests, 7);
+	ck_assert_double_eq_tol(a.peak_rps, 5.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(b.peak_rps, 5.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(b.mean_rps, 7.0 / 120, 1e-12);
+	ck_assert_uint_eq(wl_hist_buckets(ha), wl_hist_buckets(hb));
+	for (size_t i = 0; i < wl_hist_buckets(ha); i++)
+		ck_assert_int_eq(wl_hist_bucket(ha, i)->requests, wl_hist_bucket(hb, i)->requests);
+	ck_assert_double_eq(a.prompt.p50, b.prompt.p50);
+	wl_hist_free(ha);
+	wl_hist_free(hb);
+
+	/* Two models: the filter keeps one, by its id or by its name alone in any case. */
+	static const char two[] = PROM_HEADER
+		"0,60,org/big,request_prompt_tokens,+Inf,120\n"
+		"0,60,org/big,request_generation_tokens,+Inf,120\n"
+		"0,60,org/small,request_prompt_tokens,+Inf,9000\n"
+		"0,60,org/small,request_generation_tokens,+Inf,9000\n";
+	struct ingest_opts o = INGEST_OPTS_INIT;
+	o.model = "org/big";
+	ha = from_text(two, &o, &a);
+	ck_assert_int_eq(a.requests, 120);
+	wl_hist_free(ha);
+	o.model = "BIG";
+	ha = from_text(two, &o, &a);
+	ck_assert_int_eq(a.requests, 120);
+	wl_hist_free(ha);
+	ha = from_text(two, NULL, &a);			/* no filter: every model */
+	ck_assert_int_eq(a.requests, 9120);
+	wl_hist_free(ha);
+
+	/*
+	 * _sum rows: 10 requests, prompt 1500 tokens, output 200 -- exact means
+	 * 150 and 20, where bucket midpoints would say (6 x 50 + 4 x 101) / 10
+	 * = 70.4 and (4 x 5 + 6 x 11) / 10 = 8.6.
+	 */
+	static const char sums[] = PROM_HEADER
+		"0,60,m,request_prompt_tokens_bucket,100,6\n0,60,m,request_prompt_tokens_bucket,+Inf,10\n"
+		"0,60,m,request_prompt_tokens_sum,,1500\n0,60,m,request_prompt_tokens_count,,10\n"
+		"0,60,m,request_generation_tokens_bucket,10,4\n"
+		"0,60,m,request_generation_tokens_bucket,+Inf,10\n"
+		"0,60,m,request_generation_tokens_sum,,200\n0,60,m,request_generation_tokens_count,,10\n";
+	ha = from_text(sums, NULL, &a);
+	ck_assert_int_eq(a.requests, 10);
+	ck_assert_int_eq(a.prompt_tokens_sum, 1500);
+	ck_assert_int_eq(a.output_tokens_sum, 200);
+	ck_assert_double_eq(a.prompt_tokens_mean, 150);
+	ck_assert_double_eq(a.output_tokens_mean, 20);
+	ck_assert_int_eq(a.sums_estimated, 0);
+	int64_t ps = 0, os = 0;
+	for (size_t i = 0; i < wl_hist_buckets(ha); i++) {
+		const struct wl_bucket *bk = wl_hist_bucket(ha, i);
+		ps += bk->prompt_tokens_sum;
+		os += bk->output_tokens_sum;
+		/* Every bucket's sum stays inside its bounds. */
+		ck_assert_int_ge(bk->prompt_tokens_sum, bk->requests * bk->prompt_lo);
+		ck_assert_int_ge(bk->output_tokens_sum, bk->requests * bk->output_lo);
+		if (bk->prompt_hi < WL_TOKENS_END)
+			ck_assert_int_le(bk->prompt_tokens_sum, bk->requests * (bk->prompt_hi - 1));
+		if (bk->output_hi < WL_TOKENS_END)
+			ck_assert_int_le(bk->output_tokens_sum, bk->requests * (bk->output_hi - 1));
+	}
+	ck_assert_int_eq(ps, 1500);
+	ck_assert_int_eq(os, 200);
+	wl_hist_free(ha);
+}
+END_TEST
+
 START_TEST(tiny_mooncake)
 {
 	/*
 	 * Prompts 1000, 600, 2000; outputs 10, 20, 5: sums 3600 / 35.
 	 * Bins [512,1024)x[8,16), [512,1024)x[16,32), [1024,2048)x[4,8).
 	 * Hash ids 0,1 | 0,2 | 0,1,3,4: 8 blocks, repeats 0 (line 2), 0 and 1
-	 * (line 3) = 3 -> 0.375. Times 0, 30, 61 s: span 61, slots 0,2,4 -> 2/60.
+	 * (line 3) = 3 -> 0.375. Times 0, 30, 61 s: span 61, slots 0,2,4 -> 2/60,
+	 * below the mean 3/61: the peak is the mean (D20).
 	 */
 	struct workload_summary s;
 	struct wl_hist *h = load("tiny_mooncake.jsonl", NULL, &s);
@@ -422,7 +585,7 @@ START_TEST(tiny_mooncake)
 	ck_assert_double_eq(s.prefix_reuse_share, 0.375);
 	ck_assert_double_eq(s.span_s, 61);
 	ck_assert_double_eq_tol(s.mean_rps, 3.0 / 61, 1e-12);
-	ck_assert_double_eq_tol(s.peak_rps, 2.0 / 60, 1e-12);
+	ck_assert_double_eq_tol(s.peak_rps, 3.0 / 61, 1e-12);
 	wl_hist_free(h);
 }
 END_TEST
@@ -472,6 +635,14 @@ START_TEST(bad_requests)
 	    "t.csv:2: column prompt_tokens: expected a prompt token count (a whole number)");
 	BAD(REQ_HEADER "2023-13-01 00:00:00,1,2\n", WL_FMT_AUTO,
 	    "t.csv:2: column timestamp: expected a timestamp");
+	/* Seconds (10 digits first), then a value that only ms would make sense of. */
+	BAD(REQ_HEADER "1700000000,1,2\n1700000000000,1,2\n", WL_FMT_AUTO,
+	    "t.csv:3: column timestamp: expected epoch seconds up to 9223372035 (2262-04-11)");
+	BAD(REQ_HEADER "9223372036,1,2\n", WL_FMT_AUTO,
+	    "t.csv:2: column timestamp: expected epoch seconds up to 9223372035");
+	/* 23 digits read as ns, past 2262 -- counted without overflowing an int64_t. */
+	BAD(REQ_HEADER "99999999999999999999999,1,2\n", WL_FMT_AUTO,
+	    "t.csv:2: column timestamp: expected epoch nanoseconds up to 9223372035999999999");
 	BAD("timestamp,prompt_tokens\n1,2\n", WL_FMT_AUTO,
 	    "t.csv:1: column output_tokens: expected in the header line (requests format: "
 	    "timestamp,prompt_tokens,output_tokens)");
@@ -499,8 +670,6 @@ START_TEST(bad_requests)
 END_TEST
 
 #define BKT_HEADER "prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests\n"
-#define PROM_HEADER "window_start,window_end,model,metric,le,count\n"
-#define W1 "0,60,m,"
 
 START_TEST(bad_buckets_prometheus)
 {
@@ -512,6 +681,20 @@ START_TEST(bad_buckets_prometheus)
 	    "t.csv:2: column prompt_tokens_lo: expected a lower bound in tokens");
 	BAD(BKT_HEADER "0,100,0,50,-1\n", WL_FMT_AUTO,
 	    "t.csv:2: column requests: expected a request count >= 0");
+	/* D21: every row counts 0 -- said with the file's last line and the column. */
+	BAD(BKT_HEADER "0,1,0,1,0\n1,2,0,1,0\n", WL_FMT_AUTO,
+	    "t.csv:3: column requests: expected at least one request in all, found none");
+	/* D3, D17: a peak above 10^7 req/s, and a hexadecimal one (strtod takes 0x10). */
+	BAD("prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests,peak_rps\n"
+	    "0,1,0,1,5,1e300\n", WL_FMT_AUTO,
+	    "t.csv:2: column peak_rps: expected requests per second from 0 to 10000000");
+	BAD("prompt_tokens_lo,prompt_tokens_hi,output_tokens_lo,output_tokens_hi,requests,peak_rps\n"
+	    "0,1,0,1,5,0x10\n", WL_FMT_AUTO,
+	    "t.csv:2: column peak_rps: expected requests per second");
+	/* D3: a 1 ns window of 10^9 requests is 10^18 req/s. */
+	BAD(PROM_HEADER "0,0.000000001,m,request_prompt_tokens,+Inf,1000000000\n"
+	    "0,0.000000001,m,request_generation_tokens,+Inf,1000000000\n", WL_FMT_AUTO,
+	    "t.csv: expected request rates of at most 10000000 per second, found a peak of 1e+18");
 	BAD(BKT_HEADER "0,100,0,50,3\n200,300,0,50,1\n50,150,10,20,1\n", WL_FMT_AUTO,
 	    "t.csv:4: column prompt_tokens_lo: expected a bucket that does not overlap "
 	    "the bucket on line 2");
@@ -522,26 +705,56 @@ START_TEST(bad_buckets_prometheus)
 	    "period_start,period_end\n0,10,0,10,1,100,50\n", WL_FMT_AUTO,
 	    "t.csv:2: column period_end: expected a time after period_start, found '50'");
 
-	/* Non-cumulative counts: 5 < 6 on line 3. */
+	/* Non-cumulative counts: le=1000 (line 3) counts 5, fewer than le=100's 6. */
 	BAD(PROM_HEADER W1 "vllm:request_prompt_tokens,100,6\n"
-	    W1 "vllm:request_prompt_tokens,1000,5\n", WL_FMT_AUTO,
-	    "t.csv:3: column count: expected a cumulative count >= 6 (le=100 on line 2), "
-	    "found '5'");
-	BAD(PROM_HEADER W1 "vllm:request_prompt_tokens,100,6\n"
-	    W1 "vllm:request_prompt_tokens,50,7\n", WL_FMT_AUTO,
-	    "t.csv:3: column le: expected a bound above the previous row's le=100");
+	    W1 "vllm:request_prompt_tokens,1000,5\n" W1 "vllm:request_prompt_tokens,+Inf,7\n"
+	    W1 "vllm:request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:3: column count: expected cumulative counts: le=1000 counts fewer requests "
+	    "than le=100 over the windows of request_prompt_tokens");
+	/* A count above the window's +Inf count (9 > 7), reported at the window's first row. */
+	BAD(PROM_HEADER W1 "vllm:request_prompt_tokens,100,9\n"
+	    W1 "vllm:request_prompt_tokens,+Inf,7\n"
+	    W1 "vllm:request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:2: column count: expected cumulative counts: the window of "
+	    "request_prompt_tokens starting on this line counts 9 below a bound but 7 at le=+Inf");
 	BAD(PROM_HEADER W1 "vllm:num_requests_running,100,6\n", WL_FMT_AUTO,
 	    "t.csv:2: column metric: expected [vllm:]request_prompt_tokens");
-	/* A window that does not end in +Inf: reported on its last row. */
+	/* No window of the prompt metric has +Inf: reported at its largest bound. */
 	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n"
 	    W1 "request_prompt_tokens,1000,7\n"
 	    W1 "request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
-	    "t.csv:3: column le: expected the last row of a window to have le=+Inf");
-	/* The second window's bounds differ from the first's. */
+	    "t.csv:3: column le: expected a row with le=+Inf in every window of "
+	    "request_prompt_tokens, found none");
+	/* The second window (line 4) has a bound of its own and no +Inf. */
 	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n"
 	    W1 "request_prompt_tokens,+Inf,7\n"
-	    "60,120,m,request_prompt_tokens,200,6\n", WL_FMT_AUTO,
-	    "t.csv:4: column le: expected le=100 as in the first window (line 2), found '200'");
+	    "60,120,m,request_prompt_tokens,200,6\n"
+	    W1 "request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:4: column le: expected a row with le=+Inf in the window of "
+	    "request_prompt_tokens starting on this line");
+	/* Both windows end in +Inf, but only the first has le=100. */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n"
+	    W1 "request_prompt_tokens,+Inf,7\n"
+	    "60,120,m,request_prompt_tokens,+Inf,6\n"
+	    W1 "request_generation_tokens,+Inf,7\n", WL_FMT_AUTO,
+	    "t.csv:4: column le: expected every window to have the same 2 le bounds, found 1 rows");
+	BAD(PROM_HEADER W1 "request_prompt_tokens,+Inf,6\n" W1 "request_prompt_tokens,+Inf,7\n",
+	    WL_FMT_AUTO, "t.csv:3: column le: expected one le=+Inf row per window and metric, "
+	    "found another (the window's first row is line 2)");
+	/* _count must match +Inf (11 vs 10). */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,+Inf,10\n" W1 "request_prompt_tokens_count,,11\n"
+	    W1 "request_generation_tokens,+Inf,10\n", WL_FMT_AUTO,
+	    "t.csv:4: column count: expected the request_prompt_tokens_count rows to match the "
+	    "le=+Inf rows: they count 11 requests, le=+Inf 10");
+	/* 4 requests above le=100 hold at least 101 tokens each: 404 > a _sum of 100. */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,100,6\n" W1 "request_prompt_tokens,+Inf,10\n"
+	    W1 "request_prompt_tokens_sum,,100\n"
+	    W1 "request_generation_tokens,+Inf,10\n", WL_FMT_AUTO,
+	    "t.csv:5: column count: expected _sum rows the buckets can hold");
+	/* D21: a count of 1e300 is too many requests, not "no request". */
+	BAD(PROM_HEADER W1 "request_prompt_tokens,100,1\n" W1 "request_prompt_tokens,+Inf,1e300\n"
+	    W1 "request_generation_tokens,+Inf,5\n", WL_FMT_AUTO,
+	    "t.csv:4: column count: expected at most 100000000000 requests in all, found 1e+300");
 	BAD(PROM_HEADER W1 "request_prompt_tokens,+Inf,7\n", WL_FMT_AUTO,
 	    "t.csv:2: column metric: expected rows of both request_prompt_tokens and "
 	    "request_generation_tokens");
@@ -564,8 +777,12 @@ START_TEST(bad_mooncake)
 	BAD("{\"timestamp\": 0, \"input_length\": 1e9, \"output_length\": 1, \"hash_ids\": []}\n",
 	    WL_FMT_MOONCAKE, "t.csv:1: column input_length: expected a prompt token count");
 	BAD("{\"timestamp\": \"x\", \"input_length\": 1, \"output_length\": 1, \"hash_ids\": []}\n",
-	    WL_FMT_AUTO, "t.csv:1: column timestamp: expected a time in milliseconds >= 0, "
-	    "found '\"x\"'");
+	    WL_FMT_AUTO, "t.csv:1: column timestamp: expected a time in milliseconds from 0 to "
+	    "9223372035999 (2262-04-11), found '\"x\"'");
+	/* D2: 1e13 ms (year 2286) has more ns than an int64_t holds. */
+	BAD("{\"timestamp\": 1e13, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": []}\n",
+	    WL_FMT_AUTO, "t.csv:1: column timestamp: expected a time in milliseconds from 0 to "
+	    "9223372035999");
 	BAD("{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [1]}\n"
 	    "\n{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": [-1]}\n",
 	    WL_FMT_AUTO, "t.csv:3: column hash_ids: expected block ids");
@@ -576,6 +793,84 @@ START_TEST(bad_mooncake)
 	BAD("{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, \"hash_ids\": []}\n"
 	    "{\"timestamp\": 0, \"input_len", WL_FMT_AUTO,
 	    "t.csv:2: expected a JSON object, found '{\"timestamp\": 0, \"input_len'");
+}
+END_TEST
+
+/* Auto-detection names what a file is when it is not a workload (the new user's D10). */
+/*
+ * D15: a line ended by a CR alone is a line (libcsv ends the record there),
+ * also when the CR is the last byte of a 64 KiB read, and a CRLF cut in two
+ * by the reads is one line end, not two.
+ */
+START_TEST(cr_only_line_numbers)
+{
+	BAD("timestamp,prompt_tokens,output_tokens\r1700000000,1,1\r1700000001,x,1\r",
+	    WL_FMT_AUTO, "t.csv:3: column prompt_tokens: expected a prompt token count");
+	BAD("\r\rtimestamp,prompt_tokens,output_tokens\r1,1,1\r2,x,1\r", WL_FMT_AUTO,
+	    "t.csv:5: column prompt_tokens");
+	for (int crlf = 0; crlf <= 1; crlf++) {
+		/* The second row's line end straddles (or ends) the first 65536-byte read. */
+		static const char head[] = "timestamp,prompt_tokens,output_tokens,pad\r\n1,1,1,";
+		size_t total = 65536 + 64, pad = 65536 - strlen(head) - 1;
+		char *text = malloc(total);
+		size_t n = 0;
+		memcpy(text, head, strlen(head));
+		n = strlen(head);
+		memset(text + n, 'a', pad);
+		n += pad;
+		text[n++] = '\r';			/* byte 65535: the read's last */
+		if (crlf)
+			text[n++] = '\n';		/* the next read's first */
+		n += (size_t)snprintf(text + n, total - n, "2,x,1,b\r\n");
+		expect_error(text, n, WL_FMT_AUTO, INGEST_ERR_DATA, "t.csv:3: column prompt_tokens");
+		free(text);
+	}
+}
+END_TEST
+
+START_TEST(not_a_workload_file)
+{
+	BAD("[{\"id\": \"a1\", \"conversations\": []}]\n", WL_FMT_AUTO,
+	    "t.csv:1: expected a workload file, found a JSON array");
+	BAD("{\"status\": \"success\", \"data\": {\"result\": []}}\n", WL_FMT_AUTO,
+	    "t.csv:1: expected a workload file, found a Prometheus HTTP API response");
+	BAD("{\"ts\": 1, \"usage\": {}}\n", WL_FMT_AUTO,
+	    "t.csv:1: expected Mooncake JSON lines (keys timestamp, input_length, output_length, "
+	    "hash_ids), found keys 'ts', 'usage'");
+	BAD("{\n  \"timestamp\": 0\n}\n", WL_FMT_AUTO,
+	    "t.csv:1: expected JSON lines (one whole JSON object per line");
+	BAD("# HELP vllm:num_requests_running Number of requests.\n", WL_FMT_AUTO,
+	    "t.csv:1: expected a workload file, found Prometheus text exposition");
+	BAD("timestamp;prompt_tokens;output_tokens\n1;2;3\n", WL_FMT_AUTO,
+	    "t.csv:1: expected comma-separated columns, found 'timestamp;prompt_tokens;"
+	    "output_tokens' separated by ';'");
+	BAD("timestamp\tprompt_tokens\toutput_tokens\n", WL_FMT_AUTO,
+	    "t.csv:1: expected comma-separated columns");
+}
+END_TEST
+
+/* D12: a record or JSON line past 1 MiB is refused before it is buffered whole. */
+START_TEST(long_lines)
+{
+	size_t big = (1u << 20) + 100;
+	char *text = malloc(big + 200);
+	int n = snprintf(text, 200, "timestamp,prompt_tokens,output_tokens,x\n1,1,1,");
+	memset(text + n, 'a', big);
+	text[n + big] = '\n';
+	expect_error(text, (size_t)n + big + 1, WL_FMT_AUTO, INGEST_ERR_DATA,
+		     "t.csv:2: expected a CSV record of at most 1048576 bytes, found a longer one");
+	/* The same in the header: a 1 MiB column name. */
+	memset(text, 'b', big);
+	memcpy(text, "timestamp,prompt_tokens,output_tokens,", 38);
+	expect_error(text, big, WL_FMT_AUTO, INGEST_ERR_DATA,
+		     "t.csv:1: expected a CSV record of at most 1048576 bytes");
+	n = snprintf(text, 200, "{\"timestamp\": 0, \"input_length\": 1, \"output_length\": 1, "
+		     "\"hash_ids\": [");
+	for (size_t i = (size_t)n; i + 2 < big; i += 2)
+		memcpy(text + i, "1,", 2);
+	expect_error(text, big, WL_FMT_AUTO, INGEST_ERR_DATA,
+		     "t.csv:1: expected a line of at most 1048576 bytes, found a longer one");
+	free(text);
 }
 END_TEST
 
@@ -708,16 +1003,21 @@ static Suite *ingest_suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, sha256_vectors);
 	tcase_add_test(tc, timestamps);
+	tcase_add_test(tc, timestamp_units_and_spans);
 	tcase_add_test(tc, azure_conversation);
 	tcase_add_test(tc, azure_code);
 	tcase_add_test(tc, mooncake_traces);
 	tcase_add_test(tc, tiny_requests);
 	tcase_add_test(tc, tiny_buckets);
 	tcase_add_test(tc, tiny_prometheus);
+	tcase_add_test(tc, prometheus_any_order_filter_sums);
 	tcase_add_test(tc, tiny_mooncake);
 	tcase_add_test(tc, bad_requests);
 	tcase_add_test(tc, bad_buckets_prometheus);
 	tcase_add_test(tc, bad_mooncake);
+	tcase_add_test(tc, cr_only_line_numbers);
+	tcase_add_test(tc, not_a_workload_file);
+	tcase_add_test(tc, long_lines);
 	tcase_add_test(tc, bad_files);
 	tcase_add_test(tc, wrong_explicit_format);
 	tcase_add_test(tc, flat_memory);

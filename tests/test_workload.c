@@ -405,6 +405,105 @@ START_TEST(blockset)
 	ck_assert_int_eq(wl_blockset_add(&s, WL_MAX_BLOCK_ID), WL_ERANGE);
 	wl_blockset_release(&s);
 	ck_assert_ptr_null(s.bits);
+
+	/*
+	 * D12: one id of 2^30 - 1 sized a 128 MiB bitset. A large id goes to the
+	 * sparse set: no bitset word for it, a table of a few slots.
+	 */
+	ck_assert_int_eq(wl_blockset_add(&s, WL_MAX_BLOCK_ID - 1), 0);
+	ck_assert_int_eq(wl_blockset_add(&s, WL_MAX_BLOCK_ID - 1), 0);
+	ck_assert_int_eq(wl_blockset_add(&s, 5), 0);
+	ck_assert_int_eq(s.blocks, 3);
+	ck_assert_int_eq(s.repeated, 1);
+	ck_assert_uint_le(s.words, 1024);		/* the first bitset allocation: 8 KiB */
+	ck_assert_uint_le(s.sparse_size, 1024);
+	wl_blockset_release(&s);
+
+	/* Past WL_MAX_SPARSE_BLOCKS distinct large ids the set is full: repeats unknown. */
+	for (size_t i = 0; i <= WL_MAX_SPARSE_BLOCKS; i++)
+		ck_assert_int_eq(wl_blockset_add(&s, WL_BLOCK_DENSE_IDS + (int64_t)i), 0);
+	ck_assert_int_eq(s.overflow, 1);
+	ck_assert_int_eq(s.blocks, (int64_t)WL_MAX_SPARSE_BLOCKS + 1);
+	ck_assert_uint_le(s.sparse_size, 2 * WL_MAX_SPARSE_BLOCKS);
+	wl_blockset_release(&s);
+}
+END_TEST
+
+/*
+ * D22: the overlap check is a sweep now (it compared every pair: 65,536
+ * buckets sharing one prompt range took seconds). Against the pairwise
+ * definition -- two distinct rectangles overlap when both their half-open
+ * ranges do -- on random small grids, where overlaps are common, and the
+ * two lines it names must be an overlapping pair.
+ */
+START_TEST(overlap_sweep_matches_pairs)
+{
+	uint64_t seed = 12345;
+	for (int trial = 0; trial < 3000; trial++) {
+		struct wl_hist *h = wl_hist_new(NULL);
+		int64_t r[12][4];
+		int n = 1 + trial % 12;
+		for (int i = 0; i < n; i++) {
+			for (int k = 0; k < 4; k += 2) {
+				seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+				int64_t a = (int64_t)((seed >> 33) % 12), b = (int64_t)((seed >> 45) % 12);
+				r[i][k] = a < b ? a : b;
+				r[i][k + 1] = (a < b ? b : a) + 1;
+			}
+			ck_assert_int_eq(wl_hist_add_bucket(h, r[i][0], r[i][1], r[i][2], r[i][3], 1,
+							    i + 1), 0);
+		}
+		int want = 0;
+		for (int i = 0; i < n; i++)
+			for (int j = i + 1; j < n; j++) {
+				int same = !memcmp(r[i], r[j], sizeof(r[i]));
+				if (!same && r[i][0] < r[j][1] && r[j][0] < r[i][1] &&
+				    r[i][2] < r[j][3] && r[j][2] < r[i][3])
+					want = 1;
+			}
+		int64_t la = 0, lb = 0;
+		int rc = wl_hist_finish(h, &la, &lb);
+		ck_assert_msg((rc == WL_EOVERLAP) == want, "trial %d: rc %d, overlap %d", trial, rc,
+			      want);
+		if (rc == WL_EOVERLAP) {
+			const int64_t *x = r[la - 1], *y = r[lb - 1];
+			ck_assert(la < lb);
+			ck_assert(x[0] < y[1] && y[0] < x[1] && x[2] < y[3] && y[2] < x[3]);
+		}
+		wl_hist_free(h);
+	}
+}
+END_TEST
+
+/*
+ * Exact token totals for a rectangles histogram (Prometheus _sum rows):
+ * [0,100) x 6 requests and [100,inf) x 4; estimates 6 x 49 = 294 and
+ * 4 x 100 = 400. A total of 1000: the finite bucket goes to its top,
+ * 6 x 99 = 594, the open one takes the other 406. A total of 500 is
+ * inside the finite bucket's room (294..594): each moves a share of its room.
+ */
+START_TEST(set_sums)
+{
+	struct wl_hist *h = wl_hist_new(NULL);
+	ck_assert_int_eq(wl_hist_add_bucket(h, 0, 100, 0, 10, 6, 1), 0);
+	ck_assert_int_eq(wl_hist_add_bucket(h, 100, WL_TOKENS_END, 10, 20, 4, 2), 0);
+	ck_assert_int_eq(wl_hist_finish(h, NULL, NULL), 0);
+	ck_assert_int_eq(wl_hist_prompt_tokens_sum(h), 694);
+	ck_assert_int_eq(wl_hist_set_sums(h, 1000, -1), 0);
+	ck_assert_int_eq(wl_hist_prompt_tokens_sum(h), 1000);
+	ck_assert_int_eq(wl_hist_bucket(h, 0)->prompt_tokens_sum, 594);
+	ck_assert_int_eq(wl_hist_bucket(h, 1)->prompt_tokens_sum, 406);
+	ck_assert_int_eq(wl_hist_set_sums(h, 500, -1), 0);
+	ck_assert_int_eq(wl_hist_prompt_tokens_sum(h), 500);
+	ck_assert_int_ge(wl_hist_bucket(h, 0)->prompt_tokens_sum, 0);
+	ck_assert_int_ge(wl_hist_bucket(h, 1)->prompt_tokens_sum, 400);	/* 4 x lo */
+	/* Below 6 x 0 + 4 x 100 = 400 no placement fits. */
+	ck_assert_int_eq(wl_hist_set_sums(h, 399, -1), WL_ERANGE);
+	/* Output: [0,10) x 6 and [10,20) x 4 hold 0..6x9+4x19 = 130 at most. */
+	ck_assert_int_eq(wl_hist_set_sums(h, -1, 131), WL_ERANGE);
+	ck_assert_int_eq(wl_hist_set_sums(h, -1, 130), 0);
+	ck_assert_int_eq(wl_hist_output_tokens_sum(h), 130);
+	wl_hist_free(h);
 }
 END_TEST
 
@@ -429,8 +528,8 @@ START_TEST(summary_fill)
 	ck_assert_double_eq(s.span_s, 120);
 	ck_assert_double_eq_tol(s.mean_rps, 0.025, 1e-12);
 	ck_assert_double_eq(s.window_s, 60);
-	/* Any 60 s window holds one arrival: 1/60. */
-	ck_assert_double_eq_tol(s.peak_rps, 1.0 / 60, 1e-12);
+	/* Any 60 s window holds one arrival: 1/60, below the mean, so the peak is the mean (D20). */
+	ck_assert_double_eq_tol(s.peak_rps, 0.025, 1e-12);
 	ck_assert_double_eq(s.prompt_tokens_mean, 20);
 	ck_assert_double_eq(s.output_tokens_mean, 2);
 	ck_assert_int_eq(s.sums_estimated, 0);
@@ -469,6 +568,8 @@ static Suite *workload_suite(void)
 	tcase_add_test(tc, arrivals_rates);
 	tcase_add_test(tc, arrivals_sparse_and_long);
 	tcase_add_test(tc, blockset);
+	tcase_add_test(tc, set_sums);
+	tcase_add_test(tc, overlap_sweep_matches_pairs);
 	tcase_add_test(tc, summary_fill);
 	suite_add_tcase(s, tc);
 	return s;

@@ -1,8 +1,8 @@
 /*
  * testutil.h - what several Check suites share: a relative-tolerance
  * assertion, reading one of the catalog's config.json files (from
- * $PIQPLAN_MODELS_DIR, which meson points at seeds/models), and catalog
- * GPU rows and engine profiles built by hand.
+ * $PIQPLAN_MODELS_DIR, which meson points at seeds/models), catalog GPU
+ * rows and engine profiles built by hand, and running a suite from main().
  */
 #ifndef PIQPLAN_TESTUTIL_H
 #define PIQPLAN_TESTUTIL_H
@@ -157,6 +157,16 @@ static inline struct engine_profile test_engine(const char *id)
 	e.allreduce_alpha_s = 10e-6;
 	e.link_efficiency = 0.82;
 	return e;
+}
+
+/* Run one suite to the end: main()'s exit status. */
+static inline int run_suite(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif

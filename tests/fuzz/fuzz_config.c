@@ -1,11 +1,15 @@
 /*
- * fuzz_config.c - libFuzzer target for model_arch_parse() (planner/model.c),
- * the reader of a Hugging Face config.json. On success every function that
+ * fuzz_config.c - libFuzzer target for a Hugging Face config.json as
+ * `piqplan model import` reads it: the import path's limits
+ * (model_config_check, schema/catalog.c: size, layers, list lengths), then
+ * model_arch_parse() (planner/model.c). On success every function that
  * derives figures from the architecture runs on it too, in every precision,
  * so UBSan catches integer overflow and bad shifts in the arithmetic: a
- * config the parser accepts must not make the arithmetic undefined.
+ * config the import accepts must not make the arithmetic undefined.
  */
+#include "lib/util.h"
 #include "planner/model.h"
+#include "schema/catalog.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -23,6 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[256];
 
 	err[0] = '\0';
+	if (model_config_check((const char *)data, size, "fuzz"))
+		return 0;	/* refused with a message, as model import does */
 	if (model_arch_parse((const char *)data, size, &m, err, sizeof(err))) {
 		if (!err[0] || !memchr(err, '\0', sizeof(err)))
 			abort();

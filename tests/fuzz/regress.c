@@ -6,8 +6,9 @@
  *	FILE PARSER EXPECT	# why
  *
  * PARSER is requests, buckets, prometheus, mooncake, auto (the workload
- * formats through ingest_file), config (model_arch_parse and, on success,
- * the parameter, weight and KV arithmetic) or calibration (`piqplan
+ * formats through ingest_file), config (the import path's limits,
+ * model_config_check, then model_arch_parse and, on success, the
+ * parameter, weight and KV arithmetic) or calibration (`piqplan
  * calibrate FILE --dry-run` on an in-memory catalog). EXPECT is ok or data
  * (a clean INGEST_ERR_DATA / exit status 65 with a message), worked out by
  * hand from the file and written down in the manifest. The sanitizers of
@@ -26,14 +27,6 @@
 #include "planner/model.h"
 #include "schema/catalog.h"
 #include "schema/db.h"
-
-/* main.c's, which this test does not link (cmd_calibrate refers to it). */
-int usage_error(struct ctx *ctx)
-{
-	(void)ctx;
-	set_failure_status(EXIT_USAGE);
-	return -1;
-}
 
 static const char *data_dir(void)
 {
@@ -73,6 +66,11 @@ static int replay_config(const char *path, int expect_ok)
 
 	if (read_file(path, &text, &len))
 		return 0;
+	set_failure_status(EXIT_FAIL);
+	if (model_config_check(text, len, path)) {	/* the import path's limits first */
+		free(text);
+		return !expect_ok && failure_status() == EXIT_DATA;
+	}
 	if (model_arch_parse(text, len, &m, err, sizeof(err))) {
 		free(text);
 		return !expect_ok && err[0];
