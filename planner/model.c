@@ -1496,6 +1496,22 @@ static void summarise(struct model_arch *m)
 	m->native_other = WF_BF16;
 }
 
+int model_arch_is_fp4(const struct model_arch *m)
+{
+	enum weight_format e = m->experts > 0 ? m->native_experts : WF_BF16;
+	return m->native_linear == WF_MXFP4 || m->native_linear == WF_NVFP4 || e == WF_MXFP4 ||
+	       e == WF_NVFP4;
+}
+
+void model_arch_as_nvfp4(struct model_arch *m)
+{
+	ckpt_set(&m->ckpt, LINEAR_MODULES, WF_NVFP4, 0.5 + 1.0 / 16);
+	snprintf(m->ckpt.quant_method, sizeof(m->ckpt.quant_method), "modelopt");
+	snprintf(m->ckpt.scheme, sizeof(m->ckpt.scheme), "modelopt NVFP4, group 16");
+	m->native_linear = m->ckpt.fmt[MOD_ATTN];
+	m->native_experts = m->ckpt.fmt[MOD_ROUTED];
+}
+
 /* Upper bound of the parameter count, so absurd fields fail before int64 math. */
 static double params_bound(const struct model_arch *m)
 {

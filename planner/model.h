@@ -276,6 +276,22 @@ int model_arch_parse_quant(const char *json, size_t len, const char *quant, size
 			   struct model_arch *out, char *err, size_t errsz);
 
 /*
+ * Whether the checkpoint stores its linear layers or routed experts in an
+ * fp4 format (MXFP4, NVFP4).
+ */
+int model_arch_is_fp4(const struct model_arch *m);
+
+/*
+ * Turn *m into the same model stored as a pre-quantised NVFP4 checkpoint
+ * (ModelOpt NVFP4, fp8 scale per 16 weights: what NVIDIA publishes as
+ * ORG/NAME-FP4): every linear module NVFP4 but what the checkpoint kept in
+ * bf16; routers, embeddings, head and KV as they were. For a measurement
+ * published as fp4 of a model the catalog holds in bf16 or fp8 (the engine
+ * ran such a checkpoint: vLLM and piqplan do not quantise to fp4 online).
+ */
+void model_arch_as_nvfp4(struct model_arch *m);
+
+/*
  * Rewrite, in place, the Infinity / -Infinity / NaN tokens Python's json
  * module writes (outside strings) as numbers of the same length, so strict
  * JSON readers (SQLite's json_valid) accept the text. Returns how many.

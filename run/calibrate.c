@@ -17,20 +17,29 @@
 /* A model's parsed config, loaded once for all its rows. */
 struct calib_model {
 	char *id;
+	int nvfp4;			/* 1: as its pre-quantised NVFP4 checkpoint */
 	struct model_arch arch;
 };
 
-/* The model's parsed config (loaded on first use), or NULL after error(). */
-static const struct model_arch *model_for(struct calib_rows *rd, const char *id)
+/*
+ * The model's parsed config (loaded on first use), or NULL after error().
+ * nvfp4: a row measured in fp4 of a checkpoint that is not (published fp4
+ * runs use the vendor's pre-quantised checkpoint, which the catalog does
+ * not hold): the model as that checkpoint (model_arch_as_nvfp4).
+ */
+static const struct model_arch *model_for(struct calib_rows *rd, const char *id, int nvfp4)
 {
 	for (int i = 0; i < rd->nmodels; i++)
-		if (!strcmp(rd->models[i]->id, id))
+		if (!strcmp(rd->models[i]->id, id) && rd->models[i]->nvfp4 == nvfp4)
 			return &rd->models[i]->arch;
 	struct calib_model *m = xcalloc(1, sizeof(*m));
 	if (load_model_arch(rd->db, id, &m->arch)) {
 		free(m);
 		return NULL;
 	}
+	if (nvfp4 && !model_arch_is_fp4(&m->arch))
+		model_arch_as_nvfp4(&m->arch);
+	m->nvfp4 = nvfp4;
 	m->id = xstrdup(id);
 	rd->models = xrealloc(rd->models, (size_t)(rd->nmodels + 1) * sizeof(*rd->models));
 	rd->models[rd->nmodels++] = m;
@@ -56,9 +65,12 @@ int calib_rows_add(struct calib_rows *rd, const char *model, const char *gpu, co
 		rd->skipped++;
 		return 0;
 	}
-	r.model = model_for(rd, model);
+	r.model = model_for(rd, model, r.layout.precision == PREC_FP4);
 	if (!r.model || load_gpu_spec(rd->db, gpu, &r.gpu))
 		return -1;
+	/* An fp4 checkpoint runs as stored (instance_size: the precision is the checkpoint's). */
+	if (r.layout.precision == PREC_FP4)
+		r.layout.precision = PREC_NATIVE;
 	r.prepared = r.fits = 0;
 	if (rd->nrows == rd->alloc) {
 		rd->alloc = rd->alloc ? 2 * rd->alloc : 64;

@@ -845,6 +845,24 @@ START_TEST(test_quantised_qwen3)
 	ck_assert_int_eq(model_kv_bytes_per_token(&m, 1), 96256);
 	model_weights_bytes(&m, PREC_NATIVE, &w);
 	ck_assert_double_eq(w.routed_experts, (double)p.routed_experts * 0.5625);
+
+	/*
+	 * The bf16 Qwen3-235B-A22B as an NVFP4 checkpoint (model_arch_as_nvfp4, for
+	 * measurements published in fp4): the same 0.5625 B on the experts and
+	 * attention, routers and embeddings still bf16 (2 B); the KV stays as the
+	 * bf16 checkpoint has it (no kv_cache_quant_algo).
+	 */
+	load("Qwen--Qwen3-235B-A22B.json", &m);
+	ck_assert_int_eq(model_arch_is_fp4(&m), 0);
+	model_arch_as_nvfp4(&m);
+	ck_assert_int_eq(model_arch_is_fp4(&m), 1);
+	ck_assert_str_eq(m.ckpt.quant_method, "modelopt");
+	ck_assert_int_eq(m.ckpt.kv_fp8, 0);
+	model_params_count(&m, &p);
+	model_weights_bytes(&m, PREC_NATIVE, &w);
+	ck_assert_double_eq(w.routed_experts, (double)p.routed_experts * 0.5625);
+	ck_assert_double_eq(w.router, (double)p.router * 2);
+	ck_assert_double_eq(w.embedding, (double)p.embedding * 2);
 }
 END_TEST
 
