@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int gpu_list(struct ctx *ctx, int argc, char **argv)
 {
@@ -33,7 +34,7 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	const struct opt opts[] = { { "json", 0, OPT_FLAG, &json, 0 }, OPT_END };
 	char *pos[1], *id = NULL;
 	int npos, ret = -1;
-	struct stmt *st = NULL, *prices = NULL;
+	struct stmt *st = NULL, *prices = NULL, *current = NULL;
 
 	int parsed = cmd_options(ctx, argc, argv, opts, pos, 1, 1, &npos);
 	if (parsed)
@@ -43,7 +44,8 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 		goto cleanup;
 	st = gpu_show_stmt(ctx->db, id);
 	prices = gpu_prices_stmt(ctx->db, id);
-	if (!st || !prices)
+	current = gpu_current_prices_stmt(ctx->db, id);
+	if (!st || !prices || !current)
 		goto cleanup;
 	if (stmt_step(st) != 1)
 		goto cleanup;
@@ -56,7 +58,21 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 		cJSON_AddNumberToObject(p, "usd_per_gpu_hour", stmt_double(prices, 1));
 		cJSON_AddStringToObject(p, "as_of", stmt_text(prices, 2));
 		cJSON_AddStringToObject(p, "source", stmt_text(prices, 3));
+		cJSON_AddStringToObject(p, "origin", stmt_text(prices, 4));
+		cJSON_AddStringToObject(p, "used", stmt_text(prices, 5));
 		cJSON_AddItemToArray(pa, p);
+	}
+	cJSON *ca = cJSON_AddArrayToObject(o, "plan_prices");
+	while (r >= 0 && (r = stmt_step(current)) == 1) {
+		cJSON *p = cJSON_CreateObject();
+		cJSON_AddStringToObject(p, "pricing", stmt_text(current, 0));
+		cJSON_AddNumberToObject(p, "usd_per_gpu_hour", stmt_double(current, 1));
+		cJSON_AddStringToObject(p, "basis", stmt_text(current, 2));
+		cJSON_AddNumberToObject(p, "quotes", (double)stmt_int64(current, 3));
+		cJSON_AddNumberToObject(p, "usd_min", stmt_double(current, 4));
+		cJSON_AddNumberToObject(p, "usd_max", stmt_double(current, 5));
+		cJSON_AddStringToObject(p, "as_of", stmt_text(current, 6));
+		cJSON_AddItemToArray(ca, p);
 	}
 	if (r < 0) {
 		cJSON_Delete(o);
@@ -100,15 +116,32 @@ static int gpu_show(struct ctx *ctx, int argc, char **argv)
 	tprintf("prices:\n");
 	if (!cJSON_GetArraySize(pa))
 		tprintf("  none in the catalog (add one with 'piqplan price add')\n");
+	cJSON_ArrayForEach(p, ca) {
+		const char *basis = cJSON_GetObjectItem(p, "basis")->valuestring;
+		int quotes = (int)cJSON_GetObjectItem(p, "quotes")->valuedouble;
+		tprintf("  plans use %-15s %7.3f USD/GPU-h  ", cJSON_GetObjectItem(p, "pricing")->valuestring,
+		       cJSON_GetObjectItem(p, "usd_per_gpu_hour")->valuedouble);
+		if (!strcmp(basis, "user"))
+			tprintf("your price as of %s\n", cJSON_GetObjectItem(p, "as_of")->valuestring);
+		else if (quotes == 1)
+			tprintf("the catalog's one quote\n");
+		else
+			tprintf("median of %d catalog quotes (%.3f-%.3f)\n", quotes,
+			       cJSON_GetObjectItem(p, "usd_min")->valuedouble,
+			       cJSON_GetObjectItem(p, "usd_max")->valuedouble);
+	}
 	cJSON_ArrayForEach(p, pa)
-		tprintf("  %-15s %7.3f USD/GPU-h  as of %-10s  %s\n",
+		tprintf("  %-15s %7.3f USD/GPU-h  as of %-10s  %-7s %-6s  %s\n",
 		       cJSON_GetObjectItem(p, "pricing")->valuestring,
 		       cJSON_GetObjectItem(p, "usd_per_gpu_hour")->valuedouble,
 		       cJSON_GetObjectItem(p, "as_of")->valuestring,
+		       cJSON_GetObjectItem(p, "origin")->valuestring,
+		       cJSON_GetObjectItem(p, "used")->valuestring,
 		       cJSON_GetObjectItem(p, "source")->valuestring);
 	cJSON_Delete(o);
 	ret = 0;
 cleanup:
+	stmt_finalize(current);
 	stmt_finalize(prices);
 	stmt_finalize(st);
 	free(id);

@@ -64,6 +64,7 @@ struct run_state {
 	struct engine_profile engine;
 	struct plan_gpu *gpus;		/* the candidates: the scenario's list */
 	char **price_as_of;		/* per gpu */
+	char **price_basis;		/* per gpu: how its price was chosen */
 	int ngpus;
 	char **unlisted;		/* owned types the scenario does not list */
 	int nunlisted;
@@ -197,10 +198,12 @@ static int load_gpus(struct run_state *rs)
 		}
 		rs->gpus = xrealloc(rs->gpus, (size_t)(rs->ngpus + 1) * sizeof(*rs->gpus));
 		rs->price_as_of = xrealloc(rs->price_as_of, (size_t)(rs->ngpus + 1) * sizeof(char *));
+		rs->price_basis = xrealloc(rs->price_basis, (size_t)(rs->ngpus + 1) * sizeof(char *));
 		struct plan_gpu *g = &rs->gpus[rs->ngpus];
 		memset(g, 0, sizeof(*g));
 		g->usd_per_gpu_hour = rows[i].usd_per_gpu_hour;
 		rs->price_as_of[rs->ngpus] = rows[i].price_as_of ? xstrdup(rows[i].price_as_of) : NULL;
+		rs->price_basis[rs->ngpus] = rows[i].price_basis ? xstrdup(rows[i].price_basis) : NULL;
 		rs->ngpus++;
 		double rate;
 		if (load_gpu_spec(rs->db, id, &g->spec) || owned_per_quarter(rs, id, g->owned, &rate))
@@ -1035,9 +1038,9 @@ static void standing_notes(struct run_state *rs)
 		 "inside a node, PP across nodes.");
 	for (int g = 0; g < rs->ngpus; g++) {
 		if (!isnan(rs->gpus[g].usd_per_gpu_hour))
-			add_note(rs, "assumption", "%s priced %s at %.3f USD/GPU-hour as of %s.",
+			add_note(rs, "assumption", "%s priced %s at %.3f USD/GPU-hour: %s.",
 				 rs->gpus[g].spec.id, sc->pricing, rs->gpus[g].usd_per_gpu_hour,
-				 rs->price_as_of[g]);
+				 rs->price_basis[g]);
 		else
 			add_note(rs, "assumption", "%s has no %s price: only the GPUs owned can be "
 				 "used.", rs->gpus[g].spec.id, sc->pricing);
@@ -1065,9 +1068,12 @@ static void run_state_free(struct run_state *rs)
 	for (int i = 0; i < rs->nnotes; i++)
 		free(rs->notes[i]);
 	free(rs->notes);
-	for (int i = 0; i < rs->ngpus; i++)
+	for (int i = 0; i < rs->ngpus; i++) {
 		free(rs->price_as_of[i]);
+		free(rs->price_basis[i]);
+	}
 	free(rs->price_as_of);
+	free(rs->price_basis);
 	free(rs->gpus);
 	for (int i = 0; i < rs->nunlisted; i++)
 		free(rs->unlisted[i]);

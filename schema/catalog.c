@@ -325,9 +325,11 @@ static const char sql_gpu_insert[] =
 	"    OR arch IS NULL AND excluded.arch IS NOT NULL";
 
 static const char sql_price_insert[] =
-	"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source)"
-	" VALUES (:gpu, :pricing, :usd, :as_of, :as_of_date, :source)"
-	" ON CONFLICT (gpu_id, pricing, as_of) DO NOTHING";
+	"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source, origin)"
+	" VALUES (:gpu, :pricing, :usd, :as_of, :as_of_date, :source, 'catalog')"
+	" ON CONFLICT (gpu_id, pricing, as_of) DO UPDATE SET origin = 'catalog'"
+	" WHERE origin <> 'catalog' AND usd_per_gpu_hour = excluded.usd_per_gpu_hour"
+	"   AND source = excluded.source";
 
 static const char sql_engine_insert[] =
 	"INSERT INTO engine (id, version, gpu_memory_utilization, memory_fraction_of,"
@@ -678,10 +680,12 @@ int price_insert(struct db *db, const char *gpu, const char *pricing, double usd
 	      const char *as_of, const char *date, const char *source)
 {
 	struct stmt *st = db_prepare(db,
-		"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source)"
-		" VALUES (:gpu, :pricing, :usd, :as_of, :date, :source)"
+		"INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour, as_of, as_of_date, source,"
+		"                       origin)"
+		" VALUES (:gpu, :pricing, :usd, :as_of, :date, :source, 'user')"
 		" ON CONFLICT (gpu_id, pricing, as_of) DO UPDATE SET"
-		"   usd_per_gpu_hour = excluded.usd_per_gpu_hour, source = excluded.source");
+		"   usd_per_gpu_hour = excluded.usd_per_gpu_hour, source = excluded.source,"
+		"   origin = 'user'");
 	if (!st)
 		return -1;
 	stmt_bind_text(st, ":gpu", gpu);

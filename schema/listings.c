@@ -55,9 +55,11 @@ struct stmt *gpu_list_stmt(struct db *db, int json)
 		"       nvlink_domain_gpus AS \">NVLINK\", gpus_per_node AS \">NODE\","
 		"       " SQL_FMT("%.0f", "scaleout_bytes_per_s * 8 / 1e9") " AS \">NET GB/S\","
 		"       CASE vllm_served WHEN 0 THEN 'no' ELSE 'yes' END AS VLLM,"
-		"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, as_of) FROM gpu_price"
-		"         WHERE gpu_id = gpu.id AND pricing = 'on-demand'"
-		"         ORDER BY as_of_date DESC LIMIT 1) AS \"ON-DEMAND USD/GPU-H\""
+		"       (SELECT printf('%.2f (%s)', usd_per_gpu_hour, CASE WHEN basis = 'user'"
+		"                 THEN 'yours, ' || as_of WHEN quotes = 1 THEN as_of"
+		"                 ELSE 'median of ' || quotes END)"
+		"          FROM gpu_price_current"
+		"         WHERE gpu_id = gpu.id AND pricing = 'on-demand') AS \"ON-DEMAND USD/GPU-H\""
 		"  FROM gpu ORDER BY id");
 }
 
@@ -71,21 +73,46 @@ struct stmt *gpu_show_stmt(struct db *db, const char *id)
 		":id", id);
 }
 
+/*
+ * Whether a price row is one a plan uses (view gpu_price_current): 'yes' for
+ * the user's newest, 'median' for a catalog quote inside the median's window,
+ * '' for the rest. Needs gpu_price p LEFT JOIN gpu_price_current v.
+ */
+#define SQL_PRICE_USED \
+	"CASE WHEN v.basis = 'user' AND p.origin = 'user' AND p.as_of = v.as_of THEN 'yes'" \
+	"     WHEN v.basis = 'median' AND p.origin = 'catalog'" \
+	"      AND p.as_of_date >= date(v.as_of_date, '-180 days') THEN 'median' ELSE '' END"
+#define SQL_PRICE_JOIN \
+	" FROM gpu_price p LEFT JOIN gpu_price_current v" \
+	"   ON v.gpu_id = p.gpu_id AND v.pricing = p.pricing"
+
 struct stmt *gpu_prices_stmt(struct db *db, const char *id)
 {
 	return prepare_text(db,
-		"SELECT pricing, usd_per_gpu_hour, as_of, source FROM gpu_price WHERE gpu_id = :id"
-		" ORDER BY pricing, as_of_date DESC", ":id", id);
+		"SELECT p.pricing, p.usd_per_gpu_hour, p.as_of, p.source, p.origin,"
+		"       " SQL_PRICE_USED SQL_PRICE_JOIN
+		" WHERE p.gpu_id = :id ORDER BY p.pricing, p.as_of_date DESC", ":id", id);
+}
+
+struct stmt *gpu_current_prices_stmt(struct db *db, const char *id)
+{
+	return prepare_text(db,
+		"SELECT pricing, usd_per_gpu_hour, basis, quotes, usd_min, usd_max, as_of"
+		"  FROM gpu_price_current WHERE gpu_id = :id ORDER BY pricing", ":id", id);
 }
 
 struct stmt *price_list_stmt(struct db *db, const char *gpu, int json)
 {
 	return prepare_text(db, json ?
-		"SELECT gpu_id AS gpu, pricing, usd_per_gpu_hour, as_of, source FROM gpu_price"
-		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC" :
-		"SELECT gpu_id AS GPU, pricing AS PRICING, printf('%.3f', usd_per_gpu_hour)"
-		"       AS \">USD/GPU-H\", as_of AS \"AS OF\", source AS SOURCE FROM gpu_price"
-		" WHERE :gpu IS NULL OR gpu_id = :gpu ORDER BY gpu_id, pricing, as_of_date DESC",
+		"SELECT p.gpu_id AS gpu, p.pricing, p.usd_per_gpu_hour, p.as_of, p.source, p.origin,"
+		"       " SQL_PRICE_USED " AS used" SQL_PRICE_JOIN
+		" WHERE :gpu IS NULL OR p.gpu_id = :gpu"
+		" ORDER BY p.gpu_id, p.pricing, p.as_of_date DESC" :
+		"SELECT p.gpu_id AS GPU, p.pricing AS PRICING, printf('%.3f', p.usd_per_gpu_hour)"
+		"       AS \">USD/GPU-H\", p.as_of AS \"AS OF\", p.origin AS ORIGIN,"
+		"       " SQL_PRICE_USED " AS USED, p.source AS SOURCE" SQL_PRICE_JOIN
+		" WHERE :gpu IS NULL OR p.gpu_id = :gpu"
+		" ORDER BY p.gpu_id, p.pricing, p.as_of_date DESC",
 		":gpu", gpu);
 }
 

@@ -29,8 +29,17 @@ struct stmt *gpu_list_stmt(struct db *db, int json);
  * order); no row when there is no such id.
  */
 struct stmt *gpu_show_stmt(struct db *db, const char *id);
-/* Its prices: pricing, usd_per_gpu_hour, as_of, source; newest first per kind. */
+/*
+ * Its prices: pricing, usd_per_gpu_hour, as_of, source, origin ('catalog',
+ * 'user'), used ('yes': the user's price plans use, 'median': a quote in the
+ * catalog median plans use, ''); newest first per kind.
+ */
 struct stmt *gpu_prices_stmt(struct db *db, const char *id);
+/*
+ * The price per kind plans use (view gpu_price_current): pricing,
+ * usd_per_gpu_hour, basis ('user', 'median'), quotes, usd_min, usd_max, as_of.
+ */
+struct stmt *gpu_current_prices_stmt(struct db *db, const char *id);
 
 /* Dated GPU-hour prices, of one GPU type (an exact id) or, with gpu NULL, of all. */
 struct stmt *price_list_stmt(struct db *db, const char *gpu, int json);

@@ -22,14 +22,17 @@ int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu
 {
 	struct stmt *st = db_prepare(db,
 		"SELECT g.id,"
-		"       (SELECT usd_per_gpu_hour FROM gpu_price p WHERE p.gpu_id = g.id"
-		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
-		"       (SELECT as_of FROM gpu_price p WHERE p.gpu_id = g.id"
-		"          AND p.pricing = :pricing ORDER BY as_of_date DESC LIMIT 1),"
+		"       p.usd_per_gpu_hour,"
+		"       p.as_of,"
 		"       EXISTS (SELECT 1 FROM cluster WHERE gpu_id = g.id),"
 		"       NOT EXISTS (SELECT 1 FROM scenario_gpu WHERE scenario_id = :s)"
-		"         OR g.id IN (SELECT gpu_id FROM scenario_gpu WHERE scenario_id = :s)"
-		"  FROM gpu g"
+		"         OR g.id IN (SELECT gpu_id FROM scenario_gpu WHERE scenario_id = :s),"
+		"       CASE WHEN p.basis = 'user' THEN printf('your quote as of %s', p.as_of)"
+		"            WHEN p.quotes = 1 THEN printf('the catalog''s one quote, as of %s', p.as_of)"
+		"            ELSE printf('the median of the catalog''s %d quotes within 180 days of its"
+		" newest (%.3f-%.3f, newest as of %s)', p.quotes, p.usd_min, p.usd_max, p.as_of)"
+		"       END"
+		"  FROM gpu g LEFT JOIN gpu_price_current p ON p.gpu_id = g.id AND p.pricing = :pricing"
 		" WHERE NOT EXISTS (SELECT 1 FROM scenario_gpu WHERE scenario_id = :s)"
 		"    OR g.id IN (SELECT gpu_id FROM scenario_gpu WHERE scenario_id = :s)"
 		"    OR g.id IN (SELECT gpu_id FROM cluster)"
@@ -50,6 +53,7 @@ int run_gpu_rows(struct db *db, int64_t sid, const char *pricing, struct run_gpu
 		g->price_as_of = stmt_is_null(st, 2) ? NULL : xstrdup(stmt_text(st, 2));
 		g->owned = (int)stmt_int64(st, 3);
 		g->listed = (int)stmt_int64(st, 4);
+		g->price_basis = stmt_is_null(st, 5) ? NULL : xstrdup(stmt_text(st, 5));
 		if (!isnan(g->usd_per_gpu_hour) &&
 		    !(g->usd_per_gpu_hour > 0 && g->usd_per_gpu_hour <= PRICE_MAX_USD_PER_HOUR)) {
 			r = data_error("the %s price of GPU '%s' as stored: %.17g USD/GPU-hour, expected "
@@ -73,6 +77,7 @@ void run_gpu_rows_free(struct run_gpu_row *rows, int n)
 	for (int i = 0; i < n; i++) {
 		free(rows[i].id);
 		free(rows[i].price_as_of);
+		free(rows[i].price_basis);
 	}
 	free(rows);
 }

@@ -24,8 +24,10 @@ struct stmt;
 /* A GPU type a run may plan with. */
 struct run_gpu_row {
 	char *id;
-	double usd_per_gpu_hour;	/* the newest price of the scenario's kind; NaN: none */
-	char *price_as_of;		/* that price's as_of; NULL: none */
+	double usd_per_gpu_hour;	/* the price of the scenario's kind by the rule of
+					 * view gpu_price_current; NaN: none */
+	char *price_as_of;		/* that price's as_of (the newest quote's); NULL: none */
+	char *price_basis;		/* how it was chosen, for the run's notes; NULL: none */
 	int owned;			/* some cluster holds this type */
 	int listed;			/* a candidate: in the scenario's list (or it has none) */
 };
@@ -34,7 +36,7 @@ struct run_gpu_row {
  * The GPU types of scenario sid by id: its candidate list (every type when
  * it has none), and every type a cluster holds -- with listed 0 when the
  * scenario lists GPUs and not this one (its owned GPUs are then unused
- * capacity) -- each with its newest price of pricing kind `pricing`; with
+ * capacity) -- each with its price of kind `pricing` (gpu_price_current); with
  * sid < 0 (no scenario), every GPU type. *rows is a new array the caller
  * frees with run_gpu_rows_free().
  */

@@ -227,11 +227,21 @@ START_TEST(schema_guards_reject_bad_rows)
 	ck_assert_int_eq(db_open(":memory:", &db), 0);
 	ck_assert_int_eq(catalog_load(db, &c), 0);
 	/* A price of zero is never a price. */
-	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price VALUES"
+	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour,"
+				     " as_of, as_of_date, source) VALUES"
 				     " ('L4-24GB', 'spot', 0, '2026', '2026-01-01', 'x')"), -1);
 	/* Unknown pricing kind. */
-	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price VALUES"
+	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour,"
+				     " as_of, as_of_date, source) VALUES"
 				     " ('L4-24GB', 'free', 1, '2026', '2026-01-01', 'x')"), -1);
+	/* Unknown origin. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour,"
+				     " as_of, as_of_date, source, origin) VALUES"
+				     " ('L4-24GB', 'spot', 1, '2026', '2026-01-01', 'x', 'vendor')"), -1);
+	/* The same row with a good origin goes in: the refusals above were for their fields. */
+	ck_assert_int_eq(db_exec(db, "INSERT INTO gpu_price (gpu_id, pricing, usd_per_gpu_hour,"
+				     " as_of, as_of_date, source, origin) VALUES"
+				     " ('L4-24GB', 'spot', 1, '2026', '2026-01-01', 'x', 'user')"), 0);
 	/* Foreign key: a cluster of a GPU that does not exist. */
 	ck_assert_int_eq(db_exec(db, "INSERT INTO cluster (name, gpu_id, gpus)"
 				     " VALUES ('c', 'H300', 8)"), -1);
@@ -280,6 +290,87 @@ START_TEST(schema_guards_reject_bad_rows)
 }
 END_TEST
 
+/* The price of a GPU-hour as plans use it: view gpu_price_current (migration 010). */
+static double current_price(struct db *db, const char *gpu, const char *pricing, int *quotes)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT usd_per_gpu_hour, quotes FROM gpu_price_current"
+		 " WHERE gpu_id = '%s' AND pricing = '%s'", gpu, pricing);
+	struct stmt *st = db_prepare(db, sql);
+	ck_assert_ptr_nonnull(st);
+	ck_assert_int_eq(stmt_step(st), 1);
+	double v = stmt_double(st, 0);
+	*quotes = (int)stmt_int64(st, 1);
+	ck_assert_int_eq(stmt_step(st), 0);	/* one row per GPU and kind */
+	stmt_finalize(st);
+	return v;
+}
+
+START_TEST(price_rule_median_then_yours)
+{
+	struct db *db;
+	struct catalog_counts c;
+	int q;
+	ck_assert_int_eq(db_open(":memory:", &db), 0);
+	ck_assert_int_eq(catalog_load(db, &c), 0);
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu_price WHERE origin <> 'catalog'"), 0);
+	/*
+	 * seeds/prices.csv, H100-SXM-80GB on-demand: 2.99 (2026-05-18), 3.99
+	 * (2026-09-20), 3.85 (2026-09-25), 6.88 (2026-11-09). The window opens 180
+	 * days before 2026-11-09, on 2026-05-13, so all four count; the median is
+	 * (3.85 + 3.99) / 2 = 3.92 -- not the newest quote (AWS, 6.88).
+	 */
+	ck_assert_double_eq_tol(current_price(db, "H100-SXM-80GB", "on-demand", &q), 3.92, 1e-9);
+	ck_assert_int_eq(q, 4);
+	/*
+	 * B200-SXM-180GB on-demand: 5.25 (2026-03-11), 6.69 (09-20), 7.15 (09-25),
+	 * 6.0 (08-26), 6.79 (10-07, the newest). 180 days before 2026-10-07 is
+	 * 2026-04-10: 5.25 is stale. Median of 6.0, 6.69, 6.79, 7.15 = 6.74.
+	 */
+	ck_assert_double_eq_tol(current_price(db, "B200-SXM-180GB", "on-demand", &q), 6.74, 1e-9);
+	ck_assert_int_eq(q, 4);
+	/*
+	 * H200-SXM-141GB on-demand, seven quotes from 2026-05 (= 05-01) to
+	 * 2026-10-13 (window from 2026-04-16): 3.99 4.00 4.29 4.50 4.59 7.912
+	 * 10.4365; the middle one is 4.50.
+	 */
+	ck_assert_double_eq_tol(current_price(db, "H200-SXM-141GB", "on-demand", &q), 4.50, 1e-9);
+	ck_assert_int_eq(q, 7);
+	/* A price you add wins over the catalog, even an older one: the newest of yours. */
+	ck_assert_int_eq(price_insert(db, "H100-SXM-80GB", "on-demand", 2.10, "2026-06",
+				      "2026-06-01", "our quote"), 0);
+	ck_assert_int_eq(price_insert(db, "H100-SXM-80GB", "on-demand", 2.49, "2026-08",
+				      "2026-08-01", "our renewal"), 0);
+	ck_assert_double_eq_tol(current_price(db, "H100-SXM-80GB", "on-demand", &q), 2.49, 1e-9);
+	ck_assert_int_eq(q, 1);
+	/* ... and only for that GPU and kind. */
+	ck_assert_double_eq_tol(current_price(db, "H200-SXM-141GB", "on-demand", &q), 4.50, 1e-9);
+
+	/*
+	 * An upgraded database: migration 010 marks every existing row 'user'
+	 * (prices as before: the newest, 6.88); the next catalog load re-marks the
+	 * rows that are the catalog's own, and the user's two stay the user's.
+	 */
+	ck_assert_int_eq(db_exec(db, "UPDATE gpu_price SET origin = 'user'"), 0);
+	ck_assert_int_eq(db_exec(db, "DELETE FROM gpu_price WHERE source LIKE 'our %'"), 0);
+	ck_assert_double_eq_tol(current_price(db, "H100-SXM-80GB", "on-demand", &q), 6.88, 1e-9);
+	ck_assert_int_eq(price_insert(db, "H100-SXM-80GB", "on-demand", 2.49, "2026-08",
+				      "2026-08-01", "our renewal"), 0);
+	ck_assert_int_eq(catalog_load(db, &c), 0);
+	ck_assert_int_eq(c.prices, 63);		/* each of the catalog's 63 re-marked once */
+	ck_assert_int_eq(catalog_load(db, &c), 0);
+	ck_assert_int_eq(c.prices, 0);		/* and only once */
+	ck_assert_int_eq(scalar(db, "SELECT count(*) FROM gpu_price WHERE origin = 'user'"), 1);
+	ck_assert_double_eq_tol(current_price(db, "H100-SXM-80GB", "on-demand", &q), 2.49, 1e-9);
+	/* A catalog row the user edited (same date, another price) stays the user's. */
+	ck_assert_int_eq(price_insert(db, "B200-SXM-180GB", "on-demand", 5.00, "2026-10-07",
+				      "2026-10-07", "our RunPod contract"), 0);
+	ck_assert_int_eq(catalog_load(db, &c), 0);
+	ck_assert_double_eq_tol(current_price(db, "B200-SXM-180GB", "on-demand", &q), 5.00, 1e-9);
+	db_close(db);
+}
+END_TEST
+
 START_TEST(price_dates_normalise)
 {
 	char d[11];
@@ -318,6 +409,7 @@ int main(void)
 	tcase_add_test(tc, catalog_load_is_idempotent);
 	tcase_add_test(tc, tampered_rows_are_refused_on_load);
 	tcase_add_test(tc, schema_guards_reject_bad_rows);
+	tcase_add_test(tc, price_rule_median_then_yours);
 	tcase_add_test(tc, price_dates_normalise);
 	tcase_add_test(tc, model_ids_from_file_names);
 	suite_add_tcase(s, tc);
