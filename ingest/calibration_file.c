@@ -122,7 +122,7 @@ static int read_row(struct calib_reader *rd, char **f, long line)
 	struct calib_record rec;
 	struct calib_row *r = &rec.row;
 	const char *load = f[rd->col[C_LOAD]];
-	int gpus, e;
+	int gpus = 0, e = 0;
 
 	memset(&rec, 0, sizeof(rec));
 	rec.line = r->line = line;

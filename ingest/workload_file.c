@@ -495,6 +495,7 @@ static const char *column_name(struct ingest *in, enum role r)
 static const char *cell(struct ingest *in, enum role r, size_t *len)
 {
 	int c = in->role_col[r];
+	*len = 0;
 	if (c < 0)
 		return NULL;
 	return trim(in->fields[c], len);
@@ -770,7 +771,7 @@ static int prometheus_row(struct ingest *in)
 {
 	struct prom_state *ps = in->prom;
 	int64_t start, end;
-	size_t mlen, len, le_len, count_len;
+	size_t mlen = 0, len = 0, le_len = 0, count_len = 0;
 	const char *model = cell(in, R_MODEL, &mlen);
 	if (in->model_filter && !prom_model_matches(in->model_filter, model, mlen)) {
 		prom_note_other(ps, model, mlen);

@@ -84,6 +84,23 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+int bprintf(char *buf, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(buf, n, fmt, ap);
+	va_end(ap);
+	if (w >= 0 && (size_t)w < n)
+		return 0;
+	if (n >= 4) {
+		size_t k = n - 4;	/* not inside a UTF-8 sequence */
+		while (k > 0 && ((unsigned char)buf[k] & 0xC0) == 0x80)
+			k--;
+		memcpy(buf + k, "...", 4);
+	}
+	return 1;
+}
+
 /* "piqplan: PREFIX message": formatted without allocating (die() reports out of memory). */
 static void report(const char *prefix, const char *fmt, va_list ap)
 {

@@ -27,6 +27,12 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * snprintf into a fixed buffer (n >= 4) of text meant for a reader -- a
+ * reason, a note: a text that does not fit is cut and ends in "...".
+ * Returns 1 when it was cut, else 0.
+ */
+int bprintf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * error() prints "piqplan: error: ..." to stderr and returns -1, so callers

@@ -25,6 +25,7 @@
 #include "instance.h"
 #include "comm.h"
 #include "memory.h"
+#include "lib/util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -400,7 +401,7 @@ static int effective_precision(const struct model_arch *m, enum precision p,
 			*out = PREC_NATIVE;
 			return 0;
 		}
-		snprintf(why, n, "--quantization fp8 needs a bf16 checkpoint: this one is %s "
+		bprintf(why, n, "--quantization fp8 needs a bf16 checkpoint: this one is %s "
 			 "(quant_method '%s'), and vLLM refuses another method", m->ckpt.scheme, qm);
 		return 1;
 	}
@@ -409,7 +410,7 @@ static int effective_precision(const struct model_arch *m, enum precision p,
 			*out = PREC_NATIVE;
 			return 0;
 		}
-		snprintf(why, n, "fp4 needs a pre-quantised MXFP4 or NVFP4 checkpoint: vLLM does "
+		bprintf(why, n, "fp4 needs a pre-quantised MXFP4 or NVFP4 checkpoint: vLLM does "
 			 "not quantise a %s checkpoint to fp4 (import one with model import)",
 			 qm[0] ? m->ckpt.scheme : "bf16");
 		return 1;

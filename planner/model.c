@@ -153,6 +153,7 @@ static int get_i64(struct ctx *c, const char *name, int required, int64_t dflt,
 	const cJSON *it = field(c, name);
 	double v;
 
+	*out = dflt;		/* defined on failure too */
 	if (!it) {
 		if (required)
 			return fail(c, "missing field '%s%s'", c->prefix, name);
@@ -432,6 +433,7 @@ static int parse_shared(struct ctx *c, struct model_arch *m)
 /* One entry of an integer list, in [lo, hi]. */
 static int list_int(struct ctx *c, const char *name, const cJSON *e, int lo, int hi, int *out)
 {
+	*out = lo;		/* defined on failure too */
 	if (!cJSON_IsNumber(e) || e->valuedouble != floor(e->valuedouble) ||
 	    e->valuedouble < lo || e->valuedouble > hi)
 		return fail(c, "field '%s%s' holds a value that is not an integer in %d..%d",

@@ -393,7 +393,7 @@ static void decided_free(struct decided_pool *d)
 static void describe(const struct run_state *rs, const struct candidate *c, char *buf, size_t n)
 {
 	const struct layout *l = &c->inst.layout;
-	snprintf(buf, n, "%s x%d (TP %d%s%s%s) at %.3g req/s per instance, TTFT %s %.0f ms",
+	bprintf(buf, n, "%s x%d (TP %d%s%s%s) at %.3g req/s per instance, TTFT %s %.0f ms",
 		 rs->gpus[c->gpu].spec.id, c->inst.gpus, l->tp,
 		 l->pp > 1 ? ", PP" : "", l->pp > 1 ? (l->pp == 2 ? " 2" : " 4") : "",
 		 l->dp > 1 ? (l->ep ? ", DP+EP" : ", DP") : (l->ep ? ", EP" : ""),
@@ -409,12 +409,12 @@ static void alternative_words(const struct run_state *rs, const struct plan_deci
 	if (d->alt_pools == 1) {
 		const struct candidate *s = &d->alt[0];
 		if (!s->fits) {
-			snprintf(buf, n, "one shared pool cannot serve the requests: %s", s->reason);
+			bprintf(buf, n, "one shared pool cannot serve the requests: %s", s->reason);
 			return;
 		}
 		describe(rs, s, a, sizeof(a));
 		describe(rs, &d->cands[0][0], b, sizeof(b));
-		snprintf(buf, n, "one shared pool would cost %.0f USD over the horizon, %.2fx the "
+		bprintf(buf, n, "one shared pool would cost %.0f USD over the horizon, %.2fx the "
 			 "split: its best is %s, against %s for the short requests alone -- in one "
 			 "pool they would queue behind prefills of %.0f-token prompts (the long "
 			 "pool's mean)", d->shared_usd, d->shared_usd / chosen_usd, a, b,
@@ -422,14 +422,14 @@ static void alternative_words(const struct run_state *rs, const struct plan_deci
 	} else if (d->alt_pools == 2) {
 		for (int k = 0; k < 2; k++)
 			if (!d->alt[k].fits) {
-				snprintf(buf, n, "isolating requests of %lld+ tokens fails: no "
+				bprintf(buf, n, "isolating requests of %lld+ tokens fails: no "
 					 "configuration serves its %s pool (%s)", (long long)d->threshold,
 					 k ? "long" : "short", d->alt[k].reason);
 				return;
 			}
 		describe(rs, &d->alt[0], a, sizeof(a));
 		describe(rs, &d->alt[1], b, sizeof(b));
-		snprintf(buf, n, "isolating requests of %lld+ tokens would cost %.0f USD over the "
+		bprintf(buf, n, "isolating requests of %lld+ tokens would cost %.0f USD over the "
 			 "horizon, %.2fx one shared pool: short pool %s, long pool %s (spares counted "
 			 "once per GPU type)", (long long)d->threshold, d->split_usd,
 			 d->split_usd / chosen_usd, a, b);

@@ -48,6 +48,28 @@ START_TEST(shortest_round_trip)
 }
 END_TEST
 
+START_TEST(bprintf_cuts_with_an_ellipsis)
+{
+	char b[8];
+	/* "abc" fits in 8 bytes: written whole, not cut. */
+	ck_assert_int_eq(bprintf(b, sizeof(b), "%s", "abc"), 0);
+	ck_assert_str_eq(b, "abc");
+	/* 7 characters + NUL fit exactly. */
+	ck_assert_int_eq(bprintf(b, sizeof(b), "%d", 1234567), 0);
+	ck_assert_str_eq(b, "1234567");
+	/* 8 do not: the first 4 and "..." (4 + 3 + NUL = 8). */
+	ck_assert_int_eq(bprintf(b, sizeof(b), "%s", "abcdefgh"), 1);
+	ck_assert_str_eq(b, "abcd...");
+	/* A cut never splits a UTF-8 sequence. "abc" + U+00E9 (bytes C3 A9) + "def": the cut
+	 * would fall at byte 4, the A9 inside U+00E9, so it backs up to byte 3. */
+	ck_assert_int_eq(bprintf(b, sizeof(b), "%s", "abc\xc3\xa9" "def"), 1);
+	ck_assert_str_eq(b, "abc...");
+	/* "ab" + U+00E9 + "cdef": byte 4 is "c", a boundary: U+00E9 is kept whole. */
+	ck_assert_int_eq(bprintf(b, sizeof(b), "%s", "ab\xc3\xa9" "cdef"), 1);
+	ck_assert_str_eq(b, "ab\xc3\xa9...");
+}
+END_TEST
+
 START_TEST(read_file_stops_at_its_limit)
 {
 	char *text = NULL;
@@ -70,6 +92,7 @@ int main(void)
 	tcase_add_test(tc, decimal_numbers_only);
 	tcase_add_test(tc, shortest_round_trip);
 	tcase_add_test(tc, read_file_stops_at_its_limit);
+	tcase_add_test(tc, bprintf_cuts_with_an_ellipsis);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
