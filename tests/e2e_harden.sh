@@ -210,7 +210,11 @@ for t in "UPDATE scenario SET quarters = 100 WHERE name = 's1'" \
 	 "UPDATE gpu SET arch = 'Kepler' WHERE id = 'H200-SXM-141GB'" \
 	 "UPDATE gpu SET vllm_served = 7 WHERE id = 'H200-SXM-141GB'" \
 	 "UPDATE workload SET rate_p99_rps = 1e300 WHERE name = 'conv'" \
-	 "UPDATE workload SET total_tokens_max = 9223372036854775807 WHERE name = 'conv'"; do
+	 "UPDATE workload SET total_tokens_max = 9223372036854775807 WHERE name = 'conv'" \
+	 "UPDATE engine SET moe_bw_efficiency = 7 WHERE id = 'vllm'" \
+	 "UPDATE engine SET layer_latency_us = -1 WHERE id = 'vllm'" \
+	 "UPDATE engine_profile SET moe_bw_efficiency = 1e300 WHERE engine_id = 'vllm'" \
+	 "UPDATE engine_profile SET log_p10 = 1, log_p90 = -1 WHERE engine_id = 'vllm'"; do
 	fresh
 	sqlite3 "$PIQPLAN_DB" "PRAGMA ignore_check_constraints = 1; $t"
 	before=$(db_hash)
