@@ -56,6 +56,10 @@ int db_exec(struct db *db, const char *sql)
 		sqlite3_free(msg);
 		return fail(db, rc, "statement");
 	}
+	/* ALTER TABLE ... ADD COLUMN ... CHECK re-checks the stored rows and reports a
+	 * violation as SQLITE_ERROR: it is a constraint all the same. */
+	if (msg && strstr(msg, "constraint failed"))
+		db->last_rc = SQLITE_CONSTRAINT;
 	error("%s", msg ? msg : sqlite3_errstr(rc));
 	sqlite3_free(msg);
 	return -1;
@@ -278,8 +282,13 @@ static int apply_migration(struct db *db, int64_t version, int64_t appid)
 {
 	const struct embedded_file *m = &schema_migrations[version];
 	char pragma[96];
-	if (db_exec(db, m->data))
+	if (db_exec(db, m->data)) {
+		if (db->last_rc == SQLITE_CONSTRAINT)	/* a stored row breaks the new schema */
+			return data_error("migration %s failed on a row already stored (above): was "
+					  "the database edited outside piqplan? It stays at schema %lld",
+					  m->name, (long long)version);
 		return error("migration %s failed", m->name);
+	}
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %lld", (long long)version + 1);
 	if (db_exec(db, pragma))
 		return -1;

@@ -490,5 +490,31 @@ for f in md html; do
 	expect 0 report quarterly s1 --format $f
 done
 
+# --- An old database with a row its upgrade refuses: exit 65, named, no crash ----------
+# Schema 5 (migrations 001-005, as piqplan wrote them) with a scenario of 100 quarters stored
+# past its CHECK: migration 006 re-checks the table and fails.
+old="$tmp/old.db"
+rm -f "$old"
+cat "$SRC"/schema/00[1-5]_*.sql | sqlite3 "$old"
+sqlite3 "$old" "PRAGMA user_version = 5; PRAGMA application_id = 1346982224;
+	INSERT INTO engine (id, version, gpu_memory_utilization, memory_fraction_of,
+	  max_num_seqs_large, max_num_seqs_small, large_gpu_min_bytes, max_num_batched_tokens_large,
+	  max_num_batched_tokens_small, block_size_tokens, non_torch_tp1_bytes, non_torch_tpn_bytes,
+	  cuda_graph_bytes, activation_bytes_per_token_dense, activation_bytes_per_token_moe,
+	  bw_efficiency, flops_efficiency, moe_efficiency_floor, moe_tokens_per_expert_half,
+	  step_overhead_ms, allreduce_alpha_us, link_efficiency, source)
+	VALUES ('vllm', '0.19', 0.9, 'total', 1024, 256, 75161927680, 8192, 2048, 16, 1, 1, 1,
+	  1, 1, 0.8, 0.5, 0.1, 4, 5, 10, 0.8, 'x');
+	PRAGMA ignore_check_constraints = 1;
+	INSERT INTO scenario (name, start_quarter, quarters, ttft_ms, tpot_ms, utilization, pricing,
+	  redundancy, long_context, engine_id)
+	VALUES ('s', '2027Q1', 100, 1000, 100, 0.7, 'on-demand', 0, 'auto', 'vllm');" ||
+	bad "could not build the schema-5 database"
+PIQPLAN_DB="$old" expect 65 scenario list
+contains "migration 006_plan.sql failed on a row already stored" "$err" \
+	"an upgrade refused by a stored row names the migration"
+[ "$(sqlite3 "$old" 'PRAGMA user_version')" = 5 ] && ok ||
+	bad "the refused upgrade left a schema other than 5"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
