@@ -190,12 +190,22 @@ static double stage_weights(const struct mem_input *in, int first, int count, in
 
 	model_weights_bytes(m, in->precision, &w);
 	model_params_count(m, &p);
-	for (int i = 0; i < m->layers; i++)
+	unsigned mask = 0;
+	for (int i = 0; i < m->layers; i++) {
+		/* The modules of layer i, computed again only where the layer kind changes. */
+		if (i == 0 || m->mixer[i] != m->mixer[i - 1] || m->mlp[i] != m->mlp[i - 1]) {
+			mask = 0;
+			for (int g = 0; g < MOD_COUNT; g++)
+				if (g != MOD_EMBED && g != MOD_LM_HEAD && has_module(m, i, (enum module)g))
+					mask |= 1u << g;
+		}
+		int here = i >= first && i < first + count;
 		for (int g = 0; g < MOD_COUNT; g++)
-			if (g != MOD_EMBED && g != MOD_LM_HEAD && has_module(m, i, (enum module)g)) {
+			if (mask & (1u << g)) {
 				total[g]++;
-				have[g] += i >= first && i < first + count;
+				have[g] += here;
 			}
+	}
 	for (int g = 0; g < MOD_COUNT; g++) {
 		if (g == MOD_EMBED || g == MOD_LM_HEAD || !total[g])
 			continue;

@@ -1915,29 +1915,48 @@ static void layer_norm_params(const struct model_arch *m, struct split *s)
 		s->s32[MOD_NORMS] += 2 * ((2 + hc) * hc * hc * h + (2 + hc) * hc + 3);
 }
 
-static void add_split(struct split *to, const struct split *from, unsigned kept)
+/* to += n x from; the linear parameters of the modules in kept are also counted as kept. */
+static void add_split(struct split *to, const struct split *from, unsigned kept, int64_t n)
 {
 	for (int g = 0; g < MOD_COUNT; g++) {
-		to->lin[g] += from->lin[g];
-		to->s16[g] += from->s16[g];
-		to->s32[g] += from->s32[g];
+		to->lin[g] += n * from->lin[g];
+		to->s16[g] += n * from->s16[g];
+		to->s32[g] += n * from->s32[g];
 		if (kept & (1u << g))
-			to->kept[g] += from->lin[g];
+			to->kept[g] += n * from->lin[g];
 	}
+}
+
+/*
+ * Whether layers i and j have the same parameters: every per-layer field
+ * mixer_params(), mlp_params() and layer_norm_params() read, and the
+ * checkpoint's kept (unquantised) modules. Most models repeat one or two
+ * layer shapes, so split_count() computes each run of equal layers once
+ * (the planner counts weights for every candidate layout).
+ */
+static int same_layer(const struct model_arch *m, int i, int j)
+{
+	return m->mixer[i] == m->mixer[j] && m->mlp[i] == m->mlp[j] &&
+	       m->layer_heads[i] == m->layer_heads[j] && m->ratio[i] == m->ratio[j] &&
+	       (i >= m->kv_shared_from) == (j >= m->kv_shared_from) &&
+	       (i >= m->hash_layers) == (j >= m->hash_layers) &&
+	       m->ckpt.kept[i] == m->ckpt.kept[j];
 }
 
 static void split_count(const struct model_arch *m, struct split *s)
 {
 	int64_t h = m->hidden, hc = m->hc_mult;
+	struct split l;
 
 	memset(s, 0, sizeof(*s));
-	for (int i = 0; i < m->layers; i++) {
-		struct split l;
+	for (int i = 0, j; i < m->layers; i = j) {
+		for (j = i + 1; j < m->layers && same_layer(m, j, i); j++)
+			;
 		memset(&l, 0, sizeof(l));
 		mixer_params(m, i, &l);
 		mlp_params(m, i, &l);
 		layer_norm_params(m, &l);
-		add_split(s, &l, m->ckpt.kept_all | m->ckpt.kept[i]);
+		add_split(s, &l, m->ckpt.kept_all | m->ckpt.kept[i], j - i);
 	}
 	if (m->ple_dim) {
 		/*
