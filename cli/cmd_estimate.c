@@ -124,7 +124,7 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	tprintf("model       %s\n", model_id);
 	tprintf("gpu         %s x %d (tp %d, pp %d, dp %d%s)%s\n", g->id, in->gpus, l->tp, l->pp,
 	       l->dp, l->ep ? ", expert parallel" : "",
-	       chosen ? "  [chosen: fewest GPUs, then tok/s per GPU]" : "");
+	       chosen ? "  [chosen: serves the load, fewest GPUs, then tok/s per GPU]" : "");
 	if (in->nodes > 1)
 		tprintf("nodes       %d of %d GPUs\n", in->nodes, in->comm.node_gpus);
 	tprintf("engine      %s %s\n", e->id, e->version);
@@ -468,8 +468,10 @@ static const struct subcmd estimate_subs[] = {
 	  "Layout:\n"
 	  "  --tp N          tensor parallel (power of two, within a node; over PCIe\n"
 	  "                  where the GPU has no NVLink); without it the layout is\n"
-	  "                  chosen: fewest GPUs that fit, then the most output\n"
-	  "                  tokens/s per GPU (MoE models: DP and EP tried too)\n"
+	  "                  chosen: it fits and serves the load (the KV holds the\n"
+	  "                  --concurrency clients, the --rate is below capacity),\n"
+	  "                  then fewest GPUs, then the most output tokens/s per\n"
+	  "                  GPU (MoE models: DP and EP tried too)\n"
 	  "  --pp N          pipeline stages (default 1; across nodes when needed)\n"
 	  "  --dp N          data-parallel ranks in the server (default 1); routed\n"
 	  "                  experts are split over tp x dp GPUs\n"

@@ -36,11 +36,35 @@ static void run_traffic(const struct instance *in, const struct estimate_request
 	}
 }
 
-/* Better: fits; then fewer GPUs; then more output tokens/s per GPU. */
-static int better(const struct trial *a, const struct trial *b)
+/*
+ * Whether a trial serves the load it was asked: N clients all running at
+ * once (the KV holds N sequences over the DP ranks), a rate below the
+ * capacity; offline always.
+ */
+static int serves(const struct trial *t, const struct estimate_request *req)
+{
+	switch (req->mode) {
+	case ESTIMATE_CONCURRENCY:
+		return (double)t->in.max_num_seqs * t->in.layout.dp >= req->value;
+	case ESTIMATE_RATE:
+		return !t->lp.saturated;
+	case ESTIMATE_OFFLINE:
+		break;
+	}
+	return 1;
+}
+
+/*
+ * Better: fits; then serves the load (a layout that fits but queues 48 of
+ * 64 clients for a KV slot is no answer to "how do I serve 64"); then fewer
+ * GPUs; then more output tokens/s per GPU.
+ */
+static int better(const struct trial *a, const struct trial *b, const struct estimate_request *req)
 {
 	if (a->in.fits != b->in.fits)
 		return a->in.fits;
+	if (a->in.fits && serves(a, req) != serves(b, req))
+		return serves(a, req);
 	if (!a->in.fits) {
 		/*
 		 * Neither fits: the largest layout that got as far as its memory
@@ -90,7 +114,7 @@ static void choose_layout(const struct model_arch *m, const struct gpu_spec *g,
 					l.ep = ep;
 					if (instance_size(m, g, e, &l, rq, &c->in))
 						run_traffic(&c->in, req, &c->lp);
-					if (!have || better(c, best))
+					if (!have || better(c, best, req))
 						*best = *c;
 					have = 1;
 				}

@@ -137,6 +137,23 @@ expect 0 estimate --model Llama-3.1-8B --gpu H100-SXM-80GB --tp 1 --engine trtll
 check fits true
 check engine '"trtllm"'
 
+# The chosen layout serves the load: 64 clients on DeepSeek-V3 over B200. TP 4 (the fewest GPUs
+# that hold its 671 B parameters in fp8) keeps KV for fewer than 64 sequences, so 64 clients
+# would queue for a slot; the layout chosen must hold all 64 over its DP ranks.
+expect 0 estimate --model deepseek-v3 --gpu B200 --tp 4 --dp 1 --isl 2000 --osl 500 \
+	--concurrency 64 --json
+python3 - "$TMP/out" <<'PY' || fail "TP 4 was expected to hold fewer than 64 sequences"
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if o["fits"] and o["max_num_seqs"] < 64 else 1)
+PY
+expect 0 estimate --model deepseek-v3 --gpu B200 --isl 2000 --osl 500 --concurrency 64 --json
+python3 - "$TMP/out" <<'PY' || fail "the chosen layout does not hold the 64 clients"
+import json, sys
+o = json.load(open(sys.argv[1]))
+sys.exit(0 if o["fits"] and o["max_num_seqs"] * o["dp"] >= 64 else 1)
+PY
+
 # Usage errors: exit 2.
 expect 2 estimate --model Llama-3.1-8B --gpu H100-SXM-80GB --tp 3 --isl 10 --osl 10
 expect 2 estimate --model Llama-3.1-8B --gpu H100-SXM-80GB --isl 0 --osl 10
