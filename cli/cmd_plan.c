@@ -414,6 +414,15 @@ static const struct subcmd plan_subs[] = {
 	  "needs cost per hour (on-demand price, newest), then by USD per million output\n"
 	  "tokens at that rate. Then the distinct reasons the others fail.\n"
 	  "\n"
+	  "For MoE models it also weighs the serving modes (README \"Serving modes\"):\n"
+	  "wide EP (DP attention x EP over 2-8 nodes on DeepEP with EPLB, 'wep' in the\n"
+	  "table) among the candidates, and P/D disaggregation: a prefill pool judged on\n"
+	  "TTFT (the KV transfer over the scale-out network included) and a decode pool\n"
+	  "judged on TPOT with no prefill in its steps, each its own GPU type, layout\n"
+	  "and count, their ratio from the workload; printed beside the aggregated best\n"
+	  "with its cost, both sides' commands (NIXL kv_producer / kv_consumer) and why\n"
+	  "the loser lost.\n"
+	  "\n"
 	  "  --gpus G,...       candidate GPU types (default: every GPU with an\n"
 	  "                     on-demand price; those without one are left out)\n"
 	  "  --ttft-ms N        TTFT target, queueing included (default 2000)\n"
@@ -437,7 +446,10 @@ static const struct subcmd plan_subs[] = {
 	  "                     kv_tokens, rate_rps, capacity_rps, utilization, ttft_ms,\n"
 	  "                     tpot_ms, tpot_full_ms, instances, usd_per_m_output_tokens\n"
 	  "                     (at the mean rate), vllm_args, launch: one command per\n"
-	  "                     node) and infeasible (reason, candidates)\n" },
+	  "                     node) and infeasible (reason, candidates); aggregated_usd,\n"
+	  "                     wide_ep_usd (null: none serves) and, for MoE models, disagg\n"
+	  "                     (fits, wins, usd, pd_ratio, kv_bytes_per_request,\n"
+	  "                     kv_transfer_ms, versus_aggregated, prefill, decode)\n" },
 	{ 0 },
 };
 

@@ -482,9 +482,10 @@ static struct candidate *side_candidate(const struct disagg_plan *dg, const stru
 	c->at.utilisation = s->busy;
 	c->at.capacity_rate = s->busy > 0 ? s->rate_rps / s->busy : s->rate_rps;
 	c->at.running = s->inst.max_num_seqs * s->busy;
-	c->at.ttft_s = s->ttft_s;
-	c->at.tpot_s = c->at.tpot_mean_s = c->full.tpot_s = s->tpot_s;
-	c->at.decode_step_s = s->tpot_s;
+	/* What a request sees: the prefill side's TTFT (transfer included), the decode side's TPOT. */
+	c->at.ttft_s = dg->prefill.ttft_s;
+	c->at.tpot_s = c->at.tpot_mean_s = c->full.tpot_s = dg->decode.tpot_s;
+	c->at.decode_step_s = dg->decode.tpot_s;
 	snprintf(c->reason, sizeof(c->reason), "%s", s->reason);
 	return c;
 }
