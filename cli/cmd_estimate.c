@@ -30,7 +30,7 @@ static const char estimate_usage[] =
 	"       [--offline [--requests N] | --concurrency N | --rate R]\n"
 	"       [--max-model-len N] [--gpu-memory-utilization F] [--max-num-seqs N]\n"
 	"       [--max-num-batched-tokens N] [--block-size N] [--enforce-eager]\n"
-	"       [--cross-node-tp] [--json]";
+	"       [--cross-node-tp] [--wide-ep [--no-eplb]] [--role prefill|decode] [--json]";
 
 static const char *const mode_names[] = { "offline", "concurrency", "rate" };
 
@@ -333,7 +333,8 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	double rate = 0, gmu = 0;
 	int ep = 0, offline = 0, json = 0;
 	int64_t max_seqs = 0, max_batched = 0, block = 0;
-	int eager = 0, cross_tp = 0, dp_seen = 0;
+	int eager = 0, cross_tp = 0, dp_seen = 0, wide_ep = 0, no_eplb = 0;
+	const char *role = NULL;
 	int tp_seen = 0, pp_seen = 0, ep_seen = 0, isl_seen = 0, osl_seen = 0;
 	int req_seen = 0, conc_seen = 0, rate_seen = 0, mml_seen = 0, gmu_seen = 0;
 	const struct opt opts[] = {
@@ -359,6 +360,9 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		{ "block-size", 0, OPT_INT, &block, 0 },
 		{ "enforce-eager", 0, OPT_FLAG, &eager, 0 },
 		{ "cross-node-tp", 0, OPT_FLAG, &cross_tp, 0 },
+		{ "wide-ep", 0, OPT_FLAG, &wide_ep, 0 },
+		{ "no-eplb", 0, OPT_FLAG, &no_eplb, 0 },
+		{ "role", 0, OPT_STRING, &role, 0 },
 		{ "json", 0, OPT_FLAG, &json, 0 },
 		OPT_END,
 	};
@@ -418,6 +422,26 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	}
 
+	if (role && strcmp(role, "prefill") && strcmp(role, "decode")) {
+		error("unknown --role '%s' (prefill, decode)", role);
+		return usage_error(ctx);
+	}
+	if (no_eplb && !wide_ep) {
+		error("--no-eplb goes with --wide-ep");
+		return usage_error(ctx);
+	}
+	if (wide_ep && (!dp_seen || dp < 2)) {
+		error("--wide-ep needs --dp N (N >= 2: DP attention x EP; --ep is implied)");
+		return usage_error(ctx);
+	}
+	l->role = !role ? PD_AGGREGATED : !strcmp(role, "prefill") ? PD_PREFILL : PD_DECODE;
+	if (wide_ep) {
+		/* DeepEP's low-latency kernels for decode steps, the normal ones otherwise. */
+		l->a2a = l->role == PD_DECODE ? A2A_DEEPEP_LL : A2A_DEEPEP_HT;
+		ep = 1;
+		ep_seen = 1;
+	}
+
 	t.model = model_name;
 	t.gpu = gpu_name;
 	t.engine = engine_name;
@@ -439,6 +463,8 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	l->pp = (int)pp;
 	l->dp = (int)dp;
 	l->ep = ep;
+	/* EPLB: one redundant expert slot per GPU of the expert group (instance.h). */
+	l->redundant_experts = wide_ep && !no_eplb ? (int)(dp * (tp_seen ? tp : 1)) : 0;
 	t.max_num_seqs = (int)max_seqs;
 	t.max_num_batched_tokens = (int)max_batched;
 	t.block_size = (int)block;
@@ -478,6 +504,19 @@ static const struct subcmd estimate_subs[] = {
 	  "  --ep            expert parallelism: whole experts spread over tp x dp\n"
 	  "                  GPUs (across nodes over the scale-out network)\n"
 	  "  --cross-node-tp allow tensor parallelism across nodes\n"
+	  "  --wide-ep       wide expert parallelism: DP attention x EP over the --dp\n"
+	  "                  ranks on DeepEP's all-to-all (--all2all-backend deepep_*),\n"
+	  "                  its time by EP size from DeepEP's measured bandwidths, the\n"
+	  "                  busiest rank's expert load 1.109 x the mean with EPLB's\n"
+	  "                  one redundant expert per GPU (2.564 with --no-eplb;\n"
+	  "                  TensorRT-LLM, EP32); NVIDIA GPUs with a scale-out network\n"
+	  "  --no-eplb       wide EP without EPLB's redundant experts\n"
+	  "  --role R        one side of P/D disaggregation, prefill or decode: the\n"
+	  "                  commands get --kv-transfer-config (NIXL, kv_producer /\n"
+	  "                  kv_consumer; SGLang --disaggregation-mode), wide EP on a\n"
+	  "                  decode side the low-latency kernels. The sizing and\n"
+	  "                  performance shown are the layout's; 'piqplan plan' and\n"
+	  "                  'scenario run' weigh the prefill and decode pools together\n"
 	  "  --precision P   native (the checkpoint's, default), bf16, fp8, fp4\n"
 	  "  --kv-dtype D    auto (the model dtype, default) or fp8\n"
 	  "  --engine E      engine profile: vllm (default), sglang, trtllm\n"

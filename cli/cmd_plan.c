@@ -35,7 +35,118 @@ static const char plan_usage[] =
 
 static void layout_text(const struct layout *l, char *buf, size_t n)
 {
-	snprintf(buf, n, "%d/%d/%d/%s", l->tp, l->pp, l->dp, l->ep ? "ep" : "-");
+	/* wep: wide EP, DeepEP's all-to-all with EPLB (planner/instance.h) */
+	snprintf(buf, n, "%d/%d/%d/%s", l->tp, l->pp, l->dp,
+		 l->a2a != A2A_ALLGATHER ? "wep" : l->ep ? "ep" : "-");
+}
+
+/* One side of a disaggregated layout: "8 x H200-SXM-141GB tp 8" ... */
+static void side_text(const struct disagg_side *s, const struct plan_gpu *gpus, char *buf,
+		      size_t n)
+{
+	char lay[32];
+	layout_text(&s->inst.layout, lay, sizeof(lay));
+	snprintf(buf, n, "%lld x %s %s %s (%d GPUs each)", (long long)s->instances[0],
+		 gpus[s->gpu].spec.id, lay, precision_name(s->inst.layout.precision), s->inst.gpus);
+}
+
+static cJSON *side_json(const struct disagg_side *s, const struct workload_plan *w)
+{
+	const struct layout *l = &s->inst.layout;
+	cJSON *x = cJSON_CreateObject();
+	cJSON_AddStringToObject(x, "gpu", w->gpus[s->gpu].spec.id);
+	cJSON_AddNumberToObject(x, "tp", l->tp);
+	cJSON_AddNumberToObject(x, "pp", l->pp);
+	cJSON_AddNumberToObject(x, "dp", l->dp);
+	cJSON_AddBoolToObject(x, "ep", l->ep);
+	cJSON_AddBoolToObject(x, "wide_ep", l->a2a != A2A_ALLGATHER);
+	cJSON_AddStringToObject(x, "precision", precision_name(l->precision));
+	cJSON_AddNumberToObject(x, "gpus", s->inst.gpus);
+	cJSON_AddNumberToObject(x, "nodes", s->inst.nodes);
+	cJSON_AddNumberToObject(x, "instances", (double)s->instances[0]);
+	cJSON_AddNumberToObject(x, "max_num_seqs", s->inst.max_num_seqs);
+	cJSON_AddNumberToObject(x, "rate_rps", s->rate_rps);
+	cJSON_AddNumberToObject(x, "utilization", s->busy);
+	if (l->role == PD_PREFILL)
+		cJSON_AddNumberToObject(x, "ttft_ms", s->ttft_s * 1e3);
+	else
+		cJSON_AddNumberToObject(x, "tpot_ms", s->tpot_s * 1e3);
+	cJSON_AddNumberToObject(x, "usd_per_hour", s->usd_per_hour);
+	struct launch_lines launch;
+	launch_lines_alloc(&s->inst, &w->arch, w->model_id, w->engine.id, &launch);
+	cJSON *cmds = cJSON_AddArrayToObject(x, "launch");
+	for (int n = 0; n < launch.n; n++) {
+		cJSON *y = cJSON_CreateObject();
+		cJSON_AddNumberToObject(y, "node", n);
+		cJSON_AddStringToObject(y, "engine", launch.engine);
+		cJSON_AddStringToObject(y, "command", launch.line[n]);
+		cJSON_AddItemToArray(cmds, y);
+	}
+	launch_lines_free(&launch);
+	return x;
+}
+
+/* The best fitting wide-EP candidate, or NULL. */
+static const struct candidate *best_wide_ep(const struct workload_plan *w)
+{
+	for (int i = 0; i < w->ncands; i++)
+		if (w->cands[i].fits && w->cands[i].inst.layout.a2a != A2A_ALLGATHER)
+			return &w->cands[i];
+	return NULL;
+}
+
+/* The serving modes side by side: aggregated, wide EP, disaggregated. */
+static void print_modes(const struct workload_plan *w)
+{
+	const struct candidate *agg = w->nfit > 0 ? &w->cands[0] : NULL;
+	const struct candidate *wide = best_wide_ep(w);
+	const struct disagg_plan *dg = &w->disagg;
+	char a[160], b[160], words[400];
+
+	if (!dg->tried && !wide)
+		return;
+	tprintf("\nserving modes (cost of the demand for the quarter):\n");
+	if (agg) {
+		layout_text(&agg->inst.layout, a, sizeof(a));
+		tprintf("  %-12s %lld x %s %s (%d GPUs each): %.0f USD\n", "aggregated",
+			(long long)agg->instances[0], w->gpus[agg->gpu].spec.id, a, agg->inst.gpus,
+			agg->total_usd);
+	}
+	if (wide) {
+		layout_text(&wide->inst.layout, a, sizeof(a));
+		tprintf("  %-12s %lld x %s %s (%d GPUs, %d nodes each, DeepEP + EPLB): %.0f USD%s\n",
+			"wide EP", (long long)wide->instances[0], w->gpus[wide->gpu].spec.id, a,
+			wide->inst.gpus, wide->inst.nodes, wide->total_usd,
+			wide == agg ? " (chosen)" : "");
+	} else if (w->arch.experts > 0) {
+		tprintf("  %-12s no wide-EP candidate meets the SLOs\n", "wide EP");
+	}
+	if (!dg->tried)
+		return;
+	plan_mode_words(dg, agg, 0, words, sizeof(words));
+	if (!dg->fits) {
+		tprintf("  %-12s %s\n", "disagg", words);
+		return;
+	}
+	side_text(&dg->prefill, w->gpus, a, sizeof(a));
+	side_text(&dg->decode, w->gpus, b, sizeof(b));
+	tprintf("  %-12s prefill %s + decode %s: %.0f USD\n", "disagg", a, b, dg->total_usd);
+	tprintf("  %-12s P:D %.2f prefill per decode instance (rates %.3g and %.3g req/s); KV %.1f "
+		"MB per request (%.0f B a prompt token) in %.1f ms; TTFT %.0f ms, TPOT %.1f ms\n", "",
+		dg->pd_ratio, dg->prefill.rate_rps, dg->decode.rate_rps,
+		dg->kv_bytes_per_request / 1e6, w->pool.isl > 0 ? dg->kv_bytes_per_request /
+		w->pool.isl : 0, dg->transfer_s * 1e3, dg->prefill.ttft_s * 1e3,
+		dg->decode.tpot_s * 1e3);
+	tprintf("  %-12s %s\n", "", words);
+	for (int side = 0; side < 2; side++) {
+		struct launch_lines launch;
+		const struct disagg_side *s = side ? &dg->decode : &dg->prefill;
+		launch_lines_alloc(&s->inst, &w->arch, w->model_id, w->engine.id, &launch);
+		for (int n = 0; n < launch.n; n++)
+			tprintf("  %-12s %s node %d: %s\n", "", side ? "decode" : "prefill", n,
+				launch.line[n]);
+		launch_lines_free(&launch);
+	}
 }
 
 static int plan_run(struct ctx *ctx, int argc, char **argv)
@@ -143,6 +254,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddNumberToObject(x, "pp", l->pp);
 			cJSON_AddNumberToObject(x, "dp", l->dp);
 			cJSON_AddBoolToObject(x, "ep", l->ep);
+			cJSON_AddBoolToObject(x, "wide_ep", l->a2a != A2A_ALLGATHER);
 			cJSON_AddStringToObject(x, "precision", precision_name(l->precision));
 			cJSON_AddNumberToObject(x, "gpus", k->inst.gpus);
 			cJSON_AddNumberToObject(x, "max_model_len", (double)k->inst.max_model_len);
@@ -187,6 +299,33 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			launch_lines_free(&launch);
 			cJSON_AddItemToArray(arr, x);
 		}
+		if (w.disagg.tried) {
+			cJSON *dj = cJSON_AddObjectToObject(o, "disagg");
+			char words[400];
+			plan_mode_words(&w.disagg, nfit > 0 ? &c[0] : NULL, 0, words, sizeof(words));
+			cJSON_AddBoolToObject(dj, "fits", w.disagg.fits);
+			cJSON_AddBoolToObject(dj, "wins", w.disagg.fits && (nfit == 0 ||
+						 w.disagg.total_usd < c[0].total_usd));
+			cJSON_AddStringToObject(dj, "reason", w.disagg.reason);
+			cJSON_AddStringToObject(dj, "versus_aggregated", words);
+			cJSON_AddNumberToObject(dj, "candidates", (double)w.disagg.candidates);
+			if (w.disagg.fits) {
+				cJSON_AddNumberToObject(dj, "usd", w.disagg.total_usd);
+				cJSON_AddNumberToObject(dj, "pd_ratio", w.disagg.pd_ratio);
+				cJSON_AddNumberToObject(dj, "kv_bytes_per_request",
+							w.disagg.kv_bytes_per_request);
+				cJSON_AddNumberToObject(dj, "kv_transfer_ms", w.disagg.transfer_s * 1e3);
+				cJSON_AddItemToObject(dj, "prefill", side_json(&w.disagg.prefill, &w));
+				cJSON_AddItemToObject(dj, "decode", side_json(&w.disagg.decode, &w));
+			}
+		}
+		if (nfit > 0)
+			cJSON_AddNumberToObject(o, "aggregated_usd", c[0].total_usd);
+		const struct candidate *wide = best_wide_ep(&w);
+		if (wide)
+			cJSON_AddNumberToObject(o, "wide_ep_usd", wide->total_usd);
+		else
+			cJSON_AddNullToObject(o, "wide_ep_usd");
 		cJSON *inf = cJSON_AddArrayToObject(o, "infeasible");
 		for (int i = 0; i < nrc; i++) {
 			cJSON *x = cJSON_CreateObject();
@@ -248,6 +387,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 				"to the chat TTFT; 'piqplan scenario run' isolates long requests in a "
 				"pool of their own SLO class)\n", (long long)pool->longest_tokens);
 		}
+		print_modes(&w);
 		if (nrc > 0) {
 			tprintf("\ninfeasible (%d):\n", ncand - nfit);
 			for (int i = 0; i < nrc; i++)
@@ -274,6 +414,15 @@ static const struct subcmd plan_subs[] = {
 	  "needs cost per hour (on-demand price, newest), then by USD per million output\n"
 	  "tokens at that rate. Then the distinct reasons the others fail.\n"
 	  "\n"
+	  "For MoE models it also weighs the serving modes (README \"Serving modes\"):\n"
+	  "wide EP (DP attention x EP over 2-8 nodes on DeepEP with EPLB, 'wep' in the\n"
+	  "table) among the candidates, and P/D disaggregation: a prefill pool judged on\n"
+	  "TTFT (the KV transfer over the scale-out network included) and a decode pool\n"
+	  "judged on TPOT with no prefill in its steps, each its own GPU type, layout\n"
+	  "and count, their ratio from the workload; printed beside the aggregated best\n"
+	  "with its cost, both sides' commands (NIXL kv_producer / kv_consumer) and why\n"
+	  "the loser lost.\n"
+	  "\n"
 	  "  --gpus G,...       candidate GPU types (default: every GPU with an\n"
 	  "                     on-demand price; those without one are left out)\n"
 	  "  --ttft-ms N        TTFT target, queueing included (default 2000)\n"
@@ -297,7 +446,10 @@ static const struct subcmd plan_subs[] = {
 	  "                     kv_tokens, rate_rps, capacity_rps, utilization, ttft_ms,\n"
 	  "                     tpot_ms, tpot_full_ms, instances, usd_per_m_output_tokens\n"
 	  "                     (at the mean rate), vllm_args, launch: one command per\n"
-	  "                     node) and infeasible (reason, candidates)\n" },
+	  "                     node) and infeasible (reason, candidates); aggregated_usd,\n"
+	  "                     wide_ep_usd (null: none serves) and, for MoE models, disagg\n"
+	  "                     (fits, wins, usd, pd_ratio, kv_bytes_per_request,\n"
+	  "                     kv_transfer_ms, versus_aggregated, prefill, decode)\n" },
 	{ 0 },
 };
 

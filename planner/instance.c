@@ -274,6 +274,50 @@ int instance_max_expert_group(const struct gpu_spec *g)
 }
 
 /*
+ * Wide EP (DeepEP all-to-all, EPLB) and the roles of a disaggregated pair:
+ * DeepEP needs expert parallelism over DP ranks (vLLM: --all2all-backend
+ * deepep_* with --enable-expert-parallel and DP attention, docs
+ * serving/expert_parallel_deployment), and runs over NVSHMEM on NVIDIA
+ * GPUs (deepseek-ai/DeepEP README: Hopper and later; ROCm has its own MoRI
+ * kernels, which piqplan does not model); EPLB's redundant experts need
+ * EP. Pipeline parallelism is left out of both (piqplan models DP x EP
+ * with PP 1 there).
+ */
+static int wide_ep_refused(const struct model_arch *m, const struct gpu_spec *g,
+			   const struct layout *l, char *why, size_t n)
+{
+	if (l->role != PD_AGGREGATED && l->role != PD_PREFILL && l->role != PD_DECODE) {
+		snprintf(why, n, "unknown serving role %d", (int)l->role);
+		return 1;
+	}
+	if (l->a2a != A2A_ALLGATHER && l->a2a != A2A_DEEPEP_HT && l->a2a != A2A_DEEPEP_LL) {
+		snprintf(why, n, "unknown all-to-all backend %d", (int)l->a2a);
+		return 1;
+	}
+	if (l->redundant_experts < 0 || l->redundant_experts > 4096) {
+		snprintf(why, n, "redundant experts %d (0 to 4,096)", l->redundant_experts);
+		return 1;
+	}
+	if (l->a2a == A2A_ALLGATHER && l->redundant_experts == 0)
+		return 0;
+	if (m->experts == 0 || !l->ep || l->dp < 2) {
+		snprintf(why, n, "wide EP (DeepEP all-to-all, EPLB) needs a MoE model with expert "
+			 "parallelism over data-parallel ranks (--ep, dp >= 2)");
+		return 1;
+	}
+	if (l->a2a != A2A_ALLGATHER && strcmp(g->vendor, "nvidia")) {
+		snprintf(why, n, "DeepEP runs on NVIDIA GPUs (NVSHMEM); %s is %s", g->id,
+			 g->vendor[0] ? g->vendor : "not known to be NVIDIA");
+		return 1;
+	}
+	if (l->pp > 1) {
+		snprintf(why, n, "wide EP is planned with pp 1 (DP attention x EP)");
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * Why vLLM would not start this layout at all, before any memory
  * arithmetic; 0 if it would. The rules and where vLLM enforces them:
  * config/model.py verify_with_parallel_config (heads / TP, EP needs
@@ -374,7 +418,7 @@ static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
 		snprintf(why, n, "pp %d exceeds the %d layers", l->pp, m->layers);
 		return 1;
 	}
-	return 0;
+	return wide_ep_refused(m, g, l, why, n);
 }
 
 /*
@@ -439,7 +483,9 @@ static void fill_perf(const struct model_arch *m, const struct model_params *p,
 	/* The embedding is a row gather (negligible); the LM head a full read. */
 	q->dense_bytes = (w->attention + w->mixers + w->dense_mlp + w->shared_experts +
 			  lm_head_bytes) / tp + w->indexer + w->router + w->norms;
-	q->routed_bytes = w->routed_experts / expert_shards;
+	/* EPLB's redundant slots: (E + R) / E of the routed weights over the group. */
+	double slots = m->experts > 0 ? (double)(m->experts + l->redundant_experts) / m->experts : 1;
+	q->routed_bytes = w->routed_experts * slots / expert_shards;
 	q->dense_flops_per_token = 2.0 * ((double)(p->attention + p->mixers + p->dense_mlp +
 				   p->shared_experts) + lm_head_params) / tp +
 				   2.0 * (double)(p->router + p->indexer);
@@ -474,6 +520,10 @@ static void fill_perf(const struct model_arch *m, const struct model_params *p,
 	 * tokens meet in each MoE layer: the experts see the union batch.
 	 */
 	q->moe_tokens_scale = l->dp;
+	q->expert_imbalance = 1;
+	if (l->a2a != A2A_ALLGATHER)
+		q->expert_imbalance = l->redundant_experts > 0 ? EP_IMBALANCE_EPLB
+							       : EP_IMBALANCE_NO_EPLB;
 
 	q->peak_dense_flops = linear_peak(g, format_of(m, l->precision, 0), &wo);
 	if (m->experts > 0)
@@ -566,6 +616,7 @@ static int size_vllm(const struct model_arch *m, const struct gpu_spec *g,
 	mi.pp = l->pp;
 	mi.dp = l->dp;
 	mi.ep = l->ep;
+	mi.redundant_experts = l->redundant_experts;
 	mi.precision = l->precision;
 	mi.kv_elem_bytes = kv_bytes;
 	mi.gpu_memory_utilization = out->gpu_memory_utilization;
@@ -667,7 +718,9 @@ static int size_flat(const struct model_arch *m, const struct gpu_spec *g,
 		       fmax(w.embedding, w.lm_head > 0 ? w.lm_head : w.embedding) / tp;
 	out->weights_bytes_per_gpu = f * ((w.attention + w.mixers + w.dense_mlp +
 					   w.shared_experts) / tp + w.indexer + w.router +
-					  w.norms + w.routed_experts / ((double)tp * l->dp)) + vocab;
+					  w.norms + w.routed_experts * (m->experts > 0 ?
+					  (double)(m->experts + l->redundant_experts) / m->experts : 1) /
+					  ((double)tp * l->dp)) + vocab;
 	out->memory_bytes = g->memory_torch_bytes > 0 ? g->memory_torch_bytes : g->memory_bytes;
 	out->activation_bytes = out->max_num_batched_tokens * (out->moe ?
 		e->activation_bytes_per_token_moe : e->activation_bytes_per_token_dense);
@@ -791,6 +844,9 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 			 lay.dp, lay.ep);
 	comm_layout_model(&out->comm, m->layers, m->dense_layers, m->moe_layers, m->hidden,
 			  m->experts, out->perf.act_bytes);
+	if (lay.a2a != A2A_ALLGATHER)
+		comm_layout_a2a(&out->comm, (int)lay.a2a, m->experts_per_token,
+				out->perf.expert_imbalance);
 
 	/* Engine defaults that depend on the GPU. */
 	int large = gpu_is_large(g, e);
@@ -925,9 +981,10 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 	double mem[3], cmp[3];
 	mem[0] = q->dense_bytes / bw;
 	cmp[0] = tokens * q->dense_flops_per_token / (q->peak_dense_flops * fe);
-	mem[1] = q->experts > 0 ? q->routed_bytes * touched / (q->hbm_bw * pa->moe_bw_efficiency) :
-				  0.0;
-	cmp[1] = q->experts > 0 ? tokens * q->routed_flops_per_token /
+	/* The busiest EP rank's expert work sets the layer's time (wide EP: imbalance > 1). */
+	mem[1] = q->experts > 0 ? q->routed_bytes * touched * fmin(q->expert_imbalance, 1 / touched) /
+				  (q->hbm_bw * pa->moe_bw_efficiency) : 0.0;
+	cmp[1] = q->experts > 0 ? tokens * q->routed_flops_per_token * q->expert_imbalance /
 				  (q->peak_routed_flops * fe) : 0.0;
 	mem[2] = kv / (q->hbm_bw * kve);
 	cmp[2] = attn / (q->peak_attn_flops * ae);
@@ -1016,6 +1073,12 @@ static double prefill_batch_s(const struct instance *in, double prompts, double 
 double instance_prefill_s(const struct instance *in, double s)
 {
 	return prefill_batch_s(in, 1, s);
+}
+
+double instance_prefill_chunk_s(const struct instance *in, double keys)
+{
+	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
+	return pass_time(in, 0, 0, budget, keys, NULL) + in->perf.p.step_overhead_s;
 }
 
 /*

@@ -121,6 +121,26 @@ struct engine_profile {
 	int nprofiles;
 };
 
+/*
+ * The MoE layers' exchange across DP ranks: vLLM's default
+ * (allgather_reducescatter: every rank gathers every token), or DeepEP's
+ * all-to-all (each token goes only to the ranks of its experts; "normal"
+ * kernels for batches of prompt tokens, "low-latency" ones for decode
+ * steps), what wide expert parallelism across nodes runs on.
+ */
+enum a2a_backend {
+	A2A_ALLGATHER,		/* --all2all-backend allgather_reducescatter (vLLM's default) */
+	A2A_DEEPEP_HT,		/* deepep_high_throughput: DeepEP normal kernels */
+	A2A_DEEPEP_LL,		/* deepep_low_latency: DeepEP low-latency kernels */
+};
+
+/* What an instance serves: both phases, or one side of a P/D-disaggregated pair. */
+enum pd_role {
+	PD_AGGREGATED,		/* prefill and decode in one engine (chunked prefill) */
+	PD_PREFILL,		/* prefill only; the KV goes to a decode instance (kv_producer) */
+	PD_DECODE,		/* decode only, from a transferred KV (kv_consumer) */
+};
+
 /* How an instance is laid out. */
 struct layout {
 	int tp;			/* tensor parallel, power of two, within one NVLink domain */
@@ -129,7 +149,20 @@ struct layout {
 	int ep;			/* 1: --enable-expert-parallel: routed experts over tp*dp */
 	enum precision precision;
 	int kv_elem_bytes;	/* 2: KV in the model dtype (bf16); 1: fp8 KV cache */
+	enum a2a_backend a2a;	/* the MoE exchange (A2A_ALLGATHER unless wide EP) */
+	int redundant_experts;	/* EPLB: extra expert slots over the group (0: no EPLB) */
+	enum pd_role role;	/* PD_AGGREGATED unless one side of a disaggregated pair */
 };
+
+/*
+ * Expert load imbalance under wide EP: tokens the hottest EP rank receives
+ * over the mean, DeepSeek-R1 at EP32 (TensorRT-LLM blog4 "Scaling Expert
+ * Parallelism", Table 1 @1d263f15: imbalance ratio (max - mean) / mean
+ * 1.564 without EPLB, 0.109 with EPLB and one redundant expert slot per
+ * rank, 9 slots at EP32). The busiest rank sets the MoE layer's time.
+ */
+#define EP_IMBALANCE_NO_EPLB 2.564
+#define EP_IMBALANCE_EPLB 1.109
 
 /* What the caller asks of the instance's configuration. */
 struct instance_request {
@@ -180,6 +213,8 @@ struct instance_perf {
 	double alpha_s;
 	int layers, moe_layers, hidden;
 	int act_bytes;			/* bytes per activation on the wire (fp8: 1) */
+	double expert_imbalance;	/* busiest EP rank's expert work over the mean (1: even;
+					 * wide EP: EP_IMBALANCE_*) */
 };
 
 /*
@@ -338,6 +373,15 @@ double instance_lockstep_prefill_tokens(const struct instance *in, double r, dou
 
 /* Prefill of one prompt of s tokens alone (chunked by max_num_batched_tokens). */
 double instance_prefill_s(const struct instance *in, double s);
+
+/*
+ * One DP rank's step over a full chunk of prompt tokens (max_num_batched_tokens
+ * of them, from prompts whose tokens attend `keys` keys on average): seconds,
+ * the engine's step overhead included. A prefill-only instance (P/D
+ * disaggregation) works in such steps under load, so its token rate per
+ * rank is max_num_batched_tokens / this.
+ */
+double instance_prefill_chunk_s(const struct instance *in, double keys);
 
 /*
  * Steady-state TPOT with chunked prefill: n sequences decoding, each new

@@ -93,6 +93,57 @@ static int ranks_per_node(const struct instance *in)
 	return r > 0 ? r : 1;
 }
 
+/*
+ * Wide EP and P/D disaggregation, as vLLM takes them (every flag in
+ * seeds/vllm_args.csv): DeepEP through --all2all-backend (deepep_high_throughput
+ * for prefill batches, deepep_low_latency for decode steps; docs
+ * serving/expert_parallel_deployment), EPLB's redundant experts through
+ * --enable-eplb and --eplb-config (EPLBConfig.num_redundant_experts), and the
+ * KV transfer through NIXL: kv_producer on a prefill instance, kv_consumer on
+ * a decode one, as docs/features/nixl_connector_usage.md @026c83f9 writes
+ * its multi-instance set-up (a proxy in front routes each request to both).
+ */
+static int vllm_mode_words(const struct layout *l, struct launch_cmd *c)
+{
+	int r = 0;
+	if (l->a2a == A2A_DEEPEP_HT || l->a2a == A2A_DEEPEP_LL)
+		r |= word(c, 0, "--all2all-backend") |
+		     word(c, 0, l->a2a == A2A_DEEPEP_LL ? "deepep_low_latency" :
+			  "deepep_high_throughput");
+	if (l->redundant_experts > 0)
+		r |= word(c, 0, "--enable-eplb") | word(c, 0, "--eplb-config") |
+		     word(c, 0, "{\"num_redundant_experts\":%d}", l->redundant_experts);
+	if (l->role == PD_PREFILL || l->role == PD_DECODE)
+		r |= word(c, 0, "--kv-transfer-config") |
+		     word(c, 0, "{\"kv_connector\":\"NixlConnector\",\"kv_role\":\"%s\"}",
+			  l->role == PD_PREFILL ? "kv_producer" : "kv_consumer");
+	return r;
+}
+
+/*
+ * The same in SGLang (seeds/sglang_args.csv, docs advanced_features/
+ * server_arguments.md): --moe-a2a-backend deepep with --deepep-mode normal
+ * or low_latency, --enable-eplb with --ep-num-redundant-experts, and
+ * --disaggregation-mode prefill|decode over NIXL
+ * (--disaggregation-transfer-backend nixl; SGLang's default is Mooncake).
+ */
+static int sglang_mode_words(const struct layout *l, struct launch_cmd *c)
+{
+	int r = 0;
+	if (l->a2a == A2A_DEEPEP_HT || l->a2a == A2A_DEEPEP_LL)
+		r |= word(c, 0, "--moe-a2a-backend") | word(c, 0, "deepep") |
+		     word(c, 0, "--deepep-mode") |
+		     word(c, 0, l->a2a == A2A_DEEPEP_LL ? "low_latency" : "normal");
+	if (l->redundant_experts > 0)
+		r |= word(c, 0, "--enable-eplb") | word(c, 0, "--ep-num-redundant-experts") |
+		     word(c, 0, "%d", l->redundant_experts);
+	if (l->role == PD_PREFILL || l->role == PD_DECODE)
+		r |= word(c, 0, "--disaggregation-mode") |
+		     word(c, 0, l->role == PD_PREFILL ? "prefill" : "decode") |
+		     word(c, 0, "--disaggregation-transfer-backend") | word(c, 0, "nixl");
+	return r;
+}
+
 static int vllm_words(const struct instance *in, const struct model_arch *m,
 		      const char *model_id, int node, struct launch_cmd *c)
 {
@@ -131,6 +182,7 @@ static int vllm_words(const struct instance *in, const struct model_arch *m,
 	}
 	if (l->ep)
 		r |= word(c, 0, "--enable-expert-parallel");
+	r |= vllm_mode_words(l, c);
 	if (in->online_fp8)
 		r |= word(c, 0, "--quantization") | word(c, 0, "fp8");
 	if (l->kv_elem_bytes == 1)
@@ -182,6 +234,7 @@ static int sglang_words(const struct instance *in, const struct model_arch *m,
 		r |= word(c, 0, "--enable-dp-attention");
 	if (l->ep)
 		r |= word(c, 0, "--ep-size") | word(c, 0, "%d", l->tp * l->dp);
+	r |= sglang_mode_words(l, c);
 	if (in->online_fp8)
 		r |= word(c, 0, "--quantization") | word(c, 0, "fp8");
 	if (l->kv_elem_bytes == 1)

@@ -216,7 +216,8 @@ static double stage_weights(const struct mem_input *in, int first, int count, in
 			shard = (double)tp * in->dp;
 		double b = module_bytes(&w, (enum module)g) * have[g] / total[g] / shard;
 		if (g == MOD_ROUTED)
-			b *= mxfp4_padding(in);
+			b *= mxfp4_padding(in) * (m->experts > 0 ? (double)(m->experts +
+			     in->redundant_experts) / m->experts : 1);
 		bytes += b;
 	}
 

@@ -46,6 +46,7 @@ struct mem_input {
 	const struct gpu_spec *g;
 	struct vllm_version version;
 	int tp, pp, dp, ep;
+	int redundant_experts;		/* EPLB's extra expert slots over the group (0: none) */
 	enum precision precision;	/* how the weights are stored (PREC_FP8: online fp8) */
 	int kv_elem_bytes;		/* 2 or 1 (fp8 KV) */
 	double gpu_memory_utilization;

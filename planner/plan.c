@@ -310,17 +310,41 @@ struct layout_set {
 	int n;
 };
 
-static void add_layout(struct layout_set *s, int tp, int pp, int dp, int ep, enum precision p)
+static struct layout *add_layout(struct layout_set *s, int tp, int pp, int dp, int ep,
+				 enum precision p)
 {
 	if (s->n >= (int)(sizeof(s->l) / sizeof(s->l[0])))
-		return;
+		return NULL;
 	struct layout *l = &s->l[s->n++];
+	memset(l, 0, sizeof(*l));
 	l->tp = tp;
 	l->pp = pp;
 	l->dp = dp;
 	l->ep = ep;
 	l->precision = p;
 	l->kv_elem_bytes = 2;
+	return l;
+}
+
+/*
+ * Wide EP candidates on g: DP attention x EP over 2 to 8 whole nodes (EP16,
+ * EP32, EP64 on 8-GPU nodes), DeepEP's all-to-all and EPLB with one
+ * redundant expert slot per rank (what TensorRT-LLM measured its 1.109
+ * imbalance with, instance.h). Only where DeepEP runs (NVIDIA, a scale-out
+ * network) and the group fits the experts. tp 1: attention is data-parallel,
+ * as DeepSeek and SGLang deploy it (notes/perf.md section 2).
+ */
+int plan_wide_ep_groups(const struct model_arch *m, const struct gpu_spec *g, int groups[],
+			int max)
+{
+	int node = comm_node_gpus(g), n = 0;
+	if (!m->experts || g->scaleout_bytes_per_s <= 0 || strcmp(g->vendor, "nvidia") ||
+	    g->not_vllm_served)
+		return 0;
+	for (int nodes = 2; nodes <= 8 && n < max; nodes *= 2)
+		if (node * nodes <= m->experts && node * nodes > instance_max_tp(g))
+			groups[n++] = node * nodes;
+	return n;
 }
 
 /*
@@ -348,6 +372,15 @@ static void layouts_for(const struct model_arch *m, const struct gpu_spec *g,
 					if (tp * dp > 1)
 						add_layout(s, tp, pp, dp, 1, precs[pi]);
 			}
+	int groups[4], ng = plan_wide_ep_groups(m, g, groups, 4);
+	for (int pi = 0; pi < nprec; pi++)
+		for (int i = 0; i < ng; i++) {
+			struct layout *l = add_layout(s, 1, 1, groups[i], 1, precs[pi]);
+			if (l) {
+				l->a2a = A2A_DEEPEP_HT;
+				l->redundant_experts = groups[i];
+			}
+		}
 }
 
 int plan_candidate_count(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
@@ -479,6 +512,7 @@ static void pp_rule(struct candidate *c, int n, const struct pool_traffic *t)
 			const struct layout *b = &c[j].inst.layout;
 			if (c[j].gpu != c[i].gpu || b->tp != 2 * a->tp || b->pp * 2 != a->pp ||
 			    b->dp != a->dp || b->ep != a->ep || b->precision != a->precision ||
+			    b->a2a != a->a2a ||
 			    !c[j].inst.fits || c[j].inst.max_num_seqs < 1)
 				continue;
 			struct shapes x, y;
@@ -582,6 +616,29 @@ static void keep_alt(struct plan_decision *d, int k, const struct pool_traffic *
 		snprintf(d->alt[k].reason, sizeof(d->alt[k].reason), "no candidate");
 }
 
+/*
+ * Weigh P/D disaggregation against each decided pool's best aggregated
+ * candidate (MoE models only: there the modes move GPU counts most, and
+ * dense plans stay as fast as they were). 0, or -1 out of memory (d freed).
+ */
+static int plan_disagg(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
+		       const struct engine_profile *e, const struct plan_params *p,
+		       struct plan_decision *d)
+{
+	if (!m->experts || p->no_disagg)
+		return 0;
+	for (int k = 0; k < d->npools; k++) {
+		if (disagg_pool(m, gpus, ngpus, e, &d->pool[k], p, &d->disagg[k])) {
+			plan_decision_free(d);
+			return -1;
+		}
+		d->candidates += d->disagg[k].candidates;
+		double agg = best_cost(d->cands[k], d->ncands[k]);
+		d->disagg_wins[k] = d->disagg[k].fits && d->disagg[k].total_usd < agg;
+	}
+	return 0;
+}
+
 int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
 		const struct engine_profile *e, const struct plan_workload *w, int nw,
 		int64_t long_context, const struct plan_params *p, struct plan_decision *d)
@@ -659,7 +716,7 @@ int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngp
 		d->alt_pools = 1;
 		keep_alt(d, 0, &shared_t[0], shared, nshared);
 		free(shared);
-		return 0;
+		return plan_disagg(m, gpus, ngpus, e, p, d);
 	}
 	if (d->threshold) {
 		d->alt_pools = 2;
@@ -672,5 +729,40 @@ int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngp
 	d->pool[0] = shared_t[0];
 	d->cands[0] = shared;
 	d->ncands[0] = nshared;
-	return 0;
+	return plan_disagg(m, gpus, ngpus, e, p, d);
+}
+
+void plan_mode_words(const struct disagg_plan *dg, const struct candidate *agg, int q,
+		     char *buf, size_t n)
+{
+	int have_agg = agg && agg->fits;
+	if (!dg->tried) {
+		snprintf(buf, n, "disaggregation not tried");
+		return;
+	}
+	if (!dg->fits) {
+		snprintf(buf, n, "disaggregated cannot serve: %s", dg->reason);
+		return;
+	}
+	long long pg = (long long)(dg->prefill.instances[q] * dg->prefill.inst.gpus);
+	long long dgpus = (long long)(dg->decode.instances[q] * dg->decode.inst.gpus);
+	if (!have_agg) {
+		snprintf(buf, n, "disaggregated serves where no aggregated candidate does: %lld "
+			 "prefill x %d + %lld decode x %d GPUs",
+			 (long long)dg->prefill.instances[q], dg->prefill.inst.gpus,
+			 (long long)dg->decode.instances[q], dg->decode.inst.gpus);
+		return;
+	}
+	long long ag = (long long)(agg->instances[q] * agg->inst.gpus);
+	int dis_wins = dg->total_usd < agg->total_usd;
+	double lo = dis_wins ? dg->total_usd : agg->total_usd;
+	double hi = dis_wins ? agg->total_usd : dg->total_usd;
+	snprintf(buf, n, "%s costs %.0f%% more (%.0f vs %.0f USD): %lld prefill x %d + %lld "
+		 "decode x %d GPUs (%lld) against %lld aggregated x %d (%lld)%s",
+		 dis_wins ? "aggregated" : "disaggregated", lo > 0 ? 100 * (hi / lo - 1) : 100.0,
+		 hi, lo, (long long)dg->prefill.instances[q], dg->prefill.inst.gpus,
+		 (long long)dg->decode.instances[q], dg->decode.inst.gpus, pg + dgpus,
+		 (long long)agg->instances[q], agg->inst.gpus, ag,
+		 !dis_wins && dg->prefill.instances[q] == 1 && dg->decode.instances[q] == 1 ?
+		 "; one instance of each side holds more than the demand needs" : "");
 }

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "disagg.h"
 #include "instance.h"
 #include "slo.h"
 #include "workload.h"
@@ -68,6 +69,7 @@ struct plan_params {
 	int quarters;			/* <= PLAN_MAX_QUARTERS */
 	int allow_fp8;			/* try --quantization fp8 on GPUs with FP8 */
 	int64_t max_model_len;		/* every pool's max_model_len at most this; 0: no cap */
+	int no_disagg;			/* 1: do not weigh P/D disaggregation (plan_decide) */
 };
 
 /* One evaluated candidate. */
@@ -107,6 +109,15 @@ double plan_gpu_quarter_usd(const struct plan_gpu *g, int q, int quarter_index, 
 int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
 	      const struct engine_profile *e, const struct pool_traffic *t,
 	      const struct plan_params *p, struct candidate **out);
+
+/*
+ * Expert groups (GPUs: tp 1 x dp) wide EP is tried with on g: 2, 4 and 8
+ * whole nodes, at most the model's experts; none without a scale-out
+ * network, on a GPU DeepEP does not run on (not NVIDIA), or for a dense
+ * model. Returns how many were written (at most max).
+ */
+int plan_wide_ep_groups(const struct model_arch *m, const struct gpu_spec *g, int groups[],
+			int max);
 
 /* Number of candidates plan_pool evaluates for this model and these GPUs. */
 int plan_candidate_count(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
@@ -163,6 +174,14 @@ struct plan_decision {
 	int alt_pools;
 	struct pool_traffic alt_pool[2];
 	struct candidate alt[2];
+	/*
+	 * Each pool served P/D-disaggregated instead (MoE models, GPU types with a
+	 * scale-out network; disagg.h): disagg[k].tried 0 when not tried, and
+	 * disagg_wins[k] 1 when it costs less over the horizon than the pool's
+	 * best aggregated candidate (which then is the alternative that lost).
+	 */
+	struct disagg_plan disagg[2];
+	int disagg_wins[2];
 };
 
 /*
@@ -179,6 +198,16 @@ int plan_decide(const struct model_arch *m, const struct plan_gpu *gpus, int ngp
 		const struct engine_profile *e, const struct plan_workload *w, int nw,
 		int64_t long_context, const struct plan_params *p, struct plan_decision *d);
 void plan_decision_free(struct plan_decision *d);
+
+/*
+ * Why the loser of disaggregated vs aggregated serving lost, in words, at
+ * quarter q of the horizon: "disaggregated costs 68% more (12,345 vs 7,345
+ * USD): 2 prefill x 8 + 1 decode x 8 GPUs against 1 x 8" (or the other
+ * way round); what dg->reason says when it could not serve at all. agg
+ * NULL or not fitting: only the disaggregated side. Writes at most n bytes.
+ */
+void plan_mode_words(const struct disagg_plan *dg, const struct candidate *agg, int q,
+		     char *buf, size_t n);
 
 /*
  * max_model_len for a pool: tokens rounded up to a multiple of 1,024

@@ -8,6 +8,7 @@
 #include "schema/load.h"
 #include "schema/lookup.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,9 +21,39 @@ struct trial {
 	struct load_point lp;
 };
 
+/*
+ * A decode-only instance (P/D disaggregation's decode side) under a closed
+ * loop: its KV arrives transferred, so no prefill rides in its steps; the
+ * running batch per rank is the clients' share up to what it holds, TPOT
+ * one decode step at the mean context (planner/disagg.h).
+ */
+static void decode_only(const struct instance *in, const struct estimate_request *t,
+			struct load_point *lp)
+{
+	double dp = in->layout.dp, cap = instance_max_running(in, t->isl, t->osl);
+	double n = fmin(t->value / dp, cap);
+	int mb = 0;
+	memset(lp, 0, sizeof(*lp));
+	if (n < 1e-9)
+		n = 1e-9;
+	lp->running = n;
+	lp->tpot_s = instance_decode_step_s(in, n, t->isl + t->osl / 2, &mb) +
+		     n / t->osl * in->perf.p.request_overhead_s;
+	lp->ttft_s = -1;
+	lp->output_tok_s = dp * n / lp->tpot_s;
+	lp->request_rate = lp->output_tok_s / t->osl;
+	lp->capacity_rate = dp * cap / (t->osl * lp->tpot_s);
+	lp->utilisation = n / cap;
+	lp->memory_bound = mb;
+}
+
 static void run_traffic(const struct instance *in, const struct estimate_request *t,
 			struct load_point *lp)
 {
+	if (in->layout.role == PD_DECODE && t->mode == ESTIMATE_CONCURRENCY) {
+		decode_only(in, t, lp);
+		return;
+	}
 	switch (t->mode) {
 	case ESTIMATE_OFFLINE:
 		instance_offline(in, t->isl, t->osl, t->value, lp);

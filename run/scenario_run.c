@@ -25,6 +25,7 @@
 #include "run/vllm_args.h"
 #include "schema/catalog.h"
 #include "schema/db.h"
+#include "schema/disagg_rows.h"
 #include "schema/load.h"
 #include "schema/lookup.h"
 #include "schema/run_rows.h"
@@ -82,14 +83,28 @@ struct run_state {
 /* A pool decided for a model's workloads. */
 struct decided_pool {
 	struct pool_traffic t;
-	char name[8];			/* "shared", "short", "long" */
+	char name[24];			/* "shared", "short", "long"; "shared-prefill", ... */
 	struct candidate *cands;	/* ranked; cands[0] chosen */
 	int ncands;
 	double shared_alternative_usd;	/* NaN when not computed */
 	double split_alternative_usd;	/* NaN when none */
 	char choice[240];
 	char lost[600];			/* why the alternative lost; "" when there was none */
+	/*
+	 * P/D disaggregation (planner/disagg.h): role PD_PREFILL or PD_DECODE when
+	 * it won and this is one of its two pools (cands then holds that side
+	 * alone); has_dg 1 on the pool that records the decision (the aggregated
+	 * pool when disaggregation lost, the prefill pool when it won).
+	 */
+	enum pd_role role;
+	int has_dg;
+	struct disagg_plan dg;
+	double aggregated_usd;		/* the pool's best aggregated candidate; NaN: none */
+	char mode_words[400];		/* why the loser of the two lost */
+	int64_t pool_id;		/* run_pool.id once written */
 };
+
+#define MAX_DECIDED_POOLS 4
 
 static void add_note(struct run_state *rs, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -437,12 +452,51 @@ static void alternative_words(const struct run_state *rs, const struct plan_deci
 }
 
 /*
+ * One side of a disaggregated pair as the pool's one candidate, so the
+ * fleet, capacity and cost rows are written as for any pool. Its cost is
+ * its share of the pair's (by instance-hours at its price).
+ */
+static struct candidate *side_candidate(const struct disagg_plan *dg, const struct disagg_side *s,
+					int quarters)
+{
+	struct candidate *c = xcalloc(1, sizeof(*c));
+	const struct disagg_side *o = s == &dg->prefill ? &dg->decode : &dg->prefill;
+	double mine = 0, both = 0;
+	for (int q = 0; q < quarters && q < DISAGG_MAX_QUARTERS; q++) {
+		mine += (double)s->instances[q] * s->usd_per_hour;
+		both += (double)s->instances[q] * s->usd_per_hour +
+			(double)o->instances[q] * o->usd_per_hour;
+		c->instances[q] = s->instances[q];
+	}
+	double share = both > 0 ? mine / both : 0.5;
+	c->gpu = s->gpu;
+	c->inst = s->inst;
+	c->fits = 1;
+	c->kv_seqs = s->inst.max_num_seqs;
+	c->rate_rps = s->rate_rps;
+	c->usd_per_hour = s->usd_per_hour;
+	c->serving_usd = dg->serving_usd * share;
+	c->spare_usd = dg->spare_usd * share;
+	c->total_usd = dg->total_usd * share;
+	c->at.rate = s->rate_rps;
+	c->at.utilisation = s->busy;
+	c->at.capacity_rate = s->busy > 0 ? s->rate_rps / s->busy : s->rate_rps;
+	c->at.running = s->inst.max_num_seqs * s->busy;
+	/* What a request sees: the prefill side's TTFT (transfer included), the decode side's TPOT. */
+	c->at.ttft_s = dg->prefill.ttft_s;
+	c->at.tpot_s = c->at.tpot_mean_s = c->full.tpot_s = dg->decode.tpot_s;
+	c->at.decode_step_s = dg->decode.tpot_s;
+	snprintf(c->reason, sizeof(c->reason), "%s", s->reason);
+	return c;
+}
+
+/*
  * Decide the pools of a model's workloads (planner/plan.h's plan_decide)
  * and say in words how the split was chosen and why the other way lost.
  */
 static int decide_pools(struct run_state *rs, const struct model_group *g,
 			const struct plan_workload *pw, const struct plan_params *p,
-			struct decided_pool out[2], int *nout)
+			struct decided_pool out[MAX_DECIDED_POOLS], int *nout)
 {
 	struct plan_decision d;
 	static const char *const split_names[] = { "short", "long" };
@@ -456,7 +510,7 @@ static int decide_pools(struct run_state *rs, const struct model_group *g,
 			 "empty; one shared pool serves it.", g->model_id,
 			 (long long)rs->sc.long_context_tokens);
 
-	memset(out, 0, 2 * sizeof(*out));
+	memset(out, 0, MAX_DECIDED_POOLS * sizeof(*out));
 	*nout = d.npools;
 	double chosen = 0;
 	for (int k = 0; k < d.npools; k++)
@@ -490,11 +544,114 @@ static int decide_pools(struct run_state *rs, const struct model_group *g,
 		else
 			snprintf(o->choice, sizeof(o->choice),
 				 "one shared pool: no threshold leaves a long pool worth isolating");
+		o->aggregated_usd = o->ncands > 0 && o->cands[0].fits ? o->cands[0].total_usd : NAN;
+		o->dg = d.disagg[k];
+		o->has_dg = d.disagg[k].tried;
+		if (o->has_dg)
+			plan_mode_words(&o->dg, o->ncands > 0 ? &o->cands[0] : NULL, p->quarters - 1,
+					o->mode_words,
+					sizeof(o->mode_words));
 	}
+	/* Pools disaggregation wins become two: the prefill pool and the decode pool. */
+	int n = *nout;
+	for (int k = *nout - 1; k >= 0; k--)
+		if (d.disagg_wins[k])
+			n++;
+	for (int k = *nout - 1, at = n - 1; k >= 0; k--) {
+		struct decided_pool o = out[k];
+		if (!d.disagg_wins[k]) {
+			out[at--] = o;
+			continue;
+		}
+		struct decided_pool pre = o, dec = o;
+		free(o.cands);
+		pre.role = PD_PREFILL;
+		dec.role = PD_DECODE;
+		dec.has_dg = 0;
+		pre.cands = side_candidate(&o.dg, &o.dg.prefill, p->quarters);
+		dec.cands = side_candidate(&o.dg, &o.dg.decode, p->quarters);
+		pre.ncands = dec.ncands = 1;
+		snprintf(pre.name, sizeof(pre.name), "%.7s-prefill", o.name);
+		snprintf(dec.name, sizeof(dec.name), "%.7s-decode", o.name);
+		out[at--] = dec;
+		out[at--] = pre;
+	}
+	*nout = n;
 	return 0;
 }
 
 static const char *const precision_names[] = { "native", "bf16", "fp8", "fp4" };
+
+/*
+ * The two sides of a disaggregated pair that lost to aggregated serving, as
+ * unchosen configurations of the pool (ranks after the others), with their
+ * commands, so the pair can be read and started as it was weighed.
+ */
+static int insert_disagg_sides(struct run_state *rs, const struct model_group *g,
+			       int64_t pool_id, const struct decided_pool *d, int rank)
+{
+	if (!d->has_dg || !d->dg.fits || d->role != PD_AGGREGATED)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		const struct disagg_side *s = k ? &d->dg.decode : &d->dg.prefill;
+		const struct instance *in = &s->inst;
+		const struct plan_gpu *gpu = &rs->gpus[s->gpu];
+		char why[800];
+		struct launch_lines launch = { 0 };
+		snprintf(why, sizeof(why), "disaggregated %s side, not chosen: %.400s; %.240s",
+			 k ? "decode" : "prefill", d->mode_words, s->reason);
+		launch_lines_alloc(in, g->arch, g->model_id, rs->engine.id, &launch);
+		struct run_config_row row = {
+			.pool_id = pool_id,
+			.rank = ++rank,
+			.chosen = 0,
+			.fits = 1,
+			.gpu = gpu->spec.id,
+			.tp = in->layout.tp,
+			.pp = in->layout.pp,
+			.dp = in->layout.dp,
+			.ep = in->layout.ep,
+			.precision = precision_names[in->layout.precision],
+			.kv_dtype = in->layout.kv_elem_bytes == 1 ? "fp8" : "auto",
+			.gpus_per_instance = in->gpus,
+			.usd_per_gpu_hour = gpu->usd_per_gpu_hour,
+			.sized = 1,
+			.max_model_len = in->max_model_len,
+			.max_num_seqs = in->max_num_seqs,
+			.kv_max_num_seqs = in->max_num_seqs,
+			.max_num_batched_tokens = in->max_num_batched_tokens,
+			.gpu_memory_utilization = in->gpu_memory_utilization,
+			.kv_tokens = in->kv_tokens,
+			.nodes = in->nodes,
+			.perf_profile = in->band.profile,
+			.perf_rows = in->band.rows,
+			.perf_validated = in->band.validated,
+			.perf_note = in->band.note,
+			.band_lo = in->band.rows > 0 ? in->band.ratio_lo : 0,
+			.band_hi = in->band.rows > 0 ? in->band.ratio_hi : 0,
+			.vllm_args = launch.n > 0 ? launch.line[0] : "",
+			.rate_rps = s->rate_rps,
+			.output_tok_s = k ? s->rate_rps * d->t.osl : 0,
+			.ttft_ms = k ? NAN : s->ttft_s * 1e3,
+			.tpot_ms = k ? s->tpot_s * 1e3 : NAN,
+			.total_usd = d->dg.total_usd,
+			.slo_percentile = rs->sc.slo_percentile,
+			.tpot_full_ms = k ? s->tpot_s * 1e3 : NAN,
+			.capacity_rps = s->busy > 0 ? s->rate_rps / s->busy : s->rate_rps,
+			.utilization = s->busy,
+			.reason = why,
+		};
+		int r = run_store_config(rs->store, &row);
+		for (int n = 0; !r && n < launch.n; n++)
+			r = run_store_launch(rs->store, pool_id, rank, n, launch.engine, launch.line[n]);
+		launch_lines_free(&launch);
+		if (!r)
+			r = disagg_store_config_mode(rs->db, rs->run_id, pool_id, rank, &in->layout);
+		if (r)
+			return -1;
+	}
+	return 0;
+}
 
 static int insert_configs(struct run_state *rs, const struct model_group *g, int64_t pool_id,
 			  const struct decided_pool *d)
@@ -564,8 +721,12 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			row.capacity_rps = c->at.capacity_rate;
 			row.utilization = c->at.utilisation;
 		}
-		char why[480];
-		if (i == 0 && c->fits)
+		char why[800];
+		if (i == 0 && c->fits && d->role != PD_AGGREGATED)
+			snprintf(why, sizeof(why), "chosen: the %s side of P/D disaggregation, cheaper "
+				 "than aggregated serving (%.400s); %.240s", d->role == PD_PREFILL ? "prefill" :
+				 "decode", d->mode_words, c->reason);
+		else if (i == 0 && c->fits)
 			snprintf(why, sizeof(why), "chosen: cheapest over the horizon; %s", c->reason);
 		else if (c->fits && c->total_usd <= d->cands[0].total_usd)
 			snprintf(why, sizeof(why), "same cost over the horizon, ranked lower for %s; %s",
@@ -585,10 +746,13 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 		for (int k = 0; !r && k < launch.n; k++)
 			r = run_store_launch(rs->store, pool_id, rank, k, launch.engine, launch.line[k]);
 		launch_lines_free(&launch);
+		if (!r && (in->layout.role != PD_AGGREGATED || in->layout.a2a != A2A_ALLGATHER ||
+			   in->layout.redundant_experts > 0))
+			r = disagg_store_config_mode(rs->db, rs->run_id, pool_id, rank, &in->layout);
 		if (r)
 			return -1;
 	}
-	return 0;
+	return insert_disagg_sides(rs, g, pool_id, d, rank);
 }
 
 /* Per quarter x GPU type: what the pools on it need and serve. */
@@ -698,6 +862,9 @@ static int write_shares(struct run_state *rs, const struct model_group *g,
 	return 0;
 }
 
+static int write_disagg(struct run_state *rs, const struct plan_params *p,
+			const struct decided_pool *pools, int npools);
+
 static int write_pools(struct run_state *rs, const struct model_group *g,
 		       const struct wl_input *wls, const struct plan_workload *pw,
 		       const struct plan_params *p, struct decided_pool *pools, int npools,
@@ -717,6 +884,10 @@ static int write_pools(struct run_state *rs, const struct model_group *g,
 		double running = c->at.running > 1 ? c->at.running : 1;
 		double decode_s = d->t.osl * c->at.tpot_mean_s / running;
 		double input_share = prefill_s + decode_s > 0 ? prefill_s / (prefill_s + decode_s) : 0;
+		/* A disaggregated pair: the prefill pool serves the input, the decode pool the output. */
+		double in_part = d->role == PD_DECODE ? 0 : 1, out_part = d->role == PD_PREFILL ? 0 : 1;
+		if (d->role != PD_AGGREGATED)
+			input_share = in_part;
 		const struct plan_gpu *gpu = &rs->gpus[c->gpu];
 		double peak = c->inst.compute_fp8 && gpu->spec.fp8_flops > 0 ? gpu->spec.fp8_flops
 									     : gpu->spec.bf16_flops;
@@ -739,8 +910,8 @@ static int write_pools(struct run_state *rs, const struct model_group *g,
 				.gpu = gpu->spec.id,
 				.demand_rps = d->t.demand_rps[q],
 				.mean_rps = mean,
-				.input_tok_s = mean * d->t.isl,
-				.output_tok_s = mean * d->t.osl,
+				.input_tok_s = mean * d->t.isl * in_part,
+				.output_tok_s = mean * d->t.osl * out_part,
 				.instances = inst,
 				.gpus = inst * c->inst.gpus,
 				.utilization = fleet_utilization(d->t.demand_rps[q], c->at.capacity_rate,
@@ -771,12 +942,47 @@ static int write_pools(struct run_state *rs, const struct model_group *g,
 			a->gpus += inst * c->inst.gpus;
 			if (inst > 0 && c->inst.gpus > a->largest_instance)
 				a->largest_instance = c->inst.gpus;
-			a->input_tokens += mean * d->t.isl * secs;
-			a->output_tokens += mean * d->t.osl * secs;
+			a->input_tokens += mean * d->t.isl * secs * in_part;
+			a->output_tokens += mean * d->t.osl * secs * out_part;
 			a->input_gpu_share_weighted += (double)(inst * c->inst.gpus) * input_share;
 			a->floor_gpu_hours += compute_floor_gpu_hours(active,
-				mean * (d->t.isl + d->t.osl) * secs, peak, rs->sc.mfu);
+				mean * (d->t.isl * in_part + d->t.osl * out_part) * secs, peak,
+				rs->sc.mfu);
 		}
+		d->pool_id = pool_id;
+	}
+	return write_disagg(rs, p, pools, npools);
+}
+
+/* Each pool's disaggregated decision (run_disagg): the pair, its counts, why the loser lost. */
+static int write_disagg(struct run_state *rs, const struct plan_params *p,
+			const struct decided_pool *pools, int npools)
+{
+	char names[DISAGG_MAX_QUARTERS][QUARTER_BUF];
+	const char *qn[DISAGG_MAX_QUARTERS];
+	for (int q = 0; q < p->quarters && q < DISAGG_MAX_QUARTERS; q++) {
+		quarter_format(p->start_quarter + q, names[q]);
+		qn[q] = names[q];
+	}
+	for (int k = 0; k < npools; k++) {
+		const struct decided_pool *d = &pools[k];
+		if (!d->has_dg)
+			continue;
+		int won = d->role == PD_PREFILL;
+		struct disagg_row row = {
+			.pool_id = d->pool_id,
+			.decode_pool_id = won && k + 1 < npools ? pools[k + 1].pool_id : 0,
+			.chosen = won,
+			.dg = &d->dg,
+			.prefill_gpu = d->dg.fits ? rs->gpus[d->dg.prefill.gpu].spec.id : NULL,
+			.decode_gpu = d->dg.fits ? rs->gpus[d->dg.decode.gpu].spec.id : NULL,
+			.aggregated_usd = d->aggregated_usd,
+			.reason = d->mode_words,
+			.quarters = p->quarters,
+			.quarter_names = qn,
+		};
+		if (disagg_store(rs->db, rs->run_id, &row))
+			return -1;
 	}
 	return 0;
 }
@@ -1086,7 +1292,7 @@ static int plan_model(struct run_state *rs, const struct wl_input *wls, const st
 		      struct capacity_acc *acc)
 {
 	struct plan_params p;
-	struct decided_pool pools[2];
+	struct decided_pool pools[MAX_DECIDED_POOLS];
 	int npools = 0;
 	struct plan_workload *pw = xcalloc((size_t)g->n, sizeof(*pw));
 	plan_params_for(rs, &p);

@@ -272,6 +272,11 @@ int workload_plan(struct db *db, const struct workload_plan_request *req,
 				 "needs %lld or more instances at %.6g req/s",
 				 (long long)FLEET_MAX_INSTANCES, w->demand_rps);
 		}
+	if (w->arch.experts > 0 &&
+	    disagg_pool(&w->arch, w->gpus, w->ngpus, &w->engine, &w->pool, &p, &w->disagg)) {
+		error("out of memory planning workload '%s'", w->name);
+		goto cleanup;
+	}
 	qsort(w->cands, (size_t)w->ncands, sizeof(*w->cands), by_usd_per_token);
 	for (int i = 0; i < w->ncands; i++)
 		w->nfit += w->cands[i].fits;

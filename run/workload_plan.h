@@ -68,6 +68,12 @@ struct workload_plan {
 	int ncands, nfit;
 	struct workload_plan_reason reasons[WORKLOAD_PLAN_MAX_REASONS];	/* most frequent first */
 	int nreasons;
+	/*
+	 * The pool served P/D-disaggregated (planner/disagg.h), for MoE models:
+	 * disagg.tried 0 otherwise; its total_usd is for the same hour of demand
+	 * as the candidates' (one quarter), so the two compare directly.
+	 */
+	struct disagg_plan disagg;
 };
 
 /*
