@@ -321,6 +321,7 @@ static void add_layout(struct layout_set *s, int tp, int pp, int dp, int ep, enu
 	l->ep = ep;
 	l->precision = p;
 	l->kv_elem_bytes = 2;
+	memset(&l->spec, 0, sizeof(l->spec));
 }
 
 /*
