@@ -532,6 +532,26 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			.usd_per_gpu_hour = gpu->usd_per_gpu_hour,
 			.sized = in->fits,
 		};
+		char mode[32], next[32];
+		row.mode = plan_mode_name(&in->layout, mode, sizeof(mode));
+		if (in->layout.spec.method != DRAFT_NONE) {
+			row.spec_method = spec_method_name(in->layout.spec.method);
+			row.spec_tokens = in->layout.spec.tokens;
+			row.spec_acceptance = in->layout.spec.acceptance;
+			row.spec_tokens_per_step = spec_expected_tokens(in->layout.spec.acceptance,
+									in->layout.spec.tokens);
+		}
+		row.prefix_hit = in->fits ? c->prefix_hit : NAN;
+		row.prefix_retention_s = c->prefix_retention_s;
+		int nx = row.chosen ? plan_next_mode(d->cands, d->ncands) : -1;
+		if (nx > 0) {
+			const struct candidate *x = &d->cands[nx];
+			row.next_mode = plan_mode_name(&x->inst.layout, next, sizeof(next));
+			row.next_mode_cost_usd = x->total_usd;
+			for (int q = 0; q < rs->sc.quarters; q++)
+				if (x->instances[q] * x->inst.gpus > row.next_mode_gpus)
+					row.next_mode_gpus = x->instances[q] * x->inst.gpus;
+		}
 		struct launch_lines launch = { 0 };
 		if (in->fits) {
 			row.max_model_len = in->max_model_len;
