@@ -420,6 +420,12 @@ static int cost_quarters(const struct plan_gpu *g, const struct pool_traffic *t,
 	return 0;
 }
 
+double plan_prefix_asked(const struct plan_params *p, const struct pool_traffic *t)
+{
+	double h = p->prefix_hit < 0 ? t->reuse_unbounded : p->prefix_hit;
+	return h > 0 ? (h < 0.999 ? h : 0.999) : 0;
+}
+
 /*
  * What a finite prefix cache keeps of the asked hit share, at the rate the
  * candidate sustains with the asked share: free KV beyond the SLO batch
@@ -439,8 +445,8 @@ static void refine_prefix_hit(const struct pool_traffic *t, const struct plan_pa
 	double free_tokens = (double)in->kv_tokens - batch * (t->isl + t->osl / 2);
 	double lambda = c->rate_rps / dp;
 	double alloc = lambda * ((1 - in->prefix_hit) * t->isl + t->osl);
-	double kept = prefix_hit_kept(p->prefix_hit, t->reuse_unbounded, t->reuse_within,
-				      t->reuse_points, free_tokens, alloc);
+	double kept = prefix_hit_kept(plan_prefix_asked(p, t), t->reuse_unbounded,
+				      t->reuse_within, t->reuse_points, free_tokens, alloc);
 	c->prefix_retention_s = alloc > 0 && free_tokens > 0 ? free_tokens / alloc : 0;
 	c->prefix_hit = kept;
 	if (kept < in->prefix_hit - 1e-4) {
@@ -458,7 +464,7 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	rq.max_model_len = t->max_model_len;
 	rq.resident_tokens_per_seq = t->isl + t->osl / 2;
 	rq.prompt_cv2 = t->prompt_cv2;
-	rq.prefix_hit = p->prefix_hit;
+	rq.prefix_hit = plan_prefix_asked(p, t);
 	struct layout l = c->inst.layout;	/* instance_size writes c->inst whole */
 	instance_size(m, &g->spec, e, &l, &rq, &c->inst);
 	c->usd_per_hour = (isnan(g->usd_per_gpu_hour) ? g->owned_usd_per_gpu_hour
@@ -482,7 +488,7 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	c->inst.max_num_seqs = batch;
 	slo_at_running(&c->inst, &t->lengths, &p->slo, batch, &c->full);
 	c->rate_rps = slo_sustainable_rate(&c->inst, &t->lengths, &p->slo, &c->at);
-	if (c->rate_rps > 0 && p->prefix_hit > 0)
+	if (c->rate_rps > 0 && rq.prefix_hit > 0)
 		refine_prefix_hit(t, p, batch, c);
 	if (c->rate_rps <= 0) {
 		snprintf(c->reason, sizeof(c->reason), "misses the TTFT target even unloaded "

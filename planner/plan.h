@@ -79,12 +79,16 @@ struct plan_params {
 	int modes;			/* 1: also try the serving modes inside an instance
 					 * (fp8 KV, MTP, EAGLE-3: plan_modes) */
 	double prefix_hit;		/* prompt tokens the prefix cache would serve with an
-					 * unbounded cache, [0, 1); what a finite one keeps is
+					 * unbounded cache, [0, 1); < 0: the pool's measured
+					 * reuse (reuse_unbounded). What a finite cache keeps is
 					 * worked out per candidate (prefix_hit_kept) */
 	const char *model_id;		/* for the EAGLE-3 draft (spec_eagle3_draft); may be NULL */
 };
 
 struct candidate;
+
+/* The unbounded-cache hit share a pool's candidates start from (p->prefix_hit or measured). */
+double plan_prefix_asked(const struct plan_params *p, const struct pool_traffic *t);
 
 /*
  * The serving mode of a layout, as run_config.mode stores it: 'aggregated'

@@ -245,6 +245,9 @@ struct wl_input {
 	double growth_pct;
 	int64_t max_total_tokens;
 	int independent, sums_estimated;
+	double reuse_share;		/* measured prefix reuse; 0: not measured */
+	double reuse_within[WORKLOAD_REUSE_POINTS];
+	int have_reuse_within;
 };
 
 static void wl_input_free(struct wl_input *w)
@@ -322,6 +325,9 @@ static int load_workload(struct run_state *rs, const struct scenario_workload *s
 	if (choose_demand(rs, &wr, w))
 		return -1;
 	w->max_total_tokens = wr.total_tokens_max;
+	w->reuse_share = isnan(wr.prefix_reuse_share) ? 0 : wr.prefix_reuse_share;
+	w->have_reuse_within = wr.have_reuse_within;
+	memcpy(w->reuse_within, wr.reuse_within, sizeof(w->reuse_within));
 	w->independent = wr.independent_marginals;
 	w->sums_estimated = wr.sums_estimated;
 
@@ -363,6 +369,8 @@ static void plan_params_for(const struct run_state *rs, struct plan_params *p)
 	p->quarters = sc->quarters;
 	p->allow_fp8 = 1;
 	p->max_model_len = sc->max_model_len;
+	p->modes = 1;
+	p->prefix_hit = sc->prefix_hit;
 }
 
 static void plan_workloads_for(const struct run_state *rs, const struct wl_input *wls,
@@ -374,6 +382,8 @@ static void plan_workloads_for(const struct run_state *rs, const struct wl_input
 		pw[k].b = w->buckets;
 		pw[k].nb = w->nbuckets;
 		pw[k].max_total_tokens = w->max_total_tokens;
+		pw[k].reuse_unbounded = w->reuse_share;
+		pw[k].reuse_within = w->have_reuse_within ? w->reuse_within : NULL;
 		for (int q = 0; q < rs->sc.quarters; q++) {
 			double f = growth_factor(w->growth_pct, q);
 			pw[k].demand_rps[q] = w->demand_rps * f;
@@ -672,7 +682,7 @@ static int write_pool_row(struct run_state *rs, const struct model_group *g,
 		return -1;
 	for (int k = 0; k < g->n; k++) {
 		struct plan_workload pw = { wls[g->idx[k]].buckets, wls[g->idx[k]].nbuckets, 0,
-					    { 0 }, { 0 } };
+					    { 0 }, { 0 }, 0, NULL };
 		double share = plan_pool_share(&pw, t->min_total_tokens, t->max_total_tokens,
 					       NULL, NULL);
 		if (share > 0 && run_store_pool_workload(rs->store, *pool_id, wls[g->idx[k]].id,
@@ -1110,6 +1120,7 @@ static int plan_model(struct run_state *rs, const struct wl_input *wls, const st
 	int npools = 0;
 	struct plan_workload *pw = xcalloc((size_t)g->n, sizeof(*pw));
 	plan_params_for(rs, &p);
+	p.model_id = g->model_id;
 	plan_workloads_for(rs, wls, g, pw);
 	int ret = decide_pools(rs, g, pw, &p, pools, &npools);
 	if (!ret)
