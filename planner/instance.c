@@ -104,12 +104,12 @@ double spec_expected_tokens(double a, int k)
  *   report, arXiv 2412.19437 section 5.4.3): 0.85, the low end, one draft
  *   (E = 1.85, the report's "1.8 times TPS"). Drafting further with the
  *   one module accepts less per token (nebius/MTP-DeepSeek-V3-0324: mean
- *   acceptance length 3.20 at K = 7, i.e. a = 0.72), so more drafts want
+ *   acceptance length 3.20 at K = 7, i.e. a = 0.71), so more drafts want
  *   their own --spec-acceptance.
  * - EAGLE-3: RedHatAI's Llama-3.3-70B EAGLE-3 head, MT-bench acceptance
  *   length 2.88 at K = 7, T = 1 (HF card nebius/EAGLE3-Llama-3.3-70B-
- *   Instruct): (1 - a^8) / (1 - a) = 2.88 gives a = 0.66; three drafts,
- *   as vLLM's recipes run them (E = 2.38).
+ *   Instruct): (1 - a^8) / (1 - a) = 2.88 gives a = 0.666, taken as 0.66;
+ *   three drafts, as vLLM's recipes run them (E = 2.38).
  * - n-gram: no per-token figure is published (it depends on how much of
  *   the output copies the prompt: vLLM's 2024 blog measured 2.8x on
  *   CNN/DailyMail and a slowdown on ShareGPT), so it must be given.

@@ -89,6 +89,8 @@ struct decided_pool {
 	double split_alternative_usd;	/* NaN when none */
 	char choice[240];
 	char lost[600];			/* why the alternative lost; "" when there was none */
+	int64_t no_prefix_gpus;		/* the pool planned without prefix-cache hits: its
+					 * serving GPUs, busiest quarter; -1: not planned */
 };
 
 static void add_note(struct run_state *rs, const char *kind, const char *fmt, ...)
@@ -507,7 +509,7 @@ static int decide_pools(struct run_state *rs, const struct model_group *g,
 static const char *const precision_names[] = { "native", "bf16", "fp8", "fp4" };
 
 static int insert_configs(struct run_state *rs, const struct model_group *g, int64_t pool_id,
-			  const struct decided_pool *d)
+			  const struct decided_pool *d, const struct plan_params *p)
 {
 	int rank = 0, infeasible = 0;
 	const char *seen[KEEP_INFEASIBLE];
@@ -553,6 +555,7 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 		}
 		row.prefix_hit = in->fits ? c->prefix_hit : NAN;
 		row.prefix_retention_s = c->prefix_retention_s;
+		row.no_prefix_gpus = row.chosen && p->prefix_hit != 0 ? d->no_prefix_gpus : -1;
 		int nx = row.chosen ? plan_next_mode(d->cands, d->ncands) : -1;
 		if (nx > 0) {
 			const struct candidate *x = &d->cands[nx];
@@ -728,6 +731,56 @@ static int write_shares(struct run_state *rs, const struct model_group *g,
 	return 0;
 }
 
+/* Serving GPUs of a decided pool's chosen configuration in its busiest quarter. */
+static int64_t pool_gpus(const struct decided_pool *d)
+{
+	int64_t most = 0;
+	const struct candidate *c = &d->cands[0];
+	for (int q = 0; q < PLAN_MAX_QUARTERS; q++)
+		if (c->instances[q] * c->inst.gpus > most)
+			most = c->instances[q] * c->inst.gpus;
+	return most;
+}
+
+/*
+ * What the chosen configuration of a pool assumes of the serving modes:
+ * its prefix-cache hits (vLLM's V1 engine caches prefixes by default, so
+ * the plan says when it counts on them, and what the same configuration
+ * would need without), and its speculative decoding.
+ */
+static void mode_notes(struct run_state *rs, const struct model_group *g,
+		       const struct decided_pool *d, const struct plan_params *p)
+{
+	const struct candidate *c = &d->cands[0];
+	double asked = plan_prefix_asked(p, &d->t);
+	if (c->prefix_hit > 0) {
+		int64_t gpus = pool_gpus(d);
+		char without[96] = "";
+		if (d->no_prefix_gpus >= 0)
+			snprintf(without, sizeof(without), "; planned without hits it needs %lld GPUs, "
+				 "not %lld", (long long)d->no_prefix_gpus, (long long)gpus);
+		add_note(rs, "assumption", "%s pool %s assumes vLLM's automatic prefix caching "
+			 "(on by default) serves %.1f%% of prompt tokens: of the %.1f%% an unbounded "
+			 "cache would (%s), what the KV beside its SLO batch keeps -- a freed block "
+			 "stays cached %.0f s at its rate, and requests reach the instance holding "
+			 "their prefix (prefix-aware routing)%s (--prefix-hit 0 plans without hits)",
+			 g->model_id, d->name, 100 * c->prefix_hit, 100 * asked,
+			 p->prefix_hit < 0 ? "the workloads' measured reuse" : "--prefix-hit",
+			 c->prefix_retention_s, without);
+	} else if (asked > 0) {
+		add_note(rs, "assumption", "%s pool %s: no prefix-cache hits assumed; a cache "
+			 "holding the KV beside its batch keeps none of the %.1f%% reuse", g->model_id,
+			 d->name, 100 * asked);
+	}
+	const struct spec_decode *sp = &c->inst.layout.spec;
+	if (sp->method != DRAFT_NONE)
+		add_note(rs, "assumption", "%s pool %s runs speculative decoding (%s, %d draft "
+			 "tokens): it assumes a per-token acceptance of %.2f, %.2f tokens a step; "
+			 "acceptance depends on the traffic -- measure it (vLLM's spec-decode "
+			 "metrics) and set it", g->model_id, d->name, spec_method_name(sp->method),
+			 sp->tokens, sp->acceptance, spec_expected_tokens(sp->acceptance, sp->tokens));
+}
+
 static int write_pools(struct run_state *rs, const struct model_group *g,
 		       const struct wl_input *wls, const struct plan_workload *pw,
 		       const struct plan_params *p, struct decided_pool *pools, int npools,
@@ -739,8 +792,9 @@ static int write_pools(struct run_state *rs, const struct model_group *g,
 		int64_t pool_id;
 		if (d->ncands == 0 || !c->fits)
 			return unservable(rs, g, d);
-		if (write_pool_row(rs, g, wls, d, &pool_id) || insert_configs(rs, g, pool_id, d))
+		if (write_pool_row(rs, g, wls, d, &pool_id) || insert_configs(rs, g, pool_id, d, p))
 			return -1;
+		mode_notes(rs, g, d, p);
 
 		/* GPU time split between prefill (input) and decode (output), per request. */
 		double prefill_s = instance_prefill_s(&c->inst, d->t.isl);
@@ -1123,6 +1177,32 @@ static int plan_model(struct run_state *rs, const struct wl_input *wls, const st
 	p.model_id = g->model_id;
 	plan_workloads_for(rs, wls, g, pw);
 	int ret = decide_pools(rs, g, pw, &p, pools, &npools);
+	for (int k = 0; k < npools; k++)
+		pools[k].no_prefix_gpus = -1;
+	/*
+	 * When the plan counts on prefix-cache hits, plan the model once more
+	 * without them: what the hits save is the difference (run_config
+	 * no_prefix_gpus, a note), for pools of the same name.
+	 */
+	int hits = 0;
+	for (int k = 0; !ret && k < npools; k++)
+		hits |= pools[k].ncands > 0 && pools[k].cands[0].fits &&
+			pools[k].cands[0].prefix_hit > 0;
+	if (!ret && hits) {
+		struct plan_params p0 = p;
+		struct decided_pool none[2];
+		int nnone = 0;
+		p0.prefix_hit = 0;
+		if (decide_pools(rs, g, pw, &p0, none, &nnone) == 0) {
+			for (int k = 0; k < npools; k++)
+				for (int j = 0; j < nnone; j++)
+					if (!strcmp(pools[k].name, none[j].name) && none[j].ncands > 0 &&
+					    none[j].cands[0].fits)
+						pools[k].no_prefix_gpus = pool_gpus(&none[j]);
+		}
+		for (int j = 0; j < nnone; j++)
+			decided_free(&none[j]);
+	}
 	if (!ret)
 		ret = write_pools(rs, g, wls, pw, &p, pools, npools, acc);
 	if (!ret)

@@ -48,6 +48,11 @@ ALTER TABLE run_config ADD COLUMN next_mode_gpus INTEGER
 ALTER TABLE run_config ADD COLUMN next_mode_cost_usd REAL
 	CHECK (next_mode_cost_usd IS NULL OR next_mode_cost_usd >= 0);
 	                                              -- its cost over the horizon (as total_usd)
+ALTER TABLE run_config ADD COLUMN no_prefix_gpus INTEGER
+	CHECK (no_prefix_gpus IS NULL OR no_prefix_gpus >= 0);
+	                                              -- chosen row assuming hits: the serving GPUs
+	                                              -- (busiest quarter) of the pool planned
+	                                              -- without them (NULL: not planned)
 
 -- The scenario's prefix-cache assumption: the share of prompt tokens an
 -- unbounded cache would serve. NULL: the workloads' measured reuse
@@ -86,6 +91,7 @@ CREATE VIEW v_configs AS
 	       round(c.usd_per_mtok_output, 4) AS usd_per_mtok_output,
 	       round(c.total_usd, 2) AS total_usd,
 	       c.next_mode, c.next_mode_gpus, round(c.next_mode_cost_usd, 2) AS next_mode_cost_usd,
+	       c.no_prefix_gpus,
 	       c.vllm_args, c.run_id
 	  FROM run_config c
 	  JOIN v_latest_run l ON l.run_id = c.run_id

@@ -121,6 +121,7 @@ struct run_config_row {
 	const char *next_mode;			/* chosen row: the best other mode; NULL: none */
 	int64_t next_mode_gpus;			/* its serving GPUs, busiest quarter */
 	double next_mode_cost_usd;		/* its cost over the horizon */
+	int64_t no_prefix_gpus;			/* chosen row with hits: GPUs without them; < 0: NULL */
 };
 
 /* One quarter of a pool on its GPU type (run_fleet). */
