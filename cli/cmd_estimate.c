@@ -13,6 +13,7 @@
 #include "lib/util.h"
 #include "planner/instance.h"
 #include "planner/model.h"
+#include "planner/plan.h"
 #include "run/estimate.h"
 
 #include <math.h>
@@ -26,6 +27,8 @@
 static const char estimate_usage[] =
 	"--model ID --gpu ID --isl N --osl N [--tp N] [--pp N] [--dp N] [--ep]\n"
 	"       [--precision native|bf16|fp8|fp4] [--kv-dtype auto|fp8]\n"
+	"       [--spec-method mtp|eagle3|ngram [--spec-tokens K] [--spec-acceptance A]]\n"
+	"       [--prefix-hit F]\n"
 	"       [--engine vllm|sglang|trtllm]\n"
 	"       [--offline [--requests N] | --concurrency N | --rate R]\n"
 	"       [--max-model-len N] [--gpu-memory-utilization F] [--max-num-seqs N]\n"
@@ -130,6 +133,15 @@ static void print_plain(const struct estimate *est, const struct estimate_reques
 	tprintf("engine      %s %s\n", e->id, e->version);
 	tprintf("precision   %s weights, %s KV cache\n", precision_name(l->precision),
 	       l->kv_elem_bytes == 1 ? "fp8" : "bf16");
+	if (l->spec.method != DRAFT_NONE)
+		tprintf("speculative %s, %d draft tokens at acceptance %.2f: %.2f tokens a step "
+			"(1 - a^(k+1)) / (1 - a)%s%s\n", spec_method_name(l->spec.method),
+			l->spec.tokens, l->spec.acceptance,
+			spec_expected_tokens(l->spec.acceptance, l->spec.tokens),
+			l->spec.draft[0] ? ", draft " : "", l->spec.draft);
+	if (in->prefix_hit > 0)
+		tprintf("prefix      %.1f%% of prompt tokens served from the prefix cache (they "
+			"skip prefill, still attended to)\n", 100 * in->prefix_hit);
 	if (!in->fits) {
 		tprintf("fits        no: %s\n", in->reason);
 		if (in->weights_bytes_per_gpu > 0)
@@ -256,6 +268,15 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 	cJSON_AddStringToObject(o, "engine_version", e->version);
 	cJSON_AddStringToObject(o, "precision", precision_name(l->precision));
 	cJSON_AddStringToObject(o, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
+	char smode[32];
+	cJSON_AddStringToObject(o, "serving_mode", plan_mode_name(l, smode, sizeof(smode)));
+	int spec = l->spec.method != DRAFT_NONE;
+	add_string(o, "spec_method", spec ? spec_method_name(l->spec.method) : NULL);
+	add_number(o, "spec_tokens", spec, l->spec.tokens);
+	add_number(o, "spec_acceptance", spec, l->spec.acceptance);
+	add_number(o, "spec_tokens_per_step", spec,
+		   spec_expected_tokens(l->spec.acceptance, l->spec.tokens));
+	cJSON_AddNumberToObject(o, "prefix_hit", t->prefix_hit);
 	add_number(o, "weights_bytes_per_gpu", in->weights_bytes_per_gpu > 0,
 		   round(in->weights_bytes_per_gpu));
 	add_number(o, "kv_bytes_per_token_per_gpu", in->kv_bytes_per_token_per_gpu > 0,
@@ -327,7 +348,10 @@ static void print_json_result(const struct estimate *est, const struct estimate_
 static int estimate_run(struct ctx *ctx, int argc, char **argv)
 {
 	const char *model_name = NULL, *gpu_name = NULL, *prec_name = "native";
-	const char *kv_name = "auto", *engine_name = "vllm";
+	const char *kv_name = "auto", *engine_name = "vllm", *spec_name = NULL;
+	int64_t spec_tokens = 0;
+	double spec_acc = 0, prefix_hit = 0;
+	int spec_tokens_seen = 0, spec_acc_seen = 0;
 	int64_t tp = 0, pp = 1, dp = 1, isl = 0, osl = 0, requests = DEFAULT_REQUESTS;
 	int64_t concurrency = 0, mml = 0;
 	double rate = 0, gmu = 0;
@@ -346,6 +370,10 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		{ "ep", 0, OPT_FLAG, &ep, &ep_seen },
 		{ "precision", 0, OPT_STRING, &prec_name, 0 },
 		{ "kv-dtype", 0, OPT_STRING, &kv_name, 0 },
+		{ "spec-method", 0, OPT_STRING, &spec_name, 0 },
+		{ "spec-tokens", 0, OPT_INT, &spec_tokens, &spec_tokens_seen },
+		{ "spec-acceptance", 0, OPT_DOUBLE, &spec_acc, &spec_acc_seen },
+		{ "prefix-hit", 0, OPT_DOUBLE, &prefix_hit, 0 },
 		{ "engine", 0, OPT_STRING, &engine_name, 0 },
 		{ "isl", 0, OPT_INT, &isl, &isl_seen },
 		{ "osl", 0, OPT_INT, &osl, &osl_seen },
@@ -403,6 +431,38 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		error("unknown --kv-dtype '%s' (auto, fp8)", kv_name);
 		return usage_error(ctx);
 	}
+	if (spec_name) {
+		if (spec_method_parse(spec_name, &l->spec.method) || l->spec.method == DRAFT_NONE) {
+			error("unknown --spec-method '%s' (mtp, eagle3, ngram)", spec_name);
+			return usage_error(ctx);
+		}
+		l->spec.tokens = spec_tokens_seen ? (int)spec_tokens
+						  : spec_default_tokens(l->spec.method);
+		l->spec.acceptance = spec_acc_seen ? spec_acc
+						   : spec_default_acceptance(l->spec.method);
+		if (spec_tokens_seen && (spec_tokens < 1 || spec_tokens > 16)) {
+			error("--spec-tokens must be 1 to 16, got %lld", (long long)spec_tokens);
+			return usage_error(ctx);
+		}
+		if (!spec_acc_seen && !(l->spec.acceptance > 0)) {
+			error("--spec-method %s has no published default acceptance: give "
+			      "--spec-acceptance A", spec_name);
+			return usage_error(ctx);
+		}
+		if (!(l->spec.acceptance > 0 && l->spec.acceptance < 1)) {
+			error("--spec-acceptance must be between 0 and 1 (exclusive), got %g",
+			      l->spec.acceptance);
+			return usage_error(ctx);
+		}
+	} else if (spec_tokens_seen || spec_acc_seen) {
+		error("--spec-tokens and --spec-acceptance need --spec-method");
+		return usage_error(ctx);
+	}
+	if (!(prefix_hit >= 0 && prefix_hit < 1)) {
+		error("--prefix-hit must be a share of prompt tokens in [0, 1), got %g", prefix_hit);
+		return usage_error(ctx);
+	}
+	t.prefix_hit = prefix_hit;
 	if (offline + conc_seen + rate_seen > 1 || (req_seen && (conc_seen || rate_seen))) {
 		error("choose one of --offline [--requests N], --concurrency N, --rate R");
 		return usage_error(ctx);
@@ -520,6 +580,19 @@ static const struct subcmd estimate_subs[] = {
 	  "  --precision P   native (the checkpoint's, default), bf16, fp8, fp4\n"
 	  "  --kv-dtype D    auto (the model dtype, default) or fp8\n"
 	  "  --engine E      engine profile: vllm (default), sglang, trtllm\n"
+	  "\n"
+	  "Serving modes:\n"
+	  "  --spec-method M     speculative decoding (vLLM): mtp (the checkpoint's\n"
+	  "                      multi-token-prediction layers), eagle3 (a published\n"
+	  "                      EAGLE-3 head), ngram (prompt lookup); not with --pp\n"
+	  "  --spec-tokens K     draft tokens per step (default: mtp 1, eagle3 3,\n"
+	  "                      ngram 4)\n"
+	  "  --spec-acceptance A per-token acceptance in (0, 1); a step emits\n"
+	  "                      (1 - A^(K+1)) / (1 - A) tokens. Default: mtp 0.85\n"
+	  "                      (DeepSeek-V3 report), eagle3 0.66 (acceptance length\n"
+	  "                      2.88 at K 7); ngram has none: give it\n"
+	  "  --prefix-hit F      share of prompt tokens the prefix cache serves, [0, 1):\n"
+	  "                      they skip prefill but are attended to (default 0)\n"
 	  "\n"
 	  "Load (one of):\n"
 	  "  --offline       all requests queued at once (default)\n"

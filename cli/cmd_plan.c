@@ -24,12 +24,13 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const char plan_usage[] =
 	"WORKLOAD [--gpus G,...] [--ttft-ms N] [--tpot-ms N] [--slo-percentile P]\n"
 	"       [--utilization F] [--demand STAT] [--max-model-len N] [--engine E]\n"
 	"       [--max-num-seqs N] [--max-num-batched-tokens N] [--block-size N]\n"
-	"       [--enforce-eager] [--top N] [--json]";
+	"       [--enforce-eager] [--prefix-hit F|measured] [--top N] [--json]";
 
 #define DEFAULT_TOP 10
 
@@ -157,6 +158,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 	const char *pct_opt = NULL, *demand = SCENARIO_DEFAULT_DEMAND;
 	int64_t top = DEFAULT_TOP, mml = 0, max_seqs = 0, max_batched = 0, block = 0;
 	int json = 0, npos, eager = 0;
+	const char *hit_opt = "measured";
+	double hit = -1;
 	const struct opt opts[] = {
 		{ "gpus", 0, OPT_STRING, &gpus_opt, 0 },
 		{ "ttft-ms", 0, OPT_DOUBLE, &ttft_ms, 0 },
@@ -167,6 +170,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		{ "max-model-len", 0, OPT_INT, &mml, 0 },
 		{ "engine", 0, OPT_STRING, &engine_name, 0 },
 		{ "top", 0, OPT_INT, &top, 0 },
+		{ "prefix-hit", 0, OPT_STRING, &hit_opt, 0 },
 		{ "max-num-seqs", 0, OPT_INT, &max_seqs, 0 },
 		{ "max-num-batched-tokens", 0, OPT_INT, &max_batched, 0 },
 		{ "block-size", 0, OPT_INT, &block, 0 },
@@ -204,7 +208,13 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		      " whole numbers");
 		return usage_error(ctx);
 	}
+	if (strcmp(hit_opt, "measured") && (parse_double(hit_opt, &hit) || !(hit >= 0 && hit < 1))) {
+		error("--prefix-hit '%s': expected a share of prompt tokens from 0 to below 1, or "
+		      "measured", hit_opt);
+		return usage_error(ctx);
+	}
 	struct workload_plan_request req = {
+		.prefix_hit = hit,
 		.workload = pos[0], .gpus = gpus_opt, .engine = engine_name,
 		.ttft_ms = ttft_ms, .tpot_ms = tpot_ms, .slo_percentile = pct, .utilization = util,
 		.demand = demand, .max_model_len = mml,
@@ -216,6 +226,19 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 
 	const struct candidate *c = w.cands;
 	const struct pool_traffic *pool = &w.pool;
+	/* The best candidate of every serving mode, in rank order. */
+	char mode_names[8][32], mname[32];
+	int best_of[8], nmodes = 0;
+	for (int i = 0; i < w.ncands && c[i].fits && nmodes < 8; i++) {
+		plan_mode_name(&c[i].inst.layout, mname, sizeof(mname));
+		int m;
+		for (m = 0; m < nmodes && strcmp(mode_names[m], mname); m++)
+			;
+		if (m == nmodes) {
+			snprintf(mode_names[nmodes], sizeof(mode_names[nmodes]), "%s", mname);
+			best_of[nmodes++] = i;
+		}
+	}
 	const struct plan_gpu *gpus = w.gpus;
 	const struct engine_profile *e = &w.engine;
 	int ncand = w.ncands, nfit = w.nfit, nrc = w.nreasons;
@@ -256,6 +279,9 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddBoolToObject(x, "ep", l->ep);
 			cJSON_AddBoolToObject(x, "wide_ep", l->a2a != A2A_ALLGATHER);
 			cJSON_AddStringToObject(x, "precision", precision_name(l->precision));
+			cJSON_AddStringToObject(x, "mode", plan_mode_name(l, lay, sizeof(lay)));
+			cJSON_AddStringToObject(x, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
+			cJSON_AddNumberToObject(x, "prefix_hit", k->prefix_hit);
 			cJSON_AddNumberToObject(x, "gpus", k->inst.gpus);
 			cJSON_AddNumberToObject(x, "max_model_len", (double)k->inst.max_model_len);
 			cJSON_AddNumberToObject(x, "max_num_seqs", k->inst.max_num_seqs);
@@ -326,6 +352,19 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddNumberToObject(o, "wide_ep_usd", wide->total_usd);
 		else
 			cJSON_AddNullToObject(o, "wide_ep_usd");
+		cJSON *modes = cJSON_AddArrayToObject(o, "modes");
+		for (int m = 0; m < nmodes; m++) {
+			const struct candidate *k = &c[best_of[m]];
+			cJSON *x = cJSON_CreateObject();
+			cJSON_AddStringToObject(x, "mode", mode_names[m]);
+			cJSON_AddNumberToObject(x, "rank", best_of[m] + 1);
+			cJSON_AddStringToObject(x, "gpu", gpus[k->gpu].spec.id);
+			cJSON_AddNumberToObject(x, "gpus", (double)(k->instances[0] * k->inst.gpus));
+			cJSON_AddNumberToObject(x, "usd_per_hour", (double)k->instances[0] *
+						k->usd_per_hour);
+			cJSON_AddNumberToObject(x, "rate_rps", k->rate_rps);
+			cJSON_AddItemToArray(modes, x);
+		}
 		cJSON *inf = cJSON_AddArrayToObject(o, "infeasible");
 		for (int i = 0; i < nrc; i++) {
 			cJSON *x = cJSON_CreateObject();
@@ -345,15 +384,16 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		       "%d candidates evaluated, %d feasible\n\n", e->id, pname, ttft_ms, pname,
 		       tpot_ms, util, ncand, nfit);
 		if (shown > 0)
-			tprintf("%-3s %-16s %-11s %-6s %4s %7s %6s %9s %8s %4s %5s %9s %8s %9s\n", "#",
-			       "gpu", "tp/pp/dp/ep", "prec", "gpus", "mml", "seqs", "kv_tok", "req/s",
-			       "busy", "inst", "ttft " , "tpot ", "usd/Mtok");
+			tprintf("%-3s %-16s %-11s %-6s %-10s %4s %7s %6s %9s %8s %4s %5s %9s %8s %9s\n",
+			       "#", "gpu", "tp/pp/dp/ep", "prec", "mode", "gpus", "mml", "seqs", "kv_tok",
+			       "req/s", "busy", "inst", "ttft " , "tpot ", "usd/Mtok");
 		for (int i = 0; i < shown; i++) {
 			const struct candidate *k = &c[i];
 			layout_text(&k->inst.layout, lay, sizeof(lay));
-			tprintf("%-3d %-16.16s %-11s %-6s %4d %7lld %6d %9lld %8.3g %3.0f%% %5lld "
+			tprintf("%-3d %-16.16s %-11s %-6s %-10s %4d %7lld %6d %9lld %8.3g %3.0f%% %5lld "
 			       "%4s%5.0f %4s%4.0f %9.3f\n", i + 1, gpus[k->gpu].spec.id, lay,
-			       precision_name(k->inst.layout.precision), k->inst.gpus,
+			       precision_name(k->inst.layout.precision),
+			       plan_mode_name(&k->inst.layout, mname, sizeof(mname)), k->inst.gpus,
 			       (long long)k->inst.max_model_len, k->inst.max_num_seqs,
 			       (long long)k->inst.kv_tokens, k->rate_rps, 100 * k->at.utilisation,
 			       (long long)k->instances[0], pname, k->at.ttft_s * 1e3, pname,
@@ -362,6 +402,23 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		if (shown > 0)
 			tprintf("(seqs: the SLO batch, emitted as --max-num-seqs; inst: instances for the "
 			       "demand; usd/Mtok: those instances over the mean rate's output tokens)\n");
+		if (nmodes > 0) {
+			tprintf("\nbest of each serving mode (GPUs and USD/hour for the demand):\n");
+			for (int m = 0; m < nmodes; m++) {
+				const struct candidate *k = &c[best_of[m]];
+				layout_text(&k->inst.layout, lay, sizeof(lay));
+				tprintf("  %-12s #%-4d %s x%d %s: %lld GPUs, %.2f USD/h, %.3g req/s per "
+					"instance\n", mode_names[m], best_of[m] + 1, gpus[k->gpu].spec.id,
+					k->inst.gpus, lay, (long long)(k->instances[0] * k->inst.gpus),
+					(double)k->instances[0] * k->usd_per_hour, k->rate_rps);
+			}
+		}
+		if (shown > 0 && c[0].prefix_hit > 0)
+			tprintf("prefix cache: the best assumes %.1f%% of prompt tokens hit vLLM's "
+				"automatic prefix cache (of %.1f%% an unbounded cache would serve; a freed "
+				"block stays cached %.0f s at its rate)\n", 100 * c[0].prefix_hit,
+				100 * plan_prefix_asked(&(struct plan_params){ .prefix_hit = hit }, pool),
+				c[0].prefix_retention_s);
 		if (shown > 0) {
 			struct launch_lines launch;
 			const struct perf_band *b = &c[0].inst.band;
@@ -440,6 +497,10 @@ static const struct subcmd plan_subs[] = {
 	  "                     engine's for the GPU)\n"
 	  "  --block-size N     KV block (default the engine's for the model)\n"
 	  "  --enforce-eager    no CUDA graphs\n"
+	  "  --prefix-hit F     share of prompt tokens an unbounded prefix cache would serve,\n"
+	  "                     [0, 1); what each candidate's cache keeps is worked out from\n"
+	  "                     the KV beside its running batch (default measured: the\n"
+	  "                     workload's Mooncake reuse, else 0)\n"
 	  "  --top N            how many ranked candidates to show (default 10)\n"
 	  "  --json             one object: candidates (gpu, tp, pp, dp, ep, precision,\n"
 	  "                     gpus, nodes, max_model_len, max_num_seqs, kv_max_num_seqs,\n"

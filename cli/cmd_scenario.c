@@ -40,6 +40,7 @@
 	{ "margin", 0, OPT_STRING, &(o).margin, 0 }, \
 	{ "utilization", 0, OPT_DOUBLE, &(o).utilization, &(o).have_util }, \
 	{ "max-model-len", 0, OPT_INT, &(o).max_model_len, &(o).have_max_model_len }, \
+	{ "prefix-hit", 0, OPT_STRING, &(o).prefix_hit, 0 }, \
 	{ "pricing", 0, OPT_STRING, &(o).pricing, 0 }, \
 	{ "redundancy", 0, OPT_INT, &(o).redundancy, &(o).have_redundancy }, \
 	{ "long-context", 0, OPT_STRING, &(o).long_context, 0 }, \
@@ -75,6 +76,12 @@ static const char options_help[] =
 	"  --max-model-len N       cap every pool's max_model_len (default: each pool covers its\n"
 	"                          longest request, up to the model's context); the share of\n"
 	"                          requests it rejects is reported; 0 removes the cap\n"
+	"  --prefix-hit F|measured share of prompt tokens a prefix cache would serve if it kept\n"
+	"                          every block, [0, 1): what a finite cache keeps is worked out\n"
+	"                          per configuration from the KV left beside the running batch;\n"
+	"                          measured (default): the workloads' own reuse (Mooncake\n"
+	"                          hash_ids), else 0; 0 assumes no hits (vLLM caches prefixes\n"
+	"                          by default either way)\n"
 	"  --engine NAME           vllm (default), sglang, trtllm\n"
 	"  --demand STAT           the request rate planned for: p99 (default), p50, p90 or p99.9\n"
 	"                          of the workload's windowed rates, peak (its busiest window)\n"
@@ -125,6 +132,12 @@ static int check_opts(struct ctx *ctx, const struct scenario_settings *o)
 				      o->max_model_len > SCENARIO_MAX_MODEL_LEN))
 		return error("--max-model-len %lld: expected 0 (no cap) to 100000000 tokens",
 			     (long long)o->max_model_len), usage_error(ctx);
+	if (o->prefix_hit && strcmp(o->prefix_hit, "measured")) {
+		double h;
+		if (parse_double(o->prefix_hit, &h) || !(h >= 0 && h < 1))
+			return error("--prefix-hit '%s': expected a share of prompt tokens from 0 to "
+				     "below 1, or measured", o->prefix_hit), usage_error(ctx);
+	}
 	if (o->long_context && strcmp(o->long_context, "auto") && strcmp(o->long_context, "off")) {
 		int64_t t;
 		if (parse_int64(o->long_context, &t) || t < 1 || t > 100000000)
@@ -296,6 +309,11 @@ static int scenario_show(struct ctx *ctx, int argc, char **argv)
 		tprintf("demand          the %s of the workloads' windowed request rates\n", sc.demand);
 	if (sc.max_model_len > 0)
 		tprintf("max_model_len   at most %lld tokens\n", (long long)sc.max_model_len);
+	if (sc.prefix_hit < 0)
+		tprintf("prefix cache    the workloads' measured prefix reuse (0 where not measured)\n");
+	else
+		tprintf("prefix cache    %g of prompt tokens with an unbounded cache%s\n", sc.prefix_hit,
+			sc.prefix_hit == 0 ? " (no hits assumed)" : "");
 	tprintf("pricing         %s; lead time %d days\n", sc.pricing, sc.lead_time_days);
 	if (sc.long_context_tokens > 0)
 		tprintf("long context    isolate requests of %lld tokens or more\n",

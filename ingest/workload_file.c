@@ -1270,7 +1270,9 @@ static int mooncake_line(struct ingest *in, const char *s, size_t len)
 			json_fail(in, "hash_ids", "block ids (whole numbers 0..2^30-1)", id);
 			goto cleanup;
 		}
-		if (wl_status(in, wl_blockset_add(&in->blocks, (int64_t)id->valuedouble), NULL))
+		if (wl_status(in, wl_blockset_add_at(&in->blocks, (int64_t)id->valuedouble,
+						     ts->valuedouble * (double)in->unit_ns / 1e9),
+			      NULL))
 			goto cleanup;
 	}
 	if (wl_status(in, wl_hist_add_request(in->h, p, o), NULL) ||
@@ -1577,6 +1579,14 @@ int ingest_stream(FILE *f, const char *name, uint64_t size, const struct ingest_
 			if (in.blocks.blocks && !in.blocks.overflow)
 				out->prefix_reuse_share =
 					(double)in.blocks.repeated / (double)in.blocks.blocks;
+			/* The reuse-time curve, when every repeat was timed (no sparse ids). */
+			if (in.blocks.blocks && !in.blocks.overflow &&
+			    in.blocks.timed_repeated == in.blocks.repeated) {
+				out->have_reuse_within = 1;
+				for (int k = 0; k < WL_REUSE_POINTS; k++)
+					out->reuse_within[k] = (double)in.blocks.reuse_within[k] /
+							       (double)in.blocks.blocks;
+			}
 		}
 		out->file_bytes = (int64_t)done;
 		sha256_final_hex(&sha, out->sha256_hex);

@@ -14,7 +14,7 @@
 
 #define BISECT_ITERS 60
 /* Sides of each kind kept per GPU type for pairing (by cost per request/s). */
-#define DISAGG_KEEP 4
+#define DISAGG_KEEP 8
 
 double disagg_kv_bytes(const struct model_arch *m, int kv_elem_bytes, double prompt_tokens)
 {
@@ -132,8 +132,10 @@ static void eval_prefill(const struct model_arch *m, const struct pool_traffic *
 	struct prefill_queue q;
 	char pct[16];
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
-	double keys = t->isl * (1 + t->prompt_cv2) / 2;
-	double per_token = instance_prefill_chunk_s(in, keys) / budget;
+	/* Prefix-cache hits: (1 - h) of each prompt computed, attending (1 + h)/2 of it. */
+	double h = in->prefix_hit > 0 ? in->prefix_hit : 0;
+	double keys = t->isl * (1 + t->prompt_cv2) / 2 * (1 + h);
+	double per_token = instance_prefill_chunk_s(in, keys) / budget * (1 - h);
 	double over = in->perf.p.request_overhead_s;
 	double decode_steps = 1.5 * (tgt->tpot_s > 0 ? tgt->tpot_s : 0);
 	int links = disagg_links(m, in), kvb = kv_elem_of(m, &in->layout);
@@ -274,6 +276,8 @@ void disagg_side_eval(const struct model_arch *m, const struct plan_gpu *gpus, i
 	rq.prompt_cv2 = t->prompt_cv2;
 	/* A prefill instance holds prompts until their KV is read; a decode one whole requests. */
 	rq.resident_tokens_per_seq = l->role == PD_PREFILL ? t->isl : t->isl + t->osl / 2;
+	/* Prefix-cache hits save prefill: the prefill side's (the decode side receives all). */
+	rq.prefix_hit = l->role == PD_PREFILL ? plan_prefix_asked(p, t) : 0;
 	instance_size(m, &g->spec, e, &lay, &rq, &out->inst);
 	double price = isnan(g->usd_per_gpu_hour) ? g->owned_usd_per_gpu_hour : g->usd_per_gpu_hour;
 	out->usd_per_hour = price * out->inst.gpus;
@@ -286,10 +290,34 @@ void disagg_side_eval(const struct model_arch *m, const struct plan_gpu *gpus, i
 			 "scale-out network: %s has none in the catalog", g->spec.id);
 		return;
 	}
-	if (l->role == PD_PREFILL)
+	if (l->role == PD_PREFILL) {
 		eval_prefill(m, t, p, transfer_bytes_per_s, out);
-	else
+		/*
+		 * What a finite cache keeps of the asked hits (prefix_hit_kept, as
+		 * aggregated candidates get it): the prefill rank's KV beyond one
+		 * chunk in flight, turned over by the prompt blocks it allocates at
+		 * the rate found; one round, erring low (plan.c refine_prefix_hit).
+		 */
+		struct instance *in = &out->inst;
+		if (out->fits && in->prefix_hit > 0) {
+			double dp = in->layout.dp > 0 ? in->layout.dp : 1;
+			double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens
+								       : 8192;
+			double free_tokens = (double)in->kv_tokens - budget;
+			double alloc = out->rate_rps / dp * (1 - in->prefix_hit) * t->isl;
+			double kept = prefix_hit_kept(plan_prefix_asked(p, t), t->reuse_unbounded,
+						      t->reuse_within, t->reuse_points, free_tokens,
+						      alloc);
+			out->prefix_retention_s = alloc > 0 && free_tokens > 0 ? free_tokens / alloc : 0;
+			if (kept < in->prefix_hit - 1e-4) {
+				instance_set_prefix_hit(in, kept);
+				out->fits = 0;
+				eval_prefill(m, t, p, transfer_bytes_per_s, out);
+			}
+		}
+	} else {
 		eval_decode(t, p, out);
+	}
 	out->usd_per_rps = out->fits && out->rate_rps > 0 ? out->usd_per_hour / out->rate_rps
 							  : INFINITY;
 	if (out->fits && !(out->usd_per_hour > 0) && !(g->owned[0] > 0)) {
@@ -336,6 +364,20 @@ static int side_layouts(const struct model_arch *m, const struct gpu_spec *g,
 			l->a2a = role == PD_PREFILL ? A2A_DEEPEP_HT : A2A_DEEPEP_LL;
 			l->redundant_experts = groups[i];
 		}
+	}
+	/*
+	 * The serving modes inside an instance, as aggregated layouts get them
+	 * (plan_mode_variants): fp8 KV on both sides (it halves the transfer
+	 * too), speculation on the decode side only (a prefill instance emits
+	 * one token).
+	 */
+	int bases = n;
+	for (int i = 0; i < bases; i++) {
+		struct layout v[4];
+		int nv = plan_mode_variants(m, g, p, &out[i], v);
+		for (int k = 0; k < nv && n < max; k++)
+			if (role == PD_DECODE || v[k].spec.method == DRAFT_NONE)
+				out[n++] = v[k];
 	}
 	return n;
 }
@@ -404,7 +446,7 @@ int disagg_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngp
 		const struct engine_profile *e, const struct pool_traffic *t,
 		const struct plan_params *p, struct disagg_plan *out)
 {
-	enum { MAX_LAYOUTS = 64 };
+	enum { MAX_LAYOUTS = 256 };
 	struct layout *lays = malloc(MAX_LAYOUTS * sizeof(*lays));
 	struct disagg_side *keep_p = calloc((size_t)(ngpus > 0 ? ngpus : 1) * DISAGG_KEEP,
 					    sizeof(*keep_p));
@@ -464,6 +506,9 @@ int disagg_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngp
 				for (int j = 0; j < nd[b]; j++) {
 					struct disagg_side pre = keep_p[a * DISAGG_KEEP + i];
 					struct disagg_side dec = keep_d[b * DISAGG_KEEP + j];
+					/* NIXL moves the blocks as they are: one KV dtype both sides. */
+					if (kv_elem_of(m, &pre.inst.layout) != kv_elem_of(m, &dec.inst.layout))
+						continue;
 					double spare = 0, cost = pair_cost(gpus, t, p, &pre, &dec, &spare);
 					if (isnan(cost) || cost >= out->total_usd)
 						continue;

@@ -57,6 +57,8 @@ struct disagg_side {
 	double busy;			/* utilisation at that rate */
 	double usd_per_hour;		/* one instance */
 	double usd_per_rps;		/* usd_per_hour / rate_rps: what ranks the sides */
+	double prefix_retention_s;	/* prefill side: how long a freed block stays cached
+					 * (prefix_hit_kept's T); 0: no hits assumed */
 	int64_t instances[DISAGG_MAX_QUARTERS];
 };
 

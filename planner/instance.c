@@ -87,6 +87,154 @@ double experts_touched(int experts, int experts_per_token, double tokens)
 
 static const char *const class_names[] = { "", "dense", "MoE" };
 
+/* ---- serving modes: speculative decoding and prefix caching (issue 14) ---- */
+
+double spec_expected_tokens(double a, int k)
+{
+	if (k <= 0 || !(a > 0))
+		return 1;
+	if (a >= 1)
+		return k + 1;
+	return (1 - pow(a, k + 1)) / (1 - a);
+}
+
+/*
+ * Defaults, each from a published figure (notes/perf.md section 1):
+ * - MTP: DeepSeek-V3's one MTP module, "the acceptance rate of the second
+ *   token prediction ranges between 85% and 90%" (DeepSeek-V3 technical
+ *   report, arXiv 2412.19437 section 5.4.3): 0.85, the low end, one draft
+ *   (E = 1.85, the report's "1.8 times TPS"). Drafting further with the
+ *   one module accepts less per token (nebius/MTP-DeepSeek-V3-0324: mean
+ *   acceptance length 3.20 at K = 7, i.e. a = 0.71), so more drafts want
+ *   their own --spec-acceptance.
+ * - EAGLE-3: RedHatAI's Llama-3.3-70B EAGLE-3 head, MT-bench acceptance
+ *   length 2.88 at K = 7, T = 1 (HF card nebius/EAGLE3-Llama-3.3-70B-
+ *   Instruct): (1 - a^8) / (1 - a) = 2.88 gives a = 0.666, taken as 0.66;
+ *   three drafts, as vLLM's recipes run them (E = 2.38).
+ * - n-gram: no per-token figure is published (it depends on how much of
+ *   the output copies the prompt: vLLM's 2024 blog measured 2.8x on
+ *   CNN/DailyMail and a slowdown on ShareGPT), so it must be given.
+ */
+double spec_default_acceptance(enum spec_method m)
+{
+	switch (m) {
+	case DRAFT_MTP:
+		return 0.85;
+	case DRAFT_EAGLE3:
+		return 0.66;
+	default:
+		return 0;
+	}
+}
+
+int spec_default_tokens(enum spec_method m)
+{
+	switch (m) {
+	case DRAFT_MTP:
+		return 1;
+	case DRAFT_EAGLE3:
+		return 3;
+	case DRAFT_NGRAM:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+const char *spec_method_name(enum spec_method m)
+{
+	switch (m) {
+	case DRAFT_MTP:
+		return "mtp";
+	case DRAFT_EAGLE3:
+		return "eagle3";
+	case DRAFT_NGRAM:
+		return "ngram";
+	default:
+		return "none";
+	}
+}
+
+int spec_method_parse(const char *s, enum spec_method *out)
+{
+	static const enum spec_method all[] = { DRAFT_NONE, DRAFT_MTP, DRAFT_EAGLE3, DRAFT_NGRAM };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (!strcmp(s, spec_method_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	/* vLLM's older name for DeepSeek's MTP (vllm/config/speculative.py MTPModelTypes). */
+	if (!strcmp(s, "deepseek_mtp")) {
+		*out = DRAFT_MTP;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Published EAGLE-3 heads (notes/perf.md section 1): yuhuili's for
+ * Llama-3.1-8B-Instruct, RedHatAI's for Llama-3.3-70B-Instruct (the 3.1
+ * 70B shares its architecture), NVIDIA's for gpt-oss-120b (vLLM recipe
+ * OpenAI/GPT-OSS.md), AngelSlim's for Qwen3 (angelslim.readthedocs.io).
+ */
+const char *spec_eagle3_draft(const char *model_id)
+{
+	static const struct { const char *model, *draft; } known[] = {
+		{ "meta-llama/Llama-3.1-8B", "yuhuili/EAGLE3-LLaMA3.1-Instruct-8B" },
+		{ "meta-llama/Llama-3.1-70B", "RedHatAI/Llama-3.3-70B-Instruct-speculator.eagle3" },
+		{ "openai/gpt-oss-120b", "nvidia/gpt-oss-120b-Eagle3-v2" },
+		{ "Qwen/Qwen3-8B", "AngelSlim/Qwen3-8B_eagle3" },
+		{ "Qwen/Qwen3-32B", "AngelSlim/Qwen3-32B_eagle3" },
+		{ "Qwen/Qwen3-30B-A3B", "AngelSlim/Qwen3-a3B_eagle3" },
+	};
+	if (!model_id)
+		return NULL;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(model_id, known[i].model))
+			return known[i].draft;
+	return NULL;
+}
+
+void instance_prefill_work(double s, double h, double *new_tokens, double *keys)
+{
+	if (!(h > 0))
+		h = 0;
+	if (h > 1)
+		h = 1;
+	if (new_tokens)
+		*new_tokens = (1 - h) * s;
+	if (keys)
+		*keys = s * (1 + h) / 2;
+}
+
+void instance_set_prefix_hit(struct instance *in, double h)
+{
+	in->prefix_hit = h > 0 ? (h < 0.999 ? h : 0.999) : 0;
+}
+
+double prefix_hit_kept(double asked, double unbounded, const double *within, int n,
+		       double free_tokens, double alloc_tok_s)
+{
+	if (!(asked > 0))
+		return 0;
+	if (!within || n <= 0 || !(unbounded > 0))
+		return asked;
+	if (!(free_tokens > 0))
+		return 0;
+	double t = alloc_tok_s > 0 ? free_tokens / alloc_tok_s : INFINITY, kept;
+	if (t <= 1)
+		kept = within[0] * t;	/* below a second: linear down to nothing */
+	else if (t >= ldexp(1, n - 1))
+		kept = within[n - 1];
+	else {
+		double x = log2(t);
+		int i = (int)floor(x);
+		kept = within[i] + (within[i + 1] - within[i]) * (x - i);
+	}
+	double h = asked * kept / unbounded;
+	return h < asked ? h : asked;
+}
+
 void perf_profile_name(const char *engine, const struct perf_profile *pr, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s%s%s%s%s", engine, pr->scope_name[0] ? " x " : "", pr->scope_name,
@@ -329,6 +477,46 @@ static int wide_ep_refused(const struct model_arch *m, const struct gpu_spec *g,
  * --data-parallel-size-local whole ranks), nodes talk over the scale-out
  * network, and TP across nodes is only planned when asked for.
  */
+/*
+ * Speculative decoding vLLM would not run: MTP on a checkpoint without MTP
+ * layers (num_nextn_predict_layers 0), EAGLE-3 without a draft head, any
+ * method with pipeline parallelism (vLLM's speculative-decoding docs: "Pipeline
+ * parallelism is not supported with speculative decoding"; the V1 drafter
+ * runs on the last rank's hidden states), a draft count or acceptance out of
+ * range.
+ */
+static int spec_refused(const struct model_arch *m, const struct layout *l, char *why,
+			size_t n)
+{
+	const struct spec_decode *sp = &l->spec;
+	if (sp->method == DRAFT_NONE)
+		return 0;
+	if (sp->tokens < 1 || sp->tokens > 16) {
+		snprintf(why, n, "num_speculative_tokens %d (1 to 16)", sp->tokens);
+		return 1;
+	}
+	if (!(sp->acceptance > 0 && sp->acceptance < 1)) {
+		snprintf(why, n, "speculative acceptance %g (between 0 and 1)", sp->acceptance);
+		return 1;
+	}
+	if (l->pp > 1) {
+		snprintf(why, n, "speculative decoding (%s) with pp %d: vLLM does not run "
+			 "speculative decoding with pipeline parallelism",
+			 spec_method_name(sp->method), l->pp);
+		return 1;
+	}
+	if (sp->method == DRAFT_MTP && m->mtp_layers <= 0) {
+		snprintf(why, n, "MTP needs the checkpoint's multi-token-prediction layers "
+			 "(%s has num_nextn_predict_layers 0)", m->model_type);
+		return 1;
+	}
+	if (sp->method == DRAFT_EAGLE3 && !sp->draft[0]) {
+		snprintf(why, n, "no EAGLE-3 draft head is known for this model");
+		return 1;
+	}
+	return 0;
+}
+
 static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
 			  const struct layout *l, const struct instance_request *rq, char *why,
 			  size_t n)
@@ -418,7 +606,9 @@ static int layout_refused(const struct model_arch *m, const struct gpu_spec *g,
 		snprintf(why, n, "pp %d exceeds the %d layers", l->pp, m->layers);
 		return 1;
 	}
-	return wide_ep_refused(m, g, l, why, n);
+	if (wide_ep_refused(m, g, l, why, n))
+		return 1;
+	return spec_refused(m, l, why, n);
 }
 
 /*
@@ -543,6 +733,39 @@ static void fill_perf(const struct model_arch *m, const struct model_params *p,
 	q->hidden = m->hidden;
 }
 
+/*
+ * The drafter of a speculative layout: tokens per step, the cost of one
+ * draft token as a share of the target's decode pass, its weights per GPU.
+ * MTP (vLLM runs the checkpoint's MTP layer once per draft token): one
+ * decoder layer of the target's plus the shared LM head and eh_proj, about
+ * two layers' worth of a pass, 2 / layers; its weights are the MTP layer's
+ * (model_params.mtp), routed experts over tp x dp like the target's, the
+ * rest over tp. EAGLE-3: one dense decoder layer of the target's width, a
+ * 3h -> h fusion and a 32k-token draft vocabulary head -- also about two
+ * layers of a pass; its weights, in bf16 over tp, 4h^2 + 3hI + 3h^2 +
+ * 32,000h (I the MLP width, 4h without a dense MLP). n-gram: prompt lookup
+ * on the CPU, nothing on the GPU.
+ */
+static void set_draft(const struct model_arch *m, const struct model_params *p,
+		      const struct model_weights *w, const struct layout *l, struct instance *out)
+{
+	const struct spec_decode *sp = &l->spec;
+	double h = m->hidden;
+	out->spec_tokens_per_step = spec_expected_tokens(sp->acceptance, sp->tokens);
+	out->draft_pass_share = sp->method == DRAFT_NGRAM ? 0 : 2.0 / m->layers;
+	if (sp->method == DRAFT_MTP) {
+		double routed = m->moe_layers > 0 ? (double)p->routed_experts / m->moe_layers : 0;
+		double routed_b = p->routed_experts > 0 ? w->routed_experts / p->routed_experts : 0;
+		double other_b = p->attention > 0 ? w->attention / p->attention : 2;
+		double rest = fmax(0, (double)p->mtp - routed);
+		out->draft_weights_bytes = routed * routed_b / (l->tp * l->dp) +
+					   rest * other_b / l->tp;
+	} else if (sp->method == DRAFT_EAGLE3) {
+		double inter = m->dense_intermediate > 0 ? m->dense_intermediate : 4 * h;
+		out->draft_weights_bytes = 2 * (7 * h * h + 3 * h * inter + 32000 * h) / l->tp;
+	}
+}
+
 static int gpu_is_large(const struct gpu_spec *g, const struct engine_profile *e)
 {
 	if (e->large_gpu_exclude[0] && strstr(g->id, e->large_gpu_exclude))
@@ -625,6 +848,9 @@ static int size_vllm(const struct model_arch *m, const struct gpu_spec *g,
 	mi.block_size_tokens = out->block_size_given;
 	mi.enforce_eager = out->enforce_eager;
 	mi.max_model_len = out->max_model_len;
+	mi.draft_weights_bytes = out->draft_weights_bytes;
+	mi.draft_layers = l->spec.method == DRAFT_MTP ? m->mtp_layers :
+			  l->spec.method == DRAFT_EAGLE3 ? 1 : 0;
 	memset(&bind, 0, sizeof(bind));
 	for (int s = 0; s < l->pp; s++) {
 		vllm_memory_stage(&mi, s, &st);
@@ -790,6 +1016,8 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	out->prompt_cv2 = rq->prompt_cv2 > 0 ? rq->prompt_cv2 : 0;
 	out->ttft_prompt_tokens = rq->ttft_prompt_tokens > 0 ? rq->ttft_prompt_tokens : 0;
 	out->output_max_tokens = rq->output_max_tokens > 0 ? rq->output_max_tokens : 0;
+	instance_set_prefix_hit(out, rq->prefix_hit);
+	out->spec_tokens_per_step = 1;
 	out->block_size_given = rq->block_size_tokens > 0 ? rq->block_size_tokens :
 				e->block_size_flag > 0 ? e->block_size_flag :
 				!vllm ? e->block_size_tokens : 0;
@@ -838,6 +1066,14 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	int expert_shards = lay.tp * lay.dp;
 
 	fill_perf(m, &p, &w, g, e, &lay, expert_shards, kv_bytes, out);
+	if (lay.spec.method != DRAFT_NONE) {
+		if (!vllm) {
+			snprintf(out->reason, sizeof(out->reason), "speculative decoding is planned "
+				 "for vLLM only (engine %s)", e->id);
+			return 0;
+		}
+		set_draft(m, &p, &w, &lay, out);
+	}
 	if (out->weight_only)
 		weight_only_note(m, g, lay.precision, out->note, sizeof(out->note));
 	comm_layout_init(&out->comm, g, e->link_efficiency, e->allreduce_alpha_s, lay.tp, lay.pp,
@@ -947,12 +1183,12 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
  * permute, grouped-GEMM set-up), and the communication: tensor-parallel
  * all-reduces, expert-parallel all-to-all, pipeline hand-offs.
  */
-static double pass_time(const struct instance *in, double m, double c, double p, double cp,
-			int *memory_bound)
+static double pass_time(const struct instance *in, double m, double vq, double c, double p,
+			double cp, int *memory_bound)
 {
 	const struct instance_perf *q = &in->perf;
 	const struct perf_params *pa = &q->p;
-	double tokens = m + p;
+	double tokens = m * vq + p;	/* a verify step runs vq positions of each sequence */
 	double bw = q->hbm_bw * pa->bw_efficiency;
 	double fe = pa->flops_efficiency;
 	double ae = pa->attn_efficiency, kve = pa->kv_bw_efficiency;
@@ -972,8 +1208,9 @@ static double pass_time(const struct instance *in, double m, double c, double p,
 	for (int i = 0; i < q->kv.nterms; i++) {
 		const struct kv_term *t = &q->kv.term[i];
 		double ed = fmin(c * t->scale, t->cap), ep = fmin(cp * t->scale, t->cap);
+		/* The vq positions of a verify step read the sequence's KV once. */
 		kv += m * ed * t->read_bytes + p * t->mem_bytes * t->scale;
-		attn += m * ed * t->flops_decode + p * ep * t->flops_prefill;
+		attn += m * vq * ed * t->flops_decode + p * ep * t->flops_prefill;
 	}
 	kv += m * q->kv.state_rw_bytes_per_token;
 	attn += tokens * q->kv.state_flops_per_token;
@@ -1023,18 +1260,54 @@ static double lockstep_tokens(const struct instance *in, double m)
  * max_num_batched_tokens tokens per step, each step re-reading the weights
  * and paying the engine's overhead, fixed and per running sequence.
  */
+/*
+ * Positions a decode step verifies per sequence: 1, or with speculative
+ * decoding the k drafts and the target's own token.
+ */
+static double verify_positions(const struct instance *in)
+{
+	return in->layout.spec.method != DRAFT_NONE ? in->layout.spec.tokens + 1 : 1;
+}
+
+/*
+ * With speculative decoding a step over m sequences verifies k + 1
+ * positions of each (one pass over m (k + 1) tokens: the experts touched,
+ * the FLOPs and the attention FLOPs grow, the weights and each sequence's
+ * KV are read once), then the drafter proposes the next k tokens (k passes
+ * of draft_pass_share of the target's decode pass over the m sequences),
+ * and the step emits E = spec_tokens_per_step tokens per sequence. The
+ * time returned is per emitted token (the step / E), so every caller's
+ * "one token per sequence per step" stays true: a prompt spread over a
+ * request's osl tokens rides in osl / E real steps, E times the prompt
+ * tokens each. Where the verify pass is compute bound (large batches) its
+ * cost grows with k + 1 while E does not: the gain shrinks and turns into
+ * a loss. Prefix-cache hits (prefix_hit) leave (1 - h) of the prompt
+ * tokens to compute, attending (1 + h) times the keys (instance_prefill_work).
+ */
 static double round_time(const struct instance *in, double m, double c, double p, double cp,
 			 int *memory_bound)
 {
 	const struct perf_params *pa = &in->perf.p;
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
 	double busy = lockstep_tokens(in, m);
-	double steps = ceil((busy + p) / budget);
+	int spec = in->layout.spec.method != DRAFT_NONE && busy > 0;
+	double vq = spec ? verify_positions(in) : 1;
+	double e = spec ? in->spec_tokens_per_step : 1;
+	if (p > 0 && in->prefix_hit > 0) {
+		p *= 1 - in->prefix_hit;
+		cp *= 1 + in->prefix_hit;
+	}
+	p *= e;
+	double steps = ceil((busy * vq + p) / budget);
 	if (steps < 1)
 		steps = 1;
 	double per = busy / steps;
-	return steps * (pass_time(in, per, c, p / steps, cp, memory_bound) +
-			pa->step_overhead_s + per * pa->seq_overhead_s);
+	double t = steps * (pass_time(in, per, vq, c, p / steps, cp, memory_bound) +
+			    pa->step_overhead_s + per * pa->seq_overhead_s);
+	if (spec && in->draft_pass_share > 0)
+		t += in->layout.spec.tokens * in->draft_pass_share *
+		     pass_time(in, busy, 1, c, 0, 0, NULL);
+	return t / e;
 }
 
 double instance_decode_step_s(const struct instance *in, double n, double ctx,
@@ -1061,12 +1334,14 @@ static double prefill_batch_s(const struct instance *in, double prompts, double 
 {
 	const struct perf_params *pa = &in->perf.p;
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
-	double total = prompts * s;
+	double fresh, keys;
+	instance_prefill_work(s, in->prefix_hit, &fresh, &keys);
+	double total = prompts * fresh;
 	double pp = in->layout.pp;
 	double steps = ceil(total / budget);
 	if (steps < 1)
 		steps = 1;
-	double step = pass_time(in, 0, 0, total / steps, s / 2, NULL) + pa->step_overhead_s;
+	double step = pass_time(in, 0, 1, 0, total / steps, keys, NULL) + pa->step_overhead_s;
 	return (steps + pp - 1) / pp * step + prompts * pa->request_overhead_s;
 }
 
@@ -1078,7 +1353,7 @@ double instance_prefill_s(const struct instance *in, double s)
 double instance_prefill_chunk_s(const struct instance *in, double keys)
 {
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
-	return pass_time(in, 0, 0, budget, keys, NULL) + in->perf.p.step_overhead_s;
+	return pass_time(in, 0, 1, 0, budget, keys, NULL) + in->perf.p.step_overhead_s;
 }
 
 /*
@@ -1147,10 +1422,12 @@ static double ttft_base(const struct instance *in, double n, double isl, double 
 	double pp = in->layout.pp;
 	double budget = in->max_num_batched_tokens > 0 ? in->max_num_batched_tokens : 8192;
 	double m = lockstep_tokens(in, n / pp);
-	double s = fmax(isl, in->ttft_prompt_tokens);
-	double room = fmax(budget - m, budget / 8);
-	double steps = fmax(1, ceil(s / room));
-	double step = pass_time(in, m, isl + osl / 2, s / steps, s / 2, NULL) +
+	double s = fmax(isl, in->ttft_prompt_tokens), fresh, keys;
+	double vq = m > 0 ? verify_positions(in) : 1;
+	double room = fmax(budget - m * vq, budget / 8);
+	instance_prefill_work(s, in->prefix_hit, &fresh, &keys);
+	double steps = fmax(1, ceil(fresh / room));
+	double step = pass_time(in, m, vq, isl + osl / 2, fresh / steps, keys, NULL) +
 		      pa->step_overhead_s + m * pa->seq_overhead_s;
 	return pa->ttft_latency_s + pa->request_overhead_s + steps * step +
 	       0.5 * instance_tpot_s(in, n, isl, osl, NULL);

@@ -141,6 +141,30 @@ enum pd_role {
 	PD_DECODE,		/* decode only, from a transferred KV (kv_consumer) */
 };
 
+/*
+ * Speculative decoding (issue 14). A method proposes `tokens` draft tokens
+ * per sequence per step, the target verifies them in one pass over
+ * tokens + 1 positions, and each draft is accepted with probability
+ * `acceptance` given the ones before it (a constant per-token rate): the
+ * expected tokens a step emits are E = (1 - a^(k+1)) / (1 - a)
+ * (spec_expected_tokens). The methods and their vLLM names:
+ *   DRAFT_MTP     the checkpoint's own multi-token-prediction layers
+ *                (num_nextn_predict_layers > 0), vLLM method "mtp"
+ *   DRAFT_EAGLE3  an EAGLE-3 draft head (a published checkpoint), "eagle3"
+ *   DRAFT_NGRAM   prompt lookup, "ngram": no GPU work for the draft
+ */
+enum spec_method { DRAFT_NONE = 0, DRAFT_MTP, DRAFT_EAGLE3, DRAFT_NGRAM };
+
+struct spec_decode {
+	enum spec_method method;	/* DRAFT_NONE: no speculation (tokens, acceptance unused) */
+	int tokens;			/* num_speculative_tokens, 1..16 */
+	double acceptance;		/* per-token acceptance, in (0, 1) */
+	char draft[96];			/* EAGLE-3: the draft checkpoint (spec_eagle3_draft) */
+};
+
+/* No speculative decoding, for struct layout initialisers. */
+#define NO_SPEC { DRAFT_NONE, 0, 0, "" }
+
 /* How an instance is laid out. */
 struct layout {
 	int tp;			/* tensor parallel, power of two, within one NVLink domain */
@@ -152,6 +176,7 @@ struct layout {
 	enum a2a_backend a2a;	/* the MoE exchange (A2A_ALLGATHER unless wide EP) */
 	int redundant_experts;	/* EPLB: extra expert slots over the group (0: no EPLB) */
 	enum pd_role role;	/* PD_AGGREGATED unless one side of a disaggregated pair */
+	struct spec_decode spec; /* speculative decoding; zero: none */
 };
 
 /*
@@ -183,9 +208,12 @@ struct instance_request {
 	double output_max_tokens;	/* each request's max_tokens when outputs stop at
 					 * EOS and so vary below it (offline runs drain:
 					 * see instance_offline); 0: all are osl long */
+	double prefix_hit;		/* share of prompt tokens served from the prefix
+					 * cache, [0, 1): they skip prefill compute but are
+					 * attended to (instance_prefill_work); 0: none */
 };
 
-#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define INSTANCE_REQUEST_INIT { 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /*
  * Everything the performance model needs, summed over the pipeline stages
@@ -283,6 +311,13 @@ struct instance {
 	double prompt_cv2;		/* from the request: variability of the queue's work */
 	double ttft_prompt_tokens;	/* from the request: the prompt TTFT is reported for */
 	double output_max_tokens;	/* from the request: outputs vary below it; 0: alike */
+	double prefix_hit;		/* from the request (instance_set_prefix_hit may change
+					 * it): prompt tokens the prefix cache serves */
+	double spec_tokens_per_step;	/* expected tokens a decode step emits per sequence
+					 * (1 without speculation; spec_expected_tokens) */
+	double draft_pass_share;	/* one draft token's pass as a share of the target's
+					 * decode pass (0: n-gram or none) */
+	double draft_weights_bytes;	/* the drafter's weights per GPU (in weights_bytes_per_gpu) */
 	struct instance_perf perf;
 	struct perf_band band;		/* the profile behind perf.p */
 };
@@ -450,6 +485,60 @@ int instance_max_tp(const struct gpu_spec *g);
 /* The largest expert group (tp x dp) a search should try: 4 nodes with a scale-out
  * network, else one node (or NVLink domain). */
 int instance_max_expert_group(const struct gpu_spec *g);
+
+/*
+ * Expected tokens one speculative step emits per sequence: k drafts, each
+ * accepted with probability a given the ones before it, plus the target's
+ * own token: 1 + a + a^2 + ... + a^k = (1 - a^(k+1)) / (1 - a). k 0 (or a
+ * 0) is 1; a must be below 1.
+ */
+double spec_expected_tokens(double acceptance, int tokens);
+
+/*
+ * The default per-token acceptance and draft count of a method, from a
+ * published figure (instance.c names each source); 0 when there is none
+ * (n-gram: it depends on how much of the output copies the prompt, so it
+ * must be given).
+ */
+double spec_default_acceptance(enum spec_method m);
+int spec_default_tokens(enum spec_method m);
+/* "mtp", "eagle3", "ngram", "none"; spec_method_parse: -1 when unknown. */
+const char *spec_method_name(enum spec_method m);
+int spec_method_parse(const char *s, enum spec_method *out);
+/*
+ * The EAGLE-3 draft checkpoint published for a model id (Hugging Face), or
+ * NULL when piqplan knows none.
+ */
+const char *spec_eagle3_draft(const char *model_id);
+
+/*
+ * The prefill work of a prompt of s tokens when a share h of them hits
+ * the prefix cache: *new_tokens = (1 - h) s run through the model; each
+ * attends on average *keys = s (1 + h) / 2 keys (the hit tokens are
+ * attended to, they are not recomputed). Without hits: s and s / 2. The
+ * FLOPs a hit saves: 2 x active parameters per hit token, and a share h^2
+ * of the prompt's attention (s^2 / 2 -> s^2 (1 - h^2) / 2).
+ */
+void instance_prefill_work(double s, double h, double *new_tokens, double *keys);
+
+/* Change the prefix-cache hit share an instance's prefills see (planner refinement). */
+void instance_set_prefix_hit(struct instance *in, double h);
+
+/*
+ * The reuse a finite prefix cache keeps. vLLM caches a finished request's
+ * blocks in its free queue and evicts the least recently used when it
+ * allocates, so a freed block survives while `free_tokens` (the KV beyond
+ * the running batch) take `alloc_tok_s` of new blocks to turn over:
+ * T = free_tokens / alloc_tok_s seconds (Che's characteristic time of an
+ * LRU cache). A reuse hits when the block was last used less than T ago:
+ * within[i] is the measured share of prefix blocks reused within 2^i s
+ * (i = 0 .. n - 1; interpolated in log time) of the workload whose reuse
+ * with an unbounded cache is `unbounded`. Returns the hit share kept of
+ * `asked`: asked x within(T) / unbounded, at most asked. Without a curve
+ * (n 0 or unbounded not > 0) the asked share is returned as is.
+ */
+double prefix_hit_kept(double asked, double unbounded, const double *within, int n,
+		       double free_tokens, double alloc_tok_s);
 
 /* Round tokens up to a multiple of `to` (to > 0). */
 int64_t round_up_tokens(int64_t tokens, int64_t to);

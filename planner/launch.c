@@ -187,6 +187,20 @@ static int vllm_words(const struct instance *in, const struct model_arch *m,
 		r |= word(c, 0, "--quantization") | word(c, 0, "fp8");
 	if (l->kv_elem_bytes == 1)
 		r |= word(c, 0, "--kv-cache-dtype") | word(c, 0, "fp8");
+	/*
+	 * Speculative decoding as one JSON --speculative-config (arg_utils.py;
+	 * "mtp" is vLLM's method for every family's MTP layers, deepseek_mtp
+	 * its older name: vllm/config/speculative.py MTPModelTypes).
+	 */
+	if (l->spec.method == DRAFT_MTP || l->spec.method == DRAFT_NGRAM)
+		r |= word(c, 0, "--speculative-config") |
+		     word(c, 0, "{\"method\": \"%s\", \"num_speculative_tokens\": %d%s}",
+			  spec_method_name(l->spec.method), l->spec.tokens,
+			  l->spec.method == DRAFT_NGRAM ? ", \"prompt_lookup_max\": 4" : "");
+	else if (l->spec.method == DRAFT_EAGLE3)
+		r |= word(c, 0, "--speculative-config") |
+		     word(c, 0, "{\"method\": \"eagle3\", \"model\": \"%s\", "
+			  "\"num_speculative_tokens\": %d}", l->spec.draft, l->spec.tokens);
 	if (m->auto_map)
 		r |= word(c, 0, "--trust-remote-code");
 	if (in->block_size_given > 0)

@@ -674,10 +674,23 @@ void vllm_memory_stage(const struct mem_input *in, int stage, struct mem_stage *
 	out->activation_bytes = stage_activation(in, first, count, last);
 	out->non_torch_bytes = stage_non_torch(in, last);
 	out->cuda_graph_bytes = stage_cuda_graphs(in, first, count, &out->cuda_graphs);
+	/*
+	 * A speculative drafter (MTP layers, an EAGLE head) is loaded beside the
+	 * last stage's weights, captures its own graphs (one more layer's worth
+	 * per draft layer) and keeps its own KV per token: its layers share the
+	 * blocks, so the KV a token needs grows by draft_layers / layers.
+	 */
+	int draft = last ? in->draft_layers : 0;
+	if (last && in->draft_weights_bytes > 0)
+		out->weights_bytes += in->draft_weights_bytes;
+	if (draft > 0 && count > 0)
+		out->cuda_graph_bytes *= 1 + (double)draft / count;
 	out->cuda_graph_estimate_bytes = 0.9 * out->cuda_graph_bytes;
 	out->cuda_graph_in_budget = vllm_version_at_least(&in->version, 0, 21);
 	out->kv_bytes = out->requested_bytes - out->weights_bytes - out->activation_bytes -
 			out->non_torch_bytes -
 			(out->cuda_graph_in_budget ? out->cuda_graph_estimate_bytes : 0);
-	vllm_kv_layout(in, first, count, out->kv_bytes, out);
+	double target_kv = draft > 0 && count > 0 && out->kv_bytes > 0 ?
+			   out->kv_bytes * count / (count + draft) : out->kv_bytes;
+	vllm_kv_layout(in, first, count, target_kv, out);
 }

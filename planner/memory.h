@@ -55,6 +55,9 @@ struct mem_input {
 	int block_size_tokens;		/* --block-size; 0: vLLM's choice for the model and GPU */
 	int enforce_eager;		/* 1: no CUDA graphs */
 	int64_t max_model_len;
+	double draft_weights_bytes;	/* speculative decoding's drafter on this rank (last stage) */
+	int draft_layers;		/* its decoder layers: each holds KV like one of the
+					 * target's and adds to the CUDA graphs (0: none) */
 };
 
 /* One rank's terms and KV layout. */

@@ -181,13 +181,16 @@ static void pool_from(const struct plan_workload *w, int nw, int64_t min_total,
 		      int64_t max_total, int64_t class_tokens, int64_t limit, int quarters,
 		      struct pool_traffic *p)
 {
-	double n = 0, sent = 0, all = 0, rejected = 0, ps = 0, p2 = 0;
+	double n = 0, sent = 0, all = 0, rejected = 0, ps = 0, p2 = 0, reuse_w = 0;
 	int64_t longest = 0;
+	int curve = 0;
 	struct bin_sums prompts = { NULL, 0, 0 }, outputs = { NULL, 0, 0 };
 
 	memset(&p->lengths, 0, sizeof(p->lengths));
 	memset(p->demand_rps, 0, sizeof(p->demand_rps));
 	memset(p->mean_rps, 0, sizeof(p->mean_rps));
+	memset(p->reuse_within, 0, sizeof(p->reuse_within));
+	p->reuse_unbounded = 0;
 	for (int k = 0; k < nw; k++) {
 		double weight = workload_weight(&w[k], quarters), nk = workload_requests(&w[k]);
 		double served = 0;
@@ -226,7 +229,22 @@ static void pool_from(const struct plan_workload *w, int nw, int64_t min_total,
 			p->demand_rps[q] += w[k].demand_rps[q] * served / nk;
 			p->mean_rps[q] += w[k].mean_rps[q] * served / nk;
 		}
+		/* Prefix reuse, weighted by the requests each workload sends (none: 0). */
+		double part = served * weight;
+		reuse_w += part;
+		p->reuse_unbounded += part * (w[k].reuse_unbounded > 0 ? w[k].reuse_unbounded : 0);
+		for (int i = 0; i < PLAN_REUSE_POINTS; i++)
+			p->reuse_within[i] += part * (w[k].reuse_within ? w[k].reuse_within[i] :
+						      w[k].reuse_unbounded > 0 ? w[k].reuse_unbounded
+									       : 0);
+		curve |= w[k].reuse_within != NULL;
 	}
+	if (reuse_w > 0) {
+		p->reuse_unbounded /= reuse_w;
+		for (int i = 0; i < PLAN_REUSE_POINTS; i++)
+			p->reuse_within[i] /= reuse_w;
+	}
+	p->reuse_points = curve && p->reuse_unbounded > 0 ? PLAN_REUSE_POINTS : 0;
 	bins_to_points(&prompts, &p->lengths, 0);
 	bins_to_points(&outputs, &p->lengths, 1);
 	slo_traffic_finish(&p->lengths);
@@ -434,6 +452,41 @@ static int cost_quarters(const struct plan_gpu *g, const struct pool_traffic *t,
 	return 0;
 }
 
+double plan_prefix_asked(const struct plan_params *p, const struct pool_traffic *t)
+{
+	double h = p->prefix_hit < 0 ? t->reuse_unbounded : p->prefix_hit;
+	return h > 0 ? (h < 0.999 ? h : 0.999) : 0;
+}
+
+/*
+ * What a finite prefix cache keeps of the asked hit share, at the rate the
+ * candidate sustains with the asked share: free KV beyond the SLO batch
+ * (per DP rank, each sequence at isl + osl / 2), turned over by the new
+ * blocks its requests allocate, (1 - h) isl + osl tokens each
+ * (prefix_hit_kept). The rate is then found again with the share kept:
+ * lower, so blocks stay longer and the true share lies above -- one round,
+ * erring low. Assumed: requests reach the instance (and DP rank) that
+ * holds their prefix (prefix-aware routing, e.g. llm-d's or SGLang's
+ * cache-aware router), so each sees its own sessions' reuse.
+ */
+static void refine_prefix_hit(const struct pool_traffic *t, const struct plan_params *p,
+			      int batch, struct candidate *c)
+{
+	struct instance *in = &c->inst;
+	double dp = in->layout.dp > 0 ? in->layout.dp : 1;
+	double free_tokens = (double)in->kv_tokens - batch * (t->isl + t->osl / 2);
+	double lambda = c->rate_rps / dp;
+	double alloc = lambda * ((1 - in->prefix_hit) * t->isl + t->osl);
+	double kept = prefix_hit_kept(plan_prefix_asked(p, t), t->reuse_unbounded,
+				      t->reuse_within, t->reuse_points, free_tokens, alloc);
+	c->prefix_retention_s = alloc > 0 && free_tokens > 0 ? free_tokens / alloc : 0;
+	c->prefix_hit = kept;
+	if (kept < in->prefix_hit - 1e-4) {
+		instance_set_prefix_hit(in, kept);
+		c->rate_rps = slo_sustainable_rate(in, &t->lengths, &p->slo, &c->at);
+	}
+}
+
 static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 		     const struct engine_profile *e, const struct pool_traffic *t,
 		     const struct plan_params *p, struct candidate *c)
@@ -443,6 +496,7 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	rq.max_model_len = t->max_model_len;
 	rq.resident_tokens_per_seq = t->isl + t->osl / 2;
 	rq.prompt_cv2 = t->prompt_cv2;
+	rq.prefix_hit = plan_prefix_asked(p, t);
 	struct layout l = c->inst.layout;	/* instance_size writes c->inst whole */
 	instance_size(m, &g->spec, e, &l, &rq, &c->inst);
 	c->usd_per_hour = (isnan(g->usd_per_gpu_hour) ? g->owned_usd_per_gpu_hour
@@ -453,6 +507,7 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	}
 	slo_percentile_name(p->slo.quantile, pct);
 	c->kv_seqs = c->inst.max_num_seqs;
+	c->prefix_hit = c->inst.prefix_hit;
 	int batch = slo_batch(&c->inst, &t->lengths, &p->slo, c->kv_seqs);
 	if (batch < 1) {
 		slo_at_running(&c->inst, &t->lengths, &p->slo, 1, &c->full);
@@ -465,6 +520,8 @@ static void evaluate(const struct model_arch *m, const struct plan_gpu *g,
 	c->inst.max_num_seqs = batch;
 	slo_at_running(&c->inst, &t->lengths, &p->slo, batch, &c->full);
 	c->rate_rps = slo_sustainable_rate(&c->inst, &t->lengths, &p->slo, &c->at);
+	if (c->rate_rps > 0 && rq.prefix_hit > 0)
+		refine_prefix_hit(t, p, batch, c);
 	if (c->rate_rps <= 0) {
 		snprintf(c->reason, sizeof(c->reason), "misses the TTFT target even unloaded "
 			 "(TTFT %s %.0f ms; %.1f%% of requests over their target)", pct,
@@ -512,7 +569,8 @@ static void pp_rule(struct candidate *c, int n, const struct pool_traffic *t)
 			const struct layout *b = &c[j].inst.layout;
 			if (c[j].gpu != c[i].gpu || b->tp != 2 * a->tp || b->pp * 2 != a->pp ||
 			    b->dp != a->dp || b->ep != a->ep || b->precision != a->precision ||
-			    b->a2a != a->a2a ||
+			    b->a2a != a->a2a || b->kv_elem_bytes != a->kv_elem_bytes ||
+			    b->spec.method != a->spec.method ||
 			    !c[j].inst.fits || c[j].inst.max_num_seqs < 1)
 				continue;
 			struct shapes x, y;
@@ -549,11 +607,105 @@ static int by_cost(const void *pa, const void *pb)
 	return a->order - b->order;
 }
 
+const char *plan_mode_name(const struct layout *l, char *buf, size_t n)
+{
+	const char *spec = l->spec.method == DRAFT_NONE ? NULL : spec_method_name(l->spec.method);
+	const char *kv = l->kv_elem_bytes == 1 ? "fp8-kv" : NULL;
+	const char *base = l->role == PD_PREFILL ? "disagg-prefill" :
+			   l->role == PD_DECODE ? "disagg-decode" :
+			   l->a2a != A2A_ALLGATHER ? "wide-ep" : NULL;
+	/* One aggregated instance is named by what it adds alone: 'fp8-kv', 'mtp+fp8-kv'. */
+	if (!base && !spec && !kv)
+		base = "aggregated";
+	snprintf(buf, n, "%s%s%s%s%s", base ? base : "", base && spec ? "+" : "", spec ? spec : "",
+		 (base || spec) && kv ? "+" : "", kv ? kv : "");
+	return buf;
+}
+
+int plan_next_mode(const struct candidate *c, int n)
+{
+	char a[48], b[48];
+	if (n < 2 || !c[0].fits)
+		return -1;
+	plan_mode_name(&c[0].inst.layout, a, sizeof(a));
+	for (int i = 1; i < n && c[i].fits; i++)
+		if (strcmp(a, plan_mode_name(&c[i].inst.layout, b, sizeof(b))))
+			return i;
+	return -1;
+}
+
+/*
+ * fp8 KV where vLLM runs it (--kv-cache-dtype fp8: FP8 e4m3 on GPUs with
+ * FP8 tensor cores -- Ada, Hopper, Blackwell, CDNA3 and later; not Ampere,
+ * whose attention backends of vLLM V1 have no fp8 KV path). MLA's fp8
+ * latent cache runs on FlashMLA / CUTLASS MLA, Hopper and Blackwell only:
+ * elsewhere MLA models are not offered it. A checkpoint that already stores
+ * fp8 KV has nothing to gain.
+ */
+static int fp8_kv_offered(const struct model_arch *m, const struct gpu_spec *g)
+{
+	if (g->fp8_flops <= 0 || m->ckpt.kv_fp8)
+		return 0;
+	if (m->attention == ATTN_MLA)
+		return !strcmp(g->arch, "Hopper") || !strcmp(g->arch, "Blackwell");
+	return 1;
+}
+
+/*
+ * The serving modes tried on a base layout (PP 1: vLLM runs no
+ * speculation with PP): fp8 KV, MTP where the checkpoint has MTP layers
+ * (at the method's published default, spec_default_acceptance), EAGLE-3
+ * where a draft head is published, MTP with fp8 KV together. Returns how
+ * many were written to v (at most 4).
+ */
+int plan_mode_variants(const struct model_arch *m, const struct gpu_spec *g,
+		       const struct plan_params *p, const struct layout *base, struct layout *v)
+{
+	int n = 0;
+	int kv8 = fp8_kv_offered(m, g);
+	const char *draft = spec_eagle3_draft(p->model_id);
+	if (kv8) {
+		v[n] = *base;
+		v[n++].kv_elem_bytes = 1;
+	}
+	if (base->pp != 1)
+		return n;
+	if (m->mtp_layers > 0) {
+		v[n] = *base;
+		v[n].spec.method = DRAFT_MTP;
+		v[n].spec.tokens = spec_default_tokens(DRAFT_MTP);
+		v[n].spec.acceptance = spec_default_acceptance(DRAFT_MTP);
+		n++;
+		if (kv8) {
+			v[n] = v[n - 1];
+			v[n++].kv_elem_bytes = 1;
+		}
+	} else if (draft) {
+		v[n] = *base;
+		v[n].spec.method = DRAFT_EAGLE3;
+		v[n].spec.tokens = spec_default_tokens(DRAFT_EAGLE3);
+		v[n].spec.acceptance = spec_default_acceptance(DRAFT_EAGLE3);
+		snprintf(v[n].spec.draft, sizeof(v[n].spec.draft), "%s", draft);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Modes are tried on the base layouts that could win: those that fit and
+ * cost at most twice the cheapest base (a mode moves one layout's cost by
+ * less than that: MTP at most E = 1.85x the rate, fp8 KV halves the KV
+ * reads), or, when no base layout serves the pool, those vLLM would start
+ * (fp8 KV may be what makes one fit) -- the rest are dominated.
+ */
+#define MODE_COST_SPAN 2.0
+
 int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus,
 	      const struct engine_profile *e, const struct pool_traffic *t,
 	      const struct plan_params *p, struct candidate **out)
 {
-	int total = plan_candidate_count(m, gpus, ngpus, p), n = 0;
+	int base = plan_candidate_count(m, gpus, ngpus, p), n = 0;
+	int total = base * (p->modes ? 5 : 1);
 	struct layout_set *s = malloc(sizeof(*s));
 	struct candidate *c = calloc((size_t)(total ? total : 1), sizeof(*c));
 	if (!s || !c) {
@@ -563,7 +715,7 @@ int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus
 	}
 	for (int g = 0; g < ngpus; g++) {
 		layouts_for(m, &gpus[g].spec, p, s);
-		for (int i = 0; i < s->n && n < total; i++, n++) {
+		for (int i = 0; i < s->n && n < base; i++, n++) {
 			c[n].gpu = g;
 			c[n].order = n;
 			c[n].inst.layout = s->l[i];
@@ -572,6 +724,28 @@ int plan_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngpus
 	}
 	free(s);
 	pp_rule(c, n, t);
+	if (p->modes) {
+		double cheapest = INFINITY;
+		int nbase = n;
+		for (int i = 0; i < nbase; i++)
+			if (c[i].fits && c[i].total_usd < cheapest)
+				cheapest = c[i].total_usd;
+		for (int i = 0; i < nbase; i++) {
+			struct layout v[4];
+			int ok = isfinite(cheapest) ? c[i].fits &&
+				 c[i].total_usd <= MODE_COST_SPAN * cheapest : c[i].inst.fits ||
+				 strstr(c[i].reason, "KV holds") != NULL;
+			if (!ok)
+				continue;
+			int nv = plan_mode_variants(m, &gpus[c[i].gpu].spec, p, &c[i].inst.layout, v);
+			for (int k = 0; k < nv && n < total; k++, n++) {
+				c[n].gpu = c[i].gpu;
+				c[n].order = n;
+				c[n].inst.layout = v[k];
+				evaluate(m, &gpus[c[i].gpu], e, t, p, &c[n]);
+			}
+		}
+	}
 	/* qsort is not stable: ties fall back to enumeration order. */
 	qsort(c, (size_t)n, sizeof(*c), by_cost);
 	*out = c;

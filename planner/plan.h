@@ -41,9 +41,13 @@ struct plan_workload {
 	int64_t max_total_tokens;	/* its longest prompt + output when measured exactly; 0: unknown */
 	double demand_rps[PLAN_MAX_QUARTERS];	/* requests/s planned for, growth applied */
 	double mean_rps[PLAN_MAX_QUARTERS];	/* its mean rate, growth applied */
+	double reuse_unbounded;		/* measured prefix reuse share (Mooncake); 0: unknown */
+	const double *reuse_within;	/* PLAN_REUSE_POINTS shares reused within 2^i s; NULL */
 };
 
 /* A pool: requests whose prompt + output falls in [min_total, max_total). */
+#define PLAN_REUSE_POINTS 17	/* prefix reuse within 2^0 .. 2^16 s */
+
 struct pool_traffic {
 	int64_t min_total_tokens;
 	int64_t max_total_tokens;	/* 0: no upper bound */
@@ -59,6 +63,10 @@ struct pool_traffic {
 	struct slo_traffic lengths;	/* prompt and output points, with each prompt's class */
 	double demand_rps[PLAN_MAX_QUARTERS];	/* sum over the workloads of their share */
 	double mean_rps[PLAN_MAX_QUARTERS];
+	double reuse_unbounded;		/* the workloads' measured prefix reuse (unbounded
+					 * cache), demand-weighted; 0: not measured */
+	double reuse_within[PLAN_REUSE_POINTS];	/* of it, reused within 2^i s */
+	int reuse_points;		/* PLAN_REUSE_POINTS, or 0 without a curve */
 };
 
 /* What the scenario asks of every pool. */
@@ -70,7 +78,43 @@ struct plan_params {
 	int allow_fp8;			/* try --quantization fp8 on GPUs with FP8 */
 	int64_t max_model_len;		/* every pool's max_model_len at most this; 0: no cap */
 	int no_disagg;			/* 1: do not weigh P/D disaggregation (plan_decide) */
+	int modes;			/* 1: also try the serving modes inside an instance
+					 * (fp8 KV, MTP, EAGLE-3: plan_modes) */
+	double prefix_hit;		/* prompt tokens the prefix cache would serve with an
+					 * unbounded cache, [0, 1); < 0: the pool's measured
+					 * reuse (reuse_unbounded). What a finite cache keeps is
+					 * worked out per candidate (prefix_hit_kept) */
+	const char *model_id;		/* for the EAGLE-3 draft (spec_eagle3_draft); may be NULL */
 };
+
+struct candidate;
+
+/* The unbounded-cache hit share a pool's candidates start from (p->prefix_hit or measured). */
+double plan_prefix_asked(const struct plan_params *p, const struct pool_traffic *t);
+
+/*
+ * The serving mode of a layout, as run_config.mode stores it: 'aggregated'
+ * (one instance, the model's KV dtype, no speculation), 'fp8-kv',
+ * 'mtp', 'eagle3', 'ngram', or a speculative mode with fp8 KV
+ * ('mtp+fp8-kv'); wide expert parallelism across nodes 'wide-ep', a side
+ * of a P/D-disaggregated pair 'disagg-prefill' / 'disagg-decode', each
+ * with what it adds ('wide-ep+mtp', 'disagg-decode+mtp+fp8-kv').
+ */
+const char *plan_mode_name(const struct layout *l, char *buf, size_t n);
+/*
+ * The serving modes worth trying on a base layout (PP 1 for speculation:
+ * vLLM runs none with PP): fp8 KV where vLLM runs it, MTP where the
+ * checkpoint has MTP layers, else EAGLE-3 where a draft head is published,
+ * MTP with fp8 KV. Writes at most 4 layouts to v; returns how many.
+ */
+int plan_mode_variants(const struct model_arch *m, const struct gpu_spec *g,
+		       const struct plan_params *p, const struct layout *base, struct layout *v);
+
+/*
+ * The first candidate after c[0] (ranked, plan_pool) whose mode differs
+ * from c[0]'s and that fits: the next-best mode. -1 when there is none.
+ */
+int plan_next_mode(const struct candidate *c, int n);
 
 /* One evaluated candidate. */
 struct candidate {
@@ -88,6 +132,8 @@ struct candidate {
 	double spare_usd;		/* its N+k spares, were it the largest on its GPU type */
 	double total_usd;		/* serving + spares */
 	int64_t instances[PLAN_MAX_QUARTERS];	/* serving instances (spares are per GPU type) */
+	double prefix_hit;		/* the hit share its prefills assume (what its cache keeps) */
+	double prefix_retention_s;	/* how long a freed block stays cached at its rate */
 };
 
 /*

@@ -216,7 +216,9 @@ static void decode_at(const struct instance *in, const struct slo_traffic *t, do
 	double group = in->layout.ep && in->layout.dp > 1 ? in->layout.dp : 1;
 	for (int i = 0; i < t->nprompt; i++) {
 		const struct slo_point *p = &t->prompt[i];
-		double k = fmax(1, ceil(p->tokens / d->room));
+		double fresh;
+		instance_prefill_work(p->tokens, in->prefix_hit, &fresh, NULL);
+		double k = fmax(1, ceil(fresh / d->room));	/* chunks of the tokens to compute */
 		double t_c = instance_step_s(in, n, d->ctx, p->tokens / k, p->tokens / 2, NULL);
 		double stall = k * fmax(0, t_c - d->t_d) / group;
 		d->own[i] = k * t_c;

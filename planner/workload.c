@@ -1233,8 +1233,42 @@ int wl_blockset_add(struct wl_blockset *s, int64_t id)
 	return 0;
 }
 
+int wl_blockset_add_at(struct wl_blockset *s, int64_t id, double t_s)
+{
+	int64_t before = s->repeated;
+	int r = wl_blockset_add(s, id);
+	if (r || id >= WL_BLOCK_DENSE_IDS)
+		return r;
+	if (!s->timed) {
+		s->t0_s = t_s;
+		s->timed = 1;
+	}
+	size_t i = (size_t)id;
+	if (i >= s->last_size) {
+		size_t size = s->last_size ? s->last_size : 4096;
+		while (size <= i)
+			size *= 2;
+		float *t = realloc(s->last_s, size * sizeof(*t));
+		if (!t)
+			return WL_ENOMEM;
+		s->last_s = t;
+		s->last_size = size;
+	}
+	float now = (float)(t_s - s->t0_s);
+	if (s->repeated > before) {
+		double gap = (double)now - (double)s->last_s[i];
+		s->timed_repeated++;
+		for (int k = 0; k < WL_REUSE_POINTS; k++)
+			if (gap <= ldexp(1, k))
+				s->reuse_within[k]++;
+	}
+	s->last_s[i] = now;
+	return 0;
+}
+
 void wl_blockset_release(struct wl_blockset *s)
 {
+	free(s->last_s);
 	free(s->bits);
 	free(s->sparse);
 	*s = (struct wl_blockset)WL_BLOCKSET_INIT;

@@ -267,6 +267,9 @@ int wl_arrivals_rates(const struct wl_arrivals *a, struct wl_rates *out);
  */
 #define WL_BLOCK_DENSE_IDS	((int64_t)1 << 23)
 #define WL_MAX_SPARSE_BLOCKS	((size_t)1 << 20)
+/* Points of the reuse-time curve: within 2^0, 2^1, ... 2^16 s. */
+#define WL_REUSE_POINTS 17
+
 struct wl_blockset {
 	uint64_t *bits;		/* ids below WL_BLOCK_DENSE_IDS */
 	size_t words;
@@ -275,8 +278,23 @@ struct wl_blockset {
 	int overflow;		/* more distinct large ids than the set holds */
 	int64_t blocks;		/* all hash ids seen, repeats included */
 	int64_t repeated;	/* ids seen before */
+	/*
+	 * When each dense id was last used (s since the first, as float: ms
+	 * precision over days), grown with the largest id; reuse_within[i]
+	 * counts repeats whose previous use was at most 2^i s before
+	 * (an earlier timestamp counts as 0 s). Sparse ids count in
+	 * `repeated`, not in the curve (timed_repeated says how many did).
+	 */
+	float *last_s;
+	size_t last_size;
+	int64_t reuse_within[WL_REUSE_POINTS];
+	int64_t timed_repeated;
+	double t0_s;		/* the first time seen: the floats' origin */
+	int timed;		/* 1 once a time was given */
 };
-#define WL_BLOCKSET_INIT { NULL, 0, NULL, 0, 0, 0, 0, 0 }
+#define WL_BLOCKSET_INIT { NULL, 0, NULL, 0, 0, 0, 0, 0, NULL, 0, { 0 }, 0, 0, 0 }
+/* The same, with the time of the request using it (s from any fixed origin). */
+int wl_blockset_add_at(struct wl_blockset *s, int64_t id, double t_s);
 /* Record one id: 0, WL_ERANGE (id < 0 or >= WL_MAX_BLOCK_ID), WL_ENOMEM. */
 int wl_blockset_add(struct wl_blockset *s, int64_t id);
 void wl_blockset_release(struct wl_blockset *s);
@@ -303,6 +321,10 @@ struct workload_summary {
 	struct wl_percentiles prompt, output, total;	/* total = prompt + output */
 	int64_t prefix_blocks, prefix_blocks_repeated;	/* mooncake; 0 otherwise */
 	double prefix_reuse_share;	/* repeated / blocks; NaN when not known */
+	double reuse_within[WL_REUSE_POINTS]; /* share of blocks reused within 2^i s of their
+					 * previous use (what a cache keeping blocks that long
+					 * serves); have_reuse_within says whether measured */
+	int have_reuse_within;
 	int64_t file_bytes;
 	char sha256_hex[65];		/* of the file's bytes, lowercase hex */
 };

@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 /* --max-model-len defaults to isl + osl rounded up to this. */
@@ -190,7 +191,15 @@ int estimate_instance(struct db *db, const struct estimate_request *req, struct 
 	rq.block_size_tokens = req->block_size;
 	rq.enforce_eager = req->enforce_eager;
 	rq.cross_node_tp = req->cross_node_tp;
+	rq.prefix_hit = req->prefix_hit;
 
+	/* EAGLE-3 runs the draft head published for the model (instance.h). */
+	struct estimate_request r = *req;
+	if (r.layout.spec.method == DRAFT_EAGLE3 && !r.layout.spec.draft[0]) {
+		const char *draft = spec_eagle3_draft(out->model_id);
+		snprintf(r.layout.spec.draft, sizeof(r.layout.spec.draft), "%s", draft ? draft : "");
+	}
+	req = &r;
 	memset(&best, 0, sizeof(best));
 	if (req->tp_given) {
 		if (instance_size(&out->arch, &out->gpu, &out->engine, &req->layout, &rq, &best.in))

@@ -48,6 +48,7 @@ struct estimate_request {
 	int block_size;			/* 0: the engine's choice for the model and GPU */
 	int enforce_eager;		/* 1: no CUDA graphs */
 	int cross_node_tp;		/* 1: TP may span nodes */
+	double prefix_hit;		/* share of prompt tokens the prefix cache serves, [0, 1) */
 };
 
 struct estimate {

@@ -102,6 +102,10 @@ struct decided_pool {
 	double aggregated_usd;		/* the pool's best aggregated candidate; NaN: none */
 	char mode_words[400];		/* why the loser of the two lost */
 	int64_t pool_id;		/* run_pool.id once written */
+	int64_t with_prefix_gpus;	/* the GPUs no_prefix_gpus compares with: this pool's,
+					 * or both sides' of a disaggregated pool */
+	int64_t no_prefix_gpus;		/* the pool planned without prefix-cache hits: its
+					 * serving GPUs, busiest quarter; -1: not planned */
 };
 
 #define MAX_DECIDED_POOLS 4
@@ -260,6 +264,9 @@ struct wl_input {
 	double growth_pct;
 	int64_t max_total_tokens;
 	int independent, sums_estimated;
+	double reuse_share;		/* measured prefix reuse; 0: not measured */
+	double reuse_within[WORKLOAD_REUSE_POINTS];
+	int have_reuse_within;
 };
 
 static void wl_input_free(struct wl_input *w)
@@ -337,6 +344,9 @@ static int load_workload(struct run_state *rs, const struct scenario_workload *s
 	if (choose_demand(rs, &wr, w))
 		return -1;
 	w->max_total_tokens = wr.total_tokens_max;
+	w->reuse_share = isnan(wr.prefix_reuse_share) ? 0 : wr.prefix_reuse_share;
+	w->have_reuse_within = wr.have_reuse_within;
+	memcpy(w->reuse_within, wr.reuse_within, sizeof(w->reuse_within));
 	w->independent = wr.independent_marginals;
 	w->sums_estimated = wr.sums_estimated;
 
@@ -378,6 +388,8 @@ static void plan_params_for(const struct run_state *rs, struct plan_params *p)
 	p->quarters = sc->quarters;
 	p->allow_fp8 = 1;
 	p->max_model_len = sc->max_model_len;
+	p->modes = 1;
+	p->prefix_hit = sc->prefix_hit;
 }
 
 static void plan_workloads_for(const struct run_state *rs, const struct wl_input *wls,
@@ -389,6 +401,8 @@ static void plan_workloads_for(const struct run_state *rs, const struct wl_input
 		pw[k].b = w->buckets;
 		pw[k].nb = w->nbuckets;
 		pw[k].max_total_tokens = w->max_total_tokens;
+		pw[k].reuse_unbounded = w->reuse_share;
+		pw[k].reuse_within = w->have_reuse_within ? w->reuse_within : NULL;
 		for (int q = 0; q < rs->sc.quarters; q++) {
 			double f = growth_factor(w->growth_pct, q);
 			pw[k].demand_rps[q] = w->demand_rps * f;
@@ -473,6 +487,8 @@ static struct candidate *side_candidate(const struct disagg_plan *dg, const stru
 	c->inst = s->inst;
 	c->fits = 1;
 	c->kv_seqs = s->inst.max_num_seqs;
+	c->prefix_hit = s->inst.prefix_hit;	/* the prefill side's; 0 on the decode side */
+	c->prefix_retention_s = s->prefix_retention_s;
 	c->rate_rps = s->rate_rps;
 	c->usd_per_hour = s->usd_per_hour;
 	c->serving_usd = dg->serving_usd * share;
@@ -654,7 +670,7 @@ static int insert_disagg_sides(struct run_state *rs, const struct model_group *g
 }
 
 static int insert_configs(struct run_state *rs, const struct model_group *g, int64_t pool_id,
-			  const struct decided_pool *d)
+			  const struct decided_pool *d, const struct plan_params *p)
 {
 	int rank = 0, infeasible = 0;
 	const char *seen[KEEP_INFEASIBLE];
@@ -689,6 +705,27 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			.usd_per_gpu_hour = gpu->usd_per_gpu_hour,
 			.sized = in->fits,
 		};
+		char mode[48], next[48];
+		row.mode = plan_mode_name(&in->layout, mode, sizeof(mode));
+		if (in->layout.spec.method != DRAFT_NONE) {
+			row.spec_method = spec_method_name(in->layout.spec.method);
+			row.spec_tokens = in->layout.spec.tokens;
+			row.spec_acceptance = in->layout.spec.acceptance;
+			row.spec_tokens_per_step = spec_expected_tokens(in->layout.spec.acceptance,
+									in->layout.spec.tokens);
+		}
+		row.prefix_hit = in->fits ? c->prefix_hit : NAN;
+		row.prefix_retention_s = c->prefix_retention_s;
+		row.no_prefix_gpus = row.chosen && p->prefix_hit != 0 ? d->no_prefix_gpus : -1;
+		int nx = row.chosen ? plan_next_mode(d->cands, d->ncands) : -1;
+		if (nx > 0) {
+			const struct candidate *x = &d->cands[nx];
+			row.next_mode = plan_mode_name(&x->inst.layout, next, sizeof(next));
+			row.next_mode_cost_usd = x->total_usd;
+			for (int q = 0; q < rs->sc.quarters; q++)
+				if (x->instances[q] * x->inst.gpus > row.next_mode_gpus)
+					row.next_mode_gpus = x->instances[q] * x->inst.gpus;
+		}
 		struct launch_lines launch = { 0 };
 		if (in->fits) {
 			row.max_model_len = in->max_model_len;
@@ -816,7 +853,7 @@ static int write_pool_row(struct run_state *rs, const struct model_group *g,
 		return -1;
 	for (int k = 0; k < g->n; k++) {
 		struct plan_workload pw = { wls[g->idx[k]].buckets, wls[g->idx[k]].nbuckets, 0,
-					    { 0 }, { 0 } };
+					    { 0 }, { 0 }, 0, NULL };
 		double share = plan_pool_share(&pw, t->min_total_tokens, t->max_total_tokens,
 					       NULL, NULL);
 		if (share > 0 && run_store_pool_workload(rs->store, *pool_id, wls[g->idx[k]].id,
@@ -864,6 +901,74 @@ static int write_shares(struct run_state *rs, const struct model_group *g,
 
 static int write_disagg(struct run_state *rs, const struct plan_params *p,
 			const struct decided_pool *pools, int npools);
+/* A pool's name without a disaggregated side's suffix: 'long' of 'long-prefill'. */
+static size_t pool_base_len(const char *name)
+{
+	size_t n = strlen(name);
+	static const char *const sides[] = { "-prefill", "-decode" };
+	for (size_t i = 0; i < 2; i++) {
+		size_t k = strlen(sides[i]);
+		if (n > k && !strcmp(name + n - k, sides[i]))
+			return n - k;
+	}
+	return n;
+}
+
+/* Whether pool name a has the base (first bk bytes) of b. */
+static int same_base(const char *a, const char *b, size_t bk)
+{
+	return pool_base_len(a) == bk && !strncmp(a, b, bk);
+}
+
+/* Serving GPUs of a decided pool's chosen configuration in its busiest quarter. */
+static int64_t pool_gpus(const struct decided_pool *d)
+{
+	int64_t most = 0;
+	const struct candidate *c = &d->cands[0];
+	for (int q = 0; q < PLAN_MAX_QUARTERS; q++)
+		if (c->instances[q] * c->inst.gpus > most)
+			most = c->instances[q] * c->inst.gpus;
+	return most;
+}
+
+/*
+ * What the chosen configuration of a pool assumes of the serving modes:
+ * its prefix-cache hits (vLLM's V1 engine caches prefixes by default, so
+ * the plan says when it counts on them, and what the same configuration
+ * would need without), and its speculative decoding.
+ */
+static void mode_notes(struct run_state *rs, const struct model_group *g,
+		       const struct decided_pool *d, const struct plan_params *p)
+{
+	const struct candidate *c = &d->cands[0];
+	double asked = plan_prefix_asked(p, &d->t);
+	if (c->prefix_hit > 0) {
+		int64_t gpus = d->with_prefix_gpus >= 0 ? d->with_prefix_gpus : pool_gpus(d);
+		char without[96] = "";
+		if (d->no_prefix_gpus >= 0)
+			snprintf(without, sizeof(without), "; planned without hits it needs %lld GPUs, "
+				 "not %lld", (long long)d->no_prefix_gpus, (long long)gpus);
+		add_note(rs, "assumption", "%s pool %s assumes vLLM's automatic prefix caching "
+			 "(on by default) serves %.1f%% of prompt tokens: of the %.1f%% an unbounded "
+			 "cache would (%s), what the KV beside its SLO batch keeps -- a freed block "
+			 "stays cached %.0f s at its rate, and requests reach the instance holding "
+			 "their prefix (prefix-aware routing)%s (--prefix-hit 0 plans without hits)",
+			 g->model_id, d->name, 100 * c->prefix_hit, 100 * asked,
+			 p->prefix_hit < 0 ? "the workloads' measured reuse" : "--prefix-hit",
+			 c->prefix_retention_s, without);
+	} else if (asked > 0) {
+		add_note(rs, "assumption", "%s pool %s: no prefix-cache hits assumed; a cache "
+			 "holding the KV beside its batch keeps none of the %.1f%% reuse", g->model_id,
+			 d->name, 100 * asked);
+	}
+	const struct spec_decode *sp = &c->inst.layout.spec;
+	if (sp->method != DRAFT_NONE)
+		add_note(rs, "assumption", "%s pool %s runs speculative decoding (%s, %d draft "
+			 "tokens): it assumes a per-token acceptance of %.2f, %.2f tokens a step; "
+			 "acceptance depends on the traffic -- measure it (vLLM's spec-decode "
+			 "metrics) and set it", g->model_id, d->name, spec_method_name(sp->method),
+			 sp->tokens, sp->acceptance, spec_expected_tokens(sp->acceptance, sp->tokens));
+}
 
 static int write_pools(struct run_state *rs, const struct model_group *g,
 		       const struct wl_input *wls, const struct plan_workload *pw,
@@ -876,8 +981,9 @@ static int write_pools(struct run_state *rs, const struct model_group *g,
 		int64_t pool_id;
 		if (d->ncands == 0 || !c->fits)
 			return unservable(rs, g, d);
-		if (write_pool_row(rs, g, wls, d, &pool_id) || insert_configs(rs, g, pool_id, d))
+		if (write_pool_row(rs, g, wls, d, &pool_id) || insert_configs(rs, g, pool_id, d, p))
 			return -1;
+		mode_notes(rs, g, d, p);
 
 		/* GPU time split between prefill (input) and decode (output), per request. */
 		double prefill_s = instance_prefill_s(&c->inst, d->t.isl);
@@ -1296,8 +1402,59 @@ static int plan_model(struct run_state *rs, const struct wl_input *wls, const st
 	int npools = 0;
 	struct plan_workload *pw = xcalloc((size_t)g->n, sizeof(*pw));
 	plan_params_for(rs, &p);
+	p.model_id = g->model_id;
 	plan_workloads_for(rs, wls, g, pw);
 	int ret = decide_pools(rs, g, pw, &p, pools, &npools);
+	for (int k = 0; k < npools; k++)
+		pools[k].no_prefix_gpus = pools[k].with_prefix_gpus = -1;
+	/*
+	 * When the plan counts on prefix-cache hits, plan the model once more
+	 * without them: what the hits save is the difference (run_config
+	 * no_prefix_gpus, a note), for pools of the same name.
+	 */
+	int hits = 0;
+	for (int k = 0; !ret && k < npools; k++)
+		hits |= pools[k].ncands > 0 && pools[k].cands[0].fits &&
+			pools[k].cands[0].prefix_hit > 0;
+	if (!ret && hits) {
+		struct plan_params p0 = p;
+		struct decided_pool none[MAX_DECIDED_POOLS];
+		int nnone = 0;
+		p0.prefix_hit = 0;
+		if (decide_pools(rs, g, pw, &p0, none, &nnone) == 0) {
+			/*
+			 * Pools match by name without a disaggregated side's suffix
+			 * ('long' against 'long-prefill' + 'long-decode'): the first
+			 * pool of a name carries both totals.
+			 */
+			for (int k = 0; k < npools; k++) {
+				size_t bk = pool_base_len(pools[k].name);
+				int first = 1;
+				for (int i = 0; i < k; i++)
+					first &= !same_base(pools[i].name, pools[k].name, bk);
+				if (!first)
+					continue;
+				int64_t with = 0, without = 0;
+				int found = 0;
+				for (int i = k; i < npools; i++)
+					if (same_base(pools[i].name, pools[k].name, bk) &&
+					    pools[i].ncands > 0 && pools[i].cands[0].fits)
+						with += pool_gpus(&pools[i]);
+				for (int j = 0; j < nnone; j++)
+					if (same_base(none[j].name, pools[k].name, bk) &&
+					    none[j].ncands > 0 && none[j].cands[0].fits) {
+						without += pool_gpus(&none[j]);
+						found = 1;
+					}
+				if (found) {
+					pools[k].no_prefix_gpus = without;
+					pools[k].with_prefix_gpus = with;
+				}
+			}
+		}
+		for (int j = 0; j < nnone; j++)
+			decided_free(&none[j]);
+	}
 	if (!ret)
 		ret = write_pools(rs, g, wls, pw, &p, pools, npools, acc);
 	if (!ret)

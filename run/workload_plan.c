@@ -91,6 +91,9 @@ static int load_input(struct db *db, const char *name, const char *demand,
 	w->name = xstrdup(name);
 	w->model_id = wr.model_id;
 	*max_total = wr.total_tokens_max;
+	w->reuse_share = isnan(wr.prefix_reuse_share) ? 0 : wr.prefix_reuse_share;
+	w->have_reuse_within = wr.have_reuse_within;
+	memcpy(w->reuse_within, wr.reuse_within, sizeof(w->reuse_within));
 	choose_demand(&wr, demand ? demand : "p99", w);
 	if (!(w->demand_rps > 0))
 		return error("workload '%s' has no arrival rate (import it from timestamped "
@@ -255,7 +258,11 @@ int workload_plan(struct db *db, const struct workload_plan_request *req,
 	p.allow_fp8 = 1;
 	p.max_model_len = req->max_model_len;
 	struct plan_workload pw = { buckets, nbuckets, max_total, { w->demand_rps },
-				    { w->mean_rps } };
+				    { w->mean_rps }, w->reuse_share,
+				    w->have_reuse_within ? w->reuse_within : NULL };
+	p.modes = 1;
+	p.model_id = w->model_id;
+	p.prefix_hit = req->prefix_hit;
 	plan_pools(&pw, 1, 0, 0, w->arch.max_context_tokens, &p, pool);
 	w->pool = pool[0];
 	w->ncands = plan_pool(&w->arch, w->gpus, w->ngpus, &w->engine, &w->pool, &p, &w->cands);

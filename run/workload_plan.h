@@ -39,6 +39,8 @@ struct workload_plan_request {
 	 * sizes every candidate with them.
 	 */
 	int max_num_seqs, max_num_batched_tokens, block_size, enforce_eager;
+	double prefix_hit;		/* unbounded-cache hit share; < 0: the workload's measured
+					 * reuse (0 where not measured) */
 };
 
 /* A reason candidates fail, and how many share it (up to the first digit). */
@@ -55,6 +57,9 @@ struct workload_plan {
 	double demand_rps;		/* the rate planned for */
 	char demand[16];		/* which rate that is ("p99", "peak", "mean") */
 	double mean_rps;		/* the mean rate: token volumes and cost per token */
+	double reuse_share;		/* measured prefix reuse (Mooncake); 0: not measured */
+	double reuse_within[PLAN_REUSE_POINTS];	/* of it, within 2^i s */
+	int have_reuse_within;
 	struct engine_profile engine;
 	struct plan_gpu *gpus;		/* candidates[i].gpu indexes this */
 	int ngpus;

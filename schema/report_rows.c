@@ -130,11 +130,33 @@ static const struct section_def sections[] = {
 	  "       c.perf_note, c.reason, c.vllm_args"
 	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
 	  " WHERE c.run_id = :run AND c.chosen = 1 ORDER BY workload, p.pool" },
+	{ "modes", "Serving mode per pool, and the next-best mode",
+	  "The serving mode each pool's configuration runs (aggregated; fp8-kv: --kv-cache-dtype "
+	  "fp8; mtp, eagle3, ngram: speculative decoding, with the draft tokens, the per-token "
+	  "acceptance assumed and the tokens a step emits, (1 - a^(k+1)) / (1 - a)), and the best "
+	  "configuration of another mode with the GPUs it needs (busiest quarter) and what it "
+	  "costs over the horizon. Prefix caching (vLLM's default) is an assumption of every "
+	  "mode: prefix_hit is the share of prompt tokens the configuration's cache is assumed "
+	  "to serve -- what a cache holding the KV left beside the running batch keeps of the "
+	  "reuse measured with an unbounded one, freed blocks staying retention_s seconds; "
+	  "no_prefix_gpus is what the pool needs planned with no hits (--prefix-hit 0).",
+	  "SELECT " POOL_WORKLOADS " AS workload, p.pool, c.gpu_id AS gpu, c.mode,"
+	  "       c.spec_method, c.spec_tokens, round(c.spec_acceptance, 3) AS spec_acceptance,"
+	  "       round(c.spec_tokens_per_step, 3) AS tokens_per_step,"
+	  "       round(c.prefix_hit, 4) AS prefix_hit,"
+	  "       round(c.prefix_retention_s, 0) AS retention_s,"
+	  "       (SELECT max(f.gpus) FROM run_fleet f WHERE f.run_id = c.run_id"
+	  "          AND f.pool_id = c.pool_id) AS gpus,"
+	  "       c.no_prefix_gpus, round(c.total_usd, 0) AS total_usd, c.next_mode,"
+	  "       c.next_mode_gpus, round(c.next_mode_cost_usd, 0) AS next_mode_cost_usd,"
+	  "       round(c.next_mode_cost_usd - c.total_usd, 0) AS next_mode_extra_usd"
+	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
+	  " WHERE c.run_id = :run AND c.chosen = 1 ORDER BY workload, p.pool" },
 	{ "candidates", "Runners-up and why they lost",
 	  "The next candidates of each pool by total cost over the horizon, and a sample of those "
 	  "that cannot work, with the reason.",
 	  "SELECT " POOL_WORKLOADS " AS workload, p.pool, c.rank, c.gpu_id AS gpu, c.tp, c.pp, c.ep,"
-	  "       c.precision, c.fits, round(c.rate_rps, 3) AS rate_rps,"
+	  "       c.precision, c.mode, c.fits, round(c.rate_rps, 3) AS rate_rps,"
 	  "       round(c.total_usd, 0) AS total_usd, c.reason"
 	  "  FROM run_config c JOIN run_pool p ON p.id = c.pool_id"
 	  " WHERE c.run_id = :run AND c.chosen = 0 AND c.rank <= 8"

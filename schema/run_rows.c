@@ -171,11 +171,15 @@ struct run_store *run_store_begin(struct db *db, int64_t sid, const char *versio
 		"   output_tok_s, ttft_ms, tpot_ms, usd_per_gpu_hour, total_usd,"
 		"   usd_per_mtok_output, reason, vllm_args, slo_percentile, kv_max_num_seqs,"
 		"   tpot_full_ms, capacity_rps, utilization, nodes, perf_profile, perf_rows,"
-		"   perf_validated, perf_note, band_lo, band_hi)"
+		"   perf_validated, perf_note, band_lo, band_hi, mode, spec_method, spec_tokens,"
+		"   spec_acceptance, spec_tokens_per_step, prefix_hit, prefix_retention_s,"
+		"   next_mode, next_mode_gpus, next_mode_cost_usd, no_prefix_gpus)"
 		" VALUES (:run, :pool, :rank, :chosen, :gpu, :tp, :pp, :dp, :ep, :prec, :kv, :gpus,"
 		"   :fits, :mml, :seqs, :mbt, :gmu, :kvtok, :rate, :otok, :ttft, :tpot, :usd, :total,"
 		"   :permtok, :reason, :args, :pct, :kvseqs, :tpot_full, :cap, :util, :nodes,"
-		"   :profile, :prows, :pval, :pnote, :blo, :bhi)");
+		"   :profile, :prows, :pval, :pnote, :blo, :bhi, coalesce(:mode, 'aggregated'),"
+		"   :spec, :spec_k, :spec_a, :spec_e, :hit, :retain, :next, :next_gpus, :next_usd,"
+		"   :no_prefix)");
 	rs->fleet = db_prepare(db,
 		"INSERT INTO run_fleet (run_id, quarter, pool_id, gpu_id, demand_rps, input_tok_s,"
 		"   output_tok_s, instances, gpus, utilization, mean_rps, gpus_lo, gpus_hi)"
@@ -309,6 +313,22 @@ int run_store_config(struct run_store *rs, const struct run_config_row *c)
 		stmt_bind_double(st, ":util", c->utilization);
 	}
 	stmt_bind_text(st, ":reason", c->reason);
+	stmt_bind_text(st, ":mode", c->mode);
+	if (c->spec_method) {
+		stmt_bind_text(st, ":spec", c->spec_method);
+		stmt_bind_int64(st, ":spec_k", c->spec_tokens);
+		stmt_bind_double(st, ":spec_a", c->spec_acceptance);
+		stmt_bind_double(st, ":spec_e", c->spec_tokens_per_step);
+	}
+	stmt_bind_double(st, ":hit", c->prefix_hit >= 0 ? c->prefix_hit : NAN);
+	stmt_bind_double(st, ":retain", c->prefix_retention_s > 0 ? c->prefix_retention_s : NAN);
+	if (c->no_prefix_gpus >= 0)
+		stmt_bind_int64(st, ":no_prefix", c->no_prefix_gpus);
+	if (c->next_mode) {
+		stmt_bind_text(st, ":next", c->next_mode);
+		stmt_bind_int64(st, ":next_gpus", c->next_mode_gpus);
+		stmt_bind_double(st, ":next_usd", c->next_mode_cost_usd);
+	}
 	return step_reset(st);
 }
 

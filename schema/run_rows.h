@@ -112,6 +112,16 @@ struct run_config_row {
 	int perf_rows, perf_validated;
 	const char *perf_note;			/* NULL or '': validated */
 	double band_lo, band_hi;		/* measured / predicted throughput, p10 and p90 */
+	/* The serving mode (011_modes.sql): */
+	const char *mode;			/* 'aggregated', 'fp8-kv', 'mtp', ...; NULL: aggregated */
+	const char *spec_method;		/* NULL: no speculation; else tokens, acceptance: */
+	int spec_tokens;
+	double spec_acceptance, spec_tokens_per_step;
+	double prefix_hit, prefix_retention_s;	/* NaN: not assumed / not known */
+	const char *next_mode;			/* chosen row: the best other mode; NULL: none */
+	int64_t next_mode_gpus;			/* its serving GPUs, busiest quarter */
+	double next_mode_cost_usd;		/* its cost over the horizon */
+	int64_t no_prefix_gpus;			/* chosen row with hits: GPUs without them; < 0: NULL */
 };
 
 /* One quarter of a pool on its GPU type (run_fleet). */

@@ -104,6 +104,8 @@ static int scenario_check(const struct scenario *s, const char *start_text, cons
 	if (s->max_model_len < 0 || s->max_model_len > SCENARIO_MAX_MODEL_LEN)
 		return bad_number(s, "max_model_len", (double)s->max_model_len,
 				  "NULL or 1 to 100000000 tokens");
+	if (!(s->prefix_hit == -1 || (s->prefix_hit >= 0 && s->prefix_hit < 1)))
+		return bad_number(s, "prefix_hit", s->prefix_hit, "NULL or 0 to below 1");
 	if (s->long_context_tokens < -1 || s->long_context_tokens > SCENARIO_MAX_LONG_CONTEXT ||
 	    (s->long_context_tokens == 0 && strcmp(lc, "auto")))
 		return stored_bad(s, "long_context", lc, "auto, off or 1 to 100000000 tokens");
@@ -125,7 +127,8 @@ int scenario_load(struct db *db, int64_t id, struct scenario *s)
 		"SELECT name, coalesce(description, ''), start_quarter, quarters,"
 		"       growth_pct_per_quarter, ttft_ms, tpot_ms, utilization, pricing, redundancy,"
 		"       long_context, engine_id, demand_stat, lead_time_days, mfu, slo_percentile,"
-		"       long_ttft_ms_per_1k, margin, coalesce(max_model_len, 0)"
+		"       long_ttft_ms_per_1k, margin, coalesce(max_model_len, 0),"
+		"       coalesce(prefix_hit, -1)"
 		"  FROM scenario WHERE id = :id");
 	if (!st)
 		goto cleanup;
@@ -165,6 +168,7 @@ int scenario_load(struct db *db, int64_t id, struct scenario *s)
 	s->long_ttft_ms_per_1k = stmt_double(st, 16);
 	s->margin = xstrdup(stmt_text(st, 17));
 	s->max_model_len = stmt_int64(st, 18);
+	s->prefix_hit = stmt_double(st, 19);
 	stmt_finalize(st);
 
 	st = db_prepare(db,
@@ -258,6 +262,10 @@ cJSON *scenario_json(const struct scenario *s)
 		cJSON_AddNumberToObject(o, "max_model_len", (double)s->max_model_len);
 	else
 		cJSON_AddNullToObject(o, "max_model_len");
+	if (s->prefix_hit >= 0)
+		cJSON_AddNumberToObject(o, "prefix_hit", s->prefix_hit);
+	else
+		cJSON_AddStringToObject(o, "prefix_hit", "measured");
 	cJSON *wa = cJSON_AddArrayToObject(o, "workloads");
 	for (int i = 0; i < s->nworkloads; i++) {
 		cJSON *w = cJSON_CreateObject();
@@ -463,7 +471,9 @@ static int set_fields(struct db *db, int64_t sid, const struct scenario_settings
 		"  slo_percentile = coalesce(:pct, slo_percentile),"
 		"  long_ttft_ms_per_1k = coalesce(:long_ttft, long_ttft_ms_per_1k),"
 		"  margin = coalesce(:margin, margin),"
-		"  max_model_len = CASE WHEN :have_mml THEN nullif(:mml, 0) ELSE max_model_len END"
+		"  max_model_len = CASE WHEN :have_mml THEN nullif(:mml, 0) ELSE max_model_len END,"
+		"  prefix_hit = CASE WHEN :hit IS NULL THEN prefix_hit WHEN :hit = 'measured' THEN NULL"
+		"               ELSE CAST(:hit AS REAL) END"
 		" WHERE id = :id");
 	if (!st)
 		return -1;
@@ -495,6 +505,7 @@ static int set_fields(struct db *db, int64_t sid, const struct scenario_settings
 	}
 	if (o->have_long_ttft)
 		stmt_bind_double(st, ":long_ttft", o->long_ttft_ms_per_1k);
+	stmt_bind_text(st, ":hit", o->prefix_hit);
 	stmt_bind_int64(st, ":have_mml", o->have_max_model_len);
 	stmt_bind_int64(st, ":mml", o->max_model_len);
 	stmt_bind_int64(st, ":id", sid);
@@ -603,11 +614,11 @@ int scenario_insert_copy(struct db *db, int64_t sid, const char *new_name)
 		"INSERT INTO scenario (name, description, start_quarter, quarters,"
 		"   growth_pct_per_quarter, ttft_ms, tpot_ms, utilization, pricing, redundancy,"
 		"   long_context, engine_id, demand, lead_time_days, mfu, slo_percentile,"
-		"   long_ttft_ms_per_1k, margin, demand_stat, max_model_len)"
+		"   long_ttft_ms_per_1k, margin, demand_stat, max_model_len, prefix_hit)"
 		" SELECT :new, description, start_quarter, quarters, growth_pct_per_quarter, ttft_ms,"
 		"   tpot_ms, utilization, pricing, redundancy, long_context, engine_id, demand,"
 		"   lead_time_days, mfu, slo_percentile, long_ttft_ms_per_1k, margin, demand_stat,"
-		"   max_model_len FROM scenario WHERE id = :s",
+		"   max_model_len, prefix_hit FROM scenario WHERE id = :s",
 		"INSERT INTO scenario_workload (scenario_id, workload_id, growth_pct_per_quarter)"
 		" SELECT (SELECT id FROM scenario WHERE name = :new), workload_id, growth_pct_per_quarter"
 		"   FROM scenario_workload WHERE scenario_id = :s",

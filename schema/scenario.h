@@ -35,6 +35,8 @@ struct scenario {
 	char *engine;
 	char *demand;		/* "mean", "p50", "p90", "p99", "p99.9" or "peak" */
 	int64_t max_model_len;	/* cap on every pool's max_model_len; 0: none */
+	double prefix_hit;	/* prompt tokens an unbounded prefix cache serves, [0, 1);
+				 * < 0: the workloads' measured reuse (011_modes.sql) */
 	int lead_time_days;
 	double mfu;
 	struct scenario_workload *workloads;
@@ -107,6 +109,7 @@ int slo_percentile_parse(const char *s, double *out);
 struct scenario_settings {
 	const char *workloads, *gpus, *start, *growth, *pricing, *long_context, *engine;
 	const char *description, *demand, *margin, *slo_percentile;
+	const char *prefix_hit;		/* "measured" or a share in [0, 1) (checked by the caller) */
 	int64_t quarters, redundancy, lead_time_days, max_model_len;
 	double ttft_ms, tpot_ms, utilization, mfu, long_ttft_ms_per_1k;
 	int have_quarters, have_redundancy, have_lead, have_ttft, have_tpot, have_util, have_mfu;

@@ -92,7 +92,7 @@ int workload_find(struct db *db, const char *name, int64_t *id)
 	" prefix_reuse_share = :reuse, rate_p50_rps = :r50, rate_p90_rps = :r90," \
 	" rate_p99_rps = :r99, rate_p999_rps = :r999, rate_windows = :rwin," \
 	" arrivals_late = :late, prompt_tokens_max = :pmax, output_tokens_max = :omax," \
-	" total_tokens_max = :tmax"
+	" total_tokens_max = :tmax, prefix_reuse_within = :reuse_within"
 
 /* The workload row's values, shared by the INSERT and the in-place UPDATE. */
 static void bind_row(struct stmt *st, const struct workload_row *w)
@@ -141,6 +141,15 @@ static void bind_row(struct stmt *st, const struct workload_row *w)
 	bind_count(st, ":pmax", s->prompt_max);
 	bind_count(st, ":omax", s->output_max);
 	bind_count(st, ":tmax", s->total_max);
+	if (s->have_reuse_within) {
+		char curve[WL_REUSE_POINTS * 24 + 4];
+		size_t at = 0;
+		for (int i = 0; i < WL_REUSE_POINTS; i++)
+			at += (size_t)snprintf(curve + at, sizeof(curve) - at, "%s%.6g", i ? ", " : "[",
+					       s->reuse_within[i]);
+		snprintf(curve + at, sizeof(curve) - at, "]");
+		stmt_bind_text(st, ":reuse_within", curve);
+	}
 }
 
 int workload_store(struct db *db, int64_t old_id, const struct workload_row *w,
@@ -193,12 +202,12 @@ int workload_store(struct db *db, int64_t old_id, const struct workload_row *w,
 			" total_tokens_p99, total_tokens_p999, sums_estimated, independent_marginals,"
 			" prefix_reuse_share, rate_p50_rps, rate_p90_rps, rate_p99_rps, rate_p999_rps,"
 			" rate_windows, arrivals_late, prompt_tokens_max, output_tokens_max,"
-			" total_tokens_max)"
+			" total_tokens_max, prefix_reuse_within)"
 			" VALUES (:name, :model, :description, :format, :source_file, :sha256, :bytes,"
 			" :edges, :requests, :first, :last, :span, :mean_rps, :peak_rps, :window,"
 			" :psum, :osum, :pmean, :omean, :p50, :p90, :p99, :p999, :o50, :o90, :o99,"
 			" :o999, :t50, :t90, :t99, :t999, :estimated, :independent, :reuse, :r50, :r90,"
-			" :r99, :r999, :rwin, :late, :pmax, :omax, :tmax)");
+			" :r99, :r999, :rwin, :late, :pmax, :omax, :tmax, :reuse_within)");
 		if (!st)
 			goto cleanup;
 		bind_row(st, w);
@@ -285,12 +294,42 @@ static int rate_ok(double v)
 	return isnan(v) || (v >= 0 && v <= WL_MAX_RPS);
 }
 
+/*
+ * "[0.01, 0.02, ...]": WORKLOAD_REUSE_POINTS shares in [0, 1], none below
+ * the one before. 0, or -1 when it is anything else.
+ */
+static int reuse_curve_parse(const char *text, double *out)
+{
+	const char *p = text;
+	while (*p == ' ')
+		p++;
+	if (*p++ != '[')
+		return -1;
+	for (int i = 0; i < WORKLOAD_REUSE_POINTS; i++) {
+		char *end;
+		double v = strtod(p, &end);
+		if (end == p || !(v >= 0 && v <= 1) || (i && v < out[i - 1]))
+			return -1;
+		out[i] = v;
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p != (i + 1 < WORKLOAD_REUSE_POINTS ? ',' : ']'))
+			return -1;
+		p++;
+	}
+	while (*p == ' ')
+		p++;
+	return *p ? -1 : 0;
+}
+
 int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 {
 	struct stmt *st = db_prepare(db,
 		"SELECT peak_rps, mean_rps, total_tokens_p999, independent_marginals, sums_estimated,"
 		"       model_id, rate_p50_rps, rate_p90_rps, rate_p99_rps, rate_p999_rps,"
-		"       rate_windows, peak_window_s, span_s, total_tokens_max, format"
+		"       rate_windows, peak_window_s, span_s, total_tokens_max, format,"
+		"       prefix_reuse_share, prefix_reuse_within"
 		"  FROM workload WHERE id = :id");
 	int r;
 	if (!st)
@@ -311,6 +350,22 @@ int workload_rates(struct db *db, int64_t id, struct workload_rates *out)
 		out->span_s = stmt_is_null(st, 12) ? NAN : stmt_double(st, 12);
 		out->total_tokens_max = stmt_is_null(st, 13) ? 0 : stmt_int64(st, 13);
 		snprintf(out->format, sizeof(out->format), "%s", stmt_text(st, 14));
+		out->prefix_reuse_share = stmt_is_null(st, 15) ? NAN : stmt_double(st, 15);
+		out->have_reuse_within = !stmt_is_null(st, 16) &&
+			reuse_curve_parse(stmt_text(st, 16), out->reuse_within) == 0;
+		if (!stmt_is_null(st, 16) && !out->have_reuse_within) {
+			data_error("workload with id %lld as stored: prefix_reuse_within is not %d "
+				   "increasing shares from 0 to 1 (was the database edited outside "
+				   "piqplan?)", (long long)id, WORKLOAD_REUSE_POINTS);
+			r = -1;
+		}
+		if (r == 1 && !isnan(out->prefix_reuse_share) &&
+		    !(out->prefix_reuse_share >= 0 && out->prefix_reuse_share <= 1)) {
+			data_error("workload with id %lld as stored: prefix_reuse_share %.17g, expected "
+				   "0 to 1 (was the database edited outside piqplan?)", (long long)id,
+				   out->prefix_reuse_share);
+			r = -1;
+		}
 		/*
 		 * A database file is input: every figure as an import could have
 		 * measured it (NULL, or within the bounds below).

@@ -44,6 +44,9 @@ int workload_store(struct db *db, int64_t old_id, const struct workload_row *w,
 int workload_remove(struct db *db, const char *name);
 
 /* What a plan reads of a workload row besides its buckets; NaN where the row has NULL. */
+/* Points of the prefix-reuse curve (workload.prefix_reuse_within: 2^0 .. 2^16 s). */
+#define WORKLOAD_REUSE_POINTS 17
+
 struct workload_rates {
 	char *model_id;				/* the model it is for (new string: caller frees) */
 	double peak_rps, mean_rps;		/* requests/s */
@@ -56,6 +59,9 @@ struct workload_rates {
 	double span_s;				/* first to last arrival, s */
 	int64_t total_tokens_max;		/* longest prompt + output; 0: unknown */
 	char format[16];			/* 'requests', 'buckets', 'prometheus', 'mooncake' */
+	double prefix_reuse_share;		/* repeated prefix blocks (Mooncake); NaN: unknown */
+	double reuse_within[WORKLOAD_REUSE_POINTS]; /* of all blocks, reused within 2^i s */
+	int have_reuse_within;			/* 1: the curve was measured */
 };
 
 /*

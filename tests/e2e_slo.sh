@@ -57,14 +57,18 @@ check "v_shortfall has no order-by dates" "SELECT count(*) = 0 FROM pragma_table
 
 # The emitted batch, run through piqplan's own instance model (estimate, a closed loop
 # of max_num_seqs x DP clients at the pool's mean lengths): TPOT within 100 ms.
-read -r tp pp dp ep prec seqs mml isl osl < <(q "SELECT c.tp, c.pp, c.dp, c.ep, c.precision,
-	c.max_num_seqs, c.max_model_len, round(p.prompt_tokens_mean), round(p.output_tokens_mean)
+# (In the serving mode it chose: its KV dtype and speculation, issue 14.)
+read -r tp pp dp ep prec seqs mml isl osl kvd spec k acc < <(q "SELECT c.tp, c.pp, c.dp, c.ep,
+	c.precision, c.max_num_seqs, c.max_model_len, round(p.prompt_tokens_mean),
+	round(p.output_tokens_mean), c.kv_dtype, coalesce(c.spec_method, '-'),
+	coalesce(c.spec_tokens, 0), coalesce(c.spec_acceptance, 0)
 	FROM run_config c JOIN run_pool p ON p.id = c.pool_id WHERE c.run_id = $run
 	AND c.chosen = 1" | tr '|' ' ')
 epflag=(); [ "$ep" = 1 ] && epflag=(--ep)
+[ "$spec" != - ] && epflag+=(--spec-method "$spec" --spec-tokens "$k" --spec-acceptance "$acc")
 expect 0 estimate --model deepseek-ai/DeepSeek-V3 --gpu H200-SXM-141GB --tp "$tp" --pp "$pp" \
-	--dp "$dp" "${epflag[@]}" --precision "$prec" --isl "${isl%.0}" --osl "${osl%.0}" \
-	--max-model-len "$mml" --concurrency $((seqs * dp)) --json
+	--dp "$dp" "${epflag[@]}" --precision "$prec" --kv-dtype "$kvd" --isl "${isl%.0}" \
+	--osl "${osl%.0}" --max-model-len "$mml" --concurrency $((seqs * dp)) --json
 printf '%s' "$out" | python3 -c "
 import json, sys
 o = json.load(sys.stdin)

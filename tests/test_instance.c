@@ -81,7 +81,7 @@ static struct engine_profile engine(const char *id)
 
 static struct layout lay(int tp, int pp, enum precision p)
 {
-	struct layout l = { tp, pp, 1, 0, p, 2, A2A_ALLGATHER, 0, PD_AGGREGATED };
+	struct layout l = { tp, pp, 1, 0, p, 2, A2A_ALLGATHER, 0, PD_AGGREGATED, NO_SPEC };
 	return l;
 }
 

@@ -206,7 +206,7 @@ START_TEST(test_dp16_ep_two_nodes)
 	struct model_arch m;
 	struct gpu_spec g = gpu("H100-SXM-80GB");
 	struct engine_profile e = engine("vllm");
-	struct layout l = { 1, 1, 16, 1, PREC_NATIVE, 2, A2A_ALLGATHER, 0, PD_AGGREGATED };
+	struct layout l = { 1, 1, 16, 1, PREC_NATIVE, 2, A2A_ALLGATHER, 0, PD_AGGREGATED, NO_SPEC };
 	struct instance_request rq = INSTANCE_REQUEST_INIT;
 	struct instance in;
 	struct launch_cmd c;
@@ -263,7 +263,7 @@ START_TEST(test_ray_across_nodes)
 	struct model_arch m;
 	struct gpu_spec g = gpu("H100-SXM-80GB");
 	struct engine_profile e = engine("vllm");
-	struct layout l = { 8, 2, 1, 0, PREC_BF16, 2, A2A_ALLGATHER, 0, PD_AGGREGATED };
+	struct layout l = { 8, 2, 1, 0, PREC_BF16, 2, A2A_ALLGATHER, 0, PD_AGGREGATED, NO_SPEC };
 	struct instance_request rq = INSTANCE_REQUEST_INIT;
 	struct instance in;
 	struct launch_cmd c;
@@ -297,7 +297,7 @@ START_TEST(test_trust_remote_code)
 	struct model_arch m;
 	struct gpu_spec g = gpu("B200-SXM-180GB");
 	struct engine_profile e = engine("vllm");
-	struct layout l = { 8, 1, 1, 1, PREC_NATIVE, 2, A2A_ALLGATHER, 0, PD_AGGREGATED };
+	struct layout l = { 8, 1, 1, 1, PREC_NATIVE, 2, A2A_ALLGATHER, 0, PD_AGGREGATED, NO_SPEC };
 	struct instance_request rq = INSTANCE_REQUEST_INIT;
 	struct instance in;
 	char args[2048];
@@ -365,7 +365,7 @@ START_TEST(test_every_line_uses_known_flags)
 					struct layout l = { 1 << (v % 4), 1 + (v / 4) % 2 * 1,
 							    1 << ((v / 8) % 3), (v / 24) % 2,
 							    (v / 48) % 2 ? PREC_FP8 : PREC_NATIVE,
-							    (v % 3) ? 2 : 1, A2A_ALLGATHER, 0, PD_AGGREGATED };
+							    (v % 3) ? 2 : 1, A2A_ALLGATHER, 0, PD_AGGREGATED, NO_SPEC };
 					l.pp = (v / 4) % 2 ? 2 : 1;
 					struct instance_request rq = INSTANCE_REQUEST_INIT;
 					rq.max_model_len = lens[v % 2];

@@ -23,7 +23,7 @@
 static void paper_instance(struct instance *in, int max_num_seqs)
 {
 	memset(in, 0, sizeof(*in));
-	in->layout = (struct layout){ 1, 1, 1, 0, PREC_BF16, 2, A2A_ALLGATHER, 0, PD_AGGREGATED };
+	in->layout = (struct layout){ 1, 1, 1, 0, PREC_BF16, 2, A2A_ALLGATHER, 0, PD_AGGREGATED, NO_SPEC };
 	in->fits = 1;
 	in->gpus = 1;
 	in->max_num_seqs = max_num_seqs;
