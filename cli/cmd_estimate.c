@@ -30,7 +30,7 @@ static const char estimate_usage[] =
 	"       [--spec-method mtp|eagle3|ngram [--spec-tokens K] [--spec-acceptance A]]\n"
 	"       [--prefix-hit F]\n"
 	"       [--engine vllm|sglang|trtllm]\n"
-	"       [--offline [--requests N] | --concurrency N | --rate R]\n"
+	"       [--offline [--requests N] | --concurrency N | --rate R] [--osl-max N]\n"
 	"       [--max-model-len N] [--gpu-memory-utilization F] [--max-num-seqs N]\n"
 	"       [--max-num-batched-tokens N] [--block-size N] [--enforce-eager]\n"
 	"       [--cross-node-tp] [--wide-ep [--no-eplb]] [--role prefill|decode] [--json]";
@@ -350,7 +350,7 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 	const char *model_name = NULL, *gpu_name = NULL, *prec_name = "native";
 	const char *kv_name = "auto", *engine_name = "vllm", *spec_name = NULL;
 	int64_t spec_tokens = 0;
-	double spec_acc = 0, prefix_hit = 0;
+	double spec_acc = 0, prefix_hit = 0, osl_max = 0;
 	int spec_tokens_seen = 0, spec_acc_seen = 0;
 	int64_t tp = 0, pp = 1, dp = 1, isl = 0, osl = 0, requests = DEFAULT_REQUESTS;
 	int64_t concurrency = 0, mml = 0;
@@ -374,6 +374,7 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		{ "spec-tokens", 0, OPT_INT, &spec_tokens, &spec_tokens_seen },
 		{ "spec-acceptance", 0, OPT_DOUBLE, &spec_acc, &spec_acc_seen },
 		{ "prefix-hit", 0, OPT_DOUBLE, &prefix_hit, 0 },
+		{ "osl-max", 0, OPT_DOUBLE, &osl_max, 0 },
 		{ "engine", 0, OPT_STRING, &engine_name, 0 },
 		{ "isl", 0, OPT_INT, &isl, &isl_seen },
 		{ "osl", 0, OPT_INT, &osl, &osl_seen },
@@ -463,6 +464,12 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	}
 	t.prefix_hit = prefix_hit;
+	if (osl_max != 0 && !(osl_max >= (double)osl && osl_max <= 1e7)) {
+		error("--osl-max is each request's max_tokens when outputs stop at EOS below it: "
+		      "from --osl up to 10000000, got %g", osl_max);
+		return usage_error(ctx);
+	}
+	t.osl_max = osl_max;
 	if (offline + conc_seen + rate_seen > 1 || (req_seen && (conc_seen || rate_seen))) {
 		error("choose one of --offline [--requests N], --concurrency N, --rate R");
 		return usage_error(ctx);
@@ -599,6 +606,10 @@ static const struct subcmd estimate_subs[] = {
 	  "  --requests N    how many, offline (default 1000)\n"
 	  "  --concurrency N N clients in a closed loop\n"
 	  "  --rate R        Poisson arrivals at R requests/s\n"
+	  "  --osl-max N     outputs stop at EOS with a mean of --osl, each capped at\n"
+	  "                  N (ShareGPT, a random dataset's output range): an offline\n"
+	  "                  run drains, the longest finishing alone (default: every\n"
+	  "                  output is --osl long)\n"
 	  "\n"
 	  "Flags:\n"
 	  "  --max-model-len N            default isl + osl rounded up to 256\n"

@@ -141,6 +141,24 @@ static int sglang_mode_words(const struct layout *l, struct launch_cmd *c)
 		r |= word(c, 0, "--disaggregation-mode") |
 		     word(c, 0, l->role == PD_PREFILL ? "prefill" : "decode") |
 		     word(c, 0, "--disaggregation-transfer-backend") | word(c, 0, "nixl");
+	/*
+	 * Speculative decoding: MTP layers run as SGLang's EAGLE algorithm
+	 * (NEXTN is its alias: docs/basic_usage/deepseek.md, "Multi-token
+	 * Prediction"), a chain of k steps, top-1, k + 1 tokens verified;
+	 * EAGLE-3 with its draft head; NGRAM with k draft tokens.
+	 */
+	if (l->spec.method == DRAFT_MTP || l->spec.method == DRAFT_EAGLE3)
+		r |= word(c, 0, "--speculative-algorithm") |
+		     word(c, 0, l->spec.method == DRAFT_MTP ? "EAGLE" : "EAGLE3");
+	if (l->spec.method == DRAFT_EAGLE3)
+		r |= word(c, 0, "--speculative-draft-model-path") | word(c, 0, "%s", l->spec.draft);
+	if (l->spec.method == DRAFT_MTP || l->spec.method == DRAFT_EAGLE3)
+		r |= word(c, 0, "--speculative-num-steps") | word(c, 0, "%d", l->spec.tokens) |
+		     word(c, 0, "--speculative-eagle-topk") | word(c, 0, "1") |
+		     word(c, 0, "--speculative-num-draft-tokens") | word(c, 0, "%d", l->spec.tokens + 1);
+	else if (l->spec.method == DRAFT_NGRAM)
+		r |= word(c, 0, "--speculative-algorithm") | word(c, 0, "NGRAM") |
+		     word(c, 0, "--speculative-num-draft-tokens") | word(c, 0, "%d", l->spec.tokens);
 	return r;
 }
 

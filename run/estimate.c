@@ -192,6 +192,7 @@ int estimate_instance(struct db *db, const struct estimate_request *req, struct 
 	rq.enforce_eager = req->enforce_eager;
 	rq.cross_node_tp = req->cross_node_tp;
 	rq.prefix_hit = req->prefix_hit;
+	rq.output_max_tokens = req->osl_max;
 
 	/* EAGLE-3 runs the draft head published for the model (instance.h). */
 	struct estimate_request r = *req;

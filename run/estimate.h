@@ -49,6 +49,8 @@ struct estimate_request {
 	int enforce_eager;		/* 1: no CUDA graphs */
 	int cross_node_tp;		/* 1: TP may span nodes */
 	double prefix_hit;		/* share of prompt tokens the prefix cache serves, [0, 1) */
+	double osl_max;			/* outputs stop at EOS below this cap (mean osl); 0: all
+					 * are osl long */
 };
 
 struct estimate {

@@ -367,6 +367,11 @@ START_TEST(test_every_line_uses_known_flags)
 							    (v / 48) % 2 ? PREC_FP8 : PREC_NATIVE,
 							    (v % 3) ? 2 : 1, A2A_ALLGATHER, 0, PD_AGGREGATED, NO_SPEC };
 					l.pp = (v / 4) % 2 ? 2 : 1;
+					/* Speculation on some: MTP where the model has it, n-gram. */
+					if (v % 6 == 1 && m.mtp_layers > 0)
+						l.spec = (struct spec_decode){ DRAFT_MTP, 1 + v % 3, 0.8, "" };
+					else if (v % 6 == 3)
+						l.spec = (struct spec_decode){ DRAFT_NGRAM, 3, 0.5, "" };
 					struct instance_request rq = INSTANCE_REQUEST_INIT;
 					rq.max_model_len = lens[v % 2];
 					rq.enforce_eager = v % 5 == 0;
@@ -399,6 +404,36 @@ START_TEST(test_every_line_uses_known_flags)
 END_TEST
 
 /* An unknown engine name; the engine names. */
+/*
+ * Speculation in SGLang's words: MTP layers as its EAGLE algorithm, a chain
+ * of k steps, top-1, k + 1 tokens verified (sgl-project/sglang
+ * docs/basic_usage/deepseek.md, "Multi-token Prediction"); TensorRT-LLM is
+ * refused (its speculation goes in an extra_llm_api_options file).
+ */
+START_TEST(test_sglang_mtp)
+{
+	static struct model_arch m;
+	static struct instance in;
+	static struct launch_cmd c;
+	char line[4096];
+	load("deepseek-ai--DeepSeek-V3.json", &m);
+	struct gpu_spec g = gpu("H200-SXM-141GB");
+	struct engine_profile e = engine("sglang");
+	struct layout l = { 8, 1, 1, 0, PREC_NATIVE, 2, A2A_ALLGATHER, 0, PD_AGGREGATED,
+			    { DRAFT_MTP, 2, 0.85, "" } };
+	struct instance_request rq = INSTANCE_REQUEST_INIT;
+	rq.max_model_len = 4096;
+	ck_assert(instance_size(&m, &g, &e, &l, &rq, &in));
+	ck_assert_int_eq(launch_build(&in, &m, "deepseek-ai/DeepSeek-V3", LAUNCH_SGLANG, 0, &c), 0);
+	render(&c, line, sizeof(line));
+	ck_assert_msg(strstr(line, " --speculative-algorithm EAGLE --speculative-num-steps 2"
+			     " --speculative-eagle-topk 1 --speculative-num-draft-tokens 3"), "%s", line);
+	e = engine("trtllm");
+	ck_assert(!instance_size(&m, &g, &e, &l, &rq, &in));
+	ck_assert_msg(strstr(in.reason, "TensorRT-LLM"), "%s", in.reason);
+}
+END_TEST
+
 START_TEST(test_engine_names)
 {
 	enum launch_engine e;
@@ -417,6 +452,7 @@ static Suite *launch_suite(void)
 	tcase_add_test(tc, test_ray_across_nodes);
 	tcase_add_test(tc, test_trust_remote_code);
 	tcase_add_test(tc, test_every_line_uses_known_flags);
+	tcase_add_test(tc, test_sglang_mtp);
 	tcase_add_test(tc, test_engine_names);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
