@@ -51,6 +51,23 @@ static void side_text(const struct disagg_side *s, const struct plan_gpu *gpus, 
 		 gpus[s->gpu].spec.id, lay, precision_name(s->inst.layout.precision), s->inst.gpus);
 }
 
+/* o.launch: the instance's command per node, each {node, engine, command}. */
+static void add_launch_json(cJSON *o, const struct instance *in, const struct model_arch *arch,
+			    const char *model_id, const char *engine)
+{
+	struct launch_lines launch;
+	launch_lines_alloc(in, arch, model_id, engine, &launch);
+	cJSON *cmds = cJSON_AddArrayToObject(o, "launch");
+	for (int n = 0; n < launch.n; n++) {
+		cJSON *y = cJSON_CreateObject();
+		cJSON_AddNumberToObject(y, "node", n);
+		cJSON_AddStringToObject(y, "engine", launch.engine);
+		cJSON_AddStringToObject(y, "command", launch.line[n]);
+		cJSON_AddItemToArray(cmds, y);
+	}
+	launch_lines_free(&launch);
+}
+
 static cJSON *side_json(const struct disagg_side *s, const struct workload_plan *w)
 {
 	const struct layout *l = &s->inst.layout;
@@ -73,17 +90,7 @@ static cJSON *side_json(const struct disagg_side *s, const struct workload_plan 
 	else
 		cJSON_AddNumberToObject(x, "tpot_ms", s->tpot_s * 1e3);
 	cJSON_AddNumberToObject(x, "usd_per_hour", s->usd_per_hour);
-	struct launch_lines launch;
-	launch_lines_alloc(&s->inst, &w->arch, w->model_id, w->engine.id, &launch);
-	cJSON *cmds = cJSON_AddArrayToObject(x, "launch");
-	for (int n = 0; n < launch.n; n++) {
-		cJSON *y = cJSON_CreateObject();
-		cJSON_AddNumberToObject(y, "node", n);
-		cJSON_AddStringToObject(y, "engine", launch.engine);
-		cJSON_AddStringToObject(y, "command", launch.line[n]);
-		cJSON_AddItemToArray(cmds, y);
-	}
-	launch_lines_free(&launch);
+	add_launch_json(x, &s->inst, &w->arch, w->model_id, w->engine.id);
 	return x;
 }
 
@@ -312,17 +319,7 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 			cJSON_AddStringToObject(x, "vllm_args", args);
 			free(args);
 			cJSON_AddNumberToObject(x, "nodes", k->inst.nodes);
-			struct launch_lines launch;
-			launch_lines_alloc(&k->inst, &w.arch, w.model_id, e->id, &launch);
-			cJSON *cmds = cJSON_AddArrayToObject(x, "launch");
-			for (int n = 0; n < launch.n; n++) {
-				cJSON *y = cJSON_CreateObject();
-				cJSON_AddNumberToObject(y, "node", n);
-				cJSON_AddStringToObject(y, "engine", launch.engine);
-				cJSON_AddStringToObject(y, "command", launch.line[n]);
-				cJSON_AddItemToArray(cmds, y);
-			}
-			launch_lines_free(&launch);
+			add_launch_json(x, &k->inst, &w.arch, w.model_id, e->id);
 			cJSON_AddItemToArray(arr, x);
 		}
 		if (w.disagg.tried) {

@@ -598,6 +598,29 @@ static int decide_pools(struct run_state *rs, const struct model_group *g,
 
 static const char *const precision_names[] = { "native", "bf16", "fp8", "fp4" };
 
+/* A configuration row's layout, GPU and serving mode (mode: its buffer, for row->mode). */
+static void row_layout(struct run_config_row *row, const struct instance *in,
+		       const struct plan_gpu *gpu, char *mode, size_t n)
+{
+	const struct layout *l = &in->layout;
+	row->gpu = gpu->spec.id;
+	row->tp = l->tp;
+	row->pp = l->pp;
+	row->dp = l->dp;
+	row->ep = l->ep;
+	row->precision = precision_names[l->precision];
+	row->kv_dtype = l->kv_elem_bytes == 1 ? "fp8" : "auto";
+	row->gpus_per_instance = in->gpus;
+	row->usd_per_gpu_hour = gpu->usd_per_gpu_hour;
+	row->mode = plan_mode_name(l, mode, n);
+	if (l->spec.method != DRAFT_NONE) {
+		row->spec_method = spec_method_name(l->spec.method);
+		row->spec_tokens = l->spec.tokens;
+		row->spec_acceptance = l->spec.acceptance;
+		row->spec_tokens_per_step = spec_expected_tokens(l->spec.acceptance, l->spec.tokens);
+	}
+}
+
 /*
  * The two sides of a disaggregated pair that lost to aggregated serving, as
  * unchosen configurations of the pool (ranks after the others), with their
@@ -622,15 +645,6 @@ static int insert_disagg_sides(struct run_state *rs, const struct model_group *g
 			.rank = ++rank,
 			.chosen = 0,
 			.fits = 1,
-			.gpu = gpu->spec.id,
-			.tp = in->layout.tp,
-			.pp = in->layout.pp,
-			.dp = in->layout.dp,
-			.ep = in->layout.ep,
-			.precision = precision_names[in->layout.precision],
-			.kv_dtype = in->layout.kv_elem_bytes == 1 ? "fp8" : "auto",
-			.gpus_per_instance = in->gpus,
-			.usd_per_gpu_hour = gpu->usd_per_gpu_hour,
 			.sized = 1,
 			.max_model_len = in->max_model_len,
 			.max_num_seqs = in->max_num_seqs,
@@ -657,6 +671,8 @@ static int insert_disagg_sides(struct run_state *rs, const struct model_group *g
 			.utilization = s->busy,
 			.reason = why,
 		};
+		char mode[48];
+		row_layout(&row, in, gpu, mode, sizeof(mode));
 		int r = run_store_config(rs->store, &row);
 		for (int n = 0; !r && n < launch.n; n++)
 			r = run_store_launch(rs->store, pool_id, rank, n, launch.engine, launch.line[n]);
@@ -694,26 +710,10 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 			.rank = rank,
 			.chosen = i == 0 && c->fits,
 			.fits = c->fits,
-			.gpu = gpu->spec.id,
-			.tp = in->layout.tp,
-			.pp = in->layout.pp,
-			.dp = in->layout.dp,
-			.ep = in->layout.ep,
-			.precision = precision_names[in->layout.precision],
-			.kv_dtype = in->layout.kv_elem_bytes == 1 ? "fp8" : "auto",
-			.gpus_per_instance = in->gpus,
-			.usd_per_gpu_hour = gpu->usd_per_gpu_hour,
 			.sized = in->fits,
 		};
 		char mode[48], next[48];
-		row.mode = plan_mode_name(&in->layout, mode, sizeof(mode));
-		if (in->layout.spec.method != DRAFT_NONE) {
-			row.spec_method = spec_method_name(in->layout.spec.method);
-			row.spec_tokens = in->layout.spec.tokens;
-			row.spec_acceptance = in->layout.spec.acceptance;
-			row.spec_tokens_per_step = spec_expected_tokens(in->layout.spec.acceptance,
-									in->layout.spec.tokens);
-		}
+		row_layout(&row, in, gpu, mode, sizeof(mode));
 		row.prefix_hit = in->fits ? c->prefix_hit : NAN;
 		row.prefix_retention_s = c->prefix_retention_s;
 		row.no_prefix_gpus = row.chosen && p->prefix_hit != 0 ? d->no_prefix_gpus : -1;
