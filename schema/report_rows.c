@@ -133,7 +133,9 @@ static const struct section_def sections[] = {
 	{ "modes", "Serving mode per pool, and the next-best mode",
 	  "The serving mode each pool's configuration runs (aggregated; fp8-kv: --kv-cache-dtype "
 	  "fp8; mtp, eagle3, ngram: speculative decoding, with the draft tokens, the per-token "
-	  "acceptance assumed and the tokens a step emits, (1 - a^(k+1)) / (1 - a)), and the best "
+	  "acceptance assumed and the tokens a step emits, (1 - a^(k+1)) / (1 - a); wide-ep: DP "
+	  "attention x EP over nodes on DeepEP; disagg-prefill, disagg-decode: the two pools of a "
+	  "P/D-disaggregated pair, each with the modes it adds), and the best "
 	  "configuration of another mode with the GPUs it needs (busiest quarter) and what it "
 	  "costs over the horizon. Prefix caching (vLLM's default) is an assumption of every "
 	  "mode: prefix_hit is the share of prompt tokens the configuration's cache is assumed "
