@@ -1067,10 +1067,10 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 
 	fill_perf(m, &p, &w, g, e, &lay, expert_shards, kv_bytes, out);
 	if (lay.spec.method != DRAFT_NONE) {
-		if (!strcmp(e->id, "trtllm")) {
-			snprintf(out->reason, sizeof(out->reason), "speculative decoding is planned "
-				 "for vLLM and SGLang (TensorRT-LLM takes it in an extra_llm_api_options "
-				 "file piqplan does not write)");
+		if (!strcmp(e->id, "trtllm") && lay.spec.method != DRAFT_MTP) {
+			snprintf(out->reason, sizeof(out->reason), "TensorRT-LLM speculation is "
+				 "planned for MTP layers only (its EAGLE-3 and n-gram take a draft "
+				 "configuration piqplan does not write)");
 			return 0;
 		}
 		set_draft(m, &p, &w, &lay, out);

@@ -299,7 +299,8 @@ static int trtllm_words(const struct instance *in, const struct model_arch *m,
 {
 	const struct layout *l = &in->layout;
 	int dp_attn = l->dp > 1 && m->experts > 0;
-	int yaml = dp_attn || l->kv_elem_bytes == 1;
+	int mtp = l->spec.method == DRAFT_MTP;
+	int yaml = dp_attn || l->kv_elem_bytes == 1 || mtp;
 	int gpus = in->gpus;
 	char frac[16];
 	int r = 0;
@@ -310,6 +311,14 @@ static int trtllm_words(const struct instance *in, const struct model_arch *m,
 			r |= word(c, 0, "enable_attention_dp: true");
 		if (l->kv_elem_bytes == 1)
 			r |= word(c, 0, "kv_cache_config:") | word(c, 0, "  dtype: fp8");
+		/*
+		 * The checkpoint's MTP layers (TensorRT-LLM's DeepSeek-R1 guides:
+		 * speculative_config with decoding_type MTP, num_nextn_predict_layers
+		 * the drafts; docs/source/blogs/Best_perf_practice_on_DeepSeek-R1).
+		 */
+		if (mtp)
+			r |= word(c, 0, "speculative_config:") | word(c, 0, "  decoding_type: MTP") |
+			     word(c, 0, "  num_nextn_predict_layers: %d", l->spec.tokens);
 		r |= word(c, 1, ">") | word(c, 0, TRTLLM_YAML) | word(c, 1, "&&");
 	}
 	if (in->nodes > 1)

@@ -407,8 +407,8 @@ END_TEST
 /*
  * Speculation in SGLang's words: MTP layers as its EAGLE algorithm, a chain
  * of k steps, top-1, k + 1 tokens verified (sgl-project/sglang
- * docs/basic_usage/deepseek.md, "Multi-token Prediction"); TensorRT-LLM is
- * refused (its speculation goes in an extra_llm_api_options file).
+ * docs/basic_usage/deepseek.md, "Multi-token Prediction"); TensorRT-LLM
+ * takes MTP in its YAML and refuses the rest.
  */
 START_TEST(test_sglang_mtp)
 {
@@ -428,7 +428,15 @@ START_TEST(test_sglang_mtp)
 	render(&c, line, sizeof(line));
 	ck_assert_msg(strstr(line, " --speculative-algorithm EAGLE --speculative-num-steps 2"
 			     " --speculative-eagle-topk 1 --speculative-num-draft-tokens 3"), "%s", line);
+	/* TensorRT-LLM: MTP in its YAML (decoding_type MTP, num_nextn_predict_layers k). */
 	e = engine("trtllm");
+	ck_assert(instance_size(&m, &g, &e, &l, &rq, &in));
+	ck_assert_int_eq(launch_build(&in, &m, "deepseek-ai/DeepSeek-V3", LAUNCH_TRTLLM, 0, &c), 0);
+	render(&c, line, sizeof(line));
+	ck_assert_msg(strstr(line, " speculative_config: '  decoding_type: MTP'"
+			     " '  num_nextn_predict_layers: 2' > "), "%s", line);
+	/* ... and n-gram refused there. */
+	l.spec.method = DRAFT_NGRAM;
 	ck_assert(!instance_size(&m, &g, &e, &l, &rq, &in));
 	ck_assert_msg(strstr(in.reason, "TensorRT-LLM"), "%s", in.reason);
 }
