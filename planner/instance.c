@@ -823,7 +823,8 @@ static void kv_short_reason(const struct instance *out, int64_t blocks, int64_t 
  */
 static int size_vllm(const struct model_arch *m, const struct gpu_spec *g,
 		     const struct engine_profile *e, const struct layout *l, int kv_bytes,
-		     int max_num_seqs, struct instance *out)
+		     int max_num_seqs, const struct model_weights *w, const struct model_params *p,
+		     struct instance *out)
 {
 	struct mem_input mi;
 	struct mem_stage st, bind;
@@ -834,6 +835,8 @@ static int size_vllm(const struct model_arch *m, const struct gpu_spec *g,
 	memset(&mi, 0, sizeof(mi));
 	mi.m = m;
 	mi.g = g;
+	mi.weights = w;
+	mi.params = p;
 	vllm_version_parse(e->version, &mi.version);
 	mi.tp = l->tp;
 	mi.pp = l->pp;
@@ -1113,7 +1116,7 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 		return 1;
 	}
 	if (rq->max_num_seqs > 0) {
-		if (size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, out))
+		if (size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, &w, &p, out))
 			return 0;
 		out->max_num_seqs = seqs_cap;
 		out->fits = 1;
@@ -1129,26 +1132,26 @@ int instance_size(const struct model_arch *m, const struct gpu_spec *g,
 	 * log2(cap) sizings.
 	 */
 	int lo, hi;
-	if (!size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, out) &&
+	if (!size_vllm(m, g, e, &lay, kv_bytes, seqs_cap, &w, &p, out) &&
 	    instance_seqs_fit(out, resident) >= seqs_cap) {
 		out->max_num_seqs = seqs_cap;
 		out->fits = 1;
 		return 1;
 	}
-	if (size_vllm(m, g, e, &lay, kv_bytes, 1, out))
+	if (size_vllm(m, g, e, &lay, kv_bytes, 1, &w, &p, out))
 		return 0;
 	lo = 1;
 	hi = seqs_cap;
 	while (hi - lo > 1) {
 		int mid = lo + (hi - lo) / 2;
-		if (!size_vllm(m, g, e, &lay, kv_bytes, mid, out) &&
+		if (!size_vllm(m, g, e, &lay, kv_bytes, mid, &w, &p, out) &&
 		    instance_seqs_fit(out, resident) >= mid)
 			lo = mid;
 		else
 			hi = mid;
 	}
 	out->reason[0] = '\0';
-	if (size_vllm(m, g, e, &lay, kv_bytes, lo, out))
+	if (size_vllm(m, g, e, &lay, kv_bytes, lo, &w, &p, out))
 		return 0;	/* cannot happen: lo was sized above */
 	out->max_num_seqs = lo;
 	out->fits = 1;

@@ -188,8 +188,14 @@ static double stage_weights(const struct mem_input *in, int first, int count, in
 	int tp = in->tp, pp = in->pp;
 	double bytes = 0;
 
-	model_weights_bytes(m, in->precision, &w);
-	model_params_count(m, &p);
+	if (in->weights)
+		w = *in->weights;
+	else
+		model_weights_bytes(m, in->precision, &w);
+	if (in->params)
+		p = *in->params;
+	else
+		model_params_count(m, &p);
 	unsigned mask = 0;
 	for (int i = 0; i < m->layers; i++) {
 		/* The modules of layer i, computed again only where the layer kind changes. */
@@ -553,9 +559,10 @@ void vllm_kv_layout(const struct mem_input *in, int first, int count, double kv_
 
 	out->block_size = vllm_block_size(in->m, in->g, in->block_size_tokens);
 	out->uniform = 1;
+	struct spec s;
 	for (int i = first; i < first + count && i < in->m->layers; i++) {
-		struct spec s;
-		layer_spec(in, i, &s);
+		if (i == first || !model_layers_alike(in->m, i, i - 1))
+			layer_spec(in, i, &s);	/* else layer i's spec is layer i - 1's */
 		if (s.kind == SPEC_NONE)
 			continue;
 		if (s.kind == SPEC_MIXED) {

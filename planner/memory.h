@@ -58,6 +58,13 @@ struct mem_input {
 	double draft_weights_bytes;	/* speculative decoding's drafter on this rank (last stage) */
 	int draft_layers;		/* its decoder layers: each holds KV like one of the
 					 * target's and adds to the CUDA graphs (0: none) */
+	/*
+	 * The model's weights in `precision` and its parameter counts
+	 * (model_weights_bytes, model_params_count), when the caller has them
+	 * (an instance is sized a dozen times over); NULL: worked out here.
+	 */
+	const struct model_weights *weights;
+	const struct model_params *params;
 };
 
 /* One rank's terms and KV layout. */

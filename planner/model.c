@@ -1929,8 +1929,9 @@ static void add_split(struct split *to, const struct split *from, unsigned kept,
 
 /*
  * Whether layers i and j have the same parameters: every per-layer field
- * mixer_params(), mlp_params() and layer_norm_params() read, and the
- * checkpoint's kept (unquantised) modules. Most models repeat one or two
+ * mixer_params(), mlp_params() and layer_norm_params() read -- which are
+ * also all that layer_kv() reads -- and the checkpoint's kept (unquantised)
+ * modules. Most models repeat one or two
  * layer shapes, so split_count() computes each run of equal layers once
  * (the planner counts weights for every candidate layout).
  */
@@ -1941,6 +1942,11 @@ static int same_layer(const struct model_arch *m, int i, int j)
 	       (i >= m->kv_shared_from) == (j >= m->kv_shared_from) &&
 	       (i >= m->hash_layers) == (j >= m->hash_layers) &&
 	       m->ckpt.kept[i] == m->ckpt.kept[j];
+}
+
+int model_layers_alike(const struct model_arch *m, int i, int j)
+{
+	return same_layer(m, i, j);
 }
 
 static void split_count(const struct model_arch *m, struct split *s)

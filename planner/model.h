@@ -344,6 +344,13 @@ struct model_kv {
 };
 
 /*
+ * 1 when layers i and j are alike: the same mixer, MLP, heads, compress
+ * ratio, KV sharing and checkpoint formats, so the same parameters, weights
+ * and per-token KV (most models repeat one or two layer shapes).
+ */
+int model_layers_alike(const struct model_arch *m, int i, int j);
+
+/*
  * What one sequence holds per layer kind, for layers [first, first + count)
  * of the model on one GPU of a tensor-parallel group of tp: GQA K/V heads
  * split over TP (replicated, at least one, when TP exceeds them); MLA, DSA
