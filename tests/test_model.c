@@ -263,6 +263,26 @@ END_TEST
  *   669,065,609,216 + 3,921,590,272 + 59,392 = 672,987,258,880 B.
  * bf16: 2 * (671,026,419,200 - 14,848) + 4 * 14,848 = 1,342,052,868,096 B.
  */
+/*
+ * Alike layers (model_layers_alike, what the weight and KV sums count once a
+ * run): DeepSeek-V3's first_k_dense_replace 3 makes layers 0-2 dense and
+ * 3-60 MoE (config.json); Gemma-4-26B-A4B's layer_types repeat five sliding
+ * and one full attention layer.
+ */
+START_TEST(test_layers_alike)
+{
+	static struct model_arch m;
+	load("deepseek-ai--DeepSeek-V3.json", &m);
+	ck_assert(model_layers_alike(&m, 0, 2));
+	ck_assert(!model_layers_alike(&m, 2, 3));
+	ck_assert(model_layers_alike(&m, 3, 60));
+	load("google--gemma-4-26B-A4B.json", &m);
+	ck_assert(model_layers_alike(&m, 0, 4));
+	ck_assert(!model_layers_alike(&m, 4, 5));
+	ck_assert(model_layers_alike(&m, 5, 11));
+}
+END_TEST
+
 START_TEST(test_deepseek_v3)
 {
 	static const char *const files[] = {
@@ -1255,6 +1275,7 @@ static Suite *model_suite(void)
 	tcase_add_test(tc, test_mixtral);
 	tcase_add_test(tc, test_qwen3_moe);
 	tcase_add_test(tc, test_deepseek_v3);
+	tcase_add_test(tc, test_layers_alike);
 	tcase_add_test(tc, test_kimi_k2);
 	tcase_add_test(tc, test_gpt_oss);
 	tcase_add_test(tc, test_llama4);
