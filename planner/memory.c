@@ -196,19 +196,16 @@ static double stage_weights(const struct mem_input *in, int first, int count, in
 		p = *in->params;
 	else
 		model_params_count(m, &p);
-	unsigned mask = 0;
-	for (int i = 0; i < m->layers; i++) {
-		/* The modules of layer i, computed again only where the layer kind changes. */
-		if (i == 0 || m->mixer[i] != m->mixer[i - 1] || m->mlp[i] != m->mlp[i - 1]) {
-			mask = 0;
-			for (int g = 0; g < MOD_COUNT; g++)
-				if (g != MOD_EMBED && g != MOD_LM_HEAD && has_module(m, i, (enum module)g))
-					mask |= 1u << g;
-		}
-		int here = i >= first && i < first + count;
+	/* Module counts over runs of layers of one kind (the modules depend on it alone). */
+	for (int i = 0, j; i < m->layers; i = j) {
+		for (j = i + 1; j < m->layers && m->mixer[j] == m->mixer[i] && m->mlp[j] == m->mlp[i];
+		     j++)
+			;
+		int lo = i > first ? i : first, hi = j < first + count ? j : first + count;
+		int here = hi > lo ? hi - lo : 0;
 		for (int g = 0; g < MOD_COUNT; g++)
-			if (mask & (1u << g)) {
-				total[g]++;
+			if (g != MOD_EMBED && g != MOD_LM_HEAD && has_module(m, i, (enum module)g)) {
+				total[g] += j - i;
 				have[g] += here;
 			}
 	}
