@@ -504,11 +504,12 @@ int disagg_pool(const struct model_arch *m, const struct plan_gpu *gpus, int ngp
 		for (int i = 0; i < np[a]; i++)
 			for (int b = 0; b < ngpus; b++)
 				for (int j = 0; j < nd[b]; j++) {
+					/* NIXL moves the blocks as they are: one KV dtype both sides. */
+					if (kv_elem_of(m, &keep_p[a * DISAGG_KEEP + i].inst.layout) !=
+					    kv_elem_of(m, &keep_d[b * DISAGG_KEEP + j].inst.layout))
+						continue;
 					struct disagg_side pre = keep_p[a * DISAGG_KEEP + i];
 					struct disagg_side dec = keep_d[b * DISAGG_KEEP + j];
-					/* NIXL moves the blocks as they are: one KV dtype both sides. */
-					if (kv_elem_of(m, &pre.inst.layout) != kv_elem_of(m, &dec.inst.layout))
-						continue;
 					double spare = 0, cost = pair_cost(gpus, t, p, &pre, &dec, &spare);
 					if (isnan(cost) || cost >= out->total_usd)
 						continue;
