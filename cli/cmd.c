@@ -27,6 +27,16 @@ int usage_error(struct ctx *ctx)
 	return -1;
 }
 
+int cmd_vllm_flags_check(struct ctx *ctx, int64_t max_seqs, int64_t max_batched, int64_t block)
+{
+	if (max_seqs >= 0 && max_seqs <= 1000000 && max_batched >= 0 && max_batched <= 10000000 &&
+	    block >= 0 && block <= 65536)
+		return 0;
+	error("--max-num-seqs, --max-num-batched-tokens and --block-size must be positive"
+	      " whole numbers");
+	return usage_error(ctx);
+}
+
 void print_cmd_help(const struct cmd *c, FILE *out)
 {
 	if (!c->subs[0].name) {

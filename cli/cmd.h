@@ -9,6 +9,7 @@
 #ifndef PIQPLAN_CMD_H
 #define PIQPLAN_CMD_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct db;
@@ -60,6 +61,13 @@ struct cmd {
 
 /* Print "usage: piqplan CMD SUB USAGE" to stderr; status EXIT_USAGE; -1. */
 int usage_error(struct ctx *ctx);
+
+/*
+ * The vLLM flags estimate and plan take (--max-num-seqs, --max-num-batched-
+ * tokens, --block-size; 0: the engine's choice): 0 when each is in range,
+ * else the message and usage_error().
+ */
+int cmd_vllm_flags_check(struct ctx *ctx, int64_t max_seqs, int64_t max_batched, int64_t block);
 
 /*
  * A sub-command's first step: parse its options (cli/opts.h, plus the

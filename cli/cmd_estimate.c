@@ -482,12 +482,8 @@ static int estimate_run(struct ctx *ctx, int argc, char **argv)
 		return usage_error(ctx);
 	}
 
-	if (max_seqs < 0 || max_seqs > 1000000 || max_batched < 0 || max_batched > 10000000 ||
-	    block < 0 || block > 65536) {
-		error("--max-num-seqs, --max-num-batched-tokens and --block-size must be positive"
-		      " whole numbers");
-		return usage_error(ctx);
-	}
+	if (cmd_vllm_flags_check(ctx, max_seqs, max_batched, block))
+		return -1;
 
 	if (role && strcmp(role, "prefill") && strcmp(role, "decode")) {
 		error("unknown --role '%s' (prefill, decode)", role);

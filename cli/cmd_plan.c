@@ -68,17 +68,24 @@ static void add_launch_json(cJSON *o, const struct instance *in, const struct mo
 	launch_lines_free(&launch);
 }
 
-static cJSON *side_json(const struct disagg_side *s, const struct workload_plan *w)
+/* A configuration's GPU and layout: gpu, tp, pp, dp, ep, wide_ep, precision. */
+static cJSON *layout_json(const char *gpu, const struct layout *l)
 {
-	const struct layout *l = &s->inst.layout;
 	cJSON *x = cJSON_CreateObject();
-	cJSON_AddStringToObject(x, "gpu", w->gpus[s->gpu].spec.id);
+	cJSON_AddStringToObject(x, "gpu", gpu);
 	cJSON_AddNumberToObject(x, "tp", l->tp);
 	cJSON_AddNumberToObject(x, "pp", l->pp);
 	cJSON_AddNumberToObject(x, "dp", l->dp);
 	cJSON_AddBoolToObject(x, "ep", l->ep);
 	cJSON_AddBoolToObject(x, "wide_ep", l->a2a != A2A_ALLGATHER);
 	cJSON_AddStringToObject(x, "precision", precision_name(l->precision));
+	return x;
+}
+
+static cJSON *side_json(const struct disagg_side *s, const struct workload_plan *w)
+{
+	const struct layout *l = &s->inst.layout;
+	cJSON *x = layout_json(w->gpus[s->gpu].spec.id, l);
 	cJSON_AddNumberToObject(x, "gpus", s->inst.gpus);
 	cJSON_AddNumberToObject(x, "nodes", s->inst.nodes);
 	cJSON_AddNumberToObject(x, "instances", (double)s->instances[0]);
@@ -209,12 +216,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		error("--max-model-len %lld: expected 0 (no cap) to 100000000 tokens", (long long)mml);
 		return usage_error(ctx);
 	}
-	if (max_seqs < 0 || max_seqs > 1000000 || max_batched < 0 || max_batched > 10000000 ||
-	    block < 0 || block > 65536) {
-		error("--max-num-seqs, --max-num-batched-tokens and --block-size must be positive"
-		      " whole numbers");
-		return usage_error(ctx);
-	}
+	if (cmd_vllm_flags_check(ctx, max_seqs, max_batched, block))
+		return -1;
 	if (strcmp(hit_opt, "measured") && (parse_double(hit_opt, &hit) || !(hit >= 0 && hit < 1))) {
 		error("--prefix-hit '%s': expected a share of prompt tokens from 0 to below 1, or "
 		      "measured", hit_opt);
@@ -277,15 +280,8 @@ static int plan_run(struct ctx *ctx, int argc, char **argv)
 		for (int i = 0; i < shown; i++) {
 			const struct candidate *k = &c[i];
 			const struct layout *l = &k->inst.layout;
-			cJSON *x = cJSON_CreateObject();
+			cJSON *x = layout_json(gpus[k->gpu].spec.id, l);
 			char *args = vllm_args_alloc(&k->inst, &w.arch, w.model_id);
-			cJSON_AddStringToObject(x, "gpu", gpus[k->gpu].spec.id);
-			cJSON_AddNumberToObject(x, "tp", l->tp);
-			cJSON_AddNumberToObject(x, "pp", l->pp);
-			cJSON_AddNumberToObject(x, "dp", l->dp);
-			cJSON_AddBoolToObject(x, "ep", l->ep);
-			cJSON_AddBoolToObject(x, "wide_ep", l->a2a != A2A_ALLGATHER);
-			cJSON_AddStringToObject(x, "precision", precision_name(l->precision));
 			cJSON_AddStringToObject(x, "mode", plan_mode_name(l, lay, sizeof(lay)));
 			cJSON_AddStringToObject(x, "kv_dtype", l->kv_elem_bytes == 1 ? "fp8" : "auto");
 			cJSON_AddNumberToObject(x, "prefix_hit", k->prefix_hit);

@@ -622,6 +622,27 @@ static void row_layout(struct run_config_row *row, const struct instance *in,
 }
 
 /*
+ * A sized configuration row's vLLM figures and performance band; kv_seqs is
+ * what the KV holds (kv_max_num_seqs) beside the emitted max_num_seqs.
+ */
+static void row_sized(struct run_config_row *row, const struct instance *in, int kv_seqs)
+{
+	row->max_model_len = in->max_model_len;
+	row->max_num_seqs = in->max_num_seqs;
+	row->kv_max_num_seqs = kv_seqs;
+	row->max_num_batched_tokens = in->max_num_batched_tokens;
+	row->gpu_memory_utilization = in->gpu_memory_utilization;
+	row->kv_tokens = in->kv_tokens;
+	row->nodes = in->nodes;
+	row->perf_profile = in->band.profile;
+	row->perf_rows = in->band.rows;
+	row->perf_validated = in->band.validated;
+	row->perf_note = in->band.note;
+	row->band_lo = in->band.rows > 0 ? in->band.ratio_lo : 0;
+	row->band_hi = in->band.rows > 0 ? in->band.ratio_hi : 0;
+}
+
+/*
  * The two sides of a disaggregated pair that lost to aggregated serving, as
  * unchosen configurations of the pool (ranks after the others), with their
  * commands, so the pair can be read and started as it was weighed.
@@ -646,19 +667,6 @@ static int insert_disagg_sides(struct run_state *rs, const struct model_group *g
 			.chosen = 0,
 			.fits = 1,
 			.sized = 1,
-			.max_model_len = in->max_model_len,
-			.max_num_seqs = in->max_num_seqs,
-			.kv_max_num_seqs = in->max_num_seqs,
-			.max_num_batched_tokens = in->max_num_batched_tokens,
-			.gpu_memory_utilization = in->gpu_memory_utilization,
-			.kv_tokens = in->kv_tokens,
-			.nodes = in->nodes,
-			.perf_profile = in->band.profile,
-			.perf_rows = in->band.rows,
-			.perf_validated = in->band.validated,
-			.perf_note = in->band.note,
-			.band_lo = in->band.rows > 0 ? in->band.ratio_lo : 0,
-			.band_hi = in->band.rows > 0 ? in->band.ratio_hi : 0,
 			.vllm_args = launch.n > 0 ? launch.line[0] : "",
 			.rate_rps = s->rate_rps,
 			.output_tok_s = k ? s->rate_rps * d->t.osl : 0,
@@ -673,6 +681,7 @@ static int insert_disagg_sides(struct run_state *rs, const struct model_group *g
 		};
 		char mode[48];
 		row_layout(&row, in, gpu, mode, sizeof(mode));
+		row_sized(&row, in, in->max_num_seqs);
 		int r = run_store_config(rs->store, &row);
 		for (int n = 0; !r && n < launch.n; n++)
 			r = run_store_launch(rs->store, pool_id, rank, n, launch.engine, launch.line[n]);
@@ -728,19 +737,7 @@ static int insert_configs(struct run_state *rs, const struct model_group *g, int
 		}
 		struct launch_lines launch = { 0 };
 		if (in->fits) {
-			row.max_model_len = in->max_model_len;
-			row.max_num_seqs = in->max_num_seqs;
-			row.kv_max_num_seqs = c->kv_seqs;
-			row.max_num_batched_tokens = in->max_num_batched_tokens;
-			row.gpu_memory_utilization = in->gpu_memory_utilization;
-			row.kv_tokens = in->kv_tokens;
-			row.nodes = in->nodes;
-			row.perf_profile = in->band.profile;
-			row.perf_rows = in->band.rows;
-			row.perf_validated = in->band.validated;
-			row.perf_note = in->band.note;
-			row.band_lo = in->band.rows > 0 ? in->band.ratio_lo : 0;
-			row.band_hi = in->band.rows > 0 ? in->band.ratio_hi : 0;
+			row_sized(&row, in, c->kv_seqs);
 			/* The scenario's engine's commands, one per node; node 0's in vllm_args. */
 			launch_lines_alloc(in, g->arch, g->model_id, rs->engine.id, &launch);
 			row.vllm_args = launch.n > 0 ? launch.line[0] : "";
